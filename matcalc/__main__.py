@@ -1,0 +1,5 @@
+"""`python -m matcalc`."""
+
+from .cli import main
+
+main()

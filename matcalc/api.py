@@ -1,0 +1,117 @@
+"""The Python API of SPEC §6; the CLI is a thin layer over these functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from .engine import build_problem, derive, final_layout, printer_names
+from .result import Result
+from .simplify import tidy
+from .values import bind, evaluate_at, parse_at
+
+At = Mapping[str, object] | Iterable[str] | None
+
+
+def _run(
+    kind: str,
+    expr: str,
+    wrt: str,
+    let: Iterable[str] | None,
+    layout: str,
+    v: str | None = None,
+    at: At = None,
+    check: bool = False,
+    expand: bool = False,
+    vec: bool = False,
+    steps: bool = False,
+) -> Result:
+    p = build_problem(kind, expr, wrt, list(let or ()), layout, v, vec, expand)
+    values = parse_at(at)
+    mixed, engine = derive(p)
+    mixed = tidy(mixed)
+    node = final_layout(p, mixed)
+    res = Result(kind, wrt, p.layout, node, printer_names(p), engine, notes=p.notes, source=expr)
+    if values:
+        env, dims = bind(values, p.decls, p.family)
+        res.value = evaluate_at(node, env, dims)
+    if check:
+        from .check import fd_check
+
+        report = fd_check(p, mixed)
+        res.check_error, res.check_ok = report.error, report.ok
+    if steps:
+        from .steps import derivation_steps
+
+        res.steps = derivation_steps(p, mixed, engine)
+    return res
+
+
+def grad(
+    expr: str,
+    wrt: str,
+    let: Iterable[str] | None = None,
+    layout: str = "mixed",
+    at: At = None,
+    check: bool = False,
+    expand: bool = False,
+    vec: bool = False,
+    steps: bool = False,
+) -> Result:
+    """The gradient of a scalar expression: shaped like `wrt` in the mixed layout."""
+    return _run("grad", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+
+
+def jacobian(
+    expr: str,
+    wrt: str,
+    let: Iterable[str] | None = None,
+    layout: str = "mixed",
+    at: At = None,
+    check: bool = False,
+    expand: bool = False,
+    vec: bool = False,
+    steps: bool = False,
+) -> Result:
+    """The Jacobian of a vector expression: m×n in the mixed layout."""
+    return _run("jacobian", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+
+
+def hessian(
+    expr: str,
+    wrt: str,
+    let: Iterable[str] | None = None,
+    layout: str = "mixed",
+    at: At = None,
+    check: bool = False,
+    expand: bool = False,
+    vec: bool = False,
+    steps: bool = False,
+) -> Result:
+    """The Hessian of a scalar expression by a vector: n×n."""
+    return _run("hessian", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+
+
+def vjp(
+    expr: str,
+    wrt: str,
+    v: str,
+    let: Iterable[str] | None = None,
+    at: At = None,
+    check: bool = False,
+    expand: bool = False,
+) -> Result:
+    """vᵀJ shaped like `wrt`: what PyTorch's `y.backward(v)` leaves in `x.grad`."""
+    return _run("vjp", expr, wrt, let, "mixed", v, at, check, expand)
+
+
+def jvp(
+    expr: str,
+    wrt: str,
+    v: str,
+    let: Iterable[str] | None = None,
+    at: At = None,
+    check: bool = False,
+    expand: bool = False,
+) -> Result:
+    """J v shaped like the expression: forward mode."""
+    return _run("jvp", expr, wrt, let, "mixed", v, at, check, expand)

@@ -1,0 +1,253 @@
+"""The command line: options → API → renderer. Errors: one line on stderr, exit 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from . import __version__, limits
+from .errors import InternalError, MatcalcError
+
+app = typer.Typer(
+    name="matcalc",
+    help="Symbolic matrix calculus: gradients, Jacobians, Hessians, vjp/jvp and the chain rule.",
+    add_completion=True,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Expr = Annotated[str, typer.Argument(help="The expression (quote it); '-' reads standard input.")]
+Wrt = Annotated[str, typer.Option("--wrt", help="Variable: a name, or scalars x1,x2,x3.")]
+Let = Annotated[
+    list[str] | None, typer.Option("--let", help="Declare a shape: x:n, A:n,m, S:n,n,sym.")
+]
+Layout = Annotated[str, typer.Option("--layout", help="mixed (default), numerator or denominator.")]
+Format = Annotated[str, typer.Option("--format", "-f", help="text, latex, table, numpy or json.")]
+At = Annotated[
+    list[str] | None, typer.Option("--at", help="Evaluate at NAME=VALUE, e.g. x=[1,2,3].")
+]
+Check = Annotated[bool, typer.Option("--check", help="Verify against finite differences.")]
+Expand = Annotated[bool, typer.Option("--expand", help="Componentwise, for integer sizes.")]
+Vec = Annotated[bool, typer.Option("--vec", help="Tensor derivatives as d vec F / d vec(X)ᵀ.")]
+Steps = Annotated[bool, typer.Option("--steps", help="Show the derivation with differentials.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+V = Annotated[
+    str, typer.Option("--v", help="The vector v: 3,2,1, [[1,0],[0,1]] or a declared name.")
+]
+
+
+def _read(expr: str) -> str:
+    if expr != "-":
+        return expr
+    text = sys.stdin.read(limits.MAX_INPUT_CHARS + 1)
+    return text.strip()
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    raise typer.Exit(code)
+
+
+def _guard(fn, debug: bool):
+    try:
+        return fn()
+    except MatcalcError as err:
+        _fail(err.render(), 2)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except RecursionError:
+        _fail("error: expression too deeply nested", 2)
+    except Exception as err:  # an internal error: short message, no traceback without --debug
+        if debug:
+            raise
+        name = type(err).__name__
+        _fail(
+            f"internal error ({name}: {str(err)[:200]}); this is a bug in matcalc {__version__}, "
+            "please report it with the command line (--debug shows the traceback)",
+            1,
+        )
+
+
+def _check_format(fmt: str) -> None:
+    from .render import FORMATS
+
+    if fmt not in FORMATS:
+        raise MatcalcError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def emit(result, fmt: str) -> None:
+    """Print a result: Rich on a terminal in text format, the plain rendering otherwise."""
+    from .render import plain, render
+
+    if fmt == "text" and sys.stdout.isatty() and not os.environ.get("MATCALC_PLAIN"):
+        from rich.console import Console
+
+        from .render.rich_text import show
+
+        show(result, Console(highlight=False))
+    else:
+        sys.stdout.write(render(result, fmt) + "\n")
+    for note in result.notes:
+        sys.stderr.write(f"note: {note}\n")
+    if result.steps and fmt in ("text", "table"):
+        from .steps import steps_text
+
+        sys.stdout.write(steps_text(result) + "\n")
+    if result.check_error is not None and fmt != "json":
+        stream = sys.stdout if fmt in ("text", "table") else sys.stderr
+        stream.write(plain.check_line(result) + "\n")
+    if result.check_ok is False:
+        raise typer.Exit(1)
+
+
+def _derivative(kind: str, doc: str):
+    def command(
+        expr: Expr,
+        wrt: Wrt,
+        let: Let = None,
+        layout: Layout = "mixed",
+        fmt: Format = "text",
+        at: At = None,
+        check: Check = False,
+        expand: Expand = False,
+        vec: Vec = False,
+        steps: Steps = False,
+        debug: Debug = False,
+    ) -> None:
+        def run() -> None:
+            from . import api
+
+            _check_format(fmt)
+            result = getattr(api, kind)(
+                _read(expr),
+                wrt=wrt,
+                let=let,
+                layout=layout,
+                at=at,
+                check=check,
+                expand=expand,
+                vec=vec,
+                steps=steps,
+            )
+            emit(result, fmt)
+
+        _guard(run, debug)
+
+    command.__doc__ = doc
+    return command
+
+
+app.command(
+    "grad",
+    help=(
+        'Gradient of a scalar expression.\n\nExample: matcalc grad "x.T*A*x" --let x:n --let A:n,n --wrt x'
+    ),
+)(_derivative("grad", "Gradient of a scalar expression."))
+app.command(
+    "jacobian",
+    help=(
+        "Jacobian of a vector expression (m×n in the mixed layout).\n\n"
+        'Example: matcalc jacobian "[x1**2, x1*x2]" --wrt x'
+    ),
+)(_derivative("jacobian", "Jacobian of a vector expression."))
+app.command(
+    "hessian",
+    help=(
+        'Hessian of a scalar expression by a vector.\n\nExample: matcalc hessian "x.T*A*x" --let x:n --let A:n,n --wrt x'
+    ),
+)(_derivative("hessian", "Hessian of a scalar expression."))
+
+
+def _product(kind: str):
+    def command(
+        expr: Expr,
+        wrt: Wrt,
+        v: V,
+        let: Let = None,
+        fmt: Format = "text",
+        at: At = None,
+        check: Check = False,
+        expand: Expand = False,
+        explain: Annotated[
+            bool, typer.Option("--explain", help="Show vᵀJ as a weighted sum of rows.")
+        ] = False,
+        debug: Debug = False,
+    ) -> None:
+        def run() -> None:
+            from . import api
+
+            _check_format(fmt)
+            result = getattr(api, kind)(
+                _read(expr), wrt=wrt, v=v, let=let, at=at, check=check, expand=expand
+            )
+            emit(result, fmt)
+            if explain:
+                from .explain import explain_product
+
+                sys.stdout.write(explain_product(kind, _read(expr), wrt, v, let, at) + "\n")
+
+        _guard(run, debug)
+
+    return command
+
+
+app.command(
+    "vjp",
+    help=(
+        "Vector-Jacobian product vᵀJ, shaped like the variable: what PyTorch's y.backward(v) "
+        'leaves in x.grad.\n\nExample: matcalc vjp "[x1**2, x1*x2]" --wrt x --v 1,1 --at x=[1,2]'
+    ),
+)(_product("vjp"))
+app.command(
+    "jvp",
+    help=(
+        "Jacobian-vector product J v (forward mode), shaped like the expression.\n\n"
+        'Example: matcalc jvp "A*x" --let A:n,n --let x:n --let u:n --wrt x --v u'
+    ),
+)(_product("jvp"))
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"matcalc {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Symbolic matrix calculus on the command line."""
+
+
+def main() -> None:
+    """Entry point: Typer's own usage errors also become one line and exit 2."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Exit as done:
+        code = done.exit_code
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        code = 1
+    except typer.TyperException as err:
+        ctx = getattr(err, "ctx", None)
+        if type(err).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")
+            code = 0
+        else:
+            sys.stderr.write(f"error: {err.format_message()}\n")
+            code = 2
+    except InternalError as err:
+        sys.stderr.write(f"internal error: {err}\n")
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)

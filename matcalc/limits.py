@@ -1,0 +1,15 @@
+"""Every resource limit in one place; docs/limits.md lists them with their reasons."""
+
+MAX_INPUT_CHARS = 10_000  # characters of one expression
+MAX_DEPTH = 200  # nesting of parentheses, brackets, calls and unary operators
+MAX_NODES = 5_000  # tokens of one expression
+MAX_INT_DIGITS = 40  # digits of one integer literal (and of a mantissa)
+MAX_SCI_EXPONENT = 300  # |k| in a literal like 1e-k
+MAX_POWER = 1_000  # |p| in a constant exponent x**p
+MAX_MATPOW = 100  # k in a matrix power A**k
+MAX_CONST_DIGITS = 1_000  # digits of a constant folded from numbers, e.g. 9**9**9
+MAX_DIM = 1_000  # an integer dimension in --let
+MAX_ENTRIES = 40_000  # entries of any explicit (componentwise) matrix
+MAX_DET_SIZE = 8  # explicit det/inv of a symbolic matrix larger than this is refused
+MAX_LETS = 100  # --let declarations
+TIME_BUDGET = 5.0  # seconds of simplification before matcalc returns the plain form

@@ -1,0 +1,22 @@
+"""Output formats of SPEC §4. Only this package and cli.py may import Rich (a ruff rule)."""
+
+from __future__ import annotations
+
+from matcalc.result import Result
+
+FORMATS = ("text", "latex", "table", "numpy", "json")
+
+
+def render(result: Result, fmt: str) -> str:
+    """The result in one of the plain formats (what is printed when stdout is not a terminal)."""
+    from . import json as json_out
+    from . import plain
+
+    if fmt == "json":
+        return json_out.render(result)
+    return {
+        "text": plain.text,
+        "latex": plain.latex,
+        "table": plain.table,
+        "numpy": plain.numpy,
+    }[fmt](result)

@@ -1,0 +1,261 @@
+"""The command line as users and scripts call it: outputs, formats, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+F = "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]"
+
+
+def test_readme_examples(cli):
+    assert cli("grad", "x1**3+2*x2**2+3*x3", "--wrt", "x")[1] == "[3*x1**2, 4*x2, 3]ᵀ\n"
+    assert (
+        cli("grad", "x.T*A*x", "--let", "x:n", "--let", "A:n,n", "--wrt", "x")[1] == "(A + Aᵀ) x\n"
+    )
+    code, out, err = cli("vjp", F, "--wrt", "x", "--v", "3,2,1", "--at", "x=[1,2,3]")
+    assert (code, out, err) == (0, "[17, 52, 81]\n", "")
+
+
+def test_latex_network_gradient(cli):
+    code, out, _ = cli(
+        "grad",
+        "(v.T*W2*W1*x - t)**2/2",
+        "--let",
+        "x:2",
+        "--let",
+        "W1:2,2",
+        "--let",
+        "W2:2,2",
+        "--let",
+        "v:2",
+        "--wrt",
+        "W1",
+        "--format",
+        "latex",
+    )
+    assert code == 0
+    assert out.strip() == r"\left(v^{\top} W_{2} W_{1} x - t\right) W_{2}^{\top} v x^{\top}"
+    assert "$" not in out
+
+
+def test_json_fields_and_value(cli):
+    code, out, _ = cli(
+        "vjp", F, "--wrt", "x", "--v", "3,2,1", "--at", "x=[1,2,3]", "--format", "json"
+    )
+    data = json.loads(out)
+    assert code == 0
+    assert {"kind", "wrt", "layout", "shape", "text", "latex", "numpy", "value"} <= set(data)
+    assert data["value"] == [17, 52, 81]
+    code, out, _ = cli("grad", "x1**2/4", "--wrt", "x1", "--at", "x1=1", "--format", "json")
+    assert json.loads(out)["value"] == "1/2"
+
+
+def test_json_matrix_value_with_fractions(cli):
+    _code, out, _ = cli(
+        "grad", "logdet(X)", "--let", "X:2,2", "--wrt", "X", "--at", "X=[[2,0],[0,4]]", "-f", "json"
+    )
+    assert json.loads(out)["value"] == [["1/2", 0], [0, "1/4"]]
+
+
+def test_numpy_format_is_one_evaluable_line(cli):
+    code, out, _ = cli(
+        "grad", "x.T*A*x", "--let", "x:n", "--let", "A:n,n", "--wrt", "x", "-f", "numpy"
+    )
+    assert code == 0 and out.count("\n") == 1
+    A = np.arange(9.0).reshape(3, 3)
+    x = np.array([1.0, 2.0, 3.0])
+    got = eval(out, {"np": np, "A": A, "x": x, "n": 3})
+    assert np.allclose(got, (A + A.T) @ x)
+
+
+def test_table_format(cli):
+    code, out, _ = cli("jacobian", F, "--wrt", "x", "--at", "x=[1,2,3]", "-f", "table")
+    assert code == 0
+    assert out.splitlines()[0].split() == ["3", "8", "3"]
+
+
+def test_check_prints_error_and_passes(cli):
+    code, out, _ = cli(
+        "hessian", "x.T*A*x", "--let", "x:n", "--let", "A:n,n", "--wrt", "x", "--check"
+    )
+    assert code == 0
+    assert out.splitlines()[0] == "A + Aᵀ"
+    assert "largest relative error" in out and "(ok)" in out
+
+
+def test_stdin_dash(cli):
+    code, out, _ = cli("grad", "-", "--wrt", "x", stdin="x1**2 + x2\n")
+    assert (code, out) == (0, "[2*x1, 1]ᵀ\n")
+
+
+def test_double_dash_for_leading_minus(cli):
+    code, out, _ = cli("grad", "--wrt", "x", "--", "-x1**2")
+    assert (code, out) == (0, "-2*x1\n")
+
+
+def test_tensor_without_vec_is_a_clear_error(cli):
+    code, _out, err = cli(
+        "jacobian", "A*X*B", "--let", "A:n,n", "--let", "X:n,n", "--let", "B:n,n", "--wrt", "X"
+    )
+    assert code == 2 and "tensor" in err and "--vec" in err
+
+
+def test_vec_form_kronecker(cli):
+    code, out, _ = cli(
+        "jacobian",
+        "A*X*B",
+        "--let",
+        "A:n,n",
+        "--let",
+        "X:n,n",
+        "--let",
+        "B:n,n",
+        "--wrt",
+        "X",
+        "--vec",
+    )
+    assert (code, out) == (0, "Bᵀ ⊗ A\n")
+
+
+def test_version_and_help(cli):
+    assert cli("--version")[1].startswith("matcalc ")
+    code, out, _ = cli("grad", "--help")
+    assert code == 0 and "Example" in out
+
+
+HOSTILE = [
+    "__import__('os').system('id')",
+    "__import__",
+    "eval('1')",
+    "exec('import os')",
+    "lambda: 0",
+    "().__class__.__bases__[0].__subclasses__()",
+    "x.__class__",
+    "open('/etc/passwd')",
+    "import os",
+    "os.system('id')",
+    "'%s' % x",
+    "f'{x}'",
+    "x; y",
+    "\\input{/etc/passwd}",
+    "\\write18{id}",
+    "x[0](1)",
+    "((((x",
+    "x))",
+    "[x1, x2",
+    "x1, x2]",
+    "",
+    "   ",
+    "x +",
+    "* x",
+    "x ** ** 2",
+    "sin",
+    "foo(x)",
+    "sin(x, y)",
+    "х + 1",  # Cyrillic х
+    "ｘ + 1",  # full-width x
+    "x²",
+    "x\x00",
+    "x\x1b[31m",
+    "9**9**9",
+    "1e100000000",
+    "1" * 500,
+    "(" * 5000 + "x" + ")" * 5000,
+    "-" * 5000 + "x",
+    "x" + "+x" * 6000,
+    "if",
+    "None",
+    "x.T.T.__dict__",
+    "[[1, 2], [3]]",
+    "x.y",
+    "2 3",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_is_one_clean_error(cli, text):
+    code, out, err = cli("grad", "--wrt", "x", "--", text)
+    assert code == 2, (text, out, err)
+    assert out == ""
+    assert err.startswith("error: ")
+    assert "Traceback" not in err
+    assert "\x1b" not in err and "\x00" not in err
+    first = err.splitlines()[0]
+    assert len(err.splitlines()) in (1, 3), err  # one message, or message + input + caret
+    assert first
+
+
+SHAPE_ERRORS = [
+    (["x*A", "--let", "x:n", "--let", "A:m,m"], "x is n (vector) but A is m×m"),
+    (["x + A", "--let", "x:n", "--let", "A:n,n"], "shape mismatch in sum"),
+    (["1 + x", "--let", "x:n"], "shape mismatch in sum"),
+    (["x/x", "--let", "x:n"], "divides by a scalar only"),
+    (["x**2", "--let", "x:n"], "** needs a scalar or a square matrix"),
+    (["A**2", "--let", "A:n,m"], "** needs a scalar or a square matrix"),
+    (["tr(A)", "--let", "A:n,m"], "tr needs a square matrix"),
+]
+
+
+@pytest.mark.parametrize("args,message", SHAPE_ERRORS)
+def test_shape_errors_name_both_shapes(cli, args, message):
+    code, _out, err = cli("grad", "--wrt", "x", *args)
+    assert code == 2 and message in err and "^" in err
+
+
+def test_grad_of_vector_is_an_error(cli):
+    code, _, err = cli("grad", "A*x", "--let", "A:n,n", "--let", "x:n", "--wrt", "x")
+    assert code == 2 and "jacobian" in err
+
+
+def test_bad_let_and_layout(cli):
+    assert cli("grad", "x", "--wrt", "x", "--let", "x")[0] == 2
+    assert cli("grad", "x", "--wrt", "x", "--let", "x:0")[0] == 2
+    assert cli("grad", "x", "--wrt", "x", "--let", "x:99999999")[0] == 2
+    assert cli("grad", "x", "--wrt", "x", "--layout", "sideways")[0] == 2
+    assert cli("grad", "x", "--wrt", "import")[0] == 2
+
+
+def test_nothing_executes_on_hostile_input(cli):
+    """An audit hook fails the test if parsing or deriving opens files for writing or spawns."""
+    events: list[str] = []
+
+    def hook(event: str, args: tuple) -> None:
+        if event in ("subprocess.Popen", "os.system", "os.exec", "os.spawn", "os.fork"):
+            events.append(event)
+        if (
+            event == "open"
+            and len(args) > 1
+            and isinstance(args[1], str)
+            and any(c in args[1] for c in "wax+")
+        ):
+            events.append(f"open-write {args[0]}")
+
+    sys.addaudithook(hook)
+    before = set(sys.modules)
+    for text in HOSTILE:
+        cli("grad", "--wrt", "x", "--", text)
+    new = {m for m in set(sys.modules) - before if not m.startswith(("matcalc", "rich", "typer"))}
+    assert events == []
+    assert new == set()
+
+
+def test_subprocess_end_to_end():
+    run = subprocess.run(
+        [sys.executable, "-m", "matcalc", "grad", "x.T*x", "--let", "x:n", "--wrt", "x"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (0, "2 x\n", "")
+    run = subprocess.run(
+        [sys.executable, "-m", "matcalc", "grad", "__import__('os')", "--wrt", "x"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
