@@ -212,6 +212,79 @@ app.command(
 )(_product("jvp"))
 
 
+@app.command(
+    "chain",
+    help=(
+        "Chain rule through named steps, every factor with its shape, the product formula in the "
+        "layout, and a comparison with the direct derivative.\n\n"
+        'Example: matcalc chain "L = (y - t)**2/2" "y = v.T*s" "s = W2*z" "z = W1*x" '
+        "--let x:n --let W1:n,n --let W2:n,n --let v:n --wrt W1"
+    ),
+)
+def chain_command(
+    steps: Annotated[list[str], typer.Argument(help="Steps NAME = EXPR, in any order.")],
+    wrt: Wrt,
+    let: Let = None,
+    layout: Layout = "mixed",
+    fmt: Format = "text",
+    check: Check = False,
+    debug: Debug = False,
+) -> None:
+    def run() -> None:
+        from .chain import chain
+
+        _check_format(fmt)
+        result = chain([_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check)
+        from .render.chain import render_chain
+
+        sys.stdout.write(render_chain(result, fmt) + "\n")
+        if result.check_error is not None and fmt != "json":
+            from .render.plain import check_line
+
+            sys.stdout.write(check_line(result) + "\n")
+        if result.agreement.startswith("DIFFERS") or result.check_ok is False:
+            raise typer.Exit(1)
+
+    _guard(run, debug)
+
+
+@app.command(
+    "cost",
+    help=(
+        "Cost of multiplying a chain of Jacobians left-to-right (reverse mode), right-to-left "
+        "(forward mode) and in the optimal order.\n\nExample: matcalc cost 2x2 2x2 2x2 2x2 2x1"
+    ),
+)
+def cost_command(
+    shapes: Annotated[list[str], typer.Argument(help="Factor shapes RxC (or N for a column).")],
+    fmt: Format = "text",
+    debug: Debug = False,
+) -> None:
+    def run() -> None:
+        import json
+
+        from .cost import cost, parse_shape
+
+        _check_format(fmt)
+        result = cost([parse_shape(s) for s in shapes])
+        sys.stdout.write((json.dumps(result.as_json()) if fmt == "json" else result.text()) + "\n")
+
+    _guard(run, debug)
+
+
+@app.command("selfcheck", help="Check the built-in identity table numerically, in every layout.")
+def selfcheck_command(debug: Debug = False) -> None:
+    def run() -> None:
+        from .selfcheck import selfcheck
+
+        report, ok = selfcheck()
+        sys.stdout.write(report + "\n")
+        if not ok:
+            raise typer.Exit(1)
+
+    _guard(run, debug)
+
+
 def version_callback(value: bool) -> None:
     if value:
         sys.stdout.write(f"matcalc {__version__}\n")

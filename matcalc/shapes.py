@@ -35,6 +35,9 @@ class Decl:
     symmetric: bool = False
 
     def node(self) -> Node:
+        """A variable leaf; a declared scalar (a chain step) is a leaf too, not a SymPy symbol."""
+        if self.shape == ():
+            return Node("sym", (), (self.name, False), ())
         return sym(self.name, self.shape, self.symmetric)
 
     @property

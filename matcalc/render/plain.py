@@ -53,6 +53,10 @@ def text(r: Result) -> str:
 
 
 def latex(r: Result) -> str:
+    if r.steps:
+        from ..steps import steps_latex
+
+        return steps_latex(r)
     if r.value is not None:
         return value_latex(r.value)
     return r.latex()

@@ -1,0 +1,177 @@
+"""The chain rule, vjp/jvp explanations, and Jacobian-chain costs (issue: chain rule)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc.cost import cost, optimal
+
+NET = ["L = (y - t)**2/2", "y = v.T*s", "s = W2*z", "z = W1*x"]
+LET = ["x:2", "W1:2,2", "W2:2,2", "v:2"]
+
+
+@pytest.mark.parametrize("layout", ["mixed", "numerator", "denominator"])
+def test_network_w1_matches_direct_gradient(layout):
+    r = matcalc.chain(NET, wrt="W1", let=LET, layout=layout, check=True)
+    assert r.check_ok
+    assert "symbolically" in r.agreement
+    direct = matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt="W1", let=LET, layout=layout)
+    assert r.direct == direct.node
+    if layout != "numerator":
+        assert r.text() == "(y - t) W2ᵀ v xᵀ"
+    assert [f.name for f in r.factors] == ["dL/dy", "dy/ds", "ds/dz", "dz/dW1"]
+
+
+@pytest.mark.parametrize("wrt,want", [("W2", "(y - t) v zᵀ"), ("v", "(y - t) s")])
+def test_network_other_parameters(wrt, want):
+    steps = (
+        ["L = (y - t)**2/2", "y = v.T*s", "s = W2*z"]
+        if wrt == "W2"
+        else ["L = (y - t)**2/2", "y = v.T*s"]
+    )
+    r = matcalc.chain(
+        steps, wrt=wrt, let=[*LET, "z:2", "s:2"] if wrt == "v" else [*LET, "z:2"], check=True
+    )
+    assert r.text() == want and r.check_ok
+
+
+def test_mixed_formula_has_transposes():
+    r = matcalc.chain(["L = z.T*z", "z = A*x"], wrt="x", let=["x:n", "A:m,n"])
+    assert r.formula == "dL/dx = (dz/dx)ᵀ dL/dz"
+    assert r.text() == "2 Aᵀ z"
+    r = matcalc.chain(["L = z.T*z", "z = A*x"], wrt="x", let=["x:n", "A:m,n"], layout="numerator")
+    assert r.formula == "dL/dx = dL/dz · dz/dx"
+
+
+def test_three_cases_of_the_source():
+    sv = matcalc.chain(["f = z.T*z", "z = tanh(A*x)"], wrt="x", let=["x:n", "A:m,n"], check=True)
+    vs = matcalc.chain(["y = sin(z)", "z = t*a"], wrt="t", let=["a:n"], check=True)
+    vv = matcalc.chain(
+        ["y = tanh(W*z)", "z = A*x"], wrt="x", let=["x:n", "A:m,n", "W:k,m"], check=True
+    )
+    assert sv.check_ok and vs.check_ok and vv.check_ok
+    assert vs.shape == ("n", 1) and vv.shape == ("k", "n") and sv.shape == ("n", 1)
+    assert vv.shapes == "(k×m) (m×n) → k×n"
+
+
+def test_chain_errors(cli):
+    code, _, err = cli("chain", "y = x + z", "z = x", "--wrt", "x", "--let", "x:n")
+    assert code == 2 and "innermost" in err
+    code, _, err = cli("chain", "y = 2*z", "--wrt", "x")
+    assert code == 2
+    code, _, err = cli("chain", "nonsense", "--wrt", "x")
+    assert code == 2 and "NAME = EXPR" in err
+
+
+def test_chain_cli_formats(cli):
+    args = ["chain", *NET, "--wrt", "W1", *sum((["--let", s] for s in LET), [])]
+    code, out, _ = cli(*args, "-f", "json")
+    data = json.loads(out)
+    assert code == 0 and data["text"] == "(y - t) W2ᵀ v xᵀ" and len(data["factors"]) == 4
+    code, out, _ = cli(*args, "-f", "latex")
+    assert out.startswith("\\begin{align*}") and "\\otimes" in out
+
+
+def test_vjp_explain(cli):
+    code, out, _ = cli(
+        "vjp",
+        "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]",
+        "--wrt",
+        "x",
+        "--v",
+        "3,2,1",
+        "--at",
+        "x=[1,2,3]",
+        "--explain",
+    )
+    assert "3·[3, 8, 3] + 2·[3, 8, 27] + 1·[2, 12, 18]" in out and out.startswith("[17, 52, 81]")
+
+
+def test_matrix_level_vjp_is_symbolic():
+    r = matcalc.vjp("tanh(W*x)", wrt="x", v="u", let=["W:m,n", "x:n", "u:m"], check=True)
+    assert r.check_ok and r.shape == ("n", 1)
+    r = matcalc.vjp("W*x", wrt="W", v="u", let=["W:m,n", "x:n", "u:m"], check=True)
+    assert r.text() == "u xᵀ" and r.check_ok  # what PyTorch leaves in W.grad
+    r = matcalc.jvp("W*x", wrt="x", v="d", let=["W:m,n", "x:n", "d:n"])
+    assert r.text() == "W d"
+
+
+def test_steps_show_the_differential():
+    r = matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"], steps=True)
+    texts = [t for t, _, _ in r.steps]
+    assert texts == ["d(xᵀ A x) = dxᵀ A x + xᵀ A dx", "= xᵀ (A + Aᵀ) dx", "⇒ ∇_x = (A + Aᵀ) x"]
+    assert "product rule" in r.steps[0][2]
+
+
+def test_cost_source_example():
+    for n in (2, 4, 10, 50):
+        c = cost([(2, 2)] * n + [(2, 1)])
+        ltr, rtl, opt = c.orders
+        assert ltr.inner_products == 4 * (n - 1) + 2
+        assert rtl.inner_products == 2 * n
+        assert opt.multiplications == rtl.multiplications
+
+
+def _brute(d: list[int]) -> int:
+    @__import__("functools").lru_cache(None)
+    def best(i: int, j: int) -> int:
+        if i == j:
+            return 0
+        return min(best(i, k) + best(k + 1, j) + d[i] * d[k + 1] * d[j + 1] for k in range(i, j))
+
+    return best(0, len(d) - 2)
+
+
+def _all_orders(i: int, j: int, d: list[int]) -> set[int]:
+    if i == j:
+        return {0}
+    out = set()
+    for k in range(i, j):
+        for a, b in itertools.product(_all_orders(i, k, d), _all_orders(k + 1, j, d)):
+            out.add(a + b + d[i] * d[k + 1] * d[j + 1])
+    return out
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_optimal_matches_enumeration(seed):
+    rng = random.Random(seed)
+    n = rng.randint(1, 8)
+    d = [rng.randint(1, 12) for _ in range(n + 1)]
+    shapes = [(d[i], d[i + 1]) for i in range(n)]
+    mults, _, _ = optimal(shapes)
+    assert mults == min(_all_orders(0, n - 1, d)) == _brute(d)
+
+
+def test_cost_cli(cli):
+    code, out, _ = cli("cost", "2x2", "2x2", "2x1", "-f", "json")
+    data = json.loads(out)
+    assert [o["name"] for o in data["orders"]] == ["left-to-right", "right-to-left", "optimal"]
+    assert data["shapes"] == [[2, 2], [2, 2], [2, 1]]
+    assert cli("cost", "2x3", "2x2")[0] == 2
+    assert cli("cost", "banana")[0] == 2
+
+
+def test_torch_backward_matches_vjp():
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = torch.stack(
+        [
+            x[0] ** 3 + 2 * x[1] ** 2 + 3 * x[2],
+            3 * x[0] + 2 * x[1] ** 2 + x[2] ** 3,
+            2 * x[0] + x[1] ** 3 + 3 * x[2] ** 2,
+        ]
+    )
+    y.backward(torch.tensor([3.0, 2.0, 1.0]))
+    r = matcalc.vjp(
+        "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]",
+        wrt="x",
+        v="3,2,1",
+        at={"x": [1, 2, 3]},
+    )
+    assert np.array_equal(x.grad.numpy(), np.array([float(e) for e in r.value]))
