@@ -169,8 +169,8 @@ def _factor(out: str, node: Node, inp: Variable, decls: Decls, layout: str) -> F
     """d(out)/d(inp) in the layout; a tensor (vector or matrix by matrix) in vec form."""
     tensor = (
         (not node.is_scalar and inp.shape != () and inp.shape[1] != 1)
-        or (not node.is_scalar and not node.is_vector)
-        and inp.shape != ()
+        or ((not node.is_scalar and not node.is_vector)
+        and inp.shape != ())
     )
     kind = "grad" if node.is_scalar else "jacobian"
     p = Problem(kind, "", node, inp, decls, {}, layout, vec=tensor)

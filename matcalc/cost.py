@@ -7,6 +7,7 @@ order is the classic matrix-chain dynamic program, vectorized over the split poi
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -78,7 +79,7 @@ def _check(shapes: list[tuple[int, int]]) -> None:
         raise MatcalcError("cost needs at least one shape")
     if len(shapes) > MAX_FACTORS:
         raise LimitError(f"more than {MAX_FACTORS} factors")
-    for i, (a, b) in enumerate(zip(shapes, shapes[1:], strict=False)):
+    for i, (a, b) in enumerate(itertools.pairwise(shapes)):
         if a[1] != b[0]:
             raise MatcalcError(
                 f"factors {i + 1} and {i + 2} do not fit: {a[0]}×{a[1]} times {b[0]}×{b[1]}"

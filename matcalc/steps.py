@@ -118,7 +118,7 @@ def derivation_steps(p: Problem, mixed: Node, engine: str) -> list[Step]:
     return steps
 
 
-def steps_text(result) -> str:  # noqa: ANN001 - a Result
+def steps_text(result) -> str:
     """Aligned text lines: the derivation, each with its rule."""
     rows = result.steps
     indent = rows[0][0].find("= ")
@@ -129,7 +129,7 @@ def steps_text(result) -> str:  # noqa: ANN001 - a Result
     )
 
 
-def steps_latex(result) -> str:  # noqa: ANN001
+def steps_latex(result) -> str:
     """An align* environment, ready for an amsmath document."""
     body = " \\\\\n".join(lx for _, lx, _ in result.steps)
     return "\\begin{align*}\n" + body + "\n\\end{align*}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import operator
 import random
 
 import numpy as np
@@ -70,7 +72,7 @@ def test_chain_errors(cli):
 
 
 def test_chain_cli_formats(cli):
-    args = ["chain", *NET, "--wrt", "W1", *sum((["--let", s] for s in LET), [])]
+    args = ["chain", *NET, "--wrt", "W1", *functools.reduce(operator.iadd, (["--let", s] for s in LET), [])]
     code, out, _ = cli(*args, "-f", "json")
     data = json.loads(out)
     assert code == 0 and data["text"] == "(y - t) W2ᵀ v xᵀ" and len(data["factors"]) == 4
@@ -79,7 +81,7 @@ def test_chain_cli_formats(cli):
 
 
 def test_vjp_explain(cli):
-    code, out, _ = cli(
+    _code, out, _ = cli(
         "vjp",
         "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]",
         "--wrt",
@@ -149,7 +151,7 @@ def test_optimal_matches_enumeration(seed):
 
 
 def test_cost_cli(cli):
-    code, out, _ = cli("cost", "2x2", "2x2", "2x1", "-f", "json")
+    _code, out, _ = cli("cost", "2x2", "2x2", "2x1", "-f", "json")
     data = json.loads(out)
     assert [o["name"] for o in data["orders"]] == ["left-to-right", "right-to-left", "optimal"]
     assert data["shapes"] == [[2, 2], [2, 2], [2, 1]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..chain import ChainResult
-from ..printing import to_latex, to_text
+from matcalc.chain import ChainResult
+from matcalc.printing import to_latex, to_text
 
 
 def payload(r: ChainResult) -> dict[str, object]:

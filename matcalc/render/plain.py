@@ -54,7 +54,7 @@ def text(r: Result) -> str:
 
 def latex(r: Result) -> str:
     if r.steps:
-        from ..steps import steps_latex
+        from matcalc.steps import steps_latex
 
         return steps_latex(r)
     if r.value is not None:
