@@ -167,10 +167,8 @@ def _var(name: str, decls: Decls) -> Variable:
 
 def _factor(out: str, node: Node, inp: Variable, decls: Decls, layout: str) -> Factor:
     """d(out)/d(inp) in the layout; a tensor (vector or matrix by matrix) in vec form."""
-    tensor = (
-        (not node.is_scalar and inp.shape != () and inp.shape[1] != 1)
-        or ((not node.is_scalar and not node.is_vector)
-        and inp.shape != ())
+    tensor = (not node.is_scalar and inp.shape != () and inp.shape[1] != 1) or (
+        (not node.is_scalar and not node.is_vector) and inp.shape != ()
     )
     kind = "grad" if node.is_scalar else "jacobian"
     p = Problem(kind, "", node, inp, decls, {}, layout, vec=tensor)

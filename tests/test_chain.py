@@ -72,7 +72,13 @@ def test_chain_errors(cli):
 
 
 def test_chain_cli_formats(cli):
-    args = ["chain", *NET, "--wrt", "W1", *functools.reduce(operator.iadd, (["--let", s] for s in LET), [])]
+    args = [
+        "chain",
+        *NET,
+        "--wrt",
+        "W1",
+        *functools.reduce(operator.iadd, (["--let", s] for s in LET), []),
+    ]
     code, out, _ = cli(*args, "-f", "json")
     data = json.loads(out)
     assert code == 0 and data["text"] == "(y - t) W2ᵀ v xᵀ" and len(data["factors"]) == 4

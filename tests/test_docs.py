@@ -1,0 +1,109 @@
+"""Documentation runs: every `$ matcalc …` example in README.md and docs/ is executed and its
+output compared with the document, so the docs cannot rot."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+
+
+def examples(text: str) -> list[tuple[str, str]]:
+    """(command, expected output) pairs from the console blocks of a Markdown text."""
+    out: list[tuple[str, str]] = []
+    for block in BLOCK.findall(text):
+        cmd: str | None = None
+        lines: list[str] = []
+        for line in block.splitlines():
+            if line.startswith("$ matcalc"):
+                if cmd is not None:
+                    out.append((cmd, "\n".join(lines)))
+                cmd, lines = line[2:], []
+            elif cmd is not None:
+                lines.append(line)
+        if cmd is not None:
+            out.append((cmd, "\n".join(lines)))
+    return out
+
+
+def mismatches(text: str, cli) -> list[str]:  # noqa: ANN001 - the cli fixture
+    """Every example whose real output differs from the document."""
+    bad = []
+    for cmd, expected in examples(text):
+        _, out, _ = cli(*shlex.split(cmd)[1:])
+        if out.rstrip("\n") != expected:
+            bad.append(f"{cmd}\n--- documented\n{expected}\n--- actual\n{out}")
+    return bad
+
+
+ALL = [(p.name, cmd, exp) for p in DOCS for cmd, exp in examples(p.read_text())]
+
+
+@pytest.mark.parametrize(
+    "doc,cmd,expected", ALL, ids=[f"{d}:{i}" for i, (d, _, _) in enumerate(ALL)]
+)
+def test_documented_example(cli, doc, cmd, expected):
+    code, out, err = cli(*shlex.split(cmd)[1:])
+    assert out.rstrip("\n") == expected, f"{doc}: {cmd}\n{err}"
+
+
+def test_examples_exist():
+    assert len(examples((ROOT / "docs" / "tutorial.md").read_text())) >= 15
+    assert len(examples((ROOT / "README.md").read_text())) >= 8
+
+
+def test_changed_output_is_caught(cli):
+    text = (ROOT / "docs" / "tutorial.md").read_text()
+    assert mismatches(text, cli) == []
+    broken = text.replace("[17, 52, 81]\nvᵀJ", "[17, 52, 82]\nvᵀJ", 1)
+    assert broken != text
+    assert len(mismatches(broken, cli)) == 1
+
+
+def test_readme_python_example():
+    import doctest
+
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(block, {}, "README", "README.md", 0)
+    runner = doctest.DocTestRunner()
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries >= 4
+
+
+def _generator() -> dict:
+    import runpy
+
+    return runpy.run_path(str(ROOT / "docs" / "gen_cli.py"))
+
+
+def test_cli_reference_is_current():
+    assert (ROOT / "docs" / "cli.md").read_text() == _generator()["reference"](), "run `make docs`"
+
+
+def test_every_command_has_help_and_is_documented():
+    from matcalc.cli import app
+
+    gen = _generator()
+    names = {c.name for c in app.registered_commands}
+    assert names == set(gen["COMMANDS"])
+    for c in app.registered_commands:
+        assert c.help and len(c.help) > 20, c.name
+        assert "Example" in c.help or c.name == "selfcheck", c.name
+
+
+def test_changed_help_makes_the_reference_stale(monkeypatch):
+    from matcalc.cli import app
+
+    gen = _generator()
+    before = gen["reference"]()
+    cmd = next(c for c in app.registered_commands if c.name == "cost")
+    monkeypatch.setattr(cmd, "help", cmd.help + " Changed.")
+    assert gen["reference"]() != before
