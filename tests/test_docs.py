@@ -32,7 +32,7 @@ def examples(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def mismatches(text: str, cli) -> list[str]:  # noqa: ANN001 - the cli fixture
+def mismatches(text: str, cli) -> list[str]:
     """Every example whose real output differs from the document."""
     bad = []
     for cmd, expected in examples(text):
@@ -49,7 +49,7 @@ ALL = [(p.name, cmd, exp) for p in DOCS for cmd, exp in examples(p.read_text())]
     "doc,cmd,expected", ALL, ids=[f"{d}:{i}" for i, (d, _, _) in enumerate(ALL)]
 )
 def test_documented_example(cli, doc, cmd, expected):
-    code, out, err = cli(*shlex.split(cmd)[1:])
+    _code, out, err = cli(*shlex.split(cmd)[1:])
     assert out.rstrip("\n") == expected, f"{doc}: {cmd}\n{err}"
 
 
