@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .engine import build_problem, derive, final_layout, printer_names
+from .errors import LimitError
 from .result import Result
 from .simplify import tidy
 from .values import bind, evaluate_at, parse_at
@@ -12,7 +13,15 @@ from .values import bind, evaluate_at, parse_at
 At = Mapping[str, object] | Iterable[str] | None
 
 
-def _run(
+def _run(*args, **kwargs) -> Result:
+    """Derive, turning a stack overflow (which the depth limit should prevent) into a limit error."""
+    try:
+        return _derive(*args, **kwargs)
+    except RecursionError:
+        raise LimitError("expression too deeply nested for the derivation") from None
+
+
+def _derive(
     kind: str,
     expr: str,
     wrt: str,
@@ -28,7 +37,7 @@ def _run(
     p = build_problem(kind, expr, wrt, list(let or ()), layout, v, vec, expand)
     values = parse_at(at)
     mixed, engine = derive(p)
-    mixed = tidy(mixed)
+    mixed = _tidy_within_budget(mixed, p.notes)
     node = final_layout(p, mixed)
     res = Result(kind, wrt, p.layout, node, printer_names(p), engine, notes=p.notes, source=expr)
     if values:
@@ -44,6 +53,21 @@ def _run(
 
         res.steps = derivation_steps(p, mixed, engine)
     return res
+
+
+def _tidy_within_budget(node, notes: list[str]):
+    """Factor the result, unless that takes longer than the budget: then keep it as it is."""
+    from .budget import BudgetExceeded, simplify_seconds, time_budget
+
+    seconds = simplify_seconds()
+    try:
+        with time_budget(seconds):
+            return tidy(node)
+    except BudgetExceeded:
+        notes.append(
+            f"simplification stopped after {seconds:g} s; the result is correct but not simplified"
+        )
+        return node
 
 
 def grad(

@@ -62,6 +62,9 @@ def _guard(fn, debug: bool):
         raise
     except RecursionError:
         _fail("error: expression too deeply nested", 2)
+    except MemoryError:
+        limit = os.environ.get("MATCALC_MEMORY_MB", str(limits.MEMORY_MB))
+        _fail(f"error: needed more than {limit} MB of memory (MATCALC_MEMORY_MB)", 2)
     except Exception as err:  # an internal error: short message, no traceback without --debug
         if debug:
             raise
@@ -89,7 +92,8 @@ def emit(result, fmt: str) -> None:
 
         from .render.rich_text import show
 
-        show(result, Console(highlight=False))
+        plain_style = bool(os.environ.get("NO_COLOR"))
+        show(result, Console(highlight=False, color_system=None if plain_style else "auto"))
     else:
         sys.stdout.write(render(result, fmt) + "\n")
     for note in result.notes:
@@ -304,7 +308,16 @@ def main_options(
 
 
 def main() -> None:
-    """Entry point: Typer's own usage errors also become one line and exit 2."""
+    """Entry point: each command runs in a bounded worker process (see budget.py)."""
+    if os.environ.get("MATCALC_NO_WORKER") or not hasattr(os, "fork"):
+        sys.exit(run_app())
+    from .budget import supervise
+
+    sys.exit(supervise(run_app))
+
+
+def run_app() -> int:
+    """Typer's own usage errors also become one line and exit 2."""
     try:
         code = app(standalone_mode=False)
     except typer.Exit as done:
@@ -323,4 +336,4 @@ def main() -> None:
     except InternalError as err:
         sys.stderr.write(f"internal error: {err}\n")
         code = 1
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import expr as E
-from . import linear
-from .errors import MatcalcError, NotMatrixLevel
+from . import limits, linear
+from .errors import LimitError, MatcalcError, NotMatrixLevel
 from .explicit import component_names, component_symbols, explicit
 from .expr import Node, Shape, shape_str
 from .layout import check_layout, to_layout
@@ -180,8 +180,21 @@ def componentwise(p: Problem) -> Node:
     else:
         x = E.scalar_symbol(var.name)
     v = explicit(p.v, env) if p.v is not None else None
+    _check_result_size(p, f, x)
     out = _componentwise(p, f, x, v)
     return E.matrix(out) if _is_mat(out) else E.scalar(out)
+
+
+def _check_result_size(p: Problem, f: object, x: object) -> None:
+    """Refuse a componentwise result over the entry limit before computing it."""
+    nf = len(f) if _is_mat(f) else 1
+    nx = len(x) if _is_mat(x) else 1
+    size = nx * nx if p.kind == "hessian" else nf * nx
+    if size > limits.MAX_ENTRIES:
+        raise LimitError(
+            f"the componentwise result would have {size} entries, over the limit {limits.MAX_ENTRIES}; "
+            "use symbolic sizes for the matrix form"
+        )
 
 
 def _is_mat(v: object) -> bool:

@@ -531,8 +531,10 @@ def diag(a: Node) -> Node:
         return mul(*a.args[:-1], diag(a.args[-1]))
     if a.op == "T":
         return diag(a.args[0])
-    if a.op == "matmul" and len(a.args) == 2 and a.args[0].is_vector:  # diag(u vᵀ) = u ⊙ v
-        return hadamard(a.args[0], transpose(a.args[1]))
+    if a.op == "matmul":  # diag(P Q) = P ⊙ Qᵀ where P is a column and Q a row
+        for k in range(1, len(a.args)):
+            if a.args[k - 1].is_vector:
+                return hadamard(matmul(*a.args[:k]), transpose(matmul(*a.args[k:])))
     return Node("diagof", (a,), None, (a.shape[0], ONE))
 
 

@@ -1,7 +1,7 @@
 """Every resource limit in one place; docs/limits.md lists them with their reasons."""
 
 MAX_INPUT_CHARS = 10_000  # characters of one expression
-MAX_DEPTH = 200  # nesting of parentheses, brackets, calls and unary operators
+MAX_DEPTH = 100  # nesting of parentheses, brackets, calls, unary operators and powers
 MAX_NODES = 5_000  # tokens of one expression
 MAX_INT_DIGITS = 40  # digits of one integer literal (and of a mantissa)
 MAX_SCI_EXPONENT = 300  # |k| in a literal like 1e-k
@@ -13,3 +13,5 @@ MAX_ENTRIES = 40_000  # entries of any explicit (componentwise) matrix
 MAX_DET_SIZE = 8  # explicit det/inv of a symbolic matrix larger than this is refused
 MAX_LETS = 100  # --let declarations
 TIME_BUDGET = 5.0  # seconds of simplification before matcalc returns the plain form
+WALL_SECONDS = 20.0  # a CLI command is stopped after this (MATCALC_TIMEOUT)
+MEMORY_MB = 2048  # address space of the CLI's worker (MATCALC_MEMORY_MB)

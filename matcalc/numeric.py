@@ -211,21 +211,21 @@ def random_point(
     rng: np.random.Generator,
     fixed_dims: dict[sp.Symbol, int] | None = None,
 ) -> Point:
-    """A point where log, sqrt and logdet are defined: positive entries, diagonally dominant
-    square matrices; sizes 2–4 for symbolic dimensions."""
+    """A point where log, sqrt and logdet are defined: positive entries, square matrices near I
+    (diagonally dominant); sizes 2–4 for symbolic dimensions."""
     dims = dict(fixed_dims or {})
-    for shape, _ in variables.values():
+    for _, (shape, _) in sorted(variables.items()):
         for d in shape:
             if d.is_Symbol and d not in dims:
                 dims[d] = int(rng.integers(2, 5))
     values: Values = {}
-    for name, (shape, symmetric) in variables.items():
+    for name, (shape, symmetric) in sorted(variables.items()):
         r, c = (int(shape[0].xreplace(dims)), int(shape[1].xreplace(dims)))
         a = rng.uniform(0.5, 1.5, size=(r, c))
-        if r == c and r > 1:
-            a = a * 0.3 + np.eye(r) * r
+        if r == c and r > 1:  # near I and diagonally dominant: det > 0, well conditioned
+            a = np.eye(r) + a * (0.3 / r)
         if symmetric:
             a = (a + a.T) / 2
         values[name] = a
-    symvals = {s: float(rng.uniform(0.5, 1.5)) for s in scalars}
+    symvals = {s: float(rng.uniform(0.5, 1.5)) for s in sorted(scalars, key=str)}
     return Point(values, symvals, dims)

@@ -122,9 +122,15 @@ def evaluate_at(node: Node, env: dict[str, object], dims: dict[sp.Symbol, int]) 
     if free:
         names = ", ".join(sorted(str(s) for s in free))
         raise MatcalcError(f"no value for {names}; give it with --at NAME=VALUE")
-    if isinstance(out, sp.MatrixBase):
-        return sp.ImmutableMatrix(out.applyfunc(sp.simplify))
-    return sp.simplify(out)
+    from .budget import BudgetExceeded, simplify_seconds, time_budget
+
+    try:
+        with time_budget(simplify_seconds()):
+            if isinstance(out, sp.MatrixBase):
+                return sp.ImmutableMatrix(out.applyfunc(sp.simplify))
+            return sp.simplify(out)
+    except BudgetExceeded:
+        return out
 
 
 def json_number(e: sp.Expr) -> object:

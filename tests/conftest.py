@@ -18,6 +18,7 @@ def cli(capsys, monkeypatch):
         monkeypatch.setattr(sys, "argv", ["matcalc", *args])
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
         monkeypatch.setenv("MATCALC_PLAIN", "1")
+        monkeypatch.setenv("MATCALC_NO_WORKER", "1")
         try:
             main()
             code = 0

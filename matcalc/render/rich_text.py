@@ -25,7 +25,8 @@ def show(r: Result, console: Console) -> None:
     m = r.value if r.value is not None else (r.node.data if r.node.op == "matrix" else None)
     if isinstance(m, sp.MatrixBase):
         s = _Str(r.names.get("text"))
-        table = Table(title=Text(title(r)), show_header=False, box=None, padding=(0, 2))
+        console.print(Text(title(r), style="dim"))
+        table = Table(show_header=False, box=None, padding=(0, 2))
         for _ in range(m.shape[1]):
             table.add_column(justify="right")
         for i in range(m.shape[0]):

@@ -1,0 +1,117 @@
+"""Time and memory bounds.
+
+* `supervise`: the CLI runs each command in a forked worker with `RLIMIT_AS` (memory) and a kill
+  deadline (wall clock). An alarm alone is not enough: big-integer work in C ignores signals.
+* `time_budget`: a soft limit around simplification; when it runs out matcalc keeps the
+  unsimplified (still correct) result and says so.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from . import limits
+
+
+class BudgetExceeded(Exception):
+    """The soft time budget ran out."""
+
+
+def simplify_seconds() -> float:
+    return _env_float("MATCALC_SIMPLIFY_SECONDS", limits.TIME_BUDGET)
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return max(0.01, float(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise BudgetExceeded inside the block after `seconds` (main thread only; else no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise BudgetExceeded
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def supervise(run: Callable[[], int]) -> int:
+    """Run `run` in a forked worker bounded in memory and wall-clock time; return its exit code."""
+    timeout = _env_float("MATCALC_TIMEOUT", limits.WALL_SECONDS)
+    memory_mb = int(_env_float("MATCALC_MEMORY_MB", limits.MEMORY_MB))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        code = 1
+        try:
+            _limit_memory(memory_mb)
+            code = run()
+        except MemoryError:
+            sys.stderr.write(f"error: needed more than {memory_mb} MB (MATCALC_MEMORY_MB)\n")
+            code = 2
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 0
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+    return _wait(pid, timeout, memory_mb)
+
+
+def _limit_memory(memory_mb: int) -> None:
+    try:
+        import resource
+
+        limit = memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _wait(pid: int, timeout: float, memory_mb: int) -> int:
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            sys.stderr.write(
+                f"error: stopped after {timeout:g} s (MATCALC_TIMEOUT); "
+                "the expression is too expensive to differentiate or evaluate\n"
+            )
+            return 2
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    sig = os.WTERMSIG(status)
+    sys.stderr.write(
+        f"error: the computation was stopped by signal {sig} (memory limit {memory_mb} MB?)\n"
+    )
+    return 2

@@ -1,0 +1,68 @@
+"""Hypothesis strategies: well-shaped random expressions over every operator of SPEC §2."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+LET = ["x:n", "y:n", "A:n,n", "B:n,n"]
+
+
+def _leaf(kind: str) -> st.SearchStrategy[str]:
+    return {
+        "vec": st.sampled_from(["x", "y", "A*x", "B.T*y"]),
+        "mat": st.sampled_from(["A", "B", "A.T", "inv(A)"]),
+        "scal": st.sampled_from(["x.T*y", "tr(A)", "sum(x)", "t", "2", "1/3"]),
+    }[kind]
+
+
+def expr(kind: str, depth: int = 2) -> st.SearchStrategy[str]:
+    """A random expression of the given kind ('vec' n×1, 'mat' n×n, 'scal')."""
+    if depth <= 0:
+        return _leaf(kind)
+    v, m, s = (expr(k, depth - 1) for k in ("vec", "mat", "scal"))
+    options = {
+        "vec": [
+            st.builds("({})*({})".format, m, v),
+            st.builds("(({}) + ({}))".format, v, v),
+            st.builds("(({}) - ({}))".format, v, v),
+            st.builds("tanh({})".format, v),
+            st.builds("sigmoid({})".format, v),
+            st.builds("sin({})".format, v),
+            st.builds("hadamard(({}), ({}))".format, v, v),
+            st.builds("({})*({})".format, s, v),
+            st.builds("softmax({})".format, v),
+            st.builds("diag({})".format, m),
+            st.builds("({}).T*({})".format, m, v),
+            st.builds("softplus({})".format, v),
+            st.builds("exp({})/3".format, v),
+        ],
+        "mat": [
+            st.builds("({})*({})".format, m, m),
+            st.builds("(({}) + ({}))".format, m, m),
+            st.builds("({}).T".format, m),
+            st.builds("({})*({}).T".format, v, v),
+            st.builds("diag({})".format, v),
+            st.builds("hadamard(({}), ({}))".format, m, m),
+            st.builds("({})*({})".format, s, m),
+            st.builds("tanh({})".format, m),
+        ],
+        "scal": [
+            st.builds("({}).T*({})".format, v, v),
+            st.builds("tr({})".format, m),
+            st.builds("sum({})".format, v),
+            st.builds("norm2({})".format, v),
+            st.builds("logsumexp({})".format, v),
+            st.builds("sin({})".format, s),
+            st.builds("({})*({})".format, s, s),
+            st.builds("(({}) + ({}))".format, s, s),
+            st.builds("({})**2".format, s),
+            st.builds("log(1 + ({})**2)".format, s),
+            st.builds("sqrt(1 + ({})**2)".format, s),
+            st.builds("dot(({}), ({}))".format, v, v),
+            st.builds("norm2({})".format, m),
+            st.builds("sum({})".format, m),
+            st.builds("logdet(A)*({})".format, s),
+            st.builds("det(B + 3*A)*({})".format, s),
+        ],
+    }[kind]
+    return st.one_of(_leaf(kind), *options).filter(lambda e: len(e) < 400)

@@ -1,0 +1,101 @@
+"""Every documented limit (docs/limits.md) is triggered here and answered cleanly, in time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import matcalc
+from matcalc import limits
+from matcalc.errors import LimitError, MatcalcError
+
+CASES = [
+    ("characters", "x" + "+x" * (limits.MAX_INPUT_CHARS // 2), []),
+    ("tokens", "+".join(["x"] * (limits.MAX_NODES // 2 + 10)), []),
+    ("depth", "(" * (limits.MAX_DEPTH + 1) + "x" + ")" * (limits.MAX_DEPTH + 1), []),
+    ("depth unary", "-" * (limits.MAX_DEPTH + 1) + "x", []),
+    ("depth power", "**".join(["x"] * (limits.MAX_DEPTH + 2)), []),
+    ("integer digits", "1" * (limits.MAX_INT_DIGITS + 1) + "*x", []),
+    ("literal exponent", "1e100000000*x", []),
+    ("literal exponent 2", "1e-301*x", []),
+    ("constant exponent", "x**1001", []),
+    ("tower", "9**9**9*x", []),
+    ("folded constant", "(9**100)**100*x", []),
+    ("matrix power", "tr(A**101)", ["A:n,n"]),
+    ("dimension", "x.T*x", ["x:1001"]),
+    ("explicit result", "x.T*A*x", ["x:300", "A:300,300"]),
+    ("symbolic det", "det(X)", ["X:9,9"]),
+]
+
+
+@pytest.mark.parametrize("name,text,let", CASES, ids=[c[0] for c in CASES])
+def test_limit_is_a_clean_user_error(name, text, let):
+    start = time.perf_counter()
+    with pytest.raises(MatcalcError) as info:
+        wrt = "X" if "X:" in "".join(let) else "x"
+        matcalc.hessian(
+            text, wrt=wrt, let=let, expand=True
+        ) if name == "explicit result" else matcalc.grad(
+            text, wrt=wrt, let=let, expand=bool(let) and name != "matrix power"
+        )
+    assert time.perf_counter() - start < 2.0, "a limit must be answered at once"
+    assert isinstance(info.value, LimitError) or "limit" in info.value.message, info.value.message
+
+
+def test_let_count_limit():
+    with pytest.raises(LimitError):
+        matcalc.grad("x", wrt="x", let=[f"v{i}:2" for i in range(limits.MAX_LETS + 1)])
+
+
+def test_cost_limits(cli):
+    assert cli("cost", *["2x2"] * 1001)[0] == 2
+    assert cli("cost", "200000x2", "2x1")[0] == 2
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess, float]:
+    start = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-m", "matcalc", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    return run, time.perf_counter() - start
+
+
+def test_wall_clock_limit_stops_the_worker():
+    run, elapsed = _run(
+        ["grad", "det(X)", "--let", "X:8,8", "--wrt", "X", "--expand"], {"MATCALC_TIMEOUT": "1"}
+    )
+    assert run.returncode == 2 and "stopped after 1 s" in run.stderr, run.stderr
+    assert elapsed < 10
+
+
+def test_memory_limit_is_a_clean_error():
+    run, _ = _run(
+        ["grad", "x.T*x", "--let", "x:200", "--wrt", "x", "--expand"], {"MATCALC_MEMORY_MB": "60"}
+    )
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr and run.stderr.startswith("error: ")
+
+
+def test_simplification_budget_keeps_a_correct_result(monkeypatch):
+    import matcalc.simplify as simplify
+
+    real = simplify.tidy
+
+    def slow(node):
+        time.sleep(0.5)
+        return real(node)
+
+    monkeypatch.setattr("matcalc.api.tidy", slow)
+    monkeypatch.setenv("MATCALC_SIMPLIFY_SECONDS", "0.05")
+    r = matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"], check=True)
+    assert r.check_ok
+    assert any("simplification stopped" in n for n in r.notes)
