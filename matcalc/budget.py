@@ -59,6 +59,7 @@ def supervise(run: Callable[[], int]) -> int:
     """Run `run` in a forked worker bounded in memory and wall-clock time; return its exit code."""
     timeout = _env_float("MATCALC_TIMEOUT", limits.WALL_SECONDS)
     memory_mb = int(_env_float("MATCALC_MEMORY_MB", limits.MEMORY_MB))
+    out_of_memory = memory_message(memory_mb)  # made now: there may be no memory for it later
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -68,7 +69,7 @@ def supervise(run: Callable[[], int]) -> int:
             _limit_memory(memory_mb)
             code = run()
         except MemoryError:
-            sys.stderr.write(f"error: needed more than {memory_mb} MB (MATCALC_MEMORY_MB)\n")
+            os.write(2, out_of_memory)
             code = 2
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else 0
@@ -76,9 +77,17 @@ def supervise(run: Callable[[], int]) -> int:
             try:
                 sys.stdout.flush()
                 sys.stderr.flush()
-            finally:
-                os._exit(code)
+            except BaseException:
+                pass
+            os._exit(code)
     return _wait(pid, timeout, memory_mb)
+
+
+def memory_message(memory_mb: int | None = None) -> bytes:
+    """The out-of-memory message, as bytes ready for os.write."""
+    if memory_mb is None:
+        memory_mb = int(_env_float("MATCALC_MEMORY_MB", limits.MEMORY_MB))
+    return f"error: needed more than {memory_mb} MB of memory (MATCALC_MEMORY_MB)\n".encode()
 
 
 def _limit_memory(memory_mb: int) -> None:

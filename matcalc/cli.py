@@ -63,8 +63,7 @@ def _guard(fn, debug: bool):
     except RecursionError:
         _fail("error: expression too deeply nested", 2)
     except MemoryError:
-        limit = os.environ.get("MATCALC_MEMORY_MB", str(limits.MEMORY_MB))
-        _fail(f"error: needed more than {limit} MB of memory (MATCALC_MEMORY_MB)", 2)
+        raise
     except Exception as err:  # an internal error: short message, no traceback without --debug
         if debug:
             raise
@@ -318,6 +317,9 @@ def main() -> None:
 
 def run_app() -> int:
     """Typer's own usage errors also become one line and exit 2."""
+    from .budget import memory_message
+
+    out_of_memory = memory_message()
     try:
         code = app(standalone_mode=False)
     except typer.Exit as done:
@@ -336,4 +338,7 @@ def run_app() -> int:
     except InternalError as err:
         sys.stderr.write(f"internal error: {err}\n")
         code = 1
+    except MemoryError:
+        os.write(2, out_of_memory)
+        code = 2
     return code if isinstance(code, int) else 0

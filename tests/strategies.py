@@ -62,7 +62,7 @@ def expr(kind: str, depth: int = 2) -> st.SearchStrategy[str]:
             st.builds("norm2({})".format, m),
             st.builds("sum({})".format, m),
             st.builds("logdet(A)*({})".format, s),
-            st.builds("det(B + 3*A)*({})".format, s),
+            st.builds("det(B + A)*({})".format, s),
         ],
     }[kind]
     return st.one_of(_leaf(kind), *options).filter(lambda e: len(e) < 400)
