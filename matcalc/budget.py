@@ -90,6 +90,13 @@ def memory_message(memory_mb: int | None = None) -> bytes:
     return f"error: needed more than {memory_mb} MB of memory (MATCALC_MEMORY_MB)\n".encode()
 
 
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def _limit_memory(memory_mb: int) -> None:
     try:
         import resource
@@ -101,9 +108,15 @@ def _limit_memory(memory_mb: int) -> None:
 
 
 def _wait(pid: int, timeout: float, memory_mb: int) -> int:
+    """Wait for the worker: on a pidfd where there is one (wakes the moment it exits), else poll."""
     deadline = time.monotonic() + timeout
     pause = 0.001
+    pidfd = _pidfd(pid)
     while True:
+        if pidfd is not None:
+            import select
+
+            select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
@@ -115,8 +128,11 @@ def _wait(pid: int, timeout: float, memory_mb: int) -> int:
                 "the expression is too expensive to differentiate or evaluate\n"
             )
             return 2
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)
+        if pidfd is None:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+    if pidfd is not None:
+        os.close(pidfd)
     if os.WIFEXITED(status):
         return os.WEXITSTATUS(status)
     sig = os.WTERMSIG(status)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import sympy as sp
 
 from . import expr as E
@@ -352,6 +351,8 @@ def _substitute(n: Node, order: list[str], nodes: dict[str, Node], decls: Decls)
 def _agree(a: Node, b: Node, p: Problem) -> str:
     if a == b:
         return "the derivative of the composed expression is the same, symbolically"
+    import numpy as np
+
     from .check import _symbols
     from .numeric import evaluate, random_point
 

@@ -11,8 +11,6 @@ import itertools
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from .errors import LimitError, MatcalcError
 
 MAX_FACTORS = 1_000
@@ -113,6 +111,8 @@ def _sequential(shapes: list[tuple[int, int]], left: bool) -> tuple[int, int, st
 
 def optimal(shapes: list[tuple[int, int]]) -> tuple[int, int, str]:
     """Fewest scalar multiplications over all parenthesizations (O(n³), vectorized in k)."""
+    import numpy as np
+
     n = len(shapes)
     d = np.array([shapes[0][0]] + [c for _, c in shapes], dtype=np.int64)
     cost = np.zeros((n, n), dtype=np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from matcalc.explicit import Explicit
-from matcalc.printing import _Latex, _NumPy, _Str
+from matcalc.printing import _Latex, _Str
 from matcalc.result import Result
 
 
@@ -30,6 +30,8 @@ def value_latex(v: Explicit) -> str:
 
 
 def value_numpy(v: Explicit) -> str:
+    from ..numpy_code import _NumPy
+
     p = _NumPy()
     if isinstance(v, sp.MatrixBase):
         if v.shape[1] == 1 or v.shape[0] == 1:
