@@ -315,6 +315,20 @@ def main() -> None:
     sys.exit(supervise(run_app))
 
 
+def _usage_error_types() -> tuple[type[Exception], ...]:
+    """Typer's usage errors: click's ClickException (Typer < 0.25) or TyperException (newer)."""
+    found: list[type[Exception]] = []
+    if hasattr(typer, "TyperException"):
+        found.append(typer.TyperException)
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
 def run_app() -> int:
     """Typer's own usage errors also become one line and exit 2."""
     from .budget import memory_message
@@ -327,7 +341,7 @@ def run_app() -> int:
     except typer.Abort:
         sys.stderr.write("error: aborted\n")
         code = 1
-    except typer.TyperException as err:
+    except _usage_error_types() as err:
         ctx = getattr(err, "ctx", None)
         if type(err).__name__ == "NoArgsIsHelpError" and ctx is not None:
             sys.stdout.write(ctx.get_help() + "\n")
