@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test lint format bench fuzz docs clean
+.PHONY: install run test tex lint format bench fuzz docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,17 @@ run: $(STAMP)
 	$(VENV)/bin/matcalc grad "x1**3+2*x2**2+3*x3" --wrt x
 	$(VENV)/bin/matcalc vjp "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]" --wrt x --v 3,2,1 --at x=[1,2,3]
 
-test: $(STAMP)
+# A real TeX engine for the LaTeX compile tests: Debian's texlive, installed when missing and
+# when we may (root with apt-get); otherwise those tests skip and say why.
+tex:
+	@command -v pdflatex >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends texlive-latex-base texlive-latex-recommended >/dev/null) \
+	      || echo "could not install texlive: LaTeX compile tests will skip"; \
+	  else echo "pdflatex not found: LaTeX compile tests will skip"; fi; }
+
+test: $(STAMP) tex
 	$(PY) -m pytest -p no:cacheprovider
 
 lint: $(STAMP)
@@ -31,7 +41,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 docs: $(STAMP)
-	$(PY) docs/gen_cli.py
+	$(PY) docs/gen_docs.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

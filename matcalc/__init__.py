@@ -10,11 +10,11 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> object:
     """`chain` and `cost` load on first use: start-up time is a feature."""
     if name == "chain":
-        from .chain import chain
+        from .chain_rule import chain
 
         return chain
     if name == "cost":
-        from .cost import cost
+        from .chain_cost import cost
 
         return cost
     raise AttributeError(f"module 'matcalc' has no attribute {name!r}")

@@ -36,6 +36,9 @@ Expand = Annotated[bool, typer.Option("--expand", help="Componentwise, for integ
 Vec = Annotated[bool, typer.Option("--vec", help="Tensor derivatives as d vec F / d vec(X)ᵀ.")]
 Steps = Annotated[bool, typer.Option("--steps", help="Show the derivation with differentials.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+Standalone = Annotated[
+    bool, typer.Option("--standalone", help="With --format latex: a complete LaTeX document.")
+]
 V = Annotated[
     str, typer.Option("--v", help="The vector v: 3,2,1, [[1,0],[0,1]] or a declared name.")
 ]
@@ -82,7 +85,7 @@ def _check_format(fmt: str) -> None:
         raise MatcalcError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def emit(result, fmt: str) -> None:
+def emit(result, fmt: str, standalone: bool = False) -> None:
     """Print a result: Rich on a terminal in text format, the plain rendering otherwise."""
     from .render import plain, render
 
@@ -94,7 +97,10 @@ def emit(result, fmt: str) -> None:
         plain_style = bool(os.environ.get("NO_COLOR"))
         show(result, Console(highlight=False, color_system=None if plain_style else "auto"))
     else:
-        sys.stdout.write(render(result, fmt) + "\n")
+        out = render(result, fmt)
+        if standalone and fmt == "latex":
+            out = plain.standalone(out)
+        sys.stdout.write(out + "\n")
     for note in result.notes:
         sys.stderr.write(f"note: {note}\n")
     if result.steps and fmt in ("text", "table"):
@@ -120,6 +126,7 @@ def _derivative(kind: str, doc: str):
         expand: Expand = False,
         vec: Vec = False,
         steps: Steps = False,
+        standalone: Standalone = False,
         debug: Debug = False,
     ) -> None:
         def run() -> None:
@@ -137,7 +144,7 @@ def _derivative(kind: str, doc: str):
                 vec=vec,
                 steps=steps,
             )
-            emit(result, fmt)
+            emit(result, fmt, standalone)
 
         _guard(run, debug)
 
@@ -179,6 +186,7 @@ def _product(kind: str):
         explain: Annotated[
             bool, typer.Option("--explain", help="Show vᵀJ as a weighted sum of rows.")
         ] = False,
+        standalone: Standalone = False,
         debug: Debug = False,
     ) -> None:
         def run() -> None:
@@ -188,7 +196,7 @@ def _product(kind: str):
             result = getattr(api, kind)(
                 _read(expr), wrt=wrt, v=v, let=let, at=at, check=check, expand=expand
             )
-            emit(result, fmt)
+            emit(result, fmt, standalone)
             if explain:
                 from .explain import explain_product
 
@@ -231,16 +239,22 @@ def chain_command(
     layout: Layout = "mixed",
     fmt: Format = "text",
     check: Check = False,
+    standalone: Standalone = False,
     debug: Debug = False,
 ) -> None:
     def run() -> None:
-        from .chain import chain
+        from .chain_rule import chain
 
         _check_format(fmt)
         result = chain([_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check)
         from .render.chain import render_chain
 
-        sys.stdout.write(render_chain(result, fmt) + "\n")
+        out = render_chain(result, fmt)
+        if standalone and fmt == "latex":
+            from .render.plain import standalone as wrap
+
+            out = wrap(out)
+        sys.stdout.write(out + "\n")
         if result.check_error is not None and fmt != "json":
             from .render.plain import check_line
 
@@ -266,7 +280,7 @@ def cost_command(
     def run() -> None:
         import json
 
-        from .cost import cost, parse_shape
+        from .chain_cost import cost, parse_shape
 
         _check_format(fmt)
         result = cost([parse_shape(s) for s in shapes])

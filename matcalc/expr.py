@@ -75,6 +75,9 @@ class Node:
                 self._free = frozenset(str(s) for s in self.data.free_symbols)
             elif self.op == "matrix":
                 self._free = frozenset(str(s) for s in self.data.free_symbols)
+            elif self.op == "elem":  # a body only holds T_DUMMY, but never trust that blindly
+                body = frozenset(str(s) for s in self.data.free_symbols if s != T_DUMMY)
+                self._free = body | self.args[0].free()
             else:
                 out: frozenset[str] = frozenset()
                 for a in self.args:
@@ -272,12 +275,13 @@ def mul(*factors: Node) -> Node:
     if big and big[0].op == "mul":  # cannot happen after flattening, kept for safety
         return mul(scalar(coeff), *scalars, *big[0].args)
     scalars = _merge_scalar_functions(scalars)
-    if coeff != 1 and scalars and scalars[0].op == "elem":  # 2·(1/(2√u)) → 1/√u
+    number, rest_coeff = coeff.as_coeff_Mul()
+    if number != 1 and scalars and scalars[0].op == "elem":  # 2·(1/(2√u)) → 1/√u
         first = scalars[0]
-        scalars[0] = elem(sp.expand(coeff * first.data), first.args[0])
-        coeff = sp.Integer(1)
+        scalars[0] = elem(sp.expand(number * first.data), first.args[0])
+        coeff = rest_coeff
         if scalars[0].op == "scalar":
-            coeff, scalars = scalars[0].data, scalars[1:]
+            coeff, scalars = coeff * scalars[0].data, scalars[1:]
     rest = scalars + big
     if not rest:
         return scalar(coeff)

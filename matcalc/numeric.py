@@ -7,8 +7,10 @@ Inside this module vectors are 2-D columns; the NumPy output format uses 1-D vec
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 import sympy as sp
@@ -20,73 +22,61 @@ from .functions import relu, sigmoid, softplus
 Values = dict[str, object]
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+def _scalar_funcs(xp: object) -> dict[type, Callable[..., object]]:
+    """SymPy's scalar functions as functions of the array module xp (NumPy or autograd's)."""
+    half = 0.5
+    return {
+        sp.sin: xp.sin,
+        sp.cos: xp.cos,
+        sp.tan: xp.tan,
+        sp.exp: xp.exp,
+        sp.log: xp.log,
+        sp.tanh: xp.tanh,
+        sp.Abs: xp.abs,
+        sp.sign: xp.sign,
+        sp.Heaviside: lambda x, *_: xp.where(x > 0, 1.0, xp.where(x < 0, 0.0, half)),
+        sp.DiracDelta: lambda x, *_: xp.where(x == 0, xp.inf, 0.0),
+        sigmoid: lambda x: half * (1.0 + xp.tanh(half * x)),
+        softplus: lambda x: xp.logaddexp(0.0, x),
+        relu: lambda x: xp.maximum(x, 0.0),
+        sp.cosh: xp.cosh,
+        sp.sinh: xp.sinh,
+        sp.sec: lambda x: 1 / xp.cos(x),
+        sp.cot: lambda x: 1 / xp.tan(x),
+        sp.csc: lambda x: 1 / xp.sin(x),
+    }
 
 
-SCALAR_FUNCS: dict[type, Callable[..., object]] = {
-    sp.sin: np.sin,
-    sp.cos: np.cos,
-    sp.tan: np.tan,
-    sp.exp: np.exp,
-    sp.log: np.log,
-    sp.tanh: np.tanh,
-    sp.Abs: np.abs,
-    sp.sign: np.sign,
-    sp.Heaviside: lambda x, *_: np.heaviside(x, 0.5),
-    sigmoid: _sigmoid,
-    softplus: lambda x: np.logaddexp(0.0, x),
-    relu: lambda x: np.maximum(x, 0.0),
-    sp.DiracDelta: lambda x, *k: np.where(np.asarray(x) == 0, np.inf, 0.0),
-    sp.cosh: np.cosh,
-    sp.sinh: np.sinh,
-    sp.sec: lambda x: 1 / np.cos(x),
-    sp.cot: lambda x: 1 / np.tan(x),
-    sp.csc: lambda x: 1 / np.sin(x),
-}
+_FUNCS: dict[int, dict[type, Callable[..., object]]] = {}
 
 
-def eval_scalar(e: sp.Expr, env: dict[sp.Symbol, object]) -> object:
-    """A SymPy scalar expression at NumPy values (arrays apply entrywise)."""
+def eval_scalar(e: sp.Expr, env: dict[sp.Symbol, object], xp: object = np) -> object:
+    """A SymPy scalar expression at numeric values (arrays apply entrywise)."""
     if e.is_Symbol:
         if e in env:
             return env[e]
         raise MatcalcError(f"no value for {e}")
     if e.is_Number or e.is_NumberSymbol:
         return float(e)
-    if e.is_Add:
-        out: object = 0.0
-        for a in e.args:
-            out = out + eval_scalar(a, env)
-        return out
-    if e.is_Mul:
-        out = 1.0
-        for a in e.args:
-            out = out * eval_scalar(a, env)
-        return out
+    if e.is_Add or e.is_Mul:
+        parts = [eval_scalar(a, env, xp) for a in e.args]
+        return reduce(operator.add if e.is_Add else operator.mul, parts)
     if e.is_Pow:
-        base, p = eval_scalar(e.args[0], env), eval_scalar(e.args[1], env)
-        with np.errstate(all="ignore"):
-            return np.power(np.asarray(base, dtype=float), p)
+        return xp.power(eval_scalar(e.args[0], env, xp), eval_scalar(e.args[1], env, xp))
     if isinstance(e, sp.Max | sp.Min):
-        fn = np.maximum if isinstance(e, sp.Max) else np.minimum
-        vals = [eval_scalar(a, env) for a in e.args]
-        out = vals[0]
-        for v in vals[1:]:
-            out = fn(out, v)
-        return out
-    fn = SCALAR_FUNCS.get(e.func)
+        fn = xp.maximum if isinstance(e, sp.Max) else xp.minimum
+        return reduce(fn, [eval_scalar(a, env, xp) for a in e.args])
+    funcs = _FUNCS.get(id(xp)) or _FUNCS.setdefault(id(xp), _scalar_funcs(xp))
+    fn = funcs.get(e.func)
     if fn is None:
         raise MatcalcError(f"cannot evaluate {e.func} numerically")
-    with np.errstate(all="ignore"):
-        return fn(*(eval_scalar(a, env) for a in e.args))
+    return fn(*(eval_scalar(a, env, xp) for a in e.args))
 
 
-def _2d(v: object) -> object:
-    a = np.asarray(v, dtype=float)
-    if a.ndim == 2 and a.shape == (1, 1):
-        return float(a[0, 0])
-    return a
+def _scalarize(v: object) -> object:
+    """A 1×1 result is a scalar everywhere."""
+    shape = getattr(v, "shape", ())
+    return v[0, 0] if len(shape) == 2 and shape == (1, 1) else v
 
 
 def _commutation(m: int, n: int) -> np.ndarray:
@@ -97,57 +87,59 @@ def _commutation(m: int, n: int) -> np.ndarray:
     return k
 
 
-def _softmax(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - np.max(x))
-    return z / np.sum(z)
+def _ops(xp: object) -> dict[str, Callable[..., object]]:
+    """Each operator as a function of the array module xp."""
+
+    def diag(v: object) -> object:
+        return xp.diag(v[:, 0]) if v.shape[1] == 1 else xp.reshape(xp.diag(v), (-1, 1))
+
+    def logdet(m: object) -> object:
+        sign, val = xp.linalg.slogdet(m)
+        return val if sign > 0 else float("nan")
+
+    def softmax(x: object) -> object:
+        z = xp.exp(x - xp.max(x))
+        return z / xp.sum(z)
+
+    def logsumexp(x: object) -> object:
+        top = xp.max(x)
+        return top + xp.log(xp.sum(xp.exp(x - top)))
+
+    product = lambda *vs: reduce(operator.mul, vs)  # noqa: E731 - a table entry
+    return {
+        "add": lambda *vs: reduce(operator.add, vs),
+        "mul": product,
+        "had": product,
+        "matmul": lambda *vs: _scalarize(reduce(operator.matmul, vs)),
+        "pow": xp.power,
+        "T": xp.transpose,
+        "inv": xp.linalg.inv,
+        "det": xp.linalg.det,
+        "logdet": logdet,
+        "tr": xp.trace,
+        "sum": xp.sum,
+        "norm2": lambda m: xp.sqrt(xp.sum(m * m)),
+        "diag": diag,
+        "diagof": diag,
+        "kron": lambda a, b: _scalarize(xp.kron(a, b)),
+        "softmax": softmax,
+        "lse": logsumexp,
+        "vec": lambda m: xp.reshape(xp.transpose(m), (-1, 1)),
+    }
 
 
-def _diag(v: np.ndarray) -> np.ndarray:
-    if v.shape[1] == 1:
-        return np.diag(v[:, 0])
-    return np.diag(v).reshape(-1, 1)
-
-
-def _logdet(m: np.ndarray) -> float:
-    sign, val = np.linalg.slogdet(m)
-    return float(val) if sign > 0 else float("nan")
-
-
-def _matmul(*vs: object) -> object:
-    out = np.asarray(vs[0], dtype=float)
-    for v in vs[1:]:
-        out = out @ np.asarray(v, dtype=float)
-    return _2d(out)
-
-
-NUMERIC_OPS: dict[str, Callable[..., object]] = {
-    "add": lambda *vs: sum(vs[1:], vs[0]),
-    "mul": lambda *vs: _2d(
-        np.prod(np.array(vs[:-1], dtype=float)) * np.asarray(vs[-1], dtype=float)
-    ),
-    "matmul": _matmul,
-    "pow": lambda b, e: np.power(np.asarray(b, dtype=float), e),
-    "T": lambda v: np.asarray(v).T,
-    "inv": np.linalg.inv,
-    "det": lambda m: float(np.linalg.det(m)),
-    "logdet": _logdet,
-    "tr": lambda m: float(np.trace(m)),
-    "sum": lambda m: float(np.sum(m)),
-    "norm2": lambda m: float(np.linalg.norm(m)),
-    "diag": _diag,
-    "diagof": _diag,
-    "had": lambda *vs: _2d(np.prod(np.array(np.broadcast_arrays(*vs)), axis=0)),
-    "kron": lambda a, b: _2d(np.kron(a, b)),
-    "softmax": _softmax,
-    "lse": lambda x: float(np.logaddexp.reduce(np.ravel(x))),
-    "vec": lambda m: np.asarray(m).T.reshape(-1, 1),
-}
+_OPS: dict[int, dict[str, Callable[..., object]]] = {}
 
 
 def evaluate(
-    n: Node, values: Values, dims: dict[sp.Symbol, int], symvals: dict[sp.Symbol, float]
+    n: Node,
+    values: Values,
+    dims: dict[sp.Symbol, int],
+    symvals: dict[sp.Symbol, object],
+    xp: object = np,
 ) -> object:
-    """The node's value: floats for scalars, 2-D arrays otherwise."""
+    """The node's value: scalars, or 2-D arrays (of xp: NumPy, or autograd.numpy for an oracle)."""
+    ops = _OPS.get(id(xp)) or _OPS.setdefault(id(xp), _ops(xp))
     memo: dict[Node, object] = {}
 
     def dim(d: sp.Expr) -> int:
@@ -157,40 +149,34 @@ def evaluate(
         if m in memo:
             return memo[m]
         op = m.op
-        with np.errstate(all="ignore"):
-            if op == "sym":
-                out = values[m.data[0]]
-            elif op == "scalar":
-                out = float(eval_scalar(m.data, symvals))
-            elif op == "matrix":
-                out = np.array(
-                    [
-                        [eval_scalar(e, symvals) for e in m.data.row(i)]
-                        for i in range(m.data.shape[0])
-                    ],
-                    dtype=float,
-                )
-            elif op == "zero":
-                out = np.zeros((dim(m.shape[0]), dim(m.shape[1])))
-            elif op == "ones":
-                out = np.ones((dim(m.shape[0]), dim(m.shape[1])))
-            elif op == "eye":
-                out = np.eye(dim(m.shape[0]))
-            elif op == "comm":
-                out = _commutation(dim(m.data[0]), dim(m.data[1]))
-            elif op == "elem":
-                out = _2d(eval_scalar(m.data, {**symvals, T_DUMMY: go(m.args[0])}))
-            elif op == "matpow":
-                out = np.linalg.matrix_power(go(m.args[0]), m.data)
-            elif op == "lit":
-                r, c = m.data
-                out = np.array([go(a) for a in m.args], dtype=float).reshape(r, c)
-            else:
-                out = NUMERIC_OPS[op](*(go(a) for a in m.args))
+        if op == "sym":
+            out = values[m.data[0]]
+        elif op == "scalar":
+            out = eval_scalar(m.data, symvals, xp)
+        elif op in ("matrix", "lit"):
+            r, c = m.data.shape if op == "matrix" else m.data
+            cells = m.data if op == "matrix" else [go(a) for a in m.args]
+            flat = [eval_scalar(e, symvals, xp) for e in cells] if op == "matrix" else cells
+            out = xp.reshape(xp.array(flat), (r, c))
+        elif op == "zero":
+            out = np.zeros((dim(m.shape[0]), dim(m.shape[1])))
+        elif op == "ones":
+            out = np.ones((dim(m.shape[0]), dim(m.shape[1])))
+        elif op == "eye":
+            out = np.eye(dim(m.shape[0]))
+        elif op == "comm":
+            out = _commutation(dim(m.data[0]), dim(m.data[1]))
+        elif op == "elem":
+            out = _scalarize(eval_scalar(m.data, {**symvals, T_DUMMY: go(m.args[0])}, xp))
+        elif op == "matpow":
+            out = reduce(operator.matmul, [go(m.args[0])] * m.data)
+        else:
+            out = ops[op](*(go(a) for a in m.args))
         memo[m] = out
         return out
 
-    return go(n)
+    with np.errstate(all="ignore"):
+        return go(n)
 
 
 # ---------------------------------------------------------------- random points

@@ -240,7 +240,7 @@ class TextPrinter(TreePrinter):
         "lit": _text_lit,
         "zero": lambda p, n: "0",
         "eye": lambda p, n: "I",
-        "ones": lambda p, n: "𝟏",
+        "ones": lambda p, n: "𝟏ᵀ" if n.is_row else "𝟏",
         "add": _text_add,
         "mul": _text_mul,
         "matmul": lambda p, n: " ".join(p.paren(f, MUL + 1) for f in n.args),
@@ -313,13 +313,23 @@ def _latex_sup(p: TreePrinter, n: Node, sup: str) -> str:
 def _latex_elem(p: TreePrinter, n: Node) -> str:
     arg = n.args[0]
     inner = p(arg)
-    bare = _prec(arg) >= ATOM or _bare_placeholder(n.data)
-    placeholder = inner if bare else rf"\left({inner}\right)"
+    bare = (_prec(arg) >= ATOM and "^" not in inner) or _bare_placeholder(n.data)
+    if bare:
+        placeholder = inner
+    elif _prec(arg) >= ATOM:  # a power of xᵀ: braces, not a double superscript
+        placeholder = f"{{{inner}}}"
+    else:
+        placeholder = rf"\left({inner}\right)"
     body = _Latex({T_DUMMY: placeholder, **p.names}).doprint(n.data)
     if not n.is_scalar and (n.data.is_Mul or (n.data.is_Pow and n.data.args[0] != T_DUMMY)):
         return body.replace(r" \cdot ", r" \odot ")
     if not n.is_scalar and n.data.is_Pow and n.data.args[0] == T_DUMMY:
-        return f"{placeholder}^{{\\circ {sp.latex(n.data.args[1])}}}"
+        base = (
+            f"{{{placeholder}}}"
+            if "^" in placeholder and not placeholder.startswith("{")
+            else placeholder
+        )
+        return f"{base}^{{\\circ {sp.latex(n.data.args[1])}}}"
     return body
 
 
@@ -357,7 +367,7 @@ class TreeLatexPrinter(TreePrinter):
         ),
         "zero": lambda p, n: "0",
         "eye": lambda p, n: "I",
-        "ones": lambda p, n: r"\mathbf{1}",
+        "ones": lambda p, n: r"\mathbf{1}^{\top}" if n.is_row else r"\mathbf{1}",
         "add": _latex_add,
         "mul": _latex_mul,
         "matmul": lambda p, n: " ".join(_latex_paren(p, f, MUL + 1) for f in n.args),

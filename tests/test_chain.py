@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.cost import cost, optimal
+from matcalc.chain_cost import cost, optimal
 
 NET = ["L = (y - t)**2/2", "y = v.T*s", "s = W2*z", "z = W1*x"]
 LET = ["x:2", "W1:2,2", "W2:2,2", "v:2"]

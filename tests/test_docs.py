@@ -81,11 +81,17 @@ def test_readme_python_example():
 def _generator() -> dict:
     import runpy
 
-    return runpy.run_path(str(ROOT / "docs" / "gen_cli.py"))
+    return runpy.run_path(str(ROOT / "docs" / "gen_docs.py"))
 
 
 def test_cli_reference_is_current():
     assert (ROOT / "docs" / "cli.md").read_text() == _generator()["reference"](), "run `make docs`"
+
+
+def test_identities_doc_is_current():
+    assert (ROOT / "docs" / "identities.md").read_text() == _generator()["identities"](), (
+        "run `make docs`"
+    )
 
 
 def test_every_command_has_help_and_is_documented():

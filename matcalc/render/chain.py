@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from matcalc.chain import ChainResult
+from matcalc.chain_rule import ChainResult
 from matcalc.printing import to_latex, to_text
 
 

@@ -44,7 +44,7 @@ def value_numpy(v: Explicit) -> str:
 def check_line(r: Result) -> str:
     verdict = "ok" if r.check_ok else "FAILED"
     return (
-        f"check: largest relative error {r.check_error:.3g} against finite differences ({verdict})"
+        f"check: largest relative error {r.check_error:.1e} against finite differences ({verdict})"
     )
 
 
@@ -80,4 +80,14 @@ def table(r: Result) -> str:
     widths = [max(len(cells[i][j]) for i in range(m.shape[0])) for j in range(m.shape[1])]
     return "\n".join(
         "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells
+    )
+
+
+def standalone(tex: str) -> str:
+    """A complete LaTeX document around one expression or align* block (`--standalone`)."""
+    body = tex if tex.lstrip().startswith("\\begin{align*}") else f"\\[\n{tex}\n\\]"
+    return (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        + body
+        + "\n\\end{document}"
     )

@@ -1,0 +1,82 @@
+"""Shell habits (completion, --version, python -m) and notebook display."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import matcalc
+
+MATCALC = [sys.executable, "-m", "matcalc"]
+SCRIPT = Path(sys.executable).with_name("matcalc")
+needs_script = pytest.mark.skipif(
+    not SCRIPT.exists(), reason="the matcalc console script is not installed"
+)
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*MATCALC, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@needs_script
+def test_show_completion_script():
+    run = subprocess.run(
+        [str(SCRIPT), "--show-completion", "bash"], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0 and "_MATCALC_COMPLETE" in run.stdout.upper()
+
+
+@needs_script
+def test_completion_completes_commands_and_options():
+    def complete(words: str, cword: int) -> list[str]:
+        env = {"_MATCALC_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+        run = subprocess.run(
+            [str(SCRIPT)], capture_output=True, text=True, env={**os.environ, **env}, check=False
+        )
+        return run.stdout.split()
+
+    assert "jacobian" in complete("matcalc jac", 1)
+    assert complete("matcalc grad x --la", 3) == ["--layout"]
+
+
+def test_install_completion_is_offered():
+    run = _run(["--help"])
+    assert "--install-completion" in run.stdout
+
+
+def test_version():
+    run = _run(["--version"])
+    assert run.stdout == f"matcalc {matcalc.__version__}\n"
+
+
+def test_repr_latex_for_notebooks():
+    r = matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"])
+    tex = r._repr_latex_()
+    assert tex.startswith("$$") and tex.endswith("$$")
+    assert tex[2:-2] == r.latex() == r"\left(A + A^{\top}\right) x"
+
+
+def test_readable_repr():
+    r = matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"])
+    assert repr(r) == "<grad by x (mixed, n×1): (A + Aᵀ) x>"
+    assert str(r) == "(A + Aᵀ) x"
+
+
+def test_expr_is_sympy():
+    import sympy as sp
+
+    r = matcalc.grad("logdet(X)", wrt="X", let=["X:n,n"])
+    assert isinstance(r.expr, sp.matrices.expressions.MatrixExpr)
+    n = sp.Symbol("n", integer=True, positive=True)
+    X = sp.MatrixSymbol("X", n, n)
+    assert r.expr == sp.Inverse(sp.Transpose(X)) or r.expr == sp.Transpose(sp.Inverse(X))
