@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	@$(PY) -m compileall -q matcalc  # bytecode caches, read even under PYTHONDONTWRITEBYTECODE
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -39,7 +39,10 @@ def _derive(
     mixed, engine = derive(p)
     mixed = _tidy_within_budget(mixed, p.notes)
     node = final_layout(p, mixed)
-    res = Result(kind, wrt, p.layout, node, printer_names(p), engine, notes=p.notes, source=expr)
+    res = Result(
+        kind, wrt, p.layout, node, printer_names(p, node), engine, notes=p.notes, source=expr
+    )
+    res.function, res.decls = p.node, p.decls
     if values:
         env, dims = bind(values, p.decls, p.family)
         res.value = evaluate_at(node, env, dims)

@@ -27,7 +27,9 @@ Let = Annotated[
     list[str] | None, typer.Option("--let", help="Declare a shape: x:n, A:n,m, S:n,n,sym.")
 ]
 Layout = Annotated[str, typer.Option("--layout", help="mixed (default), numerator or denominator.")]
-Format = Annotated[str, typer.Option("--format", "-f", help="text, latex, table, numpy or json.")]
+Format = Annotated[
+    str, typer.Option("--format", "-f", help="text, latex, table, numpy, json or python.")
+]
 At = Annotated[
     list[str] | None, typer.Option("--at", help="Evaluate at NAME=VALUE, e.g. x=[1,2,3].")
 ]
@@ -326,7 +328,10 @@ def main() -> None:
         sys.exit(run_app())
     from .budget import supervise
 
-    sys.exit(supervise(run_app))
+    code = supervise(run_app)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # the worker did the work; tearing down SymPy here would only cost time
 
 
 def _usage_error_types() -> tuple[type[Exception], ...]:

@@ -19,6 +19,7 @@ from .explicit import component_names, component_symbols, explicit
 from .expr import Node, Shape, shape_str
 from .layout import check_layout, to_layout
 from .parse import _FAMILY, parse_family
+from .reverse import gradient_entries
 from .rules import differential
 from .shapes import Decls, check_name
 
@@ -201,12 +202,19 @@ def _is_mat(v: object) -> bool:
     return isinstance(v, sp.MatrixBase)
 
 
+def _jacobian(f: sp.MatrixBase, x: sp.MatrixBase) -> sp.ImmutableMatrix:
+    xs = list(x)
+    return sp.ImmutableMatrix([gradient_entries(e, xs) for e in f])
+
+
 def _grad_like(f: sp.Expr, x: sp.MatrixBase) -> sp.ImmutableMatrix:
     """∂f/∂xᵢⱼ shaped like x; a symbol shared by (i,j) and (j,i) (symmetric x) counts half each."""
     counts: dict[sp.Symbol, int] = {}
     for s in x:
         counts[s] = counts.get(s, 0) + 1
-    return sp.ImmutableMatrix(x.shape[0], x.shape[1], [sp.diff(f, s) / counts[s] for s in x])
+    grads = gradient_entries(f, list(dict.fromkeys(x)))
+    by_symbol = dict(zip(dict.fromkeys(x), grads, strict=True))
+    return sp.ImmutableMatrix(x.shape[0], x.shape[1], [by_symbol[s] / counts[s] for s in x])
 
 
 def _vec_of(m: object) -> sp.ImmutableMatrix:
@@ -238,18 +246,19 @@ def _componentwise(p: Problem, f: object, x: object, v: object) -> object:
             )
         return sum(sp.diff(f, s) * w for s, w in zip(x, vv, strict=True))
     if p.vec and kind != "hessian":
-        return sp.ImmutableMatrix(_vec_of(f).jacobian(_vec_of(x)))
+        return _jacobian(_vec_of(f), _vec_of(x))
     if not _is_mat(f):
         g = _grad_like(f, x)
         if kind != "hessian":
             return g
         if x.shape[1] == 1:
-            return sp.ImmutableMatrix(sp.hessian(f, list(x)))
+            return _jacobian(g, x)
         if p.vec:
-            return sp.ImmutableMatrix(sp.hessian(f, list(_vec_of(x))))
+            flat = _vec_of(x)
+            return _jacobian(sp.ImmutableMatrix(gradient_entries(f, list(flat))), flat)
         raise _tensor_error("the Hessian by a matrix", p)
     if f.shape[1] == 1 and x.shape[1] == 1:
-        return sp.ImmutableMatrix(f.jacobian(x))
+        return _jacobian(f, x)
     raise _tensor_error(
         f"the derivative of a {f.shape[0]}×{f.shape[1]} by a {x.shape[0]}×{x.shape[1]}", p
     )
@@ -354,9 +363,11 @@ def final_layout(p: Problem, mixed: Node) -> Node:
     return to_layout(p.kind, mixed, f_shape, p.var.shape, p.layout, p.vec)
 
 
-def printer_names(p: Problem) -> dict[str, dict[sp.Symbol, str]]:
-    """How component symbols print in each format."""
+def printer_names(p: Problem, result: Node | None = None) -> dict[str, dict[sp.Symbol, str]]:
+    """How component symbols print in each format (only a componentwise result has them)."""
     out: dict[str, dict[sp.Symbol, str]] = {"text": {}, "latex": {}, "numpy": {}}
+    if result is not None and not _has_op(result, "matrix"):
+        return out
     for name, decl in p.decls.items.items():
         if decl.integer_sized and name in p.node.free() | (
             p.v.free() if p.v is not None else frozenset()

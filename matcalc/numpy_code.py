@@ -21,6 +21,8 @@ class _NumPy(NumPyPrinter):
     def _print_Symbol(self, s: sp.Symbol) -> str:  # noqa: N802
         return self.names.get(s) or s.name
 
+    _print_Dummy = _print_Symbol
+
     def _print_Max(self, e: sp.Expr) -> str:  # noqa: N802
         args = [self._print(a) for a in e.args]
         out = args[0]
@@ -78,6 +80,8 @@ def _np_combine(a: tuple[str, tuple], b: tuple[str, tuple]) -> tuple[str, tuple]
 
 
 def _np_matmul(p: TreePrinter, n: Node) -> str:
+    if len(n.args) == 2 and n.args[0].op == "ones" and n.args[0].is_row:  # 1ᵀ u
+        return f"np.sum({p(n.args[1])})"
     items = [(p.paren(f, MUL + 1), f.shape) for f in n.args]
     if n.args[-1].is_vector and not n.args[0].is_row:  # A (B x): matrix-vector, right to left
         acc = items[-1]
@@ -93,6 +97,9 @@ def _np_matmul(p: TreePrinter, n: Node) -> str:
 
 
 def _np_mul(p: TreePrinter, n: Node) -> str:
+    first = n.args[0]
+    if first.op == "scalar" and first.data == -1:
+        return "-" + " * ".join(p.paren(f, MUL + 1) for f in n.args[1:])
     return " * ".join(p.paren(f, MUL + 1) for f in n.args)
 
 
@@ -120,6 +127,14 @@ def _np_lit(p: TreePrinter, n: Node) -> str:
 
 def _np_elem(p: TreePrinter, n: Node) -> str:
     return _NumPy({T_DUMMY: f"({p(n.args[0])})", **p.names}).doprint(n.data)
+
+
+def _np_elemx(p: TreePrinter, n: Node) -> str:
+    """An entrywise body whose inner calls were hoisted into names (codegen only)."""
+    body, symbols = n.data
+    names = {T_DUMMY: f"({p(n.args[0])})", **p.names}
+    names.update({s: p(a) for s, a in zip(symbols, n.args[1:], strict=True)})
+    return _NumPy(names).doprint(body)
 
 
 def _np_T(p: TreePrinter, n: Node) -> str:  # noqa: N802
@@ -160,6 +175,7 @@ class NumpyPrinter(TreePrinter):
         "T": _np_T,
         "inv": lambda p, n: f"np.linalg.inv({p(n.args[0])})",
         "elem": _np_elem,
+        "elemx": _np_elemx,
         "tr": lambda p, n: f"np.trace({p(n.args[0])})",
         "det": lambda p, n: f"np.linalg.det({p(n.args[0])})",
         "logdet": lambda p, n: f"np.linalg.slogdet({p(n.args[0])})[1]",

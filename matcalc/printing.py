@@ -41,8 +41,9 @@ def _prec(n: Node) -> int:
         if d.is_Mul and d.could_extract_minus_sign():
             return ADD
         return MUL if d.is_Mul else (POW if d.is_Pow else ATOM)
-    if n.op == "elem":
-        return MUL if n.data.is_Mul or n.data.is_Add else ATOM
+    if n.op in ("elem", "elemx"):
+        body = n.data if n.op == "elem" else n.data[0]
+        return ADD if body.is_Add else MUL if body.is_Mul else ATOM
     if n.op == "pow":
         return POW
     if n.op in ("matrix", "lit") or n.op == "sym":
@@ -119,8 +120,11 @@ class TreePrinter:
 
     def __init__(self, names: dict[sp.Symbol, str] | None = None):
         self.names = names or {}
+        self.node_names: dict[Node, str] = {}  # subtrees already bound to a name (codegen's CSE)
 
     def __call__(self, n: Node) -> str:
+        if n in self.node_names:
+            return self.node_names[n]
         fn = self.table.get(n.op)
         if fn is None:
             raise NotImplementedError(f"{type(self).__name__} has no rule for {n.op!r}")

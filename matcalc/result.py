@@ -32,6 +32,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     steps: list[tuple[str, str, str]] = field(default_factory=list)
     source: str = ""
+    function: Node | None = None  # the differentiated expression, for --format python
+    decls: Any = None
 
     @property
     def shape(self) -> tuple[int | str, ...]:
@@ -52,6 +54,23 @@ class Result:
 
     def numpy(self) -> str:
         return to_numpy(self.node, self.names.get("numpy"))
+
+    def python(self) -> str:
+        """A complete NumPy function returning the value and this derivative."""
+        from .codegen import python_function
+        from .errors import MatcalcError
+
+        if self.kind not in ("grad", "jacobian", "hessian") or self.function is None:
+            raise MatcalcError("--format python is for grad, jacobian and hessian")
+        return python_function(
+            self.kind,
+            self.wrt,
+            self.layout,
+            self.function,
+            self.node,
+            self.decls,
+            self.names.get("numpy"),
+        )
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matcalc.result import Result
 
-FORMATS = ("text", "latex", "table", "numpy", "json")
+FORMATS = ("text", "latex", "table", "numpy", "json", "python")
 
 
 def render(result: Result, fmt: str) -> str:
@@ -14,6 +14,8 @@ def render(result: Result, fmt: str) -> str:
 
     if fmt == "json":
         return json_out.render(result)
+    if fmt == "python":
+        return result.python().rstrip("\n")
     return {
         "text": plain.text,
         "latex": plain.latex,
