@@ -143,7 +143,7 @@ def componentwise() -> None:
                 continue  # plain SymPy takes minutes here; the trend is clear at 50 and 100
             let = [f"x:{n}", f"A:{n},{n}"]
             ours = timed(
-                lambda let=let, kind=kind, e=e: getattr(matcalc, kind)(
+                lambda let=let, kind=kind, e=e, wrt=wrt: getattr(matcalc, kind)(
                     e, wrt=wrt, let=let, expand=True
                 ),
                 1,

@@ -21,7 +21,7 @@ class _NumPy(NumPyPrinter):
     def _print_Symbol(self, s: sp.Symbol) -> str:  # noqa: N802
         return self.names.get(s) or s.name
 
-    _print_Dummy = _print_Symbol
+    _print_Dummy = _print_Symbol  # noqa: N815 - SymPy dispatch name
 
     def _print_Max(self, e: sp.Expr) -> str:  # noqa: N802
         args = [self._print(a) for a in e.args]

@@ -93,7 +93,7 @@ def test_identity_functions(ident):
     args = {k: v for k, v in args.items() if k in params}
     for k in params:
         args.setdefault(k, 0.4)
-    value, deriv = fn(**args)
+    _value, deriv = fn(**args)
     if ident.kind == "grad" and not any(s.endswith("sym") for s in ident.let):
         assert np.allclose(deriv, _fd(fn, args, ident.wrt), rtol=1e-4, atol=1e-6), r.python()
 
