@@ -41,6 +41,12 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Coverage-guided fuzzing (optional): installs atheris into the venv, runs for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(PY) -m pip install --quiet atheris
+	$(PY) fuzz/atheris_fuzz.py -max_total_time=$(FUZZ_SECONDS)
+
 docs: $(STAMP)
 	$(PY) docs/gen_docs.py
 

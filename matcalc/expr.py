@@ -342,6 +342,12 @@ def matmul(*factors: Node) -> Node:
         if out and _cancels(out[-1], f):
             out.pop()
             continue
+        if out and _power_base(out[-1])[0] == _power_base(f)[0]:  # X Xᵏ → Xᵏ⁺¹
+            base, k = _power_base(out.pop())
+            out.append(matpow(base, k + _power_base(f)[1]))
+            if out[-1].op == "eye":
+                out.pop()
+            continue
         out.append(f)
     if not out:
         core = eye(flat[0].shape[0])
@@ -352,6 +358,10 @@ def matmul(*factors: Node) -> Node:
     if core.shape != shape and core.op != "eye":  # a 1×1 single factor cannot happen
         core = Node("matmul", (core,), None, shape)
     return mul(*coeffs, core) if coeffs else core
+
+
+def _power_base(n: Node) -> tuple[Node, int]:
+    return (n.args[0], n.data) if n.op == "matpow" else (n, 1)
 
 
 def _cancels(a: Node, b: Node) -> bool:

@@ -183,3 +183,26 @@ def test_torch_backward_matches_vjp():
         at={"x": [1, 2, 3]},
     )
     assert np.array_equal(x.grad.numpy(), np.array([float(e) for e in r.value]))
+
+
+def test_torch_network_matches_chain_and_grad():
+    torch = pytest.importorskip("torch")
+    vals = {
+        "x": [1.0, 2.0],
+        "W1": [[0.5, -1.0], [2.0, 0.25]],
+        "W2": [[2.0, 1.0], [0.0, 1.0]],
+        "v": [1.0, -1.0],
+    }
+    t = 0.5
+    T = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in vals.items()}
+    y = T["v"] @ (T["W2"] @ (T["W1"] @ T["x"]))
+    loss = (y - t) ** 2 / 2
+    loss.backward()
+    at = {**vals, "t": "1/2"}
+    for wrt in ("W1", "W2", "v"):
+        ours = matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt=wrt, let=LET, at=at).value
+        assert np.allclose(
+            np.array(ours.tolist(), dtype=float).reshape(T[wrt].grad.shape), T[wrt].grad.numpy()
+        )
+    chained = matcalc.chain(NET, wrt="W1", let=LET)
+    assert chained.direct == matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt="W1", let=LET).node
