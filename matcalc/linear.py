@@ -45,6 +45,12 @@ def _dependent(m: Node, var: str) -> int:
     return hits[0]
 
 
+def _split_product(m: Node, var: str) -> tuple[Node, Node]:
+    """A scalar product linear in d(var): its one dependent factor, and the product of the rest."""
+    i = _dependent(m, var)
+    return m.args[i], E.mul(*m.args[:i], *m.args[i + 1 :])
+
+
 @deftranspose("add")
 def _t_add(m: Node, g: Node, go: Go, var: str) -> None:
     for t in m.args:
@@ -54,12 +60,11 @@ def _t_add(m: Node, g: Node, go: Go, var: str) -> None:
 
 @deftranspose("mul")
 def _t_mul(m: Node, g: Node, go: Go, var: str) -> None:
-    i = _dependent(m, var)
-    others = E.mul(*m.args[:i], *m.args[i + 1 :])
-    if m.args[i].is_scalar and not m.is_scalar:
-        go(m.args[i], inner(g, others))
+    dep, others = _split_product(m, var)
+    if dep.is_scalar and not m.is_scalar:
+        go(dep, inner(g, others))
     else:
-        go(m.args[i], E.mul(others, g))
+        go(dep, E.mul(others, g))
 
 
 @deftranspose("matmul")
@@ -148,11 +153,10 @@ def forward(e: Node, dvar: Node) -> Node:
         if op == "add":
             return E.add(*(go(t) for t in m.args))
         if op == "mul":
-            i = _dependent(m, var)
-            others = E.mul(*m.args[:i], *m.args[i + 1 :])
-            if m.args[i].is_scalar:
-                return E.matmul(others, row_gradient(m.args[i], dvar))
-            return E.mul(others, go(m.args[i]))
+            dep, others = _split_product(m, var)
+            if dep.is_scalar:
+                return E.matmul(others, row_gradient(dep, dvar))
+            return E.mul(others, go(dep))
         if op == "matmul":
             return _forward_matmul(m, go, dvar)
         if op == "had":
@@ -199,11 +203,10 @@ def vec_forward(e: Node, dvar: Node) -> Node:
         if op == "add":
             return E.add(*(go(t) for t in m.args))
         if op == "mul":
-            i = _dependent(m, var)
-            others = E.mul(*m.args[:i], *m.args[i + 1 :])
-            if m.args[i].is_scalar:
-                return E.matmul(E.vec(others), go(m.args[i]))
-            return E.mul(others, go(m.args[i]))
+            dep, others = _split_product(m, var)
+            if dep.is_scalar:
+                return E.matmul(E.vec(others), go(dep))
+            return E.mul(others, go(dep))
         if op == "matmul":
             i = _dependent(m, var)
             mid = m.args[i]

@@ -151,17 +151,19 @@ def display_factors(n: Node) -> list[Node]:
     return ([Node("scalar", (), coeff, ())] if coeff != 1 else []) + rest
 
 
+def signed_factors(n: Node) -> tuple[str, list[Node]]:
+    """A product's sign and its display factors, the leading number made positive (or dropped if 1)."""
+    args = display_factors(n)
+    if args and args[0].op == "scalar" and args[0].data.is_Number and args[0].data < 0:
+        lead = -args[0].data
+        return "-", ([Node("scalar", (), lead, ())] if lead != 1 else []) + args[1:]
+    return "", args
+
+
 def _text_mul(p: TreePrinter, n: Node) -> str:
     parts: list[str] = []
-    sign = ""
-    args = display_factors(n)
+    sign, args = signed_factors(n)
     for i, f in enumerate(args):
-        if i == 0 and f.op == "scalar" and f.data.is_Number:
-            if f.data == -1:
-                sign = "-"
-                continue
-            if f.data < 0:
-                sign, f = "-", Node("scalar", (), -f.data, ())
         last = i == len(args) - 1 and not f.is_scalar
         parts.append(
             p.paren(f, MUL if last or (f.op == "scalar" and not f.data.is_Add) else MUL + 1)
@@ -282,15 +284,9 @@ def _latex_add(p: TreePrinter, n: Node) -> str:
 
 def _latex_mul(p: TreePrinter, n: Node) -> str:
     parts: list[str] = []
-    sign = ""
-    args = display_factors(n)
+    sign, args = signed_factors(n)
     for i, f in enumerate(args):
         if i == 0 and f.op == "scalar" and f.data.is_Number:
-            if f.data == -1:
-                sign = "-"
-                continue
-            if f.data < 0:
-                sign, f = "-", Node("scalar", (), -f.data, ())
             if f.data.is_Rational and not f.data.is_Integer:
                 parts.append(rf"\frac{{{f.data.p}}}{{{f.data.q}}}")
                 continue

@@ -6,17 +6,12 @@ import json
 
 from matcalc.chain_rule import ChainResult
 from matcalc.printing import to_latex, to_text
+from matcalc.render.json import common
 
 
 def payload(r: ChainResult) -> dict[str, object]:
     out: dict[str, object] = {
-        "kind": "chain",
-        "wrt": r.wrt,
-        "layout": r.layout,
-        "shape": list(r.shape),
-        "text": r.text(),
-        "latex": r.latex(),
-        "numpy": r.numpy(),
+        **common(r),
         "steps": [{"name": n, "text": to_text(e)} for n, e in r.steps],
         "factors": [
             {

@@ -8,8 +8,9 @@ from matcalc.result import Result
 from matcalc.values import json_value
 
 
-def payload(r: Result) -> dict[str, object]:
-    out: dict[str, object] = {
+def common(r) -> dict[str, object]:
+    """The fields every JSON answer has (SPEC §4)."""
+    return {
         "kind": r.kind,
         "wrt": r.wrt,
         "layout": r.layout,
@@ -17,8 +18,11 @@ def payload(r: Result) -> dict[str, object]:
         "text": r.text(),
         "latex": r.latex(),
         "numpy": r.numpy(),
-        "engine": r.engine,
     }
+
+
+def payload(r: Result) -> dict[str, object]:
+    out: dict[str, object] = {**common(r), "engine": r.engine}
     if r.value is not None:
         out["value"] = json_value(r.value)
     if r.check_error is not None:
