@@ -467,6 +467,8 @@ def trace(a: Node) -> Node:
         return scalar(0)
     if a.op == "T":
         return trace(a.args[0])
+    if a.op == "kron" and all(is_square(f) for f in a.args):  # tr(A ⊗ B) = tr A · tr B
+        return mul(trace(a.args[0]), trace(a.args[1]))
     if a.op == "matmul" and a.args[-1].is_row:  # tr(M u vᵀ) = vᵀ M u, a scalar product
         return matmul(a.args[-1], *a.args[:-1])
     if a.op == "matmul" and a.args[0].is_vector:  # tr(u vᵀ M) = vᵀ M u
@@ -509,6 +511,8 @@ def sum_(a: Node) -> Node:
         return scalar(0)
     if a.op == "T":
         return sum_(a.args[0])
+    if a.op == "kron":  # sum(A ⊗ B) = sum A · sum B
+        return mul(sum_(a.args[0]), sum_(a.args[1]))
     if a.is_vector:  # sum(x) = 1ᵀx: a product the engine already knows
         return matmul(ones((ONE, a.shape[0])), a)
     return Node("sum", (a,), None, ())

@@ -67,6 +67,8 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("quadS", "grad", "x.T*S*x", "S", ("x:n", "S:n,n,sym"), "x*x.T"),
     Identity("logdetS", "grad", "logdet(S)", "S", ("S:n,n,sym",), "inv(S)"),
     Identity("trAS", "grad", "tr(A*S)", "S", ("S:n,n,sym", "A:n,n"), "(A + A.T)/2"),
+    Identity("kron-sum", "grad", "sum(kron(A, X))", "X", M, None),
+    Identity("kron-tr", "grad", "tr(kron(A, X))", "X", M, None),
     Identity("J-Ax", "jacobian", "A*x", "x", ("A:m,n", "x:n"), "A"),
     Identity("J-sig", "jacobian", "sigmoid(x)", "x", ("x:n",), None),
     Identity("J-softmax", "jacobian", "softmax(x)", "x", ("x:n",), None),
