@@ -271,21 +271,40 @@ def chain_command(
     "cost",
     help=(
         "Cost of multiplying a chain of Jacobians left-to-right (reverse mode), right-to-left "
-        "(forward mode) and in the optimal order.\n\nExample: matcalc cost 2x2 2x2 2x2 2x2 2x1"
+        "(forward mode) and in the optimal order.\n\nExample: matcalc cost 2x2 2x2 2x2 2x2 2x1\n\n"
+        'From a chain: matcalc cost --from-chain "y = tanh(W*z)" "z = A*x" --let x:3 --let A:4,3 '
+        "--let W:2,4 --wrt x"
     ),
 )
 def cost_command(
-    shapes: Annotated[list[str], typer.Argument(help="Factor shapes RxC (or N for a column).")],
+    shapes: Annotated[
+        list[str],
+        typer.Argument(help="Factor shapes RxC (or N for a column); with --from-chain, steps."),
+    ],
+    from_chain: Annotated[
+        bool,
+        typer.Option("--from-chain", help="Take the factors of a chain's steps (integer sizes)."),
+    ] = False,
+    wrt: Annotated[
+        str | None, typer.Option("--wrt", help="With --from-chain: the variable.")
+    ] = None,
+    let: Let = None,
     fmt: Format = "text",
     debug: Debug = False,
 ) -> None:
     def run() -> None:
         import json
 
-        from .chain_cost import cost, parse_shape
+        from .chain_cost import chain_shapes, cost, parse_shape
 
         _check_format(fmt)
-        result = cost([parse_shape(s) for s in shapes])
+        if from_chain:
+            if not wrt:
+                raise MatcalcError("cost --from-chain needs --wrt")
+            factors = chain_shapes([_read(s) for s in shapes], wrt, let)
+        else:
+            factors = [parse_shape(s) for s in shapes]
+        result = cost(factors)
         sys.stdout.write((json.dumps(result.as_json()) if fmt == "json" else result.text()) + "\n")
 
     _guard(run, debug)

@@ -206,3 +206,22 @@ def test_torch_network_matches_chain_and_grad():
         )
     chained = matcalc.chain(NET, wrt="W1", let=LET)
     assert chained.direct == matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt="W1", let=LET).node
+
+
+def test_cost_from_chain(cli):
+    args = [
+        "cost",
+        "--from-chain",
+        *NET,
+        "--wrt",
+        "W1",
+        *sum((["--let", s] for s in LET), []),
+        "-f",
+        "json",
+    ]
+    code, out, _ = cli(*args)
+    data = json.loads(out)
+    assert code == 0 and data["shapes"] == [[1, 1], [1, 2], [2, 2], [2, 4]]
+    ltr, rtl, _ = data["orders"]
+    assert ltr["inner_products"] < rtl["inner_products"]  # a scalar loss: reverse mode wins
+    assert cli("cost", "--from-chain", "y = 2*z", "z = x", "--let", "x:n", "--wrt", "x")[0] == 2
