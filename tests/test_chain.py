@@ -16,6 +16,7 @@ from matcalc.chain_cost import cost, optimal
 
 NET = ["L = (y - t)**2/2", "y = v.T*s", "s = W2*z", "z = W1*x"]
 LET = ["x:2", "W1:2,2", "W2:2,2", "v:2"]
+LET_ARGS = [a for spec in LET for a in ("--let", spec)]
 
 
 @pytest.mark.parametrize("layout", ["mixed", "numerator", "denominator"])
@@ -215,7 +216,7 @@ def test_cost_from_chain(cli):
         *NET,
         "--wrt",
         "W1",
-        *sum((["--let", s] for s in LET), []),
+        *LET_ARGS,
         "-f",
         "json",
     ]
