@@ -117,6 +117,9 @@ def bind(
 
 def evaluate_at(node: Node, env: dict[str, object], dims: dict[sp.Symbol, int]) -> Value:
     """The exact value of a result, or an error naming what still has no value."""
+    missing = sorted(_leaf_names(node) - set(env))
+    if missing:
+        raise MatcalcError(f"no value for {', '.join(missing)}; give it with --at NAME=VALUE")
     out = explicit(node, env, dims)
     free = out.free_symbols
     if free:
@@ -131,6 +134,18 @@ def evaluate_at(node: Node, env: dict[str, object], dims: dict[sp.Symbol, int]) 
             return sp.simplify(out)
     except BudgetExceeded:
         return out
+
+
+def _leaf_names(node: Node) -> set[str]:
+    """Names of the variable leaves (vectors and matrices) a tree uses."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.op == "sym":
+            out.add(n.data[0])
+        stack.extend(n.args)
+    return out
 
 
 def json_number(e: sp.Expr) -> object:
