@@ -80,8 +80,10 @@ def _np_combine(a: tuple[str, tuple], b: tuple[str, tuple]) -> tuple[str, tuple]
 
 
 def _np_matmul(p: TreePrinter, n: Node) -> str:
-    if len(n.args) == 2 and n.args[0].op == "ones" and n.args[0].is_row:  # 1ᵀ u
-        return f"np.sum({p(n.args[1])})"
+    if len(n.args) == 2 and n.args[0].op == "ones" and n.args[0].is_row:
+        if n.is_scalar:  # 1ᵀ u
+            return f"np.sum({p(n.args[1])})"
+        return f"np.sum({p(n.args[1])}, axis=0)"  # 1ᵀ A: the column sums
     items = [(p.paren(f, MUL + 1), f.shape) for f in n.args]
     if n.args[-1].is_vector and not n.args[0].is_row:  # A (B x): matrix-vector, right to left
         acc = items[-1]

@@ -262,5 +262,7 @@ def test_subprocess_end_to_end():
 
 
 def test_missing_at_value_is_named(cli):
-    code, _, err = cli("grad", "x.T*A*x", "--let", "x:n", "--let", "A:n,n", "--wrt", "x", "--at", "x=[1,2]")
+    code, _, err = cli(
+        "grad", "x.T*A*x", "--let", "x:n", "--let", "A:n,n", "--wrt", "x", "--at", "x=[1,2]"
+    )
     assert code == 2 and "no value for A" in err

@@ -76,3 +76,49 @@ def test_hessian_and_scalar_results():
     assert np.allclose(ev(line, A=A, x=np.ones(3), n=3), A + A.T)
     line = matcalc.grad("t**3*sin(t)", wrt="t").numpy()
     assert np.isclose(ev(line, t=0.5), 3 * 0.25 * np.sin(0.5) + 0.125 * np.cos(0.5))
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from matcalc.check import _symbols  # noqa: E402
+from matcalc.numeric import evaluate, random_point  # noqa: E402
+
+from .strategies import LET, expr  # noqa: E402
+
+
+@settings(
+    max_examples=int(__import__("os").environ.get("MATCALC_NUMPY_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(
+    st.one_of(
+        st.tuples(st.just("grad"), expr("scal"), st.sampled_from(["x", "A", "t"])),
+        st.tuples(st.just("jacobian"), expr("vec"), st.just("x")),
+        st.tuples(st.just("hessian"), expr("scal", depth=1), st.just("x")),
+    ),
+    st.sampled_from(["mixed", "numerator", "denominator"]),
+)
+def test_generated_numpy_lines(case, layout):
+    kind, e, wrt = case
+    r = getattr(matcalc, kind)(e, wrt=wrt, let=LET, layout=layout)
+    pt = random_point(
+        {
+            "x": (r.decls.get("x").shape, False),
+            "y": (r.decls.get("y").shape, False),
+            "A": (r.decls.get("A").shape, False),
+            "B": (r.decls.get("B").shape, False),
+        },
+        _symbols(r.function) | _symbols(r.node) | {sp.Symbol("t", real=True)},
+        rng,
+    )
+    want = np.asarray(evaluate(r.node, pt.values, pt.dims, pt.symvals), dtype=float)
+    if want.ndim == 2 and 1 in want.shape:
+        want = want.reshape(-1)
+    values = {k: (v[:, 0] if k in ("x", "y") else v) for k, v in pt.values.items()}
+    values.update({str(s): v for s, v in pt.symvals.items()})
+    values.update({str(d): k for d, k in pt.dims.items()})
+    got = ev(r.numpy(), **values)
+    assert got.shape == want.shape, (e, r.numpy())
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-9, equal_nan=True), (e, r.numpy())
