@@ -41,7 +41,6 @@ class Cost:
                     "multiplications": o.multiplications,
                     "inner_products": o.inner_products,
                     "parenthesization": o.parenthesization,
-                    "mode": o.mode,
                 }
                 for o in self.orders
             ],

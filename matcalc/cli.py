@@ -181,6 +181,9 @@ def _product(kind: str):
         wrt: Wrt,
         v: V,
         let: Let = None,
+        layout: Annotated[
+            str, typer.Option("--layout", help="Accepted and ignored: vᵀJ / J v have one shape.")
+        ] = "mixed",
         fmt: Format = "text",
         at: At = None,
         check: Check = False,
@@ -195,6 +198,9 @@ def _product(kind: str):
             from . import api
 
             _check_format(fmt)
+            from .layout import check_layout
+
+            check_layout(layout)
             result = getattr(api, kind)(
                 _read(expr), wrt=wrt, v=v, let=let, at=at, check=check, expand=expand
             )

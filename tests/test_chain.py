@@ -226,3 +226,29 @@ def test_cost_from_chain(cli):
     ltr, rtl, _ = data["orders"]
     assert ltr["inner_products"] < rtl["inner_products"]  # a scalar loss: reverse mode wins
     assert cli("cost", "--from-chain", "y = 2*z", "z = x", "--let", "x:n", "--wrt", "x")[0] == 2
+
+
+def test_cost_json_has_exactly_the_spec_keys(cli):
+    data = json.loads(cli("cost", "2x2", "2x1", "-f", "json")[1])
+    assert set(data) == {"shapes", "orders"}
+    assert all(
+        set(o) == {"name", "multiplications", "inner_products", "parenthesization"}
+        for o in data["orders"]
+    )
+
+
+def test_vjp_accepts_and_ignores_layout(cli):
+    for layout in ("mixed", "numerator", "denominator"):
+        code, out, _ = cli(
+            "vjp",
+            "[x1**2, x1*x2]",
+            "--wrt",
+            "x",
+            "--v",
+            "1,1",
+            "--at",
+            "x=[1,2]",
+            "--layout",
+            layout,
+        )
+        assert (code, out) == (0, "[4, 1]\n")
