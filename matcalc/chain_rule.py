@@ -16,7 +16,7 @@ from . import expr as E
 from . import linear
 from .engine import Problem, Variable, derive, final_layout
 from .errors import MatcalcError
-from .expr import Node, shape_str
+from .expr import Node
 from .layout import check_layout
 from .parse import parse, tokenize
 from .printing import to_latex, to_text
@@ -166,8 +166,8 @@ def _var(name: str, decls: Decls) -> Variable:
 
 def _factor(out: str, node: Node, inp: Variable, decls: Decls, layout: str) -> Factor:
     """d(out)/d(inp) in the layout; a tensor (vector or matrix by matrix) in vec form."""
-    tensor = (not node.is_scalar and inp.shape != () and inp.shape[1] != 1) or (
-        (not node.is_scalar and not node.is_vector) and inp.shape != ()
+    tensor = (  # a vector or matrix by a matrix, or a matrix by a vector: shown in vec form
+        not node.is_scalar and inp.shape != () and (inp.shape[1] != 1 or not node.is_vector)
     )
     kind = "grad" if node.is_scalar else "jacobian"
     p = Problem(kind, "", node, inp, decls, {}, layout, vec=tensor)
@@ -353,14 +353,14 @@ def _agree(a: Node, b: Node, p: Problem) -> str:
         return "the derivative of the composed expression is the same, symbolically"
     import numpy as np
 
-    from .check import _symbols
+    from .check import scalar_symbols
     from .numeric import evaluate, random_point
 
     rng = np.random.default_rng(7)
     variables = {n: (d.shape, d.symmetric) for n, d in p.decls.items.items() if d.shape != ()}
     worst = 0.0
     for _ in range(3):
-        pt = random_point(variables, _symbols(a) | _symbols(b), rng)
+        pt = random_point(variables, scalar_symbols(a) | scalar_symbols(b), rng)
         va = np.asarray(evaluate(a, pt.values, pt.dims, pt.symvals), dtype=float)
         vb = np.asarray(evaluate(b, pt.values, pt.dims, pt.symvals), dtype=float)
         worst = max(worst, float(np.max(np.abs(va - vb)) / max(1.0, float(np.max(np.abs(vb))))))
@@ -369,4 +369,4 @@ def _agree(a: Node, b: Node, p: Problem) -> str:
     return f"DIFFERS from the derivative of the composed expression {to_text(b)} (relative difference {worst:.3g})"
 
 
-__all__ = ["ChainResult", "Factor", "chain", "shape_str"]
+__all__ = ["ChainResult", "Factor", "chain"]

@@ -29,14 +29,15 @@ class CheckReport:
         return bool(np.isfinite(self.error) and self.error <= self.tolerance)
 
 
-def _symbols(n: Node | None) -> set[sp.Symbol]:
+def scalar_symbols(n: Node | None) -> set[sp.Symbol]:
+    """The scalar variables a tree uses (component symbols such as x[1] excepted)."""
     if n is None:
         return set()
     if n.op in ("scalar", "matrix"):
         return {s for s in n.data.free_symbols if "[" not in s.name}
     out: set[sp.Symbol] = set()
     for a in n.args:
-        out |= _symbols(a)
+        out |= scalar_symbols(a)
     return out
 
 
@@ -171,7 +172,7 @@ def fd_check(p: Problem, result: Node, points: int = 3, seed: int = 0) -> CheckR
     variables = {  # every declared variable: its dimensions may appear without it (‖A A⁻¹‖ = ‖I‖)
         name: (d.shape, d.symmetric) for name, d in p.decls.items.items() if d.shape != ()
     }
-    scalars = _symbols(p.node) | _symbols(result) | _symbols(p.v)
+    scalars = scalar_symbols(p.node) | scalar_symbols(result) | scalar_symbols(p.v)
     worst = 0.0
     tried = 0
     for _ in range(points * 4):

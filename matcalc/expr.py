@@ -309,8 +309,6 @@ def _merge_scalar_functions(items: list[Node]) -> list[Node]:
 def times(a: Node, b: Node) -> Node:
     """The user's `*`: a scalar product when either side is a scalar, else a matrix product."""
     if a.is_scalar or b.is_scalar:
-        if a.is_scalar and b.is_scalar and not (a.op == "scalar" and b.op == "scalar"):
-            return mul(a, b)
         return mul(a, b)
     return matmul(a, b)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import sympy as sp
 from sympy.matrices import expressions as mx
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .expr import T_DUMMY, Node
 
@@ -17,16 +18,15 @@ def _wrap(m: sp.Basic, n: Node) -> sp.Basic:
     return m
 
 
-def _mat(v: sp.Basic) -> sp.Basic:
-    return v
+def _sum_exp(x: sp.Basic) -> sp.Basic:
+    """1ᵀ exp(x) as a SymPy scalar."""
+    return (mx.OneMatrix(1, x.shape[0]) * ElementwiseApplyFunction(sp.exp, x))[0, 0]
 
 
-def _function(name: str) -> Callable[..., sp.Basic]:
-    return lambda n, a: (
-        sp.Function(name)(*a)
-        if all(not isinstance(x, mx.MatrixExpr) for x in a)
-        else sp.Function(name)(sp.Symbol(str(a[0])))
-    )
+def _vec(x: sp.Basic) -> sp.Basic:
+    """vec(X): SymPy has no matrix-expression vec, so the explicit column-major stacking."""
+    m = x.as_explicit()
+    return sp.ImmutableMatrix(m.T.reshape(m.shape[0] * m.shape[1], 1))
 
 
 CONVERT: dict[str, Callable[[Node, list[sp.Basic]], sp.Basic]] = {
@@ -49,13 +49,13 @@ CONVERT: dict[str, Callable[[Node, list[sp.Basic]], sp.Basic]] = {
     "had": lambda n, a: mx.HadamardProduct(*a),
     "kron": lambda n, a: mx.KroneckerProduct(*a),
     "elem": lambda n, a: (
-        mx.ElementwiseApplyFunction(sp.Lambda(T_DUMMY, n.data), a[0])
+        ElementwiseApplyFunction(sp.Lambda(T_DUMMY, n.data), a[0])
         if not n.is_scalar
         else n.data.xreplace({T_DUMMY: a[0]})
     ),
-    "softmax": _function("softmax"),
-    "lse": _function("logsumexp"),
-    "vec": _function("vec"),
+    "softmax": lambda n, a: ElementwiseApplyFunction(sp.exp, a[0]) / _sum_exp(a[0]),
+    "lse": lambda n, a: sp.log(_sum_exp(a[0])),
+    "vec": lambda n, a: _vec(a[0]),
 }
 
 

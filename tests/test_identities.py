@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.check import _symbols, fd_check
+from matcalc.check import fd_check, scalar_symbols
 from matcalc.engine import build_problem, derive, final_layout
 from matcalc.identities import IDENTITIES
 from matcalc.numeric import evaluate, random_point
@@ -65,7 +65,7 @@ def test_numpy_line_evaluates(ident, layout):
     assert "\n" not in line
     rng = np.random.default_rng(1)
     variables = {n: (d.shape, d.symmetric) for n, d in p.decls.items.items()}
-    pt = random_point(variables, _symbols(p.node) | _symbols(node), rng)
+    pt = random_point(variables, scalar_symbols(p.node) | scalar_symbols(node), rng)
     want = as_layout_array(evaluate(node, pt.values, pt.dims, pt.symvals))
     got = eval(line, {"np": np, **numpy_values(pt, p.decls)})
     got = np.asarray(got, dtype=float)

@@ -81,7 +81,7 @@ def test_hessian_and_scalar_results():
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from matcalc.check import _symbols  # noqa: E402
+from matcalc.check import scalar_symbols  # noqa: E402
 from matcalc.numeric import evaluate, random_point  # noqa: E402
 
 from .strategies import LET, expr  # noqa: E402
@@ -110,7 +110,7 @@ def test_generated_numpy_lines(case, layout):
             "A": (r.decls.get("A").shape, False),
             "B": (r.decls.get("B").shape, False),
         },
-        _symbols(r.function) | _symbols(r.node) | {sp.Symbol("t", real=True)},
+        scalar_symbols(r.function) | scalar_symbols(r.node) | {sp.Symbol("t", real=True)},
         rng,
     )
     want = np.asarray(evaluate(r.node, pt.values, pt.dims, pt.symvals), dtype=float)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcalc.check import _symbols
+from matcalc.check import scalar_symbols
 from matcalc.engine import build_problem, derive
 from matcalc.identities import IDENTITIES
 from matcalc.numeric import evaluate, random_point
@@ -30,7 +30,9 @@ def oracle(
     mixed, _ = derive(p)
     rng = np.random.default_rng(seed)
     variables = {n: (d.shape, d.symmetric) for n, d in p.decls.items.items()}
-    pt = random_point(variables, _symbols(p.node) | _symbols(mixed) | _symbols(p.v), rng)
+    pt = random_point(
+        variables, scalar_symbols(p.node) | scalar_symbols(mixed) | scalar_symbols(p.v), rng
+    )
     scalar_var = p.var.shape == ()
     sym = None
     if scalar_var:

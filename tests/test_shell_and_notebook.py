@@ -80,3 +80,21 @@ def test_expr_is_sympy():
     n = sp.Symbol("n", integer=True, positive=True)
     X = sp.MatrixSymbol("X", n, n)
     assert r.expr == sp.Inverse(sp.Transpose(X)) or r.expr == sp.Transpose(sp.Inverse(X))
+
+
+@pytest.mark.parametrize(
+    "expr,wrt,let",
+    [
+        ("sum(sigmoid(W*x))", "x", ["x:n", "W:m,n"]),
+        ("logsumexp(x)", "x", ["x:n"]),
+        ("softmax(x).T*y", "x", ["x:n", "y:n"]),
+        ("x.T*A*x", "x", ["x:n", "A:n,n"]),
+    ],
+)
+def test_expr_of_every_kind_of_result(expr, wrt, let):
+    import sympy as sp
+
+    assert isinstance(matcalc.grad(expr, wrt=wrt, let=let).expr, sp.Basic)
+    assert isinstance(
+        matcalc.jacobian("A*X*B", wrt="X", let=["A:2,2", "X:2,2", "B:2,2"], vec=True).expr, sp.Basic
+    )
