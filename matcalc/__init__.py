@@ -1,20 +1,21 @@
 """matcalc: symbolic matrix calculus — gradients, Jacobians, Hessians, vjp/jvp, chain rule."""
 
-from .api import grad, hessian, jacobian, jvp, vjp
+from . import ops as _ops  # noqa: F401 - importing the operators registers them
+from .api import grad, hessian, jacobian, jvp, show, vjp
 from .errors import MatcalcError
-from .result import Result
+from .result import Result, Results
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name: str) -> object:
     """`chain` and `cost` load on first use: start-up time is a feature."""
     if name == "chain":
-        from .chain_rule import chain
+        from .derive.chain import chain
 
         return chain
     if name == "cost":
-        from .chain_cost import cost
+        from .derive.cost import cost
 
         return cost
     raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
@@ -23,6 +24,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "MatcalcError",
     "Result",
+    "Results",
     "__version__",
     "chain",
     "cost",
@@ -30,5 +32,6 @@ __all__ = [
     "hessian",
     "jacobian",
     "jvp",
+    "show",
     "vjp",
 ]

@@ -4,24 +4,158 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .engine import build_problem, derive, final_layout, printer_names
-from .errors import LimitError
-from .result import Result
-from .simplify import tidy
-from .values import bind, evaluate_at, parse_at
+import sympy as sp
+
+from .budget import BudgetExceeded, Deadline, simplify_seconds
+from .derive.engine import KINDS, Problem, derive
+from .derive.layout import check_layout, to_layout
+from .derive.variables import Variable, resolve
+from .errors import LimitError, MatcalcError, UndefinedError
+from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
+from .expr.build import Parsed, parse
+from .expr.decls import Decl, Decls
+from .expr.node import Node, shape_str
+from .result import Result, Results
+from .simplify.tidy import tidy
 
 At = Mapping[str, object] | Iterable[str] | None
 
 
-def _run(*args, **kwargs) -> Result:
-    """Derive, turning a stack overflow (which the depth limit should prevent) into a limit error."""
+def _guarded(fn, *args, **kwargs):
+    """Turn a stack overflow (which the depth limit should prevent) into a limit error."""
     try:
-        return _derive(*args, **kwargs)
+        return fn(*args, **kwargs)
     except RecursionError:
         raise LimitError("expression too deeply nested for the derivation") from None
 
 
-def _derive(
+def parse_v(text: str | Node, decls: Decls) -> Node:
+    """--v: a declared name (a symbolic result), or a literal in --at syntax."""
+    if isinstance(text, Node):
+        return text
+    text = str(text).strip()
+    decl = decls.get(text)
+    if decl is not None:
+        return decl.node()
+    return value_node(parse_value(text, "--v"))
+
+
+def _bind_dims(target, got, what: str) -> dict:
+    """A literal --v of a concrete size fixes the symbolic dimensions it meets (SPEC §1 v2)."""
+    out: dict = {}
+    if target == () or got == ():
+        raise MatcalcError(f"--v for {what} is {shape_str(target)}, got {shape_str(got)}")
+    for t, g in zip(target, got, strict=True):
+        if t == g:
+            continue
+        if t.is_Symbol and g.is_Integer:
+            if out.setdefault(t, g) != g:
+                raise MatcalcError(f"--v: size {t} would be both {out[t]} and {g}")
+        else:
+            raise MatcalcError(f"--v for {what} is {shape_str(target)}, got {shape_str(got)}")
+    return out
+
+
+def _with_dims(decls: Decls, binding: dict) -> Decls:
+    out = Decls()
+    for name, d in decls.items.items():
+        out.items[name] = Decl(name, tuple(sp.sympify(x).xreplace(binding) for x in d.shape), d.symmetric)
+    return out
+
+
+def problems(
+    kind: str,
+    expr: str,
+    wrt: str,
+    let: Iterable[str] | None = None,
+    layout: str = "mixed",
+    v: str | Node | None = None,
+    vec: bool = False,
+    expand: bool = False,
+) -> tuple[list[Problem], Parsed]:
+    """Parse and check everything a derivation needs, before any differentiation."""
+    if kind not in KINDS:
+        raise MatcalcError(f"unknown kind {kind!r}")
+    check_layout(layout)
+    decls = Decls.parse(list(let or ()))
+    parsed = parse(expr, decls)
+    variables = resolve(wrt, decls, parsed.family)
+    vnode = parse_v(v, decls) if v is not None else None
+    if vnode is not None and kind in ("vjp", "jvp") and len(variables) == 1 and vnode.op in ("lit", "num"):
+        target = parsed.node.shape if kind == "vjp" else variables[0].shape
+        if vnode.shape != target:
+            binding = _bind_dims(target, vnode.shape, kind)
+            decls = _with_dims(decls, binding)
+            parsed = parse(expr, decls)
+            variables = resolve(wrt, decls, parsed.family)
+    raw = parse(expr, decls, raw=True).node
+    out = [
+        Problem(kind, expr, parsed.node, raw, var, decls, parsed.family, layout, vec, expand, vnode, list(parsed.notes))
+        for var in variables
+    ]
+    return out, parsed
+
+
+def _tidy(node: Node, notes: list[str]) -> Node:
+    """Factor the result, unless that takes longer than the budget: then keep it as it is."""
+    seconds = simplify_seconds()
+    try:
+        return tidy(node, Deadline(seconds))
+    except BudgetExceeded:
+        notes.append(f"simplification stopped after {seconds:g} s; the result is correct but not simplified")
+        return node
+
+
+def _value_at(p: Problem, node: Node, at: dict) -> object:
+    """The exact value of the result at --at; the expression itself must be defined there."""
+    env, dims = bind(at, p.decls, p.family)
+    try:
+        exact_value(p.node, env, dims)
+    except UndefinedError:
+        raise
+    except MatcalcError:
+        pass  # the expression needs values the result does not: only the result is evaluated
+    return exact_value(node, env, dims)
+
+
+def _result(p: Problem, at: dict, check: bool, steps: bool) -> Result:
+    derivative, engine = derive(p)
+    node = _tidy(derivative.node, p.notes)
+    if derivative.form == "matrix":
+        node = to_layout(p.kind, node, p.node.shape, p.var.shape, p.layout, p.vec)
+    res = Result(
+        p.kind,
+        p.var.name,
+        p.layout,
+        node,
+        engine,
+        derivative.form,
+        notes=p.notes,
+        source=p.source,
+        function=p.node,
+        decls=p.decls,
+        var=p.var,
+        dleaf=derivative.dleaf,
+        array=derivative.array,
+        f_shape=p.var.shape if p.kind == "hessian" else p.node.shape,
+    )
+    if at and derivative.form == "matrix":
+        res.value = _value_at(p, node, at)
+    elif at:
+        raise MatcalcError("a tensor derivative has no value without a direction: use jvp --v with --at")
+    if check:
+        from .evaluate.check import fd_check
+
+        report = fd_check(p, node, derivative.dleaf if derivative.form == "map" else None)
+        res.check_error, res.check_ok = report.error, report.ok
+    if steps:
+        from .derive.steps import derivation_steps
+
+        res.steps = derivation_steps(p, res)
+    return res
+
+
+def _run(
     kind: str,
     expr: str,
     wrt: str,
@@ -33,44 +167,17 @@ def _derive(
     expand: bool = False,
     vec: bool = False,
     steps: bool = False,
-) -> Result:
-    p = build_problem(kind, expr, wrt, list(let or ()), layout, v, vec, expand)
+) -> Result | Results:
+    found, _ = problems(kind, expr, wrt, let, layout, v, vec, expand)
     values = parse_at(at)
-    mixed, engine = derive(p)
-    mixed = _tidy_within_budget(mixed, p.notes)
-    node = final_layout(p, mixed)
-    res = Result(
-        kind, wrt, p.layout, node, printer_names(p, node), engine, notes=p.notes, source=expr
-    )
-    res.function, res.decls = p.node, p.decls
-    if values:
-        env, dims = bind(values, p.decls, p.family)
-        res.value = evaluate_at(node, env, dims)
+    results = [_result(p, values, check, steps) for p in found]
+    if len(results) == 1:
+        return results[0]
+    out = Results(kind, wrt, layout, results, notes=sorted({n for r in results for n in r.notes}))
     if check:
-        from .check import fd_check
-
-        report = fd_check(p, mixed)
-        res.check_error, res.check_ok = report.error, report.ok
-    if steps:
-        from .steps import derivation_steps
-
-        res.steps = derivation_steps(p, mixed, engine)
-    return res
-
-
-def _tidy_within_budget(node, notes: list[str]):
-    """Factor the result, unless that takes longer than the budget: then keep it as it is."""
-    from .budget import BudgetExceeded, simplify_seconds, time_budget
-
-    seconds = simplify_seconds()
-    try:
-        with time_budget(seconds):
-            return tidy(node)
-    except BudgetExceeded:
-        notes.append(
-            f"simplification stopped after {seconds:g} s; the result is correct but not simplified"
-        )
-        return node
+        out.check_error = max(r.check_error for r in results)
+        out.check_ok = all(r.check_ok for r in results)
+    return out
 
 
 def grad(
@@ -83,9 +190,9 @@ def grad(
     expand: bool = False,
     vec: bool = False,
     steps: bool = False,
-) -> Result:
+) -> Result | Results:
     """The gradient of a scalar expression: shaped like `wrt` in the mixed layout."""
-    return _run("grad", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+    return _guarded(_run, "grad", expr, wrt, let, layout, None, at, check, expand, vec, steps)
 
 
 def jacobian(
@@ -98,9 +205,9 @@ def jacobian(
     expand: bool = False,
     vec: bool = False,
     steps: bool = False,
-) -> Result:
+) -> Result | Results:
     """The Jacobian of a vector expression: m×n in the mixed layout."""
-    return _run("jacobian", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+    return _guarded(_run, "jacobian", expr, wrt, let, layout, None, at, check, expand, vec, steps)
 
 
 def hessian(
@@ -113,9 +220,9 @@ def hessian(
     expand: bool = False,
     vec: bool = False,
     steps: bool = False,
-) -> Result:
-    """The Hessian of a scalar expression by a vector: n×n."""
-    return _run("hessian", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+) -> Result | Results:
+    """The Hessian of a scalar expression: n×n by a vector, the second differential by a matrix."""
+    return _guarded(_run, "hessian", expr, wrt, let, layout, None, at, check, expand, vec, steps)
 
 
 def vjp(
@@ -126,9 +233,11 @@ def vjp(
     at: At = None,
     check: bool = False,
     expand: bool = False,
-) -> Result:
+    layout: str = "mixed",
+) -> Result | Results:
     """vᵀJ shaped like `wrt`: what PyTorch's `y.backward(v)` leaves in `x.grad`."""
-    return _run("vjp", expr, wrt, let, "mixed", v, at, check, expand)
+    check_layout(layout)
+    return _guarded(_run, "vjp", expr, wrt, let, "mixed", v, at, check, expand)
 
 
 def jvp(
@@ -139,6 +248,28 @@ def jvp(
     at: At = None,
     check: bool = False,
     expand: bool = False,
-) -> Result:
+    layout: str = "mixed",
+) -> Result | Results:
     """J v shaped like the expression: forward mode."""
-    return _run("jvp", expr, wrt, let, "mixed", v, at, check, expand)
+    check_layout(layout)
+    return _guarded(_run, "jvp", expr, wrt, let, "mixed", v, at, check, expand)
+
+
+def show(expr: str, let: Iterable[str] | None = None, at: At = None) -> Result:
+    """The expression itself, parsed and shape-checked (SPEC §1 v2), and its value with --at."""
+
+    def run() -> Result:
+        decls = Decls.parse(list(let or ()))
+        parsed = parse(expr, decls)
+        res = Result("show", "", "mixed", parsed.node, notes=list(parsed.notes), source=expr, decls=decls)
+        res.function = parsed.node
+        values = parse_at(at)
+        if values:
+            env, dims = bind(values, decls, parsed.family)
+            res.value = exact_value(parsed.node, env, dims)
+        return res
+
+    return _guarded(run)
+
+
+__all__ = ["Variable", "grad", "hessian", "jacobian", "jvp", "problems", "show", "vjp"]

@@ -2,7 +2,7 @@
 
 * `supervise`: the CLI runs each command in a forked worker with `RLIMIT_AS` (memory) and a kill
   deadline (wall clock). An alarm alone is not enough: big-integer work in C ignores signals.
-* `time_budget`: a soft limit around simplification; when it runs out matcalc keeps the
+* `Deadline`: a soft, cooperative limit on simplification; when it runs out matcalc keeps the
   unsimplified (still correct) result and says so.
 """
 
@@ -11,10 +11,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from . import limits
 
@@ -34,25 +32,17 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
-@contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Raise BudgetExceeded inside the block after `seconds` (main thread only; else no limit)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield
-        return
+class Deadline:
+    """A cooperative time limit: long loops call `check()`, which raises BudgetExceeded once the
+    time is up. No signal and no timer, so the library behaves in any thread of any host."""
 
-    def expire(signum: int, frame: object) -> None:
-        raise BudgetExceeded
+    def __init__(self, seconds: float | None):
+        self.end = None if seconds is None else time.monotonic() + seconds
+        self.seconds = seconds
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    def check(self) -> None:
+        if self.end is not None and time.monotonic() > self.end:
+            raise BudgetExceeded
 
 
 def supervise(run: Callable[[], int]) -> int:

@@ -46,11 +46,16 @@ V = Annotated[
 ]
 
 
+_STDIN: list[str] = []
+
+
 def _read(expr: str) -> str:
-    if expr != "-":
-        return expr
-    text = sys.stdin.read(limits.MAX_INPUT_CHARS + 1)
-    return text.strip()
+    """The expression; `-` reads standard input (once: a second use sees the same text)."""
+    if expr.strip() != "-":
+        return expr.strip() if expr[:1] == " " else expr
+    if not _STDIN:
+        _STDIN.append(sys.stdin.read(limits.MAX_INPUT_CHARS + 1).strip())
+    return _STDIN[0]
 
 
 def _fail(message: str, code: int) -> None:
@@ -71,7 +76,10 @@ def _guard(fn, debug: bool):
         raise
     except Exception as err:  # an internal error: short message, no traceback without --debug
         if debug:
-            raise
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            raise typer.Exit(1) from None
         name = type(err).__name__
         _fail(
             f"internal error ({name}: {str(err)[:200]}); this is a bug in matcalc {__version__}, "
@@ -80,11 +88,14 @@ def _guard(fn, debug: bool):
         )
 
 
-def _check_format(fmt: str) -> None:
+def _check_format(fmt: str, allowed: tuple[str, ...] | None = None, command: str = "") -> None:
     from .render import FORMATS
 
+    allowed = allowed or FORMATS
     if fmt not in FORMATS:
-        raise MatcalcError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise MatcalcError(f"unknown format {fmt!r}; choose one of {', '.join(allowed)}")
+    if fmt not in allowed:
+        raise MatcalcError(f"{command} does not print --format {fmt}; choose one of {', '.join(allowed)}")
 
 
 def emit(result, fmt: str, standalone: bool = False) -> None:
@@ -105,8 +116,8 @@ def emit(result, fmt: str, standalone: bool = False) -> None:
         sys.stdout.write(out + "\n")
     for note in result.notes:
         sys.stderr.write(f"note: {note}\n")
-    if result.steps and fmt in ("text", "table"):
-        from .steps import steps_text
+    if getattr(result, "steps", None) and fmt in ("text", "table"):
+        from .derive.steps import steps_text
 
         sys.stdout.write(steps_text(result) + "\n")
     if result.check_error is not None and fmt != "json":
@@ -198,15 +209,12 @@ def _product(kind: str):
             from . import api
 
             _check_format(fmt)
-            from .layout import check_layout
-
-            check_layout(layout)
             result = getattr(api, kind)(
-                _read(expr), wrt=wrt, v=v, let=let, at=at, check=check, expand=expand
+                _read(expr), wrt=wrt, v=v, let=let, at=at, check=check, expand=expand, layout=layout
             )
             emit(result, fmt, standalone)
             if explain:
-                from .explain import explain_product
+                from .derive.explain import explain_product
 
                 sys.stdout.write(explain_product(kind, _read(expr), wrt, v, let, at) + "\n")
 
@@ -251,7 +259,7 @@ def chain_command(
     debug: Debug = False,
 ) -> None:
     def run() -> None:
-        from .chain_rule import chain
+        from .derive.chain import chain
 
         _check_format(fmt)
         result = chain([_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check)
@@ -301,9 +309,9 @@ def cost_command(
     def run() -> None:
         import json
 
-        from .chain_cost import chain_shapes, cost, parse_shape
+        from .derive.cost import chain_shapes, cost, parse_shape
 
-        _check_format(fmt)
+        _check_format(fmt, ("text", "json"), "cost")
         if from_chain:
             if not wrt:
                 raise MatcalcError("cost --from-chain needs --wrt")
@@ -312,6 +320,30 @@ def cost_command(
             factors = [parse_shape(s) for s in shapes]
         result = cost(factors)
         sys.stdout.write((json.dumps(result.as_json()) if fmt == "json" else result.text()) + "\n")
+
+    _guard(run, debug)
+
+
+@app.command(
+    "show",
+    help=(
+        "The expression itself, parsed and shape-checked: to turn a formula into LaTeX or NumPy, "
+        'or to evaluate it with --at.\n\nExample: matcalc show "x\'*A*x" --let x:n --let A:n,n --format latex'
+    ),
+)
+def show_command(
+    expr: Expr,
+    let: Let = None,
+    fmt: Format = "text",
+    at: At = None,
+    standalone: Standalone = False,
+    debug: Debug = False,
+) -> None:
+    def run() -> None:
+        from . import api
+
+        _check_format(fmt)
+        emit(api.show(_read(expr), let=let, at=at), fmt, standalone)
 
     _guard(run, debug)
 
@@ -347,8 +379,34 @@ def main_options(
     """Symbolic matrix calculus on the command line."""
 
 
+_VALUED = {"--wrt", "--let", "--layout", "--format", "-f", "--at", "--v", "--input", "--mode"}
+_FLAGS = {"-f", "-h"}
+
+
+def protect_expression(argv: list[str]) -> list[str]:
+    """An EXPR that starts with '-' (`-sum(log(b - A*x))`) is an expression, not an option
+    (SPEC §1 v2): it gets a leading space, which the option parser leaves alone."""
+    out = list(argv)
+    i = 2  # after the program and the command
+    while i < len(out):
+        a = out[i]
+        if a in _VALUED:
+            i += 2
+            continue
+        if a.startswith("--") or a in _FLAGS or "=" in a and a.startswith("--"):
+            i += 1
+            continue
+        if a.startswith("-") and a != "-":
+            out[i] = " " + a
+        if not a.startswith("-") or a == "-" or out[i].startswith(" "):
+            break
+        i += 1
+    return out
+
+
 def main() -> None:
     """Entry point: each command runs in a bounded worker process (see budget.py)."""
+    sys.argv = protect_expression(sys.argv)
     if os.environ.get("MATCALC_NO_WORKER") or not hasattr(os, "fork"):
         sys.exit(run_app())
     from .budget import supervise

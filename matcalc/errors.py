@@ -35,6 +35,10 @@ class LimitError(MatcalcError):
     """Input over one of the documented limits (docs/limits.md)."""
 
 
+class UndefinedError(MatcalcError):
+    """A value that does not exist: a division by zero, a log of 0, a singular inverse (SPEC §5)."""
+
+
 class NotMatrixLevel(Exception):
     """The matrix-level engine has no closed form here; callers fall back to components."""
 

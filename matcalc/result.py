@@ -1,4 +1,4 @@
-"""What every command returns: the derivative with its shape, layout, and printed forms."""
+"""What every command returns: the derivative with its shape, layout and printed forms."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import sympy as sp
 
-from .expr import Node, Shape
-from .printing import to_latex, to_numpy, to_text
+from .expr.node import Node, Shape
+from .render.printer import to_latex, to_numpy, to_text
 
 
 def shape_list(shape: Shape) -> list[int | str]:
@@ -18,59 +18,75 @@ def shape_list(shape: Shape) -> list[int | str]:
 
 @dataclass
 class Result:
-    """A derivative (or a vjp/jvp), with how to print it; `.expr` is the SymPy object."""
+    """A derivative (or a vjp/jvp, or an expression for `show`), with how to print it.
+
+    `form` is "matrix" for a matrix (or vector, or scalar) result and "map" for a tensor-valued
+    derivative printed as its linear map dF = L(dX); `.expr` is the SymPy object."""
 
     kind: str
     wrt: str
     layout: str
     node: Node
-    names: dict[str, dict[sp.Symbol, str]] = field(default_factory=dict)
     engine: str = "matrix"
+    form: str = "matrix"
     value: Any = None
     check_error: float | None = None
     check_ok: bool | None = None
     notes: list[str] = field(default_factory=list)
     steps: list[tuple[str, str, str]] = field(default_factory=list)
     source: str = ""
-    function: Node | None = None  # the differentiated expression, for --format python
+    function: Node | None = None
     decls: Any = None
+    var: Any = None
+    array: Node | None = None  # for a map: the linear map whose full array `numpy` prints
+    dleaf: Node | None = None
+    f_shape: Shape = ()
 
     @property
     def shape(self) -> tuple[int | str, ...]:
+        if self.form == "map":
+            return tuple(shape_list(self.tensor_shape()))
         return tuple(shape_list(self.node.shape))
+
+    def tensor_shape(self) -> tuple:
+        """The full array's axes: F's then X's (X's first in the denominator layout)."""
+        f_axes = _axes(self.f_shape)
+        x_axes = _axes(self.dleaf.shape if self.dleaf is not None else ())
+        return tuple(x_axes + f_axes) if self.layout == "denominator" else tuple(f_axes + x_axes)
 
     @property
     def expr(self) -> sp.Basic:
         """The result as SymPy: explicit scalars and matrices, or a matrix expression."""
-        from .to_sympy import to_sympy
+        from .evaluate.sympy_form import to_sympy
 
         return to_sympy(self.node)
 
+    def _prefix(self, fmt: str) -> str:
+        if self.form != "map":
+            return ""
+        second = self.kind == "hessian"
+        if fmt == "latex":
+            return r"\mathrm{d}^{2}f = " if second else r"\mathrm{d}F = "
+        return "d²f = " if second else "dF = "
+
     def text(self) -> str:
-        return to_text(self.node, self.names.get("text"))
+        return self._prefix("text") + to_text(self.node)
 
     def latex(self) -> str:
-        return to_latex(self.node, self.names.get("latex"))
+        return self._prefix("latex") + to_latex(self.node)
 
     def numpy(self) -> str:
-        return to_numpy(self.node, self.names.get("numpy"))
+        if self.form == "map":
+            from .render.numpy import tensor_line
+
+            return tensor_line(self)
+        return to_numpy(self.node)
 
     def python(self) -> str:
-        """A complete NumPy function returning the value and this derivative."""
-        from .codegen import python_function
-        from .errors import MatcalcError
+        """A complete NumPy module: a function returning the value and this derivative."""
+        from .render.python import python_module
 
-        if self.kind not in ("grad", "jacobian", "hessian") or self.function is None:
-            raise MatcalcError("--format python is for grad, jacobian and hessian")
-        return python_function(
-            self.kind,
-            self.wrt,
-            self.layout,
-            self.function,
-            self.node,
-            self.decls,
-            self.names.get("numpy"),
-        )
+        return python_module(self)
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
@@ -81,3 +97,47 @@ class Result:
 
     def __str__(self) -> str:
         return self.text()
+
+
+def _axes(shape: Shape) -> list:
+    if shape == ():
+        return []
+    r, c = shape
+    if c == 1:
+        return [r]
+    if r == 1:
+        return [c]
+    return [r, c]
+
+
+@dataclass
+class Results:
+    """Several derivatives computed together (`--wrt W1,W2,v`), one per name."""
+
+    kind: str
+    wrt: str
+    layout: str
+    results: list[Result]
+    notes: list[str] = field(default_factory=list)
+    check_error: float | None = None
+    check_ok: bool | None = None
+    steps: list = field(default_factory=list)
+    value: Any = None
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(r.shape for r in self.results)
+
+    def text(self) -> str:
+        return "\n".join(f"{r.wrt}: {r.text()}" for r in self.results)
+
+    def latex(self) -> str:
+        return "\n".join(rf"\frac{{\partial f}}{{\partial {to_latex(r.var.nodes[0])}}} = {r.latex()}" for r in self.results)
+
+    def numpy(self) -> str:
+        return "(" + ", ".join(r.numpy() for r in self.results) + ("," if len(self.results) == 1 else "") + ")"
+
+    def python(self) -> str:
+        from .render.python import python_module
+
+        return python_module(self)

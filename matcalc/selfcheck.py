@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import api
 from .identities import IDENTITIES
-from .layout import LAYOUTS
+from .derive.layout import LAYOUTS
 
 
 def selfcheck() -> tuple[str, bool]:

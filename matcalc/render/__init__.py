@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from matcalc.result import Result
-
 FORMATS = ("text", "latex", "table", "numpy", "json", "python")
 
 
-def render(result: Result, fmt: str) -> str:
+def render(result, fmt: str) -> str:
     """The result in one of the plain formats (what is printed when stdout is not a terminal)."""
     from . import json as json_out
     from . import plain
+    from ..result import Results
 
     if fmt == "json":
         return json_out.render(result)
     if fmt == "python":
         return result.python().rstrip("\n")
-    return {
-        "text": plain.text,
-        "latex": plain.latex,
-        "table": plain.table,
-        "numpy": plain.numpy,
-    }[fmt](result)
+    if isinstance(result, Results):
+        if fmt == "numpy":
+            return result.numpy()
+        if fmt == "latex":
+            return result.latex()
+        return "\n".join(f"{r.wrt}: {render(r, fmt)}" for r in result.results)
+    return {"text": plain.text, "latex": plain.latex, "table": plain.table, "numpy": plain.numpy}[fmt](result)

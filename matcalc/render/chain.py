@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from matcalc.chain_rule import ChainResult
-from matcalc.printing import to_latex, to_text
-from matcalc.render.json import common
+from ..derive.chain import ChainResult
+from .json import common
+from .printer import to_latex, to_text
 
 
 def payload(r: ChainResult) -> dict[str, object]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from matcalc.result import Result
-from matcalc.values import json_value
+from ..evaluate.values import json_value
 
 
 def common(r) -> dict[str, object]:
@@ -21,18 +20,32 @@ def common(r) -> dict[str, object]:
     }
 
 
-def payload(r: Result) -> dict[str, object]:
-    out: dict[str, object] = {**common(r), "engine": r.engine}
-    if r.value is not None:
-        out["value"] = json_value(r.value)
+def payload(r) -> dict[str, object]:
+    from ..result import Results
+
+    if isinstance(r, Results):
+        out: dict[str, object] = {
+            "kind": r.kind,
+            "wrt": r.wrt,
+            "layout": r.layout,
+            "shape": [list(x.shape) for x in r.results],
+            "text": r.text(),
+            "latex": r.latex(),
+            "numpy": r.numpy(),
+            "results": [payload(x) for x in r.results],
+        }
+    else:
+        out = {**common(r), "engine": r.engine, "form": r.form}
+        if r.value is not None:
+            out["value"] = json_value(r.value)
+        if r.steps:
+            out["steps"] = [{"text": t, "latex": lx, "rule": why} for t, lx, why in r.steps]
     if r.check_error is not None:
         out["check"] = {"max_relative_error": r.check_error, "ok": bool(r.check_ok)}
     if r.notes:
         out["notes"] = list(r.notes)
-    if r.steps:
-        out["steps"] = [{"text": t, "latex": lx, "rule": why} for t, lx, why in r.steps]
     return out
 
 
-def render(r: Result) -> str:
+def render(r) -> str:
     return json.dumps(payload(r), ensure_ascii=False)

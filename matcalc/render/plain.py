@@ -4,59 +4,47 @@ from __future__ import annotations
 
 import sympy as sp
 
-from matcalc.explicit import Explicit
-from matcalc.printing import _Latex, _Str
-from matcalc.result import Result
+from ..evaluate.values import value_node
+from .printer import Printer
 
 
-def value_text(v: Explicit) -> str:
-    """An exact value: `17`, `1/2`, `[17, 52, 81]`, `[[1, 2], [3, 4]]`."""
-    s = _Str()
-    if isinstance(v, sp.MatrixBase):
-        if v.shape[1] == 1 or v.shape[0] == 1:
-            return "[" + ", ".join(s.doprint(e) for e in v) + "]"
-        return (
-            "["
-            + ", ".join(
-                "[" + ", ".join(s.doprint(e) for e in v.row(i)) + "]" for i in range(v.shape[0])
-            )
-            + "]"
-        )
-    return s.doprint(v)
+def value_text(v) -> str:
+    """An exact value in the expression language: `17`, `1/2`, `[17, 52, 81]`, `[[1, 2], [3, 4]]`."""
+    return Printer("text")(value_node(v)) if not isinstance(v, sp.MatrixBase) else _matrix_text(v)
 
 
-def value_latex(v: Explicit) -> str:
-    return _Latex().doprint(v)
+def _matrix_text(v: sp.MatrixBase) -> str:
+    p = Printer("text")
+    if v.shape[1] == 1 or v.shape[0] == 1:
+        return "[" + ", ".join(p.const(e) for e in v) + "]"
+    return "[" + ", ".join("[" + ", ".join(p.const(e) for e in v.row(i)) + "]" for i in range(v.shape[0])) + "]"
 
 
-def value_numpy(v: Explicit) -> str:
-    from ..numpy_code import _NumPy
-
-    p = _NumPy()
-    if isinstance(v, sp.MatrixBase):
-        if v.shape[1] == 1 or v.shape[0] == 1:
-            return "np.array([" + ", ".join(p.doprint(e) for e in v) + "], dtype=float)"
-        rows = ("[" + ", ".join(p.doprint(e) for e in v.row(i)) + "]" for i in range(v.shape[0]))
-        return "np.array([" + ", ".join(rows) + "], dtype=float)"
-    return f"float({p.doprint(v)})"
+def value_latex(v) -> str:
+    return Printer("latex")(value_node(v))
 
 
-def check_line(r: Result) -> str:
+def value_numpy(v) -> str:
+    code = Printer("numpy")(value_node(v))
+    return code if isinstance(v, sp.MatrixBase) else f"float({code})"
+
+
+def check_line(r) -> str:
     verdict = "ok" if r.check_ok else "FAILED"
-    return (
-        f"check: largest relative error {r.check_error:.1e} against finite differences ({verdict})"
-    )
+    if r.check_error != r.check_error:  # nan: no point in the domain
+        return "check: no point found where the expression is defined and smooth (FAILED)"
+    return f"check: largest relative error {r.check_error:.1e} against finite differences ({verdict})"
 
 
-def text(r: Result) -> str:
+def text(r) -> str:
     if r.value is not None:
         return value_text(r.value)
     return r.text()
 
 
-def latex(r: Result) -> str:
-    if r.steps:
-        from matcalc.steps import steps_latex
+def latex(r) -> str:
+    if getattr(r, "steps", None):
+        from ..derive.steps import steps_latex
 
         return steps_latex(r)
     if r.value is not None:
@@ -64,30 +52,38 @@ def latex(r: Result) -> str:
     return r.latex()
 
 
-def numpy(r: Result) -> str:
+def numpy(r) -> str:
     if r.value is not None:
         return value_numpy(r.value)
     return r.numpy()
 
 
-def table(r: Result) -> str:
+def explicit(r):
+    """The result as a SymPy matrix when it is explicit (a value, or a matrix of entries)."""
+    if r.value is not None:
+        return r.value if isinstance(r.value, sp.MatrixBase) else None
+    from ..ops.structure import is_scalar_lit, lit_rows
+
+    if is_scalar_lit(r.node):
+        return lit_rows(r.node)
+    return None
+
+
+def table(r) -> str:
     """The explicit matrix as aligned columns; a symbolic result as one cell."""
-    m = r.value if r.value is not None else (r.node.data if r.node.op == "matrix" else None)
-    if not isinstance(m, sp.MatrixBase):
+    m = explicit(r)
+    if m is None:
         return text(r)
-    s = _Str(r.names.get("text"))
-    cells = [[s.doprint(m[i, j]) for j in range(m.shape[1])] for i in range(m.shape[0])]
-    widths = [max(len(cells[i][j]) for i in range(m.shape[0])) for j in range(m.shape[1])]
-    return "\n".join(
-        "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells
-    )
+    p = Printer("text")
+    if isinstance(m, sp.MatrixBase):
+        cells = [[p.const(m[i, j]) for j in range(m.shape[1])] for i in range(m.shape[0])]
+    else:
+        cells = [[p(e) for e in row] for row in m]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells)
 
 
 def standalone(tex: str) -> str:
     """A complete LaTeX document around one expression or align* block (`--standalone`)."""
     body = tex if tex.lstrip().startswith("\\begin{align*}") else f"\\[\n{tex}\n\\]"
-    return (
-        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
-        + body
-        + "\n\\end{document}"
-    )
+    return "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n" + body + "\n\\end{document}"

@@ -10,28 +10,37 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from matcalc.printing import _Str
-from matcalc.result import Result
-
+from ..render.printer import Printer
 from . import plain
 
 
-def title(r: Result) -> str:
+def title(r) -> str:
     shape = "×".join(str(d) for d in r.shape) or "scalar"
-    return f"{r.kind} by {r.wrt} · {shape} · {r.layout} layout"
+    what = r.kind if r.kind == "show" else f"{r.kind} by {r.wrt}"
+    return f"{what} · {shape} · {r.layout} layout"
 
 
-def show(r: Result, console: Console) -> None:
-    m = r.value if r.value is not None else (r.node.data if r.node.op == "matrix" else None)
-    if isinstance(m, sp.MatrixBase):
-        s = _Str(r.names.get("text"))
-        console.print(Text(title(r), style="dim"))
-        table = Table(show_header=False, box=None, padding=(0, 2))
-        for _ in range(m.shape[1]):
-            table.add_column(justify="right")
-        for i in range(m.shape[0]):
-            table.add_row(*(Text(s.doprint(m[i, j])) for j in range(m.shape[1])))
-        console.print(table)
-    else:
-        console.print(Text(title(r), style="dim"))
+def show(r, console: Console) -> None:
+    from ..result import Results
+
+    if isinstance(r, Results):
+        for part in r.results:
+            show(part, console)
+        return
+    m = plain.explicit(r)
+    console.print(Text(title(r), style="dim"))
+    if m is None:
         console.print(Text(plain.text(r), style="bold"))
+        return
+    p = Printer("text")
+    cells = (
+        [[p.const(m[i, j]) for j in range(m.shape[1])] for i in range(m.shape[0])]
+        if isinstance(m, sp.MatrixBase)
+        else [[p(e) for e in row] for row in m]
+    )
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    for _ in range(len(cells[0])):
+        table.add_column(justify="right")
+    for row in cells:
+        table.add_row(*(Text(c) for c in row))
+    console.print(table)

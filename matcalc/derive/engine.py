@@ -1,0 +1,184 @@
+"""The derivation: differential, then the reading the command asks for, in the mixed layout.
+
+    grad      pull the cotangent 1 back through dF: ⟨∇f, dX⟩ = df (reverse mode)
+    vjp       pull v back: vᵀJ, shaped like the variable
+    jvp       dF with dX := v (forward mode)
+    jacobian  vec(dF) = J d vec(x) by the vec rules (forward mode)
+    hessian   the Jacobian of the gradient
+    --vec     d vec F / d vec(X)ᵀ for tensor derivatives
+
+With --expand, declared variables of integer size are replaced by their entries first, so the
+same rules give the componentwise answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .. import limits
+from .. import ops as O
+from ..errors import LimitError, MatcalcError, NotMatrixLevel
+from ..expr.decls import Decls
+from ..expr.node import Node, Shape, shape_str, size
+from .differential import differential, replace
+from .pullback import pullback
+from .variables import Variable, components, expanded
+from .vecform import vec_jacobian
+
+KINDS = ("grad", "jacobian", "hessian", "vjp", "jvp")
+
+
+@dataclass
+class Problem:
+    """Everything a derivation needs, parsed and checked."""
+
+    kind: str
+    source: str
+    node: Node  # the expression, canonical
+    raw: Node  # the expression exactly as written (the reference --check differentiates)
+    var: Variable
+    decls: Decls
+    family: dict
+    layout: str = "mixed"
+    vec: bool = False
+    expand: bool = False
+    v: Node | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Derivative:
+    """A derivative in the mixed layout: a matrix (`form="matrix"`), or a linear map dF in dX
+    (`form="map"`) when it is a tensor of order 3 or 4 and --vec was not asked for."""
+
+    node: Node
+    form: str = "matrix"
+    dleaf: Node | None = None
+    array: Node | None = None  # a map's full array: dF, or d∇f for a Hessian
+
+
+def check_kind(p: Problem) -> None:
+    """Which expressions each command takes (SPEC §1)."""
+    f = p.node
+    if p.kind in ("grad", "hessian") and not f.is_scalar:
+        other = "jacobian" if p.kind == "grad" else "jacobian of its gradient"
+        raise MatcalcError(f"{p.kind} needs a scalar expression, got {shape_str(f.shape)}; use {other}")
+    if p.kind in ("vjp", "jvp") and p.v is None:
+        raise MatcalcError(f"{p.kind} needs --v")
+    if p.kind == "vjp" and p.v.shape != f.shape:
+        raise MatcalcError(f"--v for vjp is shaped like the expression ({shape_str(f.shape)}), got {shape_str(p.v.shape)}")
+    if p.kind == "jvp" and p.v.shape != p.var.shape:
+        raise MatcalcError(
+            f"--v for jvp is shaped like {p.var.name} ({shape_str(p.var.shape)}), got {shape_str(p.v.shape)}"
+        )
+    if p.var.symmetric and (p.kind == "hessian" or p.vec or (p.kind == "jacobian" and not f.is_scalar)):
+        raise MatcalcError(
+            f"{p.var.name} is symmetric: a Hessian, Jacobian or vec form by a symmetric matrix has no "
+            "single convention, so matcalc refuses it (docs/layouts.md); declare it without ,sym"
+        )
+
+
+def expand_env(p: Problem, node: Node) -> dict[str, Node]:
+    """Every declared variable of integer size in the expression as the matrix of its entries."""
+    env: dict[str, Node] = {}
+    free = node.free() | (p.v.free() if p.v is not None else frozenset())
+    for name, decl in p.decls.items.items():
+        if name not in free or decl.shape == () or decl.node().shape == ():
+            continue
+        if not decl.integer_sized:
+            raise MatcalcError(
+                f"{name} has symbolic size {shape_str(decl.shape)}; componentwise derivatives "
+                "need integer sizes (e.g. --let x:3)"
+            )
+        if size(decl.shape) > limits.MAX_ENTRIES:
+            raise LimitError(f"{name} has {size(decl.shape)} entries, over the limit {limits.MAX_ENTRIES}")
+        comps = components(decl.node(), decl.shape, decl.symmetric)
+        r, c = (int(d) for d in decl.shape)
+        env[name] = O.lit([comps[i * c : (i + 1) * c] for i in range(r)])
+    return env
+
+
+def derive(p: Problem) -> tuple[Derivative, str]:
+    """The mixed-layout derivative and the engine that found it ('matrix' or 'components')."""
+    check_kind(p)
+    if not p.expand:
+        try:
+            return _derive(p, p.node, p.var, p.v), "matrix"
+        except NotMatrixLevel as why:
+            integer = all(d.integer_sized for d in p.decls.items.values() if d.name in p.node.free())
+            if not integer:
+                raise MatcalcError(f"no matrix-level form here ({why}); give integer sizes to get components") from None
+            p.notes.append(f"no matrix-level form ({why}); computed componentwise")
+    return _componentwise(p), "components"
+
+
+def _componentwise(p: Problem) -> Derivative:
+    from ..evaluate.explicit import expand
+
+    env = expand_env(p, p.node)
+    f = expand(p.node, env)
+    v = expand(p.v, env) if p.v is not None else None
+    var = expanded(p.var, p.decls)
+    _check_result_size(p, f, var)
+    return _derive(p, f, var, v)
+
+
+def _check_result_size(p: Problem, f: Node, var: Variable) -> None:
+    nf, nx = size(f.shape), var.width
+    total = nx * nx if p.kind == "hessian" else nf * nx
+    if total.is_Integer and total > limits.MAX_ENTRIES:
+        raise LimitError(
+            f"the componentwise result would have {total} entries, over the limit {limits.MAX_ENTRIES}; "
+            "use symbolic sizes for the matrix form"
+        )
+
+
+def _derive(p: Problem, f: Node, x: Variable, v: Node | None) -> Derivative:
+    leaves = x.leaves()
+    dleaves = list(leaves.values())
+    df = differential(f, leaves)
+    kind = p.kind
+    if kind == "vjp":
+        return Derivative(x.gradient(pullback(df, v, dleaves)))
+    if kind == "jvp":
+        return Derivative(replace(df, x.directions(v)))
+    if x.shape == ():
+        one = {dleaves[0]: O.num(1)}
+        d1 = replace(df, one)
+        if kind == "hessian":
+            return Derivative(replace(differential(d1, leaves), one))
+        return Derivative(d1)
+    vector_like = x.shape[1] == 1
+    if p.vec and kind != "hessian":
+        return Derivative(_jacobian(df, x))
+    if f.is_scalar:
+        g = x.gradient(pullback(df, O.num(1), dleaves))
+        if kind != "hessian":
+            return Derivative(g)
+        dg = differential(g, leaves)
+        if vector_like or p.vec:
+            return Derivative(_jacobian(dg, x))
+        return Derivative(O.inner(dleaves[0], dg), "map", dleaves[0], dg)  # d²f = ⟨dX, d∇f⟩
+    if (f.is_vector or f.is_row) and vector_like:
+        return Derivative(_jacobian(df, x))
+    if x.kind != "whole":
+        raise MatcalcError(f"the derivative of a {shape_str(f.shape)} by {x.name} is a tensor; use --vec")
+    return Derivative(df, "map", dleaves[0], df)
+
+
+def _jacobian(df: Node, x: Variable) -> Node:
+    return vec_jacobian(df, x.leaf_k(), x.row, x.width)
+
+
+def jacobian_by(f: Node, x: Variable) -> Node:
+    """d vec f / d vec(x)ᵀ of an expression (the chain rule's factors use it)."""
+    return _jacobian(differential(f, x.leaves()), x)
+
+
+def symbolic_size(shape: Shape) -> bool:
+    return any(not d.is_Integer for d in shape)
+
+
+__all__ = ["KINDS", "Derivative", "Problem", "derive", "jacobian_by", "sp"]

@@ -1,0 +1,70 @@
+"""`vjp --explain` / `jvp --explain`: vᵀJ as a weighted sum of J's rows (J v: of its columns).
+
+This is why frameworks take `y.backward(v)`: a loss is a scalar, so reverse mode carries one
+row vector vᵀ back through the chain and never forms J itself.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .. import api
+from ..render.printer import Printer
+
+
+class _Str:
+    """Exact numbers as the text output writes them."""
+
+    def doprint(self, e) -> str:
+        return Printer("text").const(sp.sympify(e))  # safe: exact SymPy numbers
+
+
+def _row(m: sp.MatrixBase) -> str:
+    s = _Str()
+    return "[" + ", ".join(s.doprint(e) for e in m) + "]"
+
+
+def explain_product(
+    kind: str, expr: str, wrt: str, v: str, let: list[str] | None, at: object
+) -> str:
+    """The product written out term by term; numeric where --at gives a point."""
+    jac = api.jacobian(expr, wrt=wrt, let=let, at=at)
+    vres = (
+        api.vjp(expr, wrt=wrt, v=v, let=let, at=at)
+        if kind == "vjp"
+        else api.jvp(expr, wrt=wrt, v=v, let=let, at=at)
+    )
+    from ..expr.decls import Decls
+    from ..ops.structure import is_scalar_lit
+
+    vnode = api.parse_v(v, Decls.parse(let))
+    j = jac.value if jac.value is not None else (jac.expr if is_scalar_lit(jac.node) else None)
+    lines = []
+    if kind == "vjp":
+        lines.append("vᵀJ = Σᵢ vᵢ · (row i of J): the rows of J weighted by v")
+    else:
+        lines.append("J v = Σⱼ vⱼ · (column j of J): the columns of J weighted by v")
+    if isinstance(j, sp.MatrixBase) and vnode.op in ("lit", "num"):
+        vv = [a.data for a in vnode.args] if vnode.op == "lit" else [vnode.data]
+        s = _Str()
+        if kind == "vjp":
+            terms = [f"{s.doprint(vi)}·{_row(j.row(i))}" for i, vi in enumerate(vv)]
+        else:
+            terms = [f"{s.doprint(vi)}·{_row(j.col(i))}" for i, vi in enumerate(vv)]
+        lines.append("     = " + " + ".join(terms))
+        shown = vres.value if vres.value is not None else (vres.expr if is_scalar_lit(vres.node) else None)
+        if isinstance(shown, sp.MatrixBase):
+            lines.append("     = " + _row(shown))
+    else:
+        lines.append(f"  with J = {jac.text()}")
+        lines.append(f"     = {vres.text()}")
+    if kind == "vjp":
+        lines.append(
+            "why: a loss is a scalar, so reverse mode carries the row vᵀ back through each step "
+            "(y.backward(v) in PyTorch) and never builds J."
+        )
+    else:
+        lines.append(
+            "why: forward mode pushes the tangent v through each step, one column combination at a time."
+        )
+    return "\n".join(lines)

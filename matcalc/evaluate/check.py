@@ -1,0 +1,206 @@
+"""`--check`: the printed result against central finite differences of the expression exactly as
+the user wrote it (parsed, but with no rewrite), at points with entries of both signs.
+
+The expected value is built here from the full finite-difference Jacobian with its own reading
+of the layout table of SPEC §3 — it shares no code with the derivation's layout conversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..expr.node import Node
+from .numeric import OutsideDomain, evaluate
+from .points import valid_point
+
+TOLERANCE = 1e-5
+H1, H2 = 1e-4, 1e-4
+
+
+@dataclass
+class CheckReport:
+    """The largest relative error over the points tried, and whether it passes."""
+
+    error: float
+    points: int
+    tolerance: float = TOLERANCE
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.points > 0 and np.isfinite(self.error) and self.error <= self.tolerance)
+
+
+class _Access:
+    """Reads and writes the variable at a point: a declared array, a scalar, or a list of scalars."""
+
+    def __init__(self, var, point):
+        self.pt = point
+        self.var = var
+        if var.kind == "components" and all(n.op == "var" for n in var.nodes):
+            self.names = [n.data[0] for n in var.nodes]
+        else:
+            self.names = None
+
+    def get(self) -> np.ndarray:
+        if self.names is not None:
+            return np.array([[float(self.pt.values[n])] for n in self.names])
+        v = self.pt.values[self.var.name]
+        return np.array([[float(v)]]) if np.ndim(v) == 0 else np.array(v, dtype=float)
+
+    def set(self, x: np.ndarray) -> None:
+        if self.names is not None:
+            for n, val in zip(self.names, x[:, 0], strict=True):
+                self.pt.values[n] = float(val)
+        elif np.ndim(self.pt.values[self.var.name]) == 0:
+            self.pt.values[self.var.name] = float(x[0, 0])
+        else:
+            self.pt.values[self.var.name] = x
+
+
+def vec(a: object) -> np.ndarray:
+    """Column-major stacking; a scalar is 1×1."""
+    return np.asarray(a, dtype=float).reshape(-1, 1, order="F") if np.ndim(a) else np.array([[float(a)]])
+
+
+def fd_jacobian(f, acc: _Access) -> np.ndarray:
+    """d vec f / d vec(x)ᵀ by a fourth-order central stencil."""
+    x0 = acc.get()
+    cols = []
+    for k in range(x0.size):
+        e = np.zeros(x0.size)
+        e[k] = H1
+        step = e.reshape(x0.shape, order="F")
+        vals = []
+        for m in (2, 1, -1, -2):
+            acc.set(x0 + m * step)
+            vals.append(vec(f()))
+        cols.append((-vals[0] + 8 * vals[1] - 8 * vals[2] + vals[3]) / (12 * H1))
+    acc.set(x0)
+    return np.hstack(cols)
+
+
+def fd_hessian(f, acc: _Access) -> np.ndarray:
+    """Second differences at h and h/2, Richardson-extrapolated."""
+    return (4 * _second(f, acc, H2 / 2) - _second(f, acc, H2)) / 3
+
+
+def _second(f, acc: _Access, h: float) -> np.ndarray:
+    x0 = acc.get()
+    n = x0.size
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            ei, ej = np.zeros(n), np.zeros(n)
+            ei[i], ej[j] = h, h
+            vals = []
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                acc.set(x0 + (si * ei + sj * ej).reshape(x0.shape, order="F"))
+                vals.append(float(f()))
+            out[i, j] = out[j, i] = (vals[0] - vals[1] - vals[2] + vals[3]) / (4 * h * h)
+    acc.set(x0)
+    return out
+
+
+def _unvec(v: np.ndarray, shape: tuple) -> np.ndarray:
+    return v.reshape(shape, order="F")
+
+
+def expected(kind: str, layout: str, use_vec: bool, f0, x0: np.ndarray, x_scalar: bool, jac, hess, v, symmetric) -> np.ndarray:
+    """What the printed result must be, from the SPEC §3 table read independently."""
+    f_scalar = np.ndim(f0) == 0
+    f_shape = np.shape(f0) if not f_scalar else (1, 1)
+
+    def sym(g):
+        return (g + g.T) / 2 if symmetric else g
+
+    if kind == "hessian":
+        return hess
+    if kind == "vjp":
+        return sym(_unvec(jac.T @ vec(v), x0.shape))
+    if kind == "jvp":
+        return _unvec(jac @ vec(v), f_shape)
+    if use_vec:
+        return jac.T if layout == "denominator" else jac
+    if f_scalar and x_scalar:
+        return jac
+    if f_scalar:
+        g = sym(_unvec(jac[0], x0.shape))
+        return g.T if layout == "numerator" else g
+    if x_scalar:
+        d = _unvec(jac[:, 0], f_shape)
+        if f_shape[1] == 1 and layout == "denominator":
+            return d.T
+        return d
+    if f_shape[1] == 1 or f_shape[0] == 1:
+        return jac.T if layout == "denominator" else jac
+    raise ValueError("a tensor")
+
+
+def fd_check(p, printed: Node, map_leaf: Node | None = None, points: int = 3, seed: int = 0) -> CheckReport:
+    """Largest relative error of the printed result against finite differences of p.raw."""
+    rng = np.random.default_rng(seed)
+    worst, tried = 0.0, 0
+    for _ in range(points * 4):
+        pt = valid_point([p.raw, printed if map_leaf is None else None, p.v], p.decls, rng)
+        if pt is None:
+            break
+        acc = _Access(p.var, pt)
+        x0 = acc.get()
+
+        def f(pt=pt):
+            return evaluate(p.raw, pt.values, pt.dims)
+
+        try:
+            with np.errstate(all="ignore"):
+                f0 = f()
+                v = evaluate(p.v, pt.values, pt.dims) if p.v is not None else None
+                if map_leaf is not None:
+                    want, got = _map_values(p, printed, map_leaf, f, acc, pt, rng)
+                else:
+                    jac = fd_jacobian(f, acc) if p.kind != "hessian" else None
+                    hess = fd_hessian(f, acc) if p.kind == "hessian" else None
+                    x_scalar = p.var.shape == ()
+                    want = expected(p.kind, p.layout, p.vec, f0, x0, x_scalar, jac, hess, v, p.var.symmetric)
+                    got = np.asarray(evaluate(printed, pt.values, pt.dims), dtype=float)
+        except (OutsideDomain, np.linalg.LinAlgError):
+            continue
+        want = np.asarray(want, dtype=float)
+        got = np.asarray(got, dtype=float)
+        if got.shape != want.shape:
+            if got.size == want.size and (got.ndim == 0 or want.ndim == 0 or 1 in got.shape):
+                got = got.reshape(want.shape)
+            else:
+                return CheckReport(float("inf"), tried + 1)
+        if not (np.all(np.isfinite(want)) and np.all(np.isfinite(got))):
+            continue
+        scale = max(1.0, float(np.max(np.abs(want))))
+        if p.kind == "hessian":  # second differences lose ε|f|/h² to rounding
+            scale = max(scale, 0.1 * abs(float(np.max(np.abs(f0)))))
+        worst = max(worst, float(np.max(np.abs(got - want)) / scale))
+        tried += 1
+        if tried >= points:
+            break
+    if tried == 0:
+        return CheckReport(float("nan"), 0)
+    return CheckReport(worst, tried)
+
+
+def _map_values(p, printed: Node, leaf: Node, f, acc: _Access, pt, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A linear map dF in dX: its value at a random direction against the directional derivative."""
+    x0 = acc.get()
+    direction = rng.uniform(-1, 1, size=x0.shape)
+    if p.var.symmetric:
+        direction = (direction + direction.T) / 2
+    values = dict(pt.values)
+    values[("d", leaf.data)] = direction if leaf.shape else float(direction[0, 0])
+    got = np.asarray(evaluate(printed, values, pt.dims), dtype=float)
+    jac = fd_jacobian(f, acc) if p.kind != "hessian" else None
+    if p.kind == "hessian":  # d²f = ⟨dX, H dX⟩ along the direction
+        hess = fd_hessian(f, acc)
+        want = float((vec(direction).T @ hess @ vec(direction))[0, 0])
+        return np.asarray(want), got
+    f0 = f()
+    want = _unvec(jac @ vec(direction), np.shape(f0) if np.ndim(f0) else (1, 1))
+    return want, got

@@ -1,0 +1,146 @@
+"""Values given by the user (`--at NAME=VALUE`, `--v`), their binding, and exact values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+
+import sympy as sp
+
+from .. import ops as O
+from ..errors import MatcalcError
+from ..expr.decls import Decls
+from ..expr.node import Node
+from ..syntax.names import check_name
+
+Value = sp.Expr | sp.ImmutableMatrix
+
+
+def parse_value(text: str, what: str = "--at") -> Value:
+    """`3`, `1/2`, `-2`, `3,2,1`, `[3,2,1]` or `[[1,0],[0,1]]`, as exact SymPy numbers."""
+    from ..expr.build import parse_expr
+
+    text = text.strip()
+    if "," in text and not text.startswith("["):
+        text = f"[{text}]"
+    try:
+        node = parse_expr(text)
+    except MatcalcError as err:
+        raise MatcalcError(f"{what} {text!r}: {err.message}") from None
+    from .explicit import as_sympy
+
+    try:
+        return as_sympy(node)
+    except MatcalcError:
+        raise MatcalcError(f"{what} {text!r}: a value is a number, [..] or [[..]] of numbers") from None
+
+
+def from_python(value: object, what: str = "--at") -> Value:
+    """API values: numbers, fractions, nested lists, NumPy arrays, or strings in --at syntax."""
+    if isinstance(value, str):
+        return parse_value(value, what)
+    if isinstance(value, bool):
+        raise MatcalcError(f"{what}: {value!r} is not a number")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise MatcalcError(f"{what}: {value!r} is not a finite number")
+        return sp.Rational(repr(value))
+    if hasattr(value, "tolist"):
+        return from_python(value.tolist(), what)
+    if isinstance(value, list | tuple) and value:
+        if isinstance(value[0], list | tuple):
+            return sp.ImmutableMatrix([[from_python(e, what) for e in row] for row in value])
+        return sp.ImmutableMatrix([from_python(e, what) for e in value])
+    raise MatcalcError(f"{what}: cannot read {value!r} as a value")
+
+
+def parse_at(at: Mapping[str, object] | Iterable[str] | None) -> dict[str, Value]:
+    """`--at` items (`x=[1,2,3]`) or an API mapping, as exact values by name."""
+    if at is None:
+        return {}
+    if isinstance(at, Mapping):
+        items = {k: from_python(v) for k, v in at.items()}
+    else:
+        items = {}
+        for item in at:
+            name, eq, text = item.partition("=")
+            if not eq:
+                raise MatcalcError(f"--at {item!r}: expected NAME=VALUE")
+            items[name.strip()] = parse_value(text)
+    for name in items:
+        check_name(name, "--at")
+    return items
+
+
+def value_node(v: Value) -> Node:
+    if isinstance(v, sp.MatrixBase):
+        return O.lit([[O.num(e) for e in v.row(i)] for i in range(v.shape[0])])
+    return O.num(v)
+
+
+def bind(values: Mapping[str, Value], decls: Decls, family: Mapping) -> tuple[dict[str, Node], dict]:
+    """Explicit values by variable name, and the sizes the values fix."""
+    env: dict[str, Node] = {}
+    dims: dict = {}
+    for name, val in values.items():
+        decl = decls.get(name)
+        members = sorted((i, n) for (b, i), n in family.items() if b == name)
+        is_mat = isinstance(val, sp.MatrixBase)
+        if decl is not None and decl.node().shape != ():
+            shape = val.shape if is_mat else ()
+            if not is_mat:
+                raise MatcalcError(f"--at {name}: {name} is not a scalar")
+            want = decl.shape
+            if len(shape) != 2:
+                raise MatcalcError(f"--at {name}: expected a vector or matrix")
+            for d, k in zip(want, shape, strict=True):
+                if d.is_Symbol:
+                    if dims.setdefault(d, k) != k:
+                        raise MatcalcError(f"--at {name}: size {d} is {dims[d]} elsewhere, {k} here")
+                elif int(d) != k:
+                    raise MatcalcError(
+                        f"--at {name}: {name} is {want[0]}×{want[1]}, got {shape[0]}×{shape[1]}"
+                    )
+            if decl.symmetric and val != val.T:
+                raise MatcalcError(f"--at {name}: {name} is declared symmetric")
+            env[name] = value_node(val)
+        elif members and is_mat:
+            if len(val) != len(members):
+                raise MatcalcError(f"--at {name}: {name} has {len(members)} components, got {len(val)}")
+            for (_, n), e in zip(members, val, strict=True):
+                env[n.data[0]] = O.num(e)
+        else:
+            if is_mat:
+                raise MatcalcError(f"--at {name}: {name} is a scalar, got a matrix")
+            env[name] = O.num(val)
+    return env, dims
+
+
+def exact_value(node: Node, env: dict[str, Node], dims: dict) -> Value:
+    """The exact value of a result at the point, or an error naming what is undefined or missing."""
+    from .explicit import as_sympy, expand
+
+    return as_sympy(expand(node, env, dims))
+
+
+def json_number(e: sp.Expr) -> object:
+    """Exact integers as ints, other rationals as "p/q" strings, the rest as floats."""
+    if e.is_Integer:
+        return int(e)
+    if e.is_Rational:
+        return f"{e.p}/{e.q}"
+    if e.is_real is False or not e.is_number:
+        raise MatcalcError(f"value {e} is not a real number")
+    return float(e)
+
+
+def json_value(v: Value) -> object:
+    if isinstance(v, sp.MatrixBase):
+        if v.shape[1] == 1 or v.shape[0] == 1:
+            return [json_number(e) for e in v]
+        return [[json_number(e) for e in v.row(i)] for i in range(v.shape[0])]
+    return json_number(v)

@@ -1,0 +1,408 @@
+"""Syntax tree → typed expression: names resolved against the declarations, shapes checked,
+operators built through the registry (so the tree is canonical), positions kept for errors.
+
+Also here, because they are about meaning rather than syntax: indexed families (x1, x_1, x[1],
+x₁ are one scalar), dimension names as values, scalars broadcast by NumPy's rule, and the
+constants whose size comes from context (`eye`, `ones`, `vector(c)`, `matrix(c)`, 𝐈, 𝟏).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .. import limits
+from .. import ops as O
+from ..errors import LimitError, MatcalcError, ShapeError
+from ..syntax.lexer import safe, superscript_value
+from ..syntax.names import check_name, nearest
+from ..syntax.parser import Syntax, parse_syntax
+from .decls import Decls
+from .node import ONE, Node, shape_str
+from .registry import FUNCTIONS, raw_mode
+
+FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z")
+CONSTANTS = {"pi": sp.pi, "e": sp.E}
+SIZED = ("eye", "ones", "vector", "matrix", "Identity")
+
+
+def number(text: str) -> sp.Rational:
+    """A literal as an exact rational, refusing literals SymPy would choke on."""
+    mantissa, _, exp = text.lower().partition("e")
+    whole, _, frac = mantissa.partition(".")
+    if len(whole) + len(frac) > limits.MAX_INT_DIGITS:
+        raise LimitError(f"number {text[:20]}… has more than {limits.MAX_INT_DIGITS} digits")
+    k = int(exp) if exp else 0
+    if abs(k) > limits.MAX_SCI_EXPONENT or len(exp) > 6:
+        raise LimitError(f"exponent of {text} is over the limit {limits.MAX_SCI_EXPONENT}")
+    value = sp.Integer(int(whole or "0") * 10 ** len(frac) + int(frac or "0"))
+    return value * sp.Rational(10) ** (k - len(frac))
+
+
+@dataclass
+class Unsized:
+    """A constant whose size comes from the operand beside it: 𝐈, 𝟏, vector(c), matrix(c)."""
+
+    kind: str  # eye, ones (a column), matrix
+    value: Node
+    pos: int
+    transposed: bool = False
+
+    def sized(self, shape: tuple) -> Node:
+        if shape == ():
+            raise MatcalcError(f"the size of {self.label} is not fixed by a scalar")
+        if self.kind == "eye":
+            if shape[0] != shape[1]:
+                raise ShapeError(f"the identity is square, but it meets {shape_str(shape)}")
+            return O.mul(self.value, O.eye(shape[0]))
+        if self.kind == "ones" and shape[1] != 1 and not (self.transposed and shape[0] == 1):
+            raise ShapeError(f"ones is a vector, but it meets {shape_str(shape)}; use matrix(1)")
+        return O.mul(self.value, O.ones(shape))
+
+    @property
+    def label(self) -> str:
+        return {"eye": "eye", "ones": "ones", "matrix": "matrix(c)"}[self.kind]
+
+
+Value = Node | Unsized
+
+
+@dataclass
+class Builder:
+    text: str
+    decls: Decls
+    family: dict[tuple[str, int], Node] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def located(self, err: MatcalcError, pos: int) -> MatcalcError:
+        return err.located(safe(self.text), pos)
+
+    def error(self, message: str, pos: int) -> MatcalcError:
+        return MatcalcError(message, source=safe(self.text), pos=pos)
+
+    def at(self, pos: int, fn: Callable[..., Value], *args) -> Value:
+        """Run a constructor, locating any shape, limit or undefined-value error at pos."""
+        try:
+            return fn(*args)
+        except MatcalcError as err:
+            raise self.located(err, pos) from None
+
+    # ---------------------------------------------------------------- the walk
+    def node(self, s: Syntax) -> Node:
+        """A sized value: context-sized constants must have met their size by now."""
+        v = self.value(s)
+        if isinstance(v, Unsized):
+            raise self.error(f"the size of {v.label} is not fixed by the expression; write e.g. eye(n)", v.pos)
+        return v
+
+    def value(self, s: Syntax) -> Value:
+        return getattr(self, "k_" + s.kind)(s)
+
+    def k_num(self, s: Syntax) -> Value:
+        return self.at(s.pos, lambda: O.num(number(s.text)))
+
+    def k_const(self, s: Syntax) -> Value:
+        return Unsized("eye" if s.text == "𝐈" else "ones", O.num(1), s.pos)
+
+    def k_name(self, s: Syntax) -> Value:
+        name = s.text
+        if s.sub:
+            return self.component(name, int(s.sub), s.pos)
+        try:
+            check_name(name)
+        except MatcalcError as err:
+            raise self.located(err, s.pos) from None
+        decl = self.decls.get(name)
+        if decl is not None:
+            return decl.node()
+        if name in CONSTANTS:
+            return O.num(CONSTANTS[name])
+        dims = self.decls.dims()
+        if name in dims:
+            return O.num(dims[name])
+        if name in ("eye", "Identity"):
+            return Unsized("eye", O.num(1), s.pos)
+        if name == "ones":
+            return Unsized("ones", O.num(1), s.pos)
+        if name in FUNCTIONS or name in SIZED:
+            raise self.error(f"{name} is a function: write {name}(...)", s.pos)
+        m = FAMILY.match(name)
+        if m:
+            return self.component(m.group(1), int(m.group(2)), s.pos, name)
+        return O.var(name)
+
+    def component(self, base: str, index: int, pos: int, spelled: str | None = None) -> Node:
+        """x1, x_1, x[1], x₁: one scalar of the family x, or entry 1 of a declared vector x."""
+        decl = self.decls.get(base)
+        if decl is not None and decl.shape[1] == 1 and decl.shape[0] != 1:
+            return self.entry(decl.node(), [index], pos, base)
+        if (base, index) not in self.family:
+            check_name(base)
+            self.family[(base, index)] = O.var(f"{base}{index}")
+        return self.family[(base, index)]
+
+    def entry(self, x: Node, idx: list[int], pos: int, name: str) -> Node:
+        rows, cols = x.shape if x.shape else (ONE, ONE)
+        if len(idx) == 1 and cols != 1:
+            raise self.error(f"{name} is {shape_str(x.shape)}: index it as {name}[i,j]", pos)
+        i, j = (idx[0], 1) if len(idx) == 1 else idx
+        for k, dim in ((i, rows), (j, cols)):
+            if k < 1 or (dim.is_Integer and k > int(dim)):
+                raise self.error(f"index {k} is outside {name} ({shape_str(x.shape)}); indices start at 1", pos)
+        return O.entry(x, i - 1, j - 1)
+
+    def k_index(self, s: Syntax) -> Value:
+        idx = [int(a.text) for a in s.args]
+        decl = self.decls.get(s.text)
+        if decl is not None:
+            return self.entry(decl.node(), idx, s.pos, s.text)
+        if len(idx) != 1:
+            raise self.error(f"{s.text} is not declared; declare a matrix with --let {s.text}:n,m", s.pos)
+        return self.component(s.text, idx[0], s.pos)
+
+    def k_call(self, s: Syntax) -> Value:
+        name = "sigmoid" if s.text == "σ" else s.text
+        if s.text == "σ" and s.spaced and len(s.args) == 1:  # `σ (x + y)`: the variable sigma times
+            return self.product(O.var("sigma"), self.value(s.args[0]), s.pos, "juxt")
+        if name in SIZED:
+            return self.sized_constant(name, s)
+        if name not in FUNCTIONS:
+            if len(s.args) == 1 and (s.spaced or self.decls.get(name) is not None):
+                head = self.k_name(Syntax("name", s.text, s.pos, (), s.sub))  # `t (x + 1)`
+                return self.product(head, self.value(s.args[0]), s.pos, "juxt")
+            hint = nearest(name, sorted(set(FUNCTIONS) | set(SIZED)))
+            more = f"; did you mean {hint}?" if hint else ""
+            if not more and len(s.args) == 1:
+                more = f"; for a product write {name}*(...)"
+            raise self.error(f"unknown function {name!r}{more}", s.pos)
+        arity, builder = FUNCTIONS[name]
+        allowed = arity if isinstance(arity, tuple) else (arity,)
+        if arity is not None and len(s.args) not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise self.error(f"{name} takes {want} argument{'s' if allowed != (1,) else ''}, got {len(s.args)}", s.pos)
+        args = [self.node(a) for a in s.args]
+        return self.at(s.pos, builder, *args)
+
+    def sized_constant(self, name: str, s: Syntax) -> Value:
+        if name in ("vector", "matrix"):
+            if len(s.args) != 1:
+                raise self.error(f"{name}(c) takes one value", s.pos)
+            c = self.node(s.args[0])
+            if not c.is_scalar:
+                raise self.error(f"{name}(c) takes a scalar c, got {shape_str(c.shape)}", s.pos)
+            return Unsized("ones" if name == "vector" else "matrix", c, s.pos)
+        if not s.args:
+            return Unsized("eye" if name in ("eye", "Identity") else "ones", O.num(1), s.pos)
+        dims = [self.dimension(a) for a in s.args]
+        if name in ("eye", "Identity"):
+            if len(dims) != 1:
+                raise self.error(f"{name}(n) takes one size", s.pos)
+            return O.eye(dims[0])
+        if len(dims) > 2:
+            raise self.error("ones(n) or ones(n, m)", s.pos)
+        return O.ones((dims[0], dims[1] if len(dims) == 2 else ONE))
+
+    def dimension(self, s: Syntax) -> sp.Expr:
+        v = self.node(s)
+        ok = v.op == "num" and v.data.is_integer and v.data.is_positive
+        if not ok:
+            raise self.error("a size is a positive whole number or a dimension name", s.pos)
+        if v.data.is_Integer and int(v.data) > limits.MAX_DIM:
+            raise LimitError(f"size {v.data} is over the limit {limits.MAX_DIM}", source=safe(self.text), pos=s.pos)
+        return v.data
+
+    # ---------------------------------------------------------------- operators
+    def k_neg(self, s: Syntax) -> Value:
+        v = self.value(s.args[0])
+        if isinstance(v, Unsized):
+            return Unsized(v.kind, O.neg(v.value), v.pos, v.transposed)
+        return self.at(s.pos, O.neg, v)
+
+    def k_binop(self, s: Syntax) -> Value:
+        a, b = self.value(s.args[0]), self.value(s.args[1])
+        return self.product(a, b, s.pos, s.text)
+
+    def product(self, a: Value, b: Value, pos: int, op: str) -> Value:
+        a, b = self.fit(a, b, op, pos)
+        if isinstance(a, Unsized) or isinstance(b, Unsized):
+            return self.scaled(a, b, op, pos)
+        if op in ("+", "-"):
+            return self.at(pos, self.broadcast_add, a, b, op)
+        if op in ("*", "juxt"):
+            return self.at(pos, lambda: O.mul(a, b) if a.is_scalar or b.is_scalar else O.matmul(a, b))
+        if op == "@":
+            if a.is_scalar or b.is_scalar:
+                raise self.error("@ multiplies matrices or vectors; use * with a scalar", pos)
+            return self.at(pos, O.matmul, a, b)
+        if op == "/":
+            if not b.is_scalar:
+                raise self.error(
+                    f"/ divides by a scalar, got {shape_str(b.shape)}; for entrywise division use ./", pos
+                )
+            return self.at(pos, O.div, a, b)
+        if op in (".*", "⊙"):
+            return self.at(pos, O.emul, a, b)
+        if op in ("./", "⊘"):
+            return self.at(pos, lambda: O.emul(a, O.pow_(b, O.num(-1))))
+        if op == "⊗":
+            return self.at(pos, O.kron, a, b)
+        raise self.error(f"unknown operator {op!r}", pos)
+
+    def broadcast_add(self, a: Node, b: Node, op: str) -> Node:
+        if a.is_scalar != b.is_scalar:
+            scalar = a if a.is_scalar else b
+            if scalar.op == "var" and len(scalar.data[0]) == 1 and scalar.data[0].isupper():
+                self.note_capital(scalar.data[0])
+            shape = b.shape if a.is_scalar else a.shape
+            a, b = (O.broadcast(a, shape), b) if a.is_scalar else (a, O.broadcast(b, shape))
+        return O.add(a, b) if op == "+" else O.sub(a, b)
+
+    def note_capital(self, name: str) -> None:
+        note = (
+            f"{name} is not declared, so it is a scalar (added to every entry); "
+            f"declare a matrix with --let {name}:n,n, or write eye for the identity"
+        )
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def fit(self, a: Value, b: Value, op: str, pos: int) -> tuple[Value, Value]:
+        """Give a context-sized constant the size its neighbour fixes."""
+        ua, ub = isinstance(a, Unsized), isinstance(b, Unsized)
+        if ua == ub:
+            return a, b
+        u, m = (a, b) if ua else (b, a)
+        if m.is_scalar:
+            return a, b
+        try:
+            if op in ("+", "-", ".*", "⊙", "./", "⊘"):
+                sized = u.sized(m.shape)
+            elif op in ("*", "juxt", "@"):
+                sized = self.sized_for_product(u, m, left=ua)
+            else:
+                raise MatcalcError(f"the size of {u.label} is not fixed by {op}")
+        except MatcalcError as err:
+            raise self.located(err, pos) from None
+        return (sized, b) if ua else (a, sized)
+
+    def sized_for_product(self, u: Unsized, m: Node, left: bool) -> Node:
+        rows, cols = m.shape
+        if u.kind == "eye":
+            return u.sized((rows, rows) if left else (cols, cols))
+        if u.kind == "ones" and u.transposed and left:
+            return O.mul(u.value, O.ones((ONE, rows)))
+        if u.kind == "ones" and not u.transposed and not left:
+            return O.mul(u.value, O.ones((cols, ONE)))
+        raise MatcalcError(f"the size of {u.label} is not fixed in this product; give it, e.g. ones(n)")
+
+    def scaled(self, a: Value, b: Value, op: str, pos: int) -> Value:
+        """A scalar times a context-sized constant is still one (2 eye, eye/2)."""
+        u, m = (a, b) if isinstance(a, Unsized) else (b, a)
+        if isinstance(m, Node) and m.is_scalar and op in ("*", "juxt", ".*", "⊙"):
+            return Unsized(u.kind, O.mul(m, u.value), u.pos, u.transposed)
+        if isinstance(m, Node) and m.is_scalar and op == "/" and u is a:
+            return Unsized(u.kind, O.div(u.value, m), u.pos, u.transposed)
+        raise self.error(f"the size of {u.label} is not fixed by the expression; write e.g. eye(n)", u.pos)
+
+    def k_pow(self, s: Syntax) -> Value:
+        base, e = self.node(s.args[0]), self.node(s.args[1])
+        if s.text == ".^":
+            return self.at(s.pos, self.entrywise_power, base, e)
+        return self.at(s.pos, self.power, base, e, s.pos)
+
+    def entrywise_power(self, base: Node, e: Node) -> Node:
+        self.check_exponent(e)
+        return O.pow_(base, e)
+
+    def check_exponent(self, e: Node) -> None:
+        if e.op == "num" and e.data.is_Number and abs(e.data) > limits.MAX_POWER:
+            raise LimitError(f"exponent {e.data} is over the limit {limits.MAX_POWER}")
+
+    def power(self, base: Node, e: Node, pos: int) -> Node:
+        """`**`: a scalar power, or an integer power of a square matrix."""
+        self.check_exponent(e)
+        if not e.is_scalar:
+            raise MatcalcError("an exponent must be a scalar; for entrywise powers use .^")
+        if base.is_scalar:
+            return O.pow_(base, e)
+        if not base.is_square:
+            raise MatcalcError(
+                f"** needs a scalar or a square matrix, got {shape_str(base.shape)}; "
+                "for an entrywise power use .^"
+            )
+        if not (e.op == "num" and e.data.is_Integer):
+            raise MatcalcError("a matrix power needs a constant integer exponent; for entrywise powers use .^")
+        if abs(e.data) > limits.MAX_MATPOW:
+            raise LimitError(f"matrix exponent over the limit {limits.MAX_MATPOW}")
+        return O.matpow(base, int(e.data))
+
+    def k_postfix(self, s: Syntax) -> Value:
+        v = self.value(s.args[0])
+        entrywise = s.text.startswith("⊙")
+        op = superscript_value(s.text.lstrip("⊙"))
+        if isinstance(v, Unsized):
+            if op == "T":
+                return Unsized(v.kind, v.value, v.pos, not v.transposed)
+            raise self.error(f"the size of {v.label} is not fixed by the expression", v.pos)
+        if op == "T" and not entrywise:
+            return O.transpose(v)
+        if op == "-T" and not entrywise:
+            return self.at(s.pos, lambda: O.pow_(v, O.num(-1)) if v.is_scalar else O.inv(O.transpose(v)))
+        if not re.fullmatch(r"-?\d+", op):
+            raise self.error(f"cannot read the superscript {s.text!r}", s.pos)
+        k = O.num(int(op))
+        if entrywise or v.is_scalar:
+            return self.at(s.pos, O.pow_, v, k)
+        if not v.is_square:
+            raise self.error(
+                f"a power of a {shape_str(v.shape)} is entrywise: write ⊙{s.text} or .^{op}", s.pos
+            )
+        return self.at(s.pos, self.power, v, k, s.pos)
+
+    def k_list(self, s: Syntax) -> Value:
+        if s.text == "column":
+            rows = [[self.node(a)] for a in s.args]
+        else:
+            rows = [[self.node(a) for a in r.args] for r in s.args]
+        count = sum(len(r) for r in rows)
+        if count > limits.MAX_ENTRIES:
+            raise LimitError("literal has too many entries", source=safe(self.text), pos=s.pos)
+        return self.at(s.pos, O.lit, rows)
+
+    def k_abs(self, s: Syntax) -> Value:
+        return self.at(s.pos, O.apply, "abs", self.node(s.args[0]))
+
+    def k_norm(self, s: Syntax) -> Value:
+        a = self.node(s.args[0])
+        return self.at(s.pos, O.norm1 if s.sub == "1" else O.norm2, a)
+
+
+@dataclass
+class Parsed:
+    """An expression with what reading it found: the indexed families and the notes."""
+
+    node: Node
+    family: dict[tuple[str, int], Node]
+    notes: list[str]
+    syntax: Syntax
+
+
+def parse(text: str, decls: Decls | None = None, raw: bool = False) -> Parsed:
+    """Read one expression (SPEC §2) into a checked expression tree.
+
+    With raw=True the tree is exactly what the user wrote, no rewrite applied: the reference
+    that `--check` and the rewrite tests evaluate."""
+    syntax = parse_syntax(text)
+    b = Builder(text, decls or Decls())
+    if raw:
+        with raw_mode():
+            node = b.node(syntax)
+    else:
+        node = b.node(syntax)
+    return Parsed(node, b.family, b.notes, syntax)
+
+
+def parse_expr(text: str, decls: Decls | None = None) -> Node:
+    return parse(text, decls).node

@@ -1,0 +1,150 @@
+"""The one node type of the typed expression tree, and shapes.
+
+Every node is `Node(op, args, data, shape)`: `op` names a registry entry (matcalc/ops/), `args`
+are operand nodes, `data` is the entry's payload (a constant, a name, an exponent), `shape` is
+`()` for a scalar and `(rows, cols)` otherwise — a column vector is `(n, 1)`. Dimensions are
+SymPy integers or positive integer symbols. Nodes are immutable and hashable, so a tree is a DAG
+and every walker memoizes on nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+Dim = sp.Expr
+Shape = tuple[()] | tuple[Dim, Dim]
+ONE = sp.Integer(1)
+
+
+class Node:
+    """One operation with its operands, its payload and its shape."""
+
+    __slots__ = ("_free", "_hash", "_key", "args", "data", "op", "shape")
+
+    def __init__(self, op: str, args: tuple[Node, ...] = (), data: Any = None, shape: Shape = ()):
+        self.op, self.args, self.data, self.shape = op, args, data, shape
+        self._hash = hash((op, args, data, shape))
+        self._free: frozenset[str] | None = None
+        self._key: tuple | None = None
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Node) or self._hash != other._hash:
+            return False
+        return (self.op, self.data, self.shape, self.args) == (
+            other.op,
+            other.data,
+            other.shape,
+            other.args,
+        )
+
+    def __repr__(self) -> str:
+        from ..render.text import to_text  # the renderers read nodes; a late import keeps it so
+
+        return to_text(self)
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == ()
+
+    @property
+    def is_vector(self) -> bool:
+        """A column vector n×1 (n may be 1 only for a scalar, which is not a vector)."""
+        return self.shape != () and self.shape[1] == 1
+
+    @property
+    def is_row(self) -> bool:
+        return self.shape != () and self.shape[0] == 1 and self.shape[1] != 1
+
+    @property
+    def is_square(self) -> bool:
+        return self.shape != () and self.shape[0] == self.shape[1]
+
+    def free(self) -> frozenset[str]:
+        """Names of the variables this node depends on (dimensions are constants)."""
+        if self._free is None:
+            if self.op == "var":
+                self._free = frozenset([self.data[0]])
+            else:
+                out: frozenset[str] = frozenset()
+                for a in self.args:
+                    out |= a.free()
+                self._free = out
+        return self._free
+
+    def depends(self, name: str) -> bool:
+        return name in self.free()
+
+    def sortkey(self) -> tuple:
+        """A total order on nodes that does not depend on hashing (outputs are reproducible)."""
+        if self._key is None:
+            self._key = (
+                self.op,
+                str(self.data),
+                tuple(str(d) for d in self.shape),
+                tuple(a.sortkey() for a in self.args),
+            )
+        return self._key
+
+
+def norm_shape(shape: Shape) -> Shape:
+    """A 1×1 result is a scalar everywhere (SPEC §2)."""
+    if shape != () and shape[0] == 1 and shape[1] == 1:
+        return ()
+    return shape
+
+
+def shape_str(shape: Shape) -> str:
+    """A shape as a user reads it: `scalar`, `n (vector)`, `1×n (row vector)`, `n×m`."""
+    if shape == ():
+        return "scalar"
+    r, c = shape
+    if c == 1:
+        return f"{r} (vector)"
+    if r == 1:
+        return f"1×{c} (row vector)"
+    return f"{r}×{c}"
+
+
+def size(shape: Shape) -> Dim:
+    """The number of entries."""
+    return ONE if shape == () else shape[0] * shape[1]
+
+
+def as_pair(shape: Shape) -> tuple[Dim, Dim]:
+    """A scalar as 1×1, for rules that treat every value as a matrix."""
+    return (ONE, ONE) if shape == () else shape
+
+
+def transposed(shape: Shape) -> Shape:
+    return () if shape == () else (shape[1], shape[0])
+
+
+def dim_symbol(name: str) -> sp.Symbol:
+    """A symbolic dimension: a positive integer symbol, the same object everywhere."""
+    return sp.Symbol(name, integer=True, positive=True)
+
+
+def postorder(roots: list[Node]) -> list[Node]:
+    """Every distinct node once, operands before the node (iterative: no recursion limit)."""
+    out: list[Node] = []
+    done: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        n, expanded = stack.pop()
+        if expanded:
+            if n not in done:
+                done.add(n)
+                out.append(n)
+            continue
+        if n in done:
+            continue
+        stack.append((n, True))
+        stack.extend((a, False) for a in reversed(n.args) if a not in done)
+    return out

@@ -1,0 +1,168 @@
+"""The operator registry: one `Op` entry holds everything matcalc knows of an operator.
+
+An entry carries its surface names, its shape rule (raising a ShapeError that names both
+shapes), its canonical rewrites, its differential rule, its transpose and vec rules when it is
+linear, its float and explicit evaluations, its conversion to SymPy, its text / LaTeX / NumPy
+printers with one precedence, its `--steps` label and its domain. Entries are registered in
+matcalc/ops/, one family per module, each operator on consecutive lines (JAX's lax.py). Every
+other table in matcalc is a view of `OPS`; `missing_parts` is what the completeness test checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import MatcalcError, NotMatrixLevel
+from .node import Node, Shape
+
+# One precedence table for every printer: what binds tighter prints without parentheses.
+SUM, NEG, PROD, POSTFIX, ATOM = 10, 15, 20, 30, 40
+
+Args = tuple[Node, ...]
+PrintRule = Callable[[Any, Node], str]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A canonical rewrite: `fn(args, data)` returns the simpler node, or None when it does not
+    apply. `example` is an argument list in the expression language (with `let`) on which it
+    fires; the tests check value before = value after there, at random points."""
+
+    doc: str
+    fn: Callable[[Args, Any], Node | None]
+    example: tuple[str, ...]
+    let: tuple[str, ...] = ()
+
+
+ALL = "everywhere"  # the domain of an operator defined for every argument
+
+
+@dataclass(eq=False)
+class Op:
+    """One operator. `np(xp, node, *values)` evaluates with an array module; `expand(node,
+    *args)` evaluates on explicit operands (numbers or scalar trees); `jvp(node, tangents)` is
+    the differential; `transpose(node, g, i)` moves a cotangent g onto operand i and `vec(node,
+    i, k)` pushes d vec(operand i) = k · d vec(x) through, for operators linear in operand i."""
+
+    name: str
+    shape: Callable[[Args, Any], Shape]
+    jvp: Callable[[Node, list[Node]], Node] | None
+    np: Callable[..., Any] | None
+    expand: Callable[..., Node] | None
+    sympy: Callable[..., Any] | None
+    text: PrintRule | None
+    latex: PrintRule | None
+    numpy: PrintRule | None
+    prec: int | Callable[[Node], int]
+    steps: str
+    domain: Any = ALL  # ALL, or domain(xp, node, *values) -> True where defined and smooth
+    names: tuple[str, ...] = ()
+    arity: int | tuple[int, ...] | None = 1
+    rewrites: list[Rewrite] = field(default_factory=list)
+    linear: bool = False
+    transpose: Callable[[Node, Node, int], Node] | None = None
+    vec: Callable[[Node, int, Node], Node] | None = None
+    leaf: bool = False
+    sympy_fn: Any = None  # the SymPy scalar function an elementwise operator folds constants with
+    builder: Callable[..., Node] | None = None  # what a surface name builds (default: build)
+    push_T: Callable[[Node], Node] | None = None  # (op(…))ᵀ with the transpose moved inside
+
+    def precedence(self, n: Node) -> int:
+        return self.prec(n) if callable(self.prec) else self.prec
+
+
+OPS: dict[str, Op] = {}
+FUNCTIONS: dict[str, tuple[int | tuple[int, ...], Callable[..., Node]]] = {}
+"""Surface function names → (arity, builder): a view of the entries' `names`, plus aliases."""
+
+
+def register(op: Op) -> Op:
+    if op.name in OPS:
+        raise ValueError(f"operator {op.name!r} registered twice")
+    OPS[op.name] = op
+    for name in op.names:
+        alias(name, op.arity if op.arity is not None else 1, op.builder or _default_builder(op))
+    return op
+
+
+def alias(name: str, arity: int | tuple[int, ...], builder: Callable[..., Node]) -> None:
+    """A surface name that builds an expression (`dot(a, b)` → aᵀb, `ln` → log)."""
+    if name in FUNCTIONS:
+        raise ValueError(f"function name {name!r} registered twice")
+    FUNCTIONS[name] = (arity, builder)
+
+
+def _default_builder(op: Op) -> Callable[..., Node]:
+    return lambda *args: build(op.name, *args)
+
+
+_RAW: ContextVar[bool] = ContextVar("matcalc_raw", default=False)
+
+
+@contextmanager
+def raw_mode() -> Iterator[None]:
+    """Inside the block, constructors check shapes but rewrite nothing: the expression exactly
+    as the user wrote it, which `--check` differentiates numerically as its reference."""
+    token = _RAW.set(True)
+    try:
+        yield
+    finally:
+        _RAW.reset(token)
+
+
+def build(op_name: str, *args: Node, data: Any = None) -> Node:
+    """The canonical node: check shapes, try the entry's rewrites in order, else a new node."""
+    op = OPS[op_name]
+    shape = op.shape(args, data)
+    if _RAW.get():
+        return Node(op_name, args, data, shape)
+    for rw in op.rewrites:
+        out = rw.fn(args, data)
+        if out is not None:
+            return out
+    return Node(op_name, args, data, shape)
+
+
+def raw(op_name: str, *args: Node, data: Any = None) -> Node:
+    """The node exactly as written: shapes checked, no rewrite (for `--check`'s reference)."""
+    return Node(op_name, args, data, OPS[op_name].shape(args, data))
+
+
+def rebuild(n: Node, args: Args) -> Node:
+    """The same operation on new operands, through its rewrites again."""
+    if args == n.args:
+        return n
+    return build(n.op, *args, data=n.data)
+
+
+def rule(n: Node, part: str) -> Callable[..., Any]:
+    """An entry's rule, or an error that names the operator (a missing rule is never silent)."""
+    op = OPS.get(n.op)
+    fn = getattr(op, part, None) if op is not None else None
+    if fn is None:
+        raise NotMatrixLevel(f"no {part} rule for {n.op!r}")
+    return fn
+
+
+REQUIRED = ("shape", "jvp", "np", "expand", "sympy", "text", "latex", "numpy", "prec", "steps")
+
+
+def missing_parts(op: Op) -> list[str]:
+    """What an entry lacks: the completeness test fails on any."""
+    out = [p for p in REQUIRED if getattr(op, p) in (None, "")]
+    if op.domain is None:
+        out.append("domain")
+    if op.linear and op.transpose is None:
+        out.append("transpose")
+    if op.linear and op.vec is None:
+        out.append("vec")
+    out += [f"example of rewrite {rw.doc!r}" for rw in op.rewrites if not rw.example]
+    return out
+
+
+def user_error(message: str) -> MatcalcError:
+    return MatcalcError(message)

@@ -1,0 +1,59 @@
+"""The operators: one entry per operator, one family per module. Importing this package
+registers them all; the constructors below are how the other stages build expressions."""
+
+from .leaves import comm, dvar, eye, is_num, is_zero, num, ones, var, zero
+from .arith import add, broadcast, div, emul, mul, neg, pow_, split_coeff, sqrt, sub
+from .linalg import det, inner, inv, kron, logdet, matmul, matpow, trace, transpose
+from .structure import column, diag, diagof, entry, lit, lit_rows, slice_, unvec, vec
+from .elementwise import apply, had, one_like
+from .reductions import dot, logsumexp, mean, norm1, norm2, softmax, sum_
+
+__all__ = [
+    "add",
+    "apply",
+    "broadcast",
+    "column",
+    "comm",
+    "det",
+    "diag",
+    "diagof",
+    "div",
+    "dot",
+    "dvar",
+    "emul",
+    "entry",
+    "eye",
+    "had",
+    "inner",
+    "inv",
+    "is_num",
+    "is_zero",
+    "kron",
+    "lit",
+    "lit_rows",
+    "logdet",
+    "logsumexp",
+    "matmul",
+    "matpow",
+    "mean",
+    "mul",
+    "neg",
+    "norm1",
+    "norm2",
+    "num",
+    "one_like",
+    "ones",
+    "pow_",
+    "slice_",
+    "softmax",
+    "split_coeff",
+    "sqrt",
+    "sub",
+    "sum_",
+    "trace",
+    "transpose",
+    "unvec",
+    "var",
+    "vec",
+    "zero",
+]

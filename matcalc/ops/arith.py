@@ -1,0 +1,643 @@
+"""Arithmetic: sums, products with scalars, and (entrywise) powers.
+
+`add` and `mul` keep a canonical form — numbers folded, like terms combined, equal bases
+merged, factors in a fixed order — so that equal expressions usually become equal trees.
+`mul` is the product of scalars and at most one vector or matrix (c·A); the matrix product
+is `matmul` and the entrywise one `had` (ops/linalg.py, ops/elementwise.py).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import reduce
+
+import sympy as sp
+
+from .. import limits
+from ..errors import LimitError, ShapeError, UndefinedError
+from ..expr.node import Node, norm_shape, shape_str
+from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, Rewrite, build, register
+from .leaves import is_num, is_zero, num, ones, zero
+
+# ---------------------------------------------------------------- shapes
+
+
+def mismatch(what: str, a: Node, b: Node) -> ShapeError:
+    """The error that names both operands and both shapes."""
+    from ..render.text import to_text
+
+    return ShapeError(
+        f"shape mismatch in {what}: {to_text(a)} is {shape_str(a.shape)} "
+        f"but {to_text(b)} is {shape_str(b.shape)}"
+    )
+
+
+def same_shapes(what: str):
+    def shape(args: tuple[Node, ...], data: object) -> tuple:
+        for t in args[1:]:
+            if t.shape != args[0].shape:
+                raise mismatch(what, args[0], t)
+        return args[0].shape
+
+    return shape
+
+
+def split_coeff(n: Node) -> tuple[sp.Expr, Node | None]:
+    """`3*A*x` → (3, A*x); a constant → (value, None)."""
+    if n.op == "num":
+        return n.data, None
+    if n.op == "mul" and n.args[0].op == "num":
+        rest = n.args[1:]
+        return n.args[0].data, rest[0] if len(rest) == 1 else Node("mul", rest, None, n.shape)
+    return sp.Integer(1), n
+
+
+def transposes(n: Node) -> int:
+    return (n.op == "T") + sum(transposes(a) for a in n.args)
+
+
+# ---------------------------------------------------------------- sums
+
+
+def _terms(args: tuple[Node, ...]) -> list[tuple[sp.Expr, Node | None]]:
+    """Flatten nested sums, distributing a constant coefficient over a sum: c(a + b) = ca + cb."""
+    out: list[tuple[sp.Expr, Node | None]] = []
+    stack = [(sp.Integer(1), t) for t in reversed(args)]
+    while stack:
+        c, t = stack.pop()
+        if t.op == "add":
+            stack.extend((c, u) for u in reversed(t.args))
+            continue
+        k, rest = split_coeff(t)
+        if rest is not None and rest.op == "add":
+            stack.extend((c * k, u) for u in reversed(rest.args))
+            continue
+        out.append((c * k, rest))
+    return out
+
+
+def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
+    shape = args[0].shape
+    const = sp.Integer(0)
+    coeffs: dict[Node, sp.Expr] = {}
+    for c, rest in _terms(args):
+        if rest is None:
+            const += c
+        elif not is_zero(rest):
+            coeffs[rest] = coeffs.get(rest, sp.Integer(0)) + c
+    terms = sorted(
+        ((c, r) for r, c in coeffs.items() if c != 0),
+        key=lambda cr: (bool(cr[0].could_extract_minus_sign()), transposes(cr[1]), cr[1].sortkey()),
+    )
+    out = [mul(num(c), r) for c, r in terms]
+    if const != 0:
+        out.insert(0, num(const))
+    if not out:
+        return zero(shape)
+    if len(out) == 1:
+        return out[0]
+    return Node("add", tuple(out), None, shape)
+
+
+def _sum_of_literals(args: tuple[Node, ...], data: object) -> Node | None:
+    """Explicit matrices add entry by entry."""
+    from .structure import is_scalar_lit, lit, lit_rows
+
+    lits = [a for a in args if is_scalar_lit(a)]
+    if len(lits) < 2:
+        return None
+    rows = [lit_rows(a) for a in lits]
+    summed = [[add(*(r[i][j] for r in rows)) for j in range(len(rows[0][0]))] for i in range(len(rows[0]))]
+    rest = [a for a in args if not is_scalar_lit(a)]
+    return add(lit(summed), *rest) if rest else lit(summed)
+
+
+def _add_text(p, n: Node) -> str:
+    out = p.arg(n.args[0], SUM)
+    for t in n.args[1:]:
+        s = p.arg(t, SUM)
+        out += f" - {s[1:].lstrip()}" if s.startswith("-") else f" + {s}"
+    return out
+
+
+register(
+    Op(
+        "add",
+        shape=same_shapes("sum"),
+        jvp=lambda n, d: add(*(t for t in d if not is_zero(t))) if any(not is_zero(t) for t in d) else zero(n.shape),
+        np=lambda ctx, n, *vs: reduce(lambda a, b: a + b, vs),
+        expand=lambda ctx, n, *vs: add(*vs),
+        sympy=lambda n, *a: sp.Add(*a) if n.is_scalar else _mx().MatAdd(*a),
+        text=_add_text,
+        latex=_add_text,
+        numpy=lambda p, n: " + ".join(p.arg(t, SUM + 1) for t in n.args),
+        prec=SUM,
+        steps="d is linear: d(A + B) = dA + dB",
+        names=(),
+        arity=None,
+        linear=True,
+        transpose=lambda n, g, i: g,
+        vec=lambda n, i, k: k,
+        push_T=lambda a: add(*(_t(t) for t in a.args)),
+        rewrites=[
+            Rewrite("sum of literals: entry by entry", _sum_of_literals, ("[a, b]", "[c, 1]")),
+            Rewrite(
+                "flatten, fold numbers, combine like terms",
+                _canonical_sum,
+                ("x", "2*x - y"),
+                ("x:n", "y:n"),
+            ),
+        ],
+    )
+)
+
+
+def _mx():
+    from sympy.matrices import expressions as mx
+
+    return mx
+
+
+def _t(a: Node) -> Node:
+    from .linalg import transpose
+
+    return transpose(a)
+
+
+def add(*terms: Node) -> Node:
+    if len(terms) == 1:
+        return terms[0]
+    return build("add", *terms)
+
+
+def neg(a: Node) -> Node:
+    return mul(num(-1), a)
+
+
+def sub(a: Node, b: Node) -> Node:
+    return add(a, neg(b))
+
+
+# ---------------------------------------------------------------- products with scalars
+
+
+def _mul_shape(args: tuple[Node, ...], data: object) -> tuple:
+    big = [a for a in args if not a.is_scalar]
+    if len(big) > 1:
+        raise mismatch("scalar product", big[0], big[1])
+    return big[0].shape if big else ()
+
+
+def _power_parts(f: Node) -> tuple[Node, Node]:
+    """u^e → (u, e); anything else → (itself, 1)."""
+    if f.op == "pow" and f.args[0].is_scalar and f.args[1].is_scalar:
+        return f.args[0], f.args[1]
+    return f, num(1)
+
+
+def _canonical_product(args: tuple[Node, ...], data: object) -> Node:
+    coeff = sp.Integer(1)
+    scalars: list[Node] = []
+    big: Node | None = None
+    stack = list(reversed(args))
+    while stack:
+        f = stack.pop()
+        if f.op == "mul":
+            stack.extend(reversed(f.args))
+        elif f.op == "num":
+            coeff *= f.data
+        elif f.is_scalar:
+            scalars.append(f)
+        else:
+            big = f
+    shape = big.shape if big is not None else ()
+    if coeff == 0 or (big is not None and is_zero(big)):
+        return zero(shape)
+    merged = _merge_powers(scalars)
+    if len(merged) != len(scalars) or any(m.op in ("num", "mul") for m in merged):
+        return mul(num(coeff), *merged, *([big] if big is not None else []))
+    factors = sorted(merged, key=lambda f: f.sortkey())
+    out = ([num(coeff)] if coeff != 1 else []) + factors + ([big] if big is not None else [])
+    if not out:
+        return num(1)
+    if len(out) == 1:
+        return out[0]
+    return Node("mul", tuple(out), None, shape)
+
+
+def _merge_powers(scalars: list[Node]) -> list[Node]:
+    """u^a · u^b = u^(a+b) for scalar factors with the same base."""
+    groups: dict[Node, list[Node]] = {}
+    for f in scalars:
+        groups.setdefault(_power_parts(f)[0], []).append(f)
+    out = []
+    for base, fs in groups.items():
+        if len(fs) == 1:
+            out.append(fs[0])
+        else:
+            out.append(pow_(base, add(*(_power_parts(f)[1] for f in fs))))
+    return out
+
+
+def _mul_transpose(n: Node, g: Node, i: int) -> Node:
+    from .linalg import inner
+
+    f = n.args[i]
+    others = mul(*n.args[:i], *n.args[i + 1 :])
+    if f.is_scalar and not n.is_scalar:
+        return inner(g, others)
+    return mul(others, g)
+
+
+def _mul_vec(n: Node, i: int, k: Node) -> Node:
+    from .linalg import matmul
+    from .structure import vec
+
+    f = n.args[i]
+    others = mul(*n.args[:i], *n.args[i + 1 :])
+    if f.is_scalar and not n.is_scalar:
+        return matmul(vec(others), k)
+    return mul(others, k)
+
+
+def _product_rule(n: Node, d: list[Node]) -> Node:
+    terms = [
+        build(n.op, *n.args[:i], di, *n.args[i + 1 :], data=n.data)
+        for i, di in enumerate(d)
+        if not is_zero(di)
+    ]
+    return add(*terms) if terms else zero(n.shape)
+
+
+def _denominator_parts(n: Node) -> tuple[sp.Expr, list[Node], list[Node], Node | None]:
+    """A product as coefficient, numerator factors, denominator factors (positive powers), big."""
+    coeff = sp.Integer(1)
+    top: list[Node] = []
+    bottom: list[Node] = []
+    big = None
+    for f in n.args:
+        if f.op == "num" and f.data.is_Rational:
+            coeff *= f.data
+        elif f.op == "num" and f.data.could_extract_minus_sign():
+            coeff, f = -coeff, num(-f.data)
+            top.append(f)
+        elif not f.is_scalar:
+            big = f
+        elif f.op == "pow" and is_num(f.args[1]) and f.args[1].data.is_negative:
+            bottom.append(pow_(f.args[0], num(-f.args[1].data)))
+        else:
+            top.append(f)
+    return coeff, top, bottom, big
+
+
+def _mul_text(p, n: Node) -> str:
+    coeff, top, bottom, big = _denominator_parts(n)
+    sign = "-" if coeff.could_extract_minus_sign() else ""
+    coeff = -coeff if sign else coeff
+    if coeff.is_Rational and not coeff.is_Integer and (bottom or top or big is not None):
+        numer, denom = sp.Integer(coeff.p), sp.Integer(coeff.q)
+    else:
+        numer, denom = coeff, sp.Integer(1)
+    parts = [p.const(numer)] if numer != 1 else []
+    alone = numer == 1 and len(top) + (big is not None) == 1 and not bottom
+    for f in top:
+        parts.append(p.arg(f, PROD if alone else PROD + 1))
+    if big is not None:
+        parts.append(p.arg(big, PROD))
+    den = ([p.const(denom)] if denom != 1 else []) + [p.arg(f, PROD + 1) for f in bottom]
+    head = " ".join(parts) or "1"
+    if not den:
+        return sign + head
+    lower = den[0] if len(den) == 1 else "(" + " ".join(den) + ")"
+    return f"{sign}{head}/{lower}"
+
+
+def _mul_latex(p, n: Node) -> str:
+    coeff, top, bottom, big = _denominator_parts(n)
+    sign = "-" if coeff.could_extract_minus_sign() else ""
+    coeff = -coeff if sign else coeff
+    numer, denom = (sp.Integer(coeff.p), sp.Integer(coeff.q)) if coeff.is_Rational else (coeff, 1)
+    lone = len(top) + (numer != 1) == 1 and big is None
+    up = ([p.const(numer)] if numer != 1 else []) + [p(f) if lone else p.arg(f, PROD + 1) for f in top]
+    lone = len(bottom) + (denom != 1) == 1
+    down = ([p.const(denom)] if denom != 1 else []) + [p(f) if lone else p.arg(f, PROD + 1) for f in bottom]
+    tail = [p.arg(big, PROD)] if big is not None else []
+    if down:
+        head = rf"\frac{{{' '.join(up) or '1'}}}{{{' '.join(down)}}}"
+        return sign + " ".join([head, *tail])
+    return sign + (" ".join([*up, *tail]) or "1")
+
+
+def _mul_numpy(p, n: Node) -> str:
+    coeff, top, bottom, big = _denominator_parts(n)
+    parts = [p.const(coeff)] if coeff != 1 else []
+    parts += [p.arg(f, ATOM) for f in top]
+    if big is not None:
+        parts.append(p.arg(big, ATOM))
+    head = " * ".join(parts) if parts else "1.0"
+    for f in bottom:
+        head = f"{head} / {p.arg(f, ATOM)}"
+    if head.startswith("-1 * "):
+        head = "-" + head[5:]
+    return head
+
+
+def _mul_prec(n: Node) -> int:
+    first = n.args[0]
+    return NEG if first.op == "num" and first.data.could_extract_minus_sign() else PROD
+
+
+register(
+    Op(
+        "mul",
+        shape=_mul_shape,
+        jvp=_product_rule,
+        np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
+        expand=lambda ctx, n, *vs: _expand_mul(vs),
+        sympy=lambda n, *a: sp.Mul(*a) if n.is_scalar else _mx().MatMul(*a),
+        text=_mul_text,
+        latex=_mul_latex,
+        numpy=_mul_numpy,
+        prec=_mul_prec,
+        steps="product rule d(c A) = dc A + c dA",
+        arity=None,
+        linear=True,
+        transpose=_mul_transpose,
+        vec=_mul_vec,
+        push_T=lambda a: mul(*a.args[:-1], _t(a.args[-1])),
+        rewrites=[
+            Rewrite(
+                "flatten, fold numbers, merge equal bases, order the factors",
+                _canonical_product,
+                ("2", "t", "t", "x"),
+                ("x:n",),
+            ),
+        ],
+    )
+)
+
+
+def _expand_mul(vs: tuple[Node, ...]) -> Node:
+    from .structure import is_scalar_lit, lit, lit_rows
+
+    scal = [v for v in vs if v.is_scalar]
+    mats = [v for v in vs if not v.is_scalar]
+    c = mul(*scal)
+    if not mats:
+        return c
+    rows = lit_rows(mats[0]) if is_scalar_lit(mats[0]) else None
+    if rows is None:
+        return mul(c, mats[0])
+    return lit([[mul(c, e) for e in row] for row in rows])
+
+
+def mul(*factors: Node) -> Node:
+    if len(factors) == 1:
+        return factors[0]
+    return build("mul", *factors)
+
+
+def div(a: Node, b: Node) -> Node:
+    """a / b for a scalar b."""
+    if not b.is_scalar:
+        raise ShapeError(f"/ divides by a scalar only, got {shape_str(b.shape)}; for entrywise division use ./")
+    return mul(a, pow_(b, num(-1)))
+
+
+def emul(a: Node, b: Node) -> Node:
+    """The entrywise product, a scalar broadcasting: what elementwise derivatives multiply by."""
+    from .elementwise import had
+
+    if a.is_scalar or b.is_scalar:
+        return mul(a, b)
+    return had(a, b)
+
+
+def broadcast(c: Node, shape: tuple) -> Node:
+    """A scalar as a matrix of the shape: c·𝟏 (NumPy's rule for a scalar beside an array)."""
+    return c if shape == () else mul(c, ones(shape))
+
+
+# ---------------------------------------------------------------- powers
+
+
+def _pow_shape(args: tuple[Node, ...], data: object) -> tuple:
+    base, e = args
+    if e.is_scalar:
+        return base.shape
+    if base.is_scalar:
+        return e.shape
+    if base.shape != e.shape:
+        raise mismatch("entrywise power", base, e)
+    return base.shape
+
+
+def _fold_numbers(args: tuple[Node, ...], data: object) -> Node | None:
+    base, e = args
+    if not (base.op == "num" and e.op == "num"):
+        return None
+    b, p = base.data, e.data
+    if b == 0 and p.is_negative:
+        raise UndefinedError("division by zero")
+    if p.is_Number and abs(p) > limits.MAX_POWER:
+        raise LimitError(f"exponent {p} is over the limit {limits.MAX_POWER}")
+    if b.is_Number and p.is_Number and b != 0 and abs(b) != 1:
+        digits = abs(math.log10(abs(float(b)))) * abs(float(p))
+        if digits > limits.MAX_CONST_DIGITS:
+            raise LimitError(f"constant {b}**{p} is too large to compute")
+    try:
+        return num(sp.Pow(b, p))
+    except UndefinedError:
+        if p.is_Rational and not p.is_Integer and b.is_negative:
+            what = "the square root" if p.q == 2 else f"the root of order {p.q}"
+            raise UndefinedError(f"{what} of the negative number {b}") from None
+        raise UndefinedError(f"{b} to the power {p} is not a real number") from None
+
+
+def _trivial_power(args: tuple[Node, ...], data: object) -> Node | None:
+    base, e = args
+    shape = _pow_shape(args, data)
+    if is_num(e, 1) and base.shape == shape:
+        return base
+    if is_num(e, 0) or is_num(base, 1) or base.op == "ones":
+        return ones(shape)
+    if is_zero(base) and e.op == "num":
+        if e.data.is_negative:
+            raise UndefinedError("division by zero")
+        return zero(shape)
+    return None
+
+
+def _power_of_power(args: tuple[Node, ...], data: object) -> Node | None:
+    """(u^a)^k = u^(a k) for an integer k."""
+    base, e = args
+    if base.op == "pow" and e.op == "num" and e.data.is_Integer and base.args[1].op == "num":
+        return pow_(base.args[0], num(base.args[1].data * e.data))
+    return None
+
+
+def _power_of_product(args: tuple[Node, ...], data: object) -> Node | None:
+    """(c u)^p = c^p u^p, for an integer p or a positive constant c; (A ⊙ B)^k = A^k ⊙ B^k."""
+    base, e = args
+    if e.op != "num":
+        return None
+    p = e.data
+    if base.op == "mul":
+        if p.is_Integer:
+            return mul(*(pow_(f, e) for f in base.args))
+        c = base.args[0]
+        if c.op == "num" and c.data.is_positive:
+            return mul(pow_(c, e), pow_(mul(*base.args[1:]), e))
+    if base.op == "had" and p.is_Integer:
+        from .elementwise import had
+
+        return had(*(pow_(f, e) for f in base.args))
+    return None
+
+
+def _norm_of_inner(args: tuple[Node, ...], data: object) -> Node | None:
+    """(xᵀx)^p = ‖x‖^(2p) and tr(XᵀX)^p = ‖X‖^(2p): √(xᵀx) is the norm."""
+    from .reductions import norm2
+
+    base, e = args
+    if e.op != "num" or e.data.is_Integer:
+        return None
+    inner = base.args[0] if base.op == "tr" else base
+    if inner.op == "matmul" and len(inner.args) == 2:
+        a, b = inner.args
+        if a.op == "T" and a.args[0] == b:
+            return pow_(norm2(b), num(2 * e.data))
+    return None
+
+
+_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def superscript(k: int) -> str:
+    return str(k).translate(_SUPER)
+
+
+def _pow_text(p, n: Node) -> str:
+    base, e = n.args
+    entrywise = not base.is_scalar
+    if e.op == "num":
+        k = e.data
+        if k == sp.Rational(1, 2):
+            return f"sqrt({p(base)})"
+        if k == -sp.Rational(1, 2) and not entrywise:
+            return f"1/sqrt({p(base)})"
+        if k.is_Integer:
+            if k < 0 and not entrywise:
+                return "1/" + p.arg(pow_(base, num(-k)), POSTFIX)
+            return p.arg(base, ATOM) + ("⊙" if entrywise else "") + superscript(int(k))
+        return p.arg(base, ATOM) + (".^" if entrywise or not e.is_scalar else "^") + f"({p.const(k)})"
+    op = ".^" if entrywise or not e.is_scalar else "^"
+    return p.arg(base, ATOM) + op + p.arg(e, ATOM)
+
+
+def _pow_latex(p, n: Node) -> str:
+    base, e = n.args
+    entrywise = not base.is_scalar
+    if e.op == "num" and not entrywise:
+        k = e.data
+        if k == sp.Rational(1, 2):
+            return rf"\sqrt{{{p(base)}}}"
+        if k == -sp.Rational(1, 2):
+            return rf"\frac{{1}}{{\sqrt{{{p(base)}}}}}"
+        if k.is_negative:
+            return rf"\frac{{1}}{{{p(pow_(base, num(-k)))}}}"
+    circ = r"\circ " if entrywise or not e.is_scalar else ""
+    return f"{p.arg(base, ATOM)}^{{{circ}{p(e)}}}"
+
+
+def _pow_prec(n: Node) -> int:
+    base, e = n.args
+    if e.op == "num" and abs(e.data) == sp.Rational(1, 2):
+        return PROD if e.data < 0 and base.is_scalar else ATOM if base.is_scalar else POSTFIX
+    if e.op == "num" and e.data.is_Integer and e.data < 0 and base.is_scalar:
+        return PROD
+    return POSTFIX
+
+
+def _pow_jvp(n: Node, d: list[Node]) -> Node:
+    """d(u^p) = p u^(p−1) du + u^p log(u) dp."""
+    from .elementwise import apply
+
+    (u, p), (du, dp) = n.args, d
+    terms = []
+    if not is_zero(du):
+        terms.append(emul(emul(p, pow_(u, sub(p, num(1)))), du))
+    if not is_zero(dp):
+        terms.append(emul(emul(n, apply("log", u)), dp))
+    return add(*terms) if terms else zero(n.shape)
+
+
+def _pow_domain(xp, n: Node, u, p) -> bool:
+    e = n.args[1]
+    if e.op == "num" and e.data.is_Integer:
+        return bool(e.data >= 0 or xp.all(xp.abs(u) > 1e-3))
+    return bool(xp.all(xp.asarray(u) > 1e-3))
+
+
+def _pow_expand(ctx, n: Node, u: Node, e: Node) -> Node:
+    from .structure import elementwise_lit
+
+    return elementwise_lit(pow_, u, e)
+
+
+register(
+    Op(
+        "pow",
+        shape=_pow_shape,
+        jvp=_pow_jvp,
+        np=lambda ctx, n, u, e: ctx.xp.power(u, e),
+        expand=_pow_expand,
+        sympy=lambda n, u, e: sp.Pow(u, e)
+        if n.is_scalar
+        else _mx().HadamardPower(u, e),
+        text=_pow_text,
+        latex=_pow_latex,
+        numpy=lambda p, n: f"np.power({p(n.args[0])}, {p(n.args[1])})"
+        if not (n.args[1].op == "num" and n.args[1].data == sp.Rational(1, 2))
+        else f"np.sqrt({p(n.args[0])})",
+        prec=_pow_prec,
+        steps="power rule d(uᵖ) = p uᵖ⁻¹ du",
+        domain=_pow_domain,
+        arity=2,
+        push_T=lambda a: pow_(_t(a.args[0]), _t(a.args[1])),
+        rewrites=[
+            Rewrite("numbers fold", _fold_numbers, ("2", "3")),
+            Rewrite("u¹ = u, u⁰ = 1, 1ᵖ = 1, 0ᵖ = 0", _trivial_power, ("t", "1")),
+            Rewrite("(uᵃ)ᵏ = uᵃᵏ for an integer k", _power_of_power, ("t**3", "2")),
+            Rewrite("(c u)ᵖ = cᵖ uᵖ", _power_of_product, ("2*t", "3")),
+            Rewrite("√(xᵀx) = ‖x‖", _norm_of_inner, ("x.T*x", "1/2"), ("x:n",)),
+        ],
+    )
+)
+
+
+def pow_(base: Node, e: Node) -> Node:
+    """base to the power e, entrywise for a vector or matrix base."""
+    return build("pow", base, e)
+
+
+def sqrt(a: Node) -> Node:
+    return pow_(a, num(sp.Rational(1, 2)))
+
+
+__all__ = [
+    "add",
+    "broadcast",
+    "div",
+    "emul",
+    "mismatch",
+    "mul",
+    "neg",
+    "norm_shape",
+    "pow_",
+    "same_shapes",
+    "split_coeff",
+    "sqrt",
+    "sub",
+    "superscript",
+]

@@ -1,0 +1,457 @@
+"""Entrywise operators: the Hadamard product, and the scalar functions applied entry by entry.
+
+A new elementwise function is one `elementwise(...)` call: its names, its derivative as a
+function of its argument, its NumPy and SymPy forms, its printed names and its domain.
+d f(U) = f′(U) ⊙ dU; abs′ = sign and relu′ = step (𝟙[u > 0], 0 at the kink, as PyTorch), and the
+derivatives of sign and step are 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import reduce
+
+import sympy as sp
+
+from ..errors import UndefinedError
+from ..expr.node import Node
+from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, build, register
+from .arith import _product_rule, add, emul, mismatch, mul, neg, pow_, same_shapes, split_coeff, sub
+from .leaves import is_num, is_zero, num, ones, zero
+from .linalg import matmul, transpose
+
+T_ARG = sp.Symbol("t", real=True)  # the argument of a SymPy scalar function in `Result.expr`
+
+
+# ---------------------------------------------------------------- the Hadamard product
+
+
+def _canonical_hadamard(args: tuple[Node, ...], data: object) -> Node:
+    coeffs: list[Node] = []
+    flat: list[Node] = []
+    stack = list(reversed(args))
+    while stack:
+        t = stack.pop()
+        if t.is_scalar:
+            coeffs.append(t)
+        elif t.op == "mul":
+            coeffs.extend(t.args[:-1])
+            stack.append(t.args[-1])
+        elif t.op == "had":
+            stack.extend(reversed(t.args))
+        else:
+            flat.append(t)
+    if not flat:
+        return mul(*coeffs)
+    shape = flat[0].shape
+    if any(is_zero(t) for t in flat):
+        return zero(shape)
+    flat = [t for t in flat if t.op != "ones"] or [ones(shape)]
+    powers: dict[Node, list[Node]] = {}
+    for t in flat:
+        base, e = (t.args[0], t.args[1]) if t.op == "pow" and t.args[1].is_scalar else (t, num(1))
+        powers.setdefault(base, []).append(e)
+    merged = [b if len(es) == 1 and is_num(es[0], 1) else pow_(b, add(*es)) for b, es in powers.items()]
+    if len(merged) != len(flat) and len(merged) > 1:
+        return mul(*coeffs, had(*merged)) if coeffs else had(*merged)
+    merged = sorted(merged, key=lambda f: f.sortkey())
+    core = merged[0] if len(merged) == 1 else Node("had", tuple(merged), None, shape)
+    return mul(*coeffs, core) if coeffs else core
+
+
+def _had_vec(n: Node, i: int, k: Node) -> Node:
+    from .structure import diag, vec
+
+    others = had(*n.args[:i], *n.args[i + 1 :])
+    return matmul(diag(vec(others)), k)
+
+
+def _had_expand(ctx, n: Node, *vs: Node) -> Node:
+    from .structure import elementwise_lit
+
+    return elementwise_lit(lambda *es: mul(*es), *vs)
+
+
+register(
+    Op(
+        "had",
+        shape=same_shapes("hadamard product"),
+        jvp=_product_rule,
+        np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
+        expand=_had_expand,
+        sympy=lambda n, *a: __import__("sympy").hadamard_product(*a),
+        text=lambda p, n: " ⊙ ".join(p.arg(f, PROD + 1) for f in n.args),
+        latex=lambda p, n: r" \odot ".join(p.arg(f, PROD + 1) for f in n.args),
+        numpy=lambda p, n: " * ".join(p.arg(f, ATOM) for f in n.args),
+        prec=PROD,
+        steps="product rule for ⊙: d(A ⊙ B) = dA ⊙ B + A ⊙ dB",
+        arity=None,
+        linear=True,
+        transpose=lambda n, g, i: had(g, *n.args[:i], *n.args[i + 1 :]),
+        vec=_had_vec,
+        push_T=lambda a: had(*(transpose(t) for t in a.args)),
+        rewrites=[
+            Rewrite(
+                "scalars out, 𝟏 dropped, u ⊙ u = u⊙², order the factors",
+                _canonical_hadamard,
+                ("x", "2*x", "y"),
+                ("x:n", "y:n"),
+            )
+        ],
+    )
+)
+
+
+def had(*terms: Node) -> Node:
+    """The entrywise product of same-shaped operands (a scalar operand scales)."""
+    if len(terms) == 1:
+        return terms[0]
+    return build("had", *terms)
+
+
+def _hadamard_surface(a: Node, b: Node) -> Node:
+    return emul(a, b)
+
+
+alias("hadamard", 2, _hadamard_surface)
+
+
+# ---------------------------------------------------------------- scalar functions, entrywise
+
+
+def apply(name: str, u: Node) -> Node:
+    """The elementwise function `name` applied to u."""
+    return build(name, u)
+
+
+def one_like(u: Node) -> Node:
+    return num(1) if u.is_scalar else ones(u.shape)
+
+
+def _fold(name: str, fold: Callable[[sp.Expr], sp.Expr | None]):
+    def rewrite(args: tuple[Node, ...], data: object) -> Node | None:
+        u = args[0]
+        if u.op == "num":
+            value = fold(u.data)
+            if value is None:
+                return None
+            try:
+                return num(value)
+            except UndefinedError:
+                raise UndefinedError(f"{name} is undefined at {u.data}") from None
+        if u.op == "zero":
+            at0 = rewrite((num(0),), None)
+            if at0 is None:
+                return None
+            return zero(u.shape) if is_zero(at0) else mul(at0, ones(u.shape))
+        return None
+
+    return rewrite
+
+
+def _text_call(name: str):
+    return lambda p, n: f"{name}({p(n.args[0])})"
+
+
+def _latex_call(cmd: str):
+    return lambda p, n: rf"{cmd}\left({p(n.args[0])}\right)"
+
+
+def _sympy_apply(fn):
+    def convert(n: Node, a):
+        if n.is_scalar:
+            return fn(a)
+        from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+        return ElementwiseApplyFunction(sp.Lambda(T_ARG, fn(T_ARG)), a)
+
+    return convert
+
+
+def elementwise(
+    name: str,
+    deriv: Callable[[Node, Node], Node],
+    np_fn: Callable[..., object],
+    numpy: str,
+    sympy_fn: Callable[[sp.Expr], sp.Expr],
+    fold: Callable[[sp.Expr], sp.Expr | None] | None = None,
+    names: tuple[str, ...] | None = None,
+    text: str | Callable | None = None,
+    latex: str | Callable | None = None,
+    domain: object = ALL,
+    steps: str = "",
+    rewrites: tuple[Rewrite, ...] = (),
+) -> Op:
+    """Register an elementwise function: `deriv(u, f(u))` is f′(u), entrywise."""
+
+    def jvp(n: Node, d: list[Node]) -> Node:
+        return emul(deriv(n.args[0], n), d[0])
+
+    def expand(ctx, n: Node, u: Node) -> Node:
+        from .structure import elementwise_lit
+
+        return elementwise_lit(lambda e: apply(name, e), u)
+
+    text_rule = text if callable(text) else _text_call(text or name)
+    latex_rule = latex if callable(latex) else _latex_call(latex or rf"\operatorname{{{name}}}")
+    return register(
+        Op(
+            name,
+            shape=lambda args, data: args[0].shape,
+            jvp=jvp,
+            np=lambda ctx, n, u: np_fn(ctx.xp, u),
+            expand=expand,
+            sympy=_sympy_apply(sympy_fn),
+            text=text_rule,
+            latex=latex_rule,
+            numpy=lambda p, n: numpy.format(p(n.args[0])),
+            prec=ATOM,
+            steps=steps or f"chain rule entrywise: d {name}(U) = {name}′(U) ⊙ dU",
+            domain=domain,
+            names=names if names is not None else (name,),
+            sympy_fn=sympy_fn,
+            push_T=lambda a: apply(name, transpose(a.args[0])),
+            rewrites=[Rewrite("constants fold", _fold(name, fold or sympy_fn), ("1/2",)), *rewrites],
+        )
+    )
+
+
+def _kink(xp, n: Node, u) -> bool:
+    """Away from 0, where the function has a kink (finite differences need smoothness)."""
+    return bool(xp.all(xp.abs(u) > 1e-2))
+
+
+def _positive(xp, n: Node, u) -> bool:
+    return bool(xp.all(xp.asarray(u) > 1e-2))
+
+
+def _open_unit(xp, n: Node, u) -> bool:
+    return bool(xp.all(xp.abs(u) < 0.99))
+
+
+def _cos_nonzero(xp, n: Node, u) -> bool:
+    return bool(xp.all(xp.abs(xp.cos(u)) > 1e-2))
+
+
+def _sigmoid(t: sp.Expr) -> sp.Expr:
+    return 1 / (1 + sp.exp(-t))
+
+
+def _sign_fold(c: sp.Expr) -> sp.Expr | None:
+    s = sp.sign(c)
+    return s if s in (-1, 0, 1) else None
+
+
+def _step_fold(c: sp.Expr) -> sp.Expr | None:
+    s = _sign_fold(c)
+    return None if s is None else sp.Integer(1 if s == 1 else 0)
+
+
+def _relu_fold(c: sp.Expr) -> sp.Expr | None:
+    s = _sign_fold(c)
+    return None if s is None else (c if s == 1 else sp.Integer(0))
+
+
+def _inverse_pair(outer: str, inner: str, doc: str):
+    """outer(inner(u)) = u, e.g. log(exp(u)) = u."""
+
+    def rewrite(args, data):
+        u = args[0]
+        return u.args[0] if u.op == inner else None
+
+    return Rewrite(doc, rewrite, (f"{inner}(t)",))
+
+
+def _log_special(args, data):
+    from .linalg import logdet
+    from .reductions import logsumexp
+
+    u = args[0]
+    if u.op == "det":
+        return logdet(u.args[0])
+    if u.op == "pow" and u.args[1].op == "num" and u.args[1].data.is_Integer and u.args[1].data % 2:
+        return mul(u.args[1], apply("log", u.args[0]))  # log uᵏ = k log u for an odd k
+    if u.op == "sum" and u.args[0].op == "exp" and u.args[0].is_vector:
+        return logsumexp(u.args[0].args[0])
+    return None
+
+
+def _abs_special(args, data):
+    u = args[0]
+    if u.op in ("abs", "exp", "softplus", "sigmoid", "relu"):
+        return u  # already nonnegative
+    c, rest = split_coeff(u)
+    if rest is not None and c != 1 and c.is_number:
+        return mul(num(abs(c)), apply("abs", rest))
+    return None
+
+
+def _idempotent(name: str):
+    def rewrite(args, data):
+        u = args[0]
+        return u if u.op == name else None
+
+    return Rewrite(f"{name}({name}(u)) = {name}(u)", rewrite, (f"{name}(t)",))
+
+
+elementwise(
+    "exp",
+    deriv=lambda u, f: f,
+    np_fn=lambda xp, u: xp.exp(u),
+    numpy="np.exp({})",
+    sympy_fn=sp.exp,
+    latex=r"\exp",
+    steps="d exp(U) = exp(U) ⊙ dU",
+    rewrites=(_inverse_pair("exp", "log", "exp(log u) = u"),),
+)
+elementwise(
+    "log",
+    deriv=lambda u, f: pow_(u, num(-1)),
+    np_fn=lambda xp, u: xp.log(u),
+    numpy="np.log({})",
+    sympy_fn=sp.log,
+    names=("log", "ln"),
+    latex=r"\log",
+    domain=_positive,
+    steps="d log(U) = U⊙⁻¹ ⊙ dU",
+    rewrites=(
+        _inverse_pair("log", "exp", "log(exp u) = u"),
+        Rewrite(
+            "log det X = logdet X, log sum exp x = logsumexp x",
+            _log_special,
+            ("sum(exp(x))",),
+            ("x:n",),
+        ),
+    ),
+)
+elementwise(
+    "sin",
+    deriv=lambda u, f: apply("cos", u),
+    np_fn=lambda xp, u: xp.sin(u),
+    numpy="np.sin({})",
+    sympy_fn=sp.sin,
+    latex=r"\sin",
+)
+elementwise(
+    "cos",
+    deriv=lambda u, f: neg(apply("sin", u)),
+    np_fn=lambda xp, u: xp.cos(u),
+    numpy="np.cos({})",
+    sympy_fn=sp.cos,
+    latex=r"\cos",
+)
+elementwise(
+    "tan",
+    deriv=lambda u, f: add(one_like(u), pow_(f, num(2))),
+    np_fn=lambda xp, u: xp.tan(u),
+    numpy="np.tan({})",
+    sympy_fn=sp.tan,
+    latex=r"\tan",
+    domain=_cos_nonzero,
+)
+elementwise(
+    "tanh",
+    deriv=lambda u, f: sub(one_like(u), pow_(f, num(2))),
+    np_fn=lambda xp, u: xp.tanh(u),
+    numpy="np.tanh({})",
+    sympy_fn=sp.tanh,
+    latex=r"\tanh",
+)
+elementwise(
+    "sigmoid",
+    deriv=lambda u, f: emul(f, sub(one_like(u), f)),
+    np_fn=lambda xp, u: 0.5 + 0.5 * xp.tanh(0.5 * u),
+    numpy="(0.5 + 0.5 * np.tanh(0.5 * ({})))",
+    sympy_fn=_sigmoid,
+    text="σ",
+    latex=r"\sigma",
+    steps="d σ(U) = σ(U) ⊙ (1 − σ(U)) ⊙ dU",
+)
+elementwise(
+    "softplus",
+    deriv=lambda u, f: apply("sigmoid", u),
+    np_fn=lambda xp, u: xp.logaddexp(0.0, u),
+    numpy="np.logaddexp(0, {})",
+    sympy_fn=lambda t: sp.log(1 + sp.exp(t)),
+    steps="d softplus(U) = σ(U) ⊙ dU",
+)
+elementwise(
+    "abs",
+    deriv=lambda u, f: apply("sign", u),
+    np_fn=lambda xp, u: xp.abs(u),
+    numpy="np.abs({})",
+    sympy_fn=sp.Abs,
+    fold=lambda c: sp.Abs(c),
+    text=lambda p, n: f"|{p(n.args[0])}|",
+    latex=lambda p, n: rf"\left|{p(n.args[0])}\right|",
+    domain=_kink,
+    steps="d|U| = sign(U) ⊙ dU",
+    rewrites=(Rewrite("|c u| = |c| |u|, |exp u| = exp u", _abs_special, ("-2*t",)),),
+)
+elementwise(
+    "relu",
+    deriv=lambda u, f: apply("step", u),
+    np_fn=lambda xp, u: xp.maximum(u, 0.0),
+    numpy="np.maximum({}, 0)",
+    sympy_fn=lambda t: sp.Max(0, t),
+    fold=_relu_fold,
+    domain=_kink,
+    steps="d relu(U) = step(U) ⊙ dU",
+    rewrites=(_idempotent("relu"),),
+)
+elementwise(
+    "sign",
+    deriv=lambda u, f: zero(u.shape),
+    np_fn=lambda xp, u: xp.sign(u),
+    numpy="np.sign({})",
+    sympy_fn=sp.sign,
+    fold=_sign_fold,
+    domain=_kink,
+    steps="d sign(U) = 0 away from 0",
+    rewrites=(_idempotent("sign"),),
+)
+elementwise(
+    "step",
+    deriv=lambda u, f: zero(u.shape),
+    np_fn=lambda xp, u: xp.where(u > 0, 1.0, 0.0),
+    numpy="np.heaviside({}, 0)",
+    sympy_fn=lambda t: sp.Heaviside(t, 0),
+    fold=_step_fold,
+    domain=_kink,
+    steps="d step(U) = 0 away from 0",
+)
+elementwise(
+    "arcsin",
+    deriv=lambda u, f: pow_(sub(one_like(u), pow_(u, num(2))), num(sp.Rational(-1, 2))),
+    np_fn=lambda xp, u: xp.arcsin(u),
+    numpy="np.arcsin({})",
+    sympy_fn=sp.asin,
+    latex=r"\arcsin",
+    domain=_open_unit,
+)
+elementwise(
+    "arccos",
+    deriv=lambda u, f: neg(pow_(sub(one_like(u), pow_(u, num(2))), num(sp.Rational(-1, 2)))),
+    np_fn=lambda xp, u: xp.arccos(u),
+    numpy="np.arccos({})",
+    sympy_fn=sp.acos,
+    latex=r"\arccos",
+    domain=_open_unit,
+)
+elementwise(
+    "arctan",
+    deriv=lambda u, f: pow_(add(one_like(u), pow_(u, num(2))), num(-1)),
+    np_fn=lambda xp, u: xp.arctan(u),
+    numpy="np.arctan({})",
+    sympy_fn=sp.atan,
+    latex=r"\arctan",
+)
+
+
+def _sqrt_surface(u: Node) -> Node:
+    return pow_(u, num(sp.Rational(1, 2)))
+
+
+alias("sqrt", 1, _sqrt_surface)
+
+__all__ = ["T_ARG", "apply", "elementwise", "had", "one_like"]

@@ -1,0 +1,347 @@
+"""Leaves: exact constants, variables and their differentials, and the structured constants
+0, 𝟏, 𝐈 and the commutation matrix K.
+
+A constant (`num`) holds an exact SymPy number — a rational, π, e, √2, or an expression in the
+dimensions (`n/2`) — and is folded by the arithmetic entries. A value that does not exist (a
+complex number, an infinity) is a user error here, where it is made.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .. import limits
+from ..errors import LimitError, MatcalcError, UndefinedError
+from ..expr.node import ONE, Node, Shape, size
+from ..expr.registry import ALL, ATOM, NEG, POSTFIX, PROD, SUM, Op, register
+
+
+def _no_tangent(n: Node, d: list[Node]) -> Node:
+    return zero(n.shape)
+
+
+def _const_prec(n: Node) -> int:
+    v = n.data
+    if v.is_Add:
+        return SUM
+    if v.could_extract_minus_sign():
+        return NEG
+    if (v.is_Rational and not v.is_Integer) or v.is_Mul or v.is_Pow:
+        return PROD
+    return ATOM
+
+
+# ---------------------------------------------------------------- exact constants
+
+
+def num(value: object) -> Node:
+    """An exact constant; an undefined one (0/0, log 0, √−1) is a user error."""
+    v = sp.sympify(value)  # safe: ints, Rationals and SymPy constants only, never user text
+    if v.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or v.has(sp.I) or v.is_real is False:
+        raise UndefinedError("the value is undefined (a division by zero, or outside the domain)")
+    if v.free_symbols and not all(s.is_integer and s.is_positive for s in v.free_symbols):
+        raise MatcalcError(f"internal: constant {v} has a free symbol")
+    if v.is_Integer and abs(v) > 10**limits.MAX_CONST_DIGITS:
+        raise LimitError(f"a constant has more than {limits.MAX_CONST_DIGITS} digits")
+    return Node("num", (), v, ())
+
+
+def is_num(n: Node, value: object = None) -> bool:
+    return n.op == "num" and (value is None or n.data == value)
+
+
+def is_zero(n: Node) -> bool:
+    return n.op == "zero" or (n.op == "num" and n.data == 0)
+
+
+register(
+    Op(
+        "num",
+        shape=lambda a, d: (),
+        jvp=_no_tangent,
+        np=lambda ctx, n: float(n.data.xreplace(ctx.dims)) if n.data.free_symbols else float(n.data),
+        expand=lambda ctx, n: num(n.data.xreplace(ctx.dims)) if ctx.dims else n,
+        sympy=lambda n: n.data,
+        text=lambda p, n: p.const(n.data),
+        latex=lambda p, n: p.const(n.data),
+        numpy=lambda p, n: p.const(n.data),
+        prec=_const_prec,
+        steps="d of a constant is 0",
+        arity=0,
+        leaf=True,
+    )
+)
+
+
+# ---------------------------------------------------------------- variables
+
+
+def var(name: str, shape: Shape = (), symmetric: bool = False) -> Node:
+    """A variable: a scalar, or a declared vector or matrix (symmetric: S = Sᵀ)."""
+    return Node("var", (), (name, bool(symmetric)), shape)
+
+
+def _var_value(ctx, n: Node) -> object:
+    name = n.data[0]
+    if name not in ctx.values:
+        raise MatcalcError(f"no value for {name}; give it with --at NAME=VALUE")
+    return ctx.values[name]
+
+
+def _var_expand(ctx, n: Node) -> Node:
+    got = ctx.env.get(n.data[0])
+    return n if got is None else got
+
+
+def _var_sympy(n: Node) -> object:
+    from sympy.matrices import expressions as mx
+
+    if n.shape == ():
+        return sp.Symbol(n.data[0], real=True)
+    return mx.MatrixSymbol(n.data[0], *n.shape)
+
+
+register(
+    Op(
+        "var",
+        shape=lambda a, d: (),  # variables are made by var(), never by build()
+        jvp=_no_tangent,  # the differential walker maps the variables it differentiates by
+        np=_var_value,
+        expand=_var_expand,
+        sympy=_var_sympy,
+        text=lambda p, n: p.name(n.data[0]),
+        latex=lambda p, n: p.name(n.data[0]),
+        numpy=lambda p, n: p.name(n.data[0]),
+        prec=ATOM,
+        steps="a variable",
+        arity=0,
+        leaf=True,
+    )
+)
+
+
+def dvar(name: str, shape: Shape = ()) -> Node:
+    """The differential dX of a variable X: a leaf no parsed name can equal."""
+    return Node("dvar", (), name, shape)
+
+
+def _dvar_value(ctx, n: Node) -> object:
+    return ctx.values[("d", n.data)]
+
+
+def _dvar_sympy(n: Node) -> object:
+    from sympy.matrices import expressions as mx
+
+    if n.shape == ():
+        return sp.Symbol("d" + n.data, real=True)
+    return mx.MatrixSymbol("d" + n.data, *n.shape)
+
+
+register(
+    Op(
+        "dvar",
+        shape=lambda a, d: (),
+        jvp=_no_tangent,  # dX is a constant direction: d(dX) = 0
+        np=_dvar_value,
+        expand=lambda ctx, n: ctx.env.get(("d", n.data), n),
+        sympy=_dvar_sympy,
+        text=lambda p, n: "d" + p.name(n.data),
+        latex=lambda p, n: r"\mathrm{d}" + p.name(n.data),
+        numpy=lambda p, n: "_d_" + n.data,
+        prec=ATOM,
+        steps="a differential",
+        arity=0,
+        leaf=True,
+    )
+)
+
+
+# ---------------------------------------------------------------- structured constants
+
+
+def _dims(ctx, shape: Shape) -> tuple[int, int]:
+    r, c = shape
+    out = []
+    for d in (r, c):
+        v = d.xreplace(ctx.dims) if ctx.dims else d
+        if not v.is_Integer:
+            raise MatcalcError(f"size {d} is symbolic; give integer sizes or values for it")
+        out.append(int(v))
+    if out[0] * out[1] > limits.MAX_ENTRIES:
+        raise LimitError(f"an explicit {out[0]}×{out[1]} matrix is over the limit {limits.MAX_ENTRIES}")
+    return out[0], out[1]
+
+
+def _explicit(ctx, shape: Shape, entry) -> Node:
+    from .structure import lit
+
+    r, c = _dims(ctx, shape)
+    return lit([[num(entry(i, j)) for j in range(c)] for i in range(r)])
+
+
+def zero(shape: Shape) -> Node:
+    return num(0) if shape == () else Node("zero", (), None, shape)
+
+
+def ones(shape: Shape) -> Node:
+    """𝟏: every entry 1 (a scalar broadcast to a shape is c·𝟏)."""
+    return num(1) if shape == () else Node("ones", (), None, shape)
+
+
+def eye(n: object) -> Node:
+    n = sp.sympify(n)  # safe: a dimension (int or SymPy), never user text
+    return num(1) if n == 1 else Node("eye", (), None, (n, n))
+
+
+def _np_dims(ctx, shape: Shape) -> tuple[int, int]:
+    return tuple(int(d.xreplace(ctx.dims)) for d in shape)
+
+
+def _np_shape_code(p, n: Node) -> str:
+    return p.np_shape(n.shape)
+
+
+def _sympy_const(kind: str):
+    def convert(n: Node) -> object:
+        from sympy.matrices import expressions as mx
+
+        if kind == "zero":
+            return mx.ZeroMatrix(*n.shape)
+        if kind == "ones":
+            return mx.OneMatrix(*n.shape)
+        return mx.Identity(n.shape[0])
+
+    return convert
+
+
+register(
+    Op(
+        "zero",
+        shape=lambda a, d: (),
+        jvp=_no_tangent,
+        np=lambda ctx, n: ctx.xp.zeros(_np_dims(ctx, n.shape)),
+        expand=lambda ctx, n: _explicit(ctx, n.shape, lambda i, j: 0),
+        sympy=_sympy_const("zero"),
+        text=lambda p, n: "0",
+        latex=lambda p, n: "0",
+        numpy=lambda p, n: f"np.zeros({p.np_shape(n.shape)})",
+        prec=ATOM,
+        steps="d of a constant is 0",
+        arity=0,
+        leaf=True,
+    )
+)
+register(
+    Op(
+        "ones",
+        shape=lambda a, d: (),
+        jvp=_no_tangent,
+        np=lambda ctx, n: ctx.xp.ones(_np_dims(ctx, n.shape)),
+        expand=lambda ctx, n: _explicit(ctx, n.shape, lambda i, j: 1),
+        sympy=_sympy_const("ones"),
+        text=lambda p, n: "𝟏ᵀ" if n.is_row else "𝟏",
+        latex=lambda p, n: r"\mathbf{1}^{\top}" if n.is_row else r"\mathbf{1}",
+        numpy=lambda p, n: f"np.ones({p.np_shape(n.shape)})",
+        prec=lambda n: POSTFIX if n.is_row else ATOM,
+        steps="d of a constant is 0",
+        arity=0,
+        leaf=True,
+    )
+)
+register(
+    Op(
+        "eye",
+        shape=lambda a, d: (),
+        jvp=_no_tangent,
+        np=lambda ctx, n: ctx.xp.eye(_np_dims(ctx, n.shape)[0]),
+        expand=lambda ctx, n: _explicit(ctx, n.shape, lambda i, j: int(i == j)),
+        sympy=_sympy_const("eye"),
+        text=lambda p, n: "𝐈",
+        latex=lambda p, n: r"\mathbf{I}",
+        numpy=lambda p, n: f"np.eye({p.dim(n.shape[0])})",
+        prec=ATOM,
+        steps="d of a constant is 0",
+        arity=0,
+        leaf=True,
+    )
+)
+
+
+def comm(m: object, n: object) -> Node:
+    """The commutation matrix K with K vec(A) = vec(Aᵀ) for an m×n matrix A."""
+    m, n = sp.sympify(m), sp.sympify(n)  # safe: dimensions
+    if m == 1 or n == 1:
+        return eye(m * n)
+    return Node("comm", (), (m, n), (m * n, m * n))
+
+
+def _comm_np(ctx, node: Node) -> object:
+    m, n = (int(d.xreplace(ctx.dims)) for d in node.data)
+    k = ctx.xp.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            k[i * n + j, j * m + i] = 1.0
+    return k
+
+
+def _comm_expand(ctx, node: Node) -> Node:
+    m, n = _dims(ctx, node.data)
+
+    def entry(r: int, c: int) -> int:
+        j, i = divmod(c, m)  # column c of K picks entry (i, j) of A (column-major)
+        return int(r == i * n + j)
+
+    return _explicit(ctx, node.shape, entry)
+
+
+register(
+    Op(
+        "comm",
+        shape=lambda a, d: (),
+        jvp=_no_tangent,
+        np=_comm_np,
+        expand=_comm_expand,
+        sympy=lambda n: sp.ImmutableMatrix(_comm_np(_IntCtx(), n)).applyfunc(sp.Integer)
+        if all(d.is_Integer for d in n.data)
+        else sp.MatrixSymbol(f"K_{n.data[0]}_{n.data[1]}", *n.shape),
+        text=lambda p, n: f"comm({p.dim_text(n.data[0])}, {p.dim_text(n.data[1])})",
+        latex=lambda p, n: rf"K_{{{p.dim_text(n.data[0])},{p.dim_text(n.data[1])}}}",
+        numpy=lambda p, n: (
+            f"np.eye(({p.dim(n.data[0])})*({p.dim(n.data[1])}))"
+            f"[np.arange(({p.dim(n.data[0])})*({p.dim(n.data[1])}))"
+            f".reshape(({p.dim(n.data[1])}), ({p.dim(n.data[0])})).T.ravel()]"
+        ),
+        prec=ATOM,
+        steps="the commutation matrix",
+        arity=0,
+        leaf=True,
+    )
+)
+
+
+class _IntCtx:
+    """A float context with no symbolic sizes (integer-sized constants)."""
+
+    dims: dict = {}
+
+    @property
+    def xp(self):
+        import numpy
+
+        return numpy
+
+
+__all__ = [
+    "ALL",
+    "ONE",
+    "comm",
+    "dvar",
+    "eye",
+    "is_num",
+    "is_zero",
+    "num",
+    "ones",
+    "size",
+    "var",
+    "zero",
+]

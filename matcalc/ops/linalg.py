@@ -1,0 +1,1040 @@
+"""Linear algebra: matrix product, transpose, inverse, matrix power, det, log det, trace, ⊗.
+
+Each entry's rules follow Magnus & Neudecker: d(AB) = dA B + A dB, d(X⁻¹) = −X⁻¹ dX X⁻¹,
+d det X = det X tr(X⁻¹ dX), d log det X = tr(X⁻¹ dX); a linear operator's transpose rule moves
+a cotangent onto its operand (⟨G, A dX B⟩ = ⟨AᵀGBᵀ, dX⟩) and its vec rule gives
+vec(A dX B) = (Bᵀ ⊗ A) vec dX.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import reduce
+
+import sympy as sp
+
+from ..errors import ShapeError, UndefinedError
+from ..expr.node import ONE, Node, norm_shape, shape_str, transposed
+from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, build, register
+from .arith import _product_rule, add, mismatch, mul, neg, pow_, split_coeff, superscript
+from .leaves import comm, eye, is_num, is_zero, num, ones, zero
+
+
+def _need_square(what: str):
+    def shape(args: tuple[Node, ...], data: object) -> tuple:
+        a = args[0]
+        if not a.is_square:
+            raise ShapeError(f"{what} needs a square matrix, got {shape_str(a.shape)}")
+        return a.shape
+
+    return shape
+
+
+def _square_to_scalar(what: str):
+    square = _need_square(what)
+    return lambda args, data: (square(args, data), ())[1]
+
+
+def _mx():
+    from sympy.matrices import expressions as mx
+
+    return mx
+
+
+def _call(name: str):
+    return lambda p, n: f"{name}({', '.join(p(a) for a in n.args)})"
+
+
+def _latex_call(cmd: str):
+    return lambda p, n: rf"{cmd}\left({', '.join(p(a) for a in n.args)}\right)"
+
+
+def linear_unary_rewrites(
+    builder, sum_example: str, scaled_example: str, let: tuple[str, ...]
+) -> list[Rewrite]:
+    """A linear L distributes: L(A + B) = L(A) + L(B), L(c A) = c L(A), L(0) = 0."""
+
+    def over_sum(args, data):
+        a = args[0]
+        return add(*(builder(t) for t in a.args)) if a.op == "add" else None
+
+    def scalars_out(args, data):
+        a = args[0]
+        if a.op == "mul" and not a.is_scalar:
+            return mul(*a.args[:-1], builder(a.args[-1]))
+        return None
+
+    return [
+        Rewrite("linear: over a sum", over_sum, (sum_example,), let),
+        Rewrite("linear: scalars out", scalars_out, (scaled_example,), let),
+    ]
+
+
+def scalar_vec(op_transpose):
+    """The vec rule of a scalar-valued linear operator: d s = vec(L*(1))ᵀ d vec(A)."""
+    def rule(n: Node, i: int, k: Node) -> Node:
+        from .structure import vec
+
+        return matmul(transpose(vec(op_transpose(n, num(1), i))), k)
+
+    return rule
+
+
+def inner(g: Node, m: Node) -> Node:
+    """⟨G, M⟩ = tr(GᵀM), written as a scalar product: g m, gᵀm, g mᵀ or tr(GᵀM)."""
+    if g.is_scalar or m.is_scalar:
+        return mul(g, m)
+    if g.is_vector:
+        return matmul(transpose(g), m)
+    if g.is_row:
+        return matmul(g, transpose(m))
+    return trace(matmul(transpose(g), m))
+
+
+# ---------------------------------------------------------------- matrix product
+
+
+def _matmul_shape(args: tuple[Node, ...], data: object) -> tuple:
+    mats = [a for a in args if not a.is_scalar]
+    for a, b in itertools.pairwise(mats):
+        if a.shape[1] != b.shape[0]:
+            raise mismatch("product", a, b)
+    if not mats:
+        return ()
+    return norm_shape((mats[0].shape[0], mats[-1].shape[1]))
+
+
+def _power_base(n: Node) -> tuple[Node, int]:
+    return (n.args[0], n.data) if n.op == "matpow" else (n, 1)
+
+
+def _cancels(a: Node, b: Node) -> bool:
+    return (a.op == "inv" and a.args[0] == b) or (b.op == "inv" and b.args[0] == a)
+
+
+def _canonical_matmul(args: tuple[Node, ...], data: object) -> Node:
+    coeffs: list[Node] = []
+    flat: list[Node] = []
+    stack = list(reversed(args))
+    while stack:
+        f = stack.pop()
+        if f.is_scalar:
+            coeffs.append(f)
+        elif f.op == "mul":
+            coeffs.extend(f.args[:-1])
+            stack.append(f.args[-1])
+        elif f.op == "matmul":
+            stack.extend(reversed(f.args))
+        else:
+            flat.append(f)
+    shape = _matmul_shape(tuple(flat), None)
+    if any(is_zero(f) for f in flat):
+        return zero(shape)
+    out: list[Node] = []
+    for f in flat:
+        if f.op == "eye":
+            continue
+        if out and _cancels(out[-1], f):
+            out.pop()
+            continue
+        if out and out[-1].op == "ones" and f.op == "ones" and out[-1].shape[0] == 1 and f.shape[1] == 1:
+            coeffs.append(num(f.shape[0]))  # 𝟏ᵀ𝟏 = n
+            out.pop()
+            continue
+        if out and _power_base(out[-1])[0] == _power_base(f)[0]:  # X Xᵏ = Xᵏ⁺¹
+            base, k = _power_base(out.pop())
+            merged = matpow(base, k + _power_base(f)[1])
+            if merged.op != "eye":
+                out.append(merged)
+            continue
+        out.append(f)
+    if not out:
+        core = eye(flat[0].shape[0]) if flat else num(1)
+    elif len(out) == 1:
+        core = out[0]
+    else:
+        core = Node("matmul", tuple(out), None, norm_shape((out[0].shape[0], out[-1].shape[1])))
+    return mul(*coeffs, core) if coeffs else core
+
+
+def _matmul_transpose(n: Node, g: Node, i: int) -> Node:
+    left = [transpose(f) for f in reversed(n.args[:i])]
+    right = [transpose(f) for f in reversed(n.args[i + 1 :])]
+    return matmul(*left, g, *right)
+
+
+def _matmul_vec(n: Node, i: int, k: Node) -> Node:
+    """vec(L dM R) = (Rᵀ ⊗ L) vec dM."""
+    mid = n.args[i]
+    left = matmul(*n.args[:i]) if i else eye(mid.shape[0])
+    right = matmul(*n.args[i + 1 :]) if i + 1 < len(n.args) else eye(mid.shape[1])
+    return matmul(kron(transpose(right), left), k)
+
+
+def _np_combine(a: tuple[str, tuple], b: tuple[str, tuple]) -> tuple[str, tuple]:
+    (sa, ha), (sb, hb) = a, b
+    if ha == () or hb == ():
+        return f"{sa} * {sb}", hb if ha == () else ha
+    shape = norm_shape((ha[0], hb[1]))
+    if ha[1] == 1 and hb[0] == 1:  # a column times a row: the outer product of 1-D arrays
+        return f"np.outer({sa}, {sb})", shape
+    return f"{sa} @ {sb}", shape
+
+
+def _matmul_numpy(p, n: Node) -> str:
+    a0 = n.args[0]
+    if len(n.args) == 2 and a0.op == "ones" and a0.is_row:
+        inner_code = p(n.args[1])
+        return f"np.sum({inner_code})" if n.is_scalar else f"np.sum({inner_code}, axis=0)"
+    items = [(p.arg(f, POSTFIX), f.shape) for f in n.args]
+    if n.args[-1].is_vector and not a0.is_row:  # A (B x): matrix-vector products, right to left
+        acc = items[-1]
+        for item in reversed(items[:-1]):
+            code, shape = _np_combine(item, acc)
+            acc = (f"({code})", shape)
+    else:
+        acc = items[0]
+        for item in items[1:]:
+            code, shape = _np_combine(acc, item)
+            acc = (f"({code})", shape)
+    return acc[0]
+
+
+def _matmul_np(ctx, n: Node, *vs):
+    out = reduce(lambda a, b: a @ b if getattr(a, "ndim", 0) and getattr(b, "ndim", 0) else a * b, vs)
+    return out[0, 0] if getattr(out, "shape", ()) == (1, 1) else out
+
+
+def _matmul_expand(ctx, n: Node, *vs: Node) -> Node:
+    from .structure import lit_matmul
+
+    return reduce(lit_matmul, vs)
+
+
+def _matmul_sympy(n: Node, *a):
+    m = _mx().MatMul(*a)
+    return m[0, 0] if n.is_scalar and hasattr(m, "shape") else m
+
+
+register(
+    Op(
+        "matmul",
+        shape=_matmul_shape,
+        jvp=_product_rule,
+        np=_matmul_np,
+        expand=_matmul_expand,
+        sympy=_matmul_sympy,
+        text=lambda p, n: " ".join(p.arg(f, PROD + 1) for f in n.args),
+        latex=lambda p, n: " ".join(p.arg(f, PROD + 1) for f in n.args),
+        numpy=_matmul_numpy,
+        prec=PROD,
+        steps="product rule d(AB) = dA B + A dB",
+        arity=None,
+        linear=True,
+        transpose=_matmul_transpose,
+        vec=_matmul_vec,
+        push_T=lambda a: matmul(*(transpose(f) for f in reversed(a.args))),
+        rewrites=[
+            Rewrite(
+                "scalars out, 𝐈 dropped, X X⁻¹ = 𝐈, X Xᵏ = Xᵏ⁺¹, 𝟏ᵀ𝟏 = n",
+                _canonical_matmul,
+                ("2*A", "inv(A)", "B*B", "x"),
+                ("A:n,n", "B:n,n", "x:n"),
+            ),
+        ],
+    )
+)
+
+
+def matmul(*factors: Node) -> Node:
+    """The matrix product; scalar factors move out, identities drop, X X⁻¹ cancels."""
+    if len(factors) == 1:
+        return factors[0]
+    return build("matmul", *factors)
+
+
+# ---------------------------------------------------------------- transpose
+
+
+def _t_scalar(args, data):
+    return args[0] if args[0].is_scalar else None
+
+
+def _t_twice(args, data):
+    return args[0].args[0] if args[0].op == "T" else None
+
+
+def _t_symmetric(args, data):
+    a = args[0]
+    if (a.op == "var" and a.data[1]) or a.op in ("eye", "diag"):
+        return a
+    if a.op in ("zero", "ones"):
+        return Node(a.op, (), None, transposed(a.shape))
+    if a.op == "comm":
+        return comm(a.data[1], a.data[0])
+    return None
+
+
+def _t_inside(args, data):
+    from ..expr.registry import OPS
+
+    push = OPS[args[0].op].push_T
+    return push(args[0]) if push is not None else None
+
+
+def _t_text(p, n: Node) -> str:
+    return p.arg(n.args[0], ATOM) + "ᵀ"
+
+
+def _t_numpy(p, n: Node) -> str:
+    a = n.args[0]
+    if a.is_vector or a.is_row:
+        return p(a)
+    return p.arg(a, ATOM) + ".T"
+
+
+register(
+    Op(
+        "T",
+        shape=lambda args, data: transposed(args[0].shape),
+        jvp=lambda n, d: transpose(d[0]),
+        np=lambda ctx, n, a: ctx.xp.transpose(a),
+        expand=lambda ctx, n, a: _expand_T(a),
+        sympy=lambda n, a: _mx().Transpose(a) if hasattr(a, "shape") else a,
+        text=_t_text,
+        latex=lambda p, n: p.arg(n.args[0], ATOM) + r"^{\top}",
+        numpy=_t_numpy,
+        prec=POSTFIX,
+        steps="d(Xᵀ) = (dX)ᵀ",
+        names=(),
+        linear=True,
+        transpose=lambda n, g, i: transpose(g),
+        vec=lambda n, i, k: matmul(comm(*n.args[0].shape), k),
+        rewrites=[
+            Rewrite("a scalar is its own transpose", _t_scalar, ("t",)),
+            Rewrite("(Aᵀ)ᵀ = A", _t_twice, ("A.T",), ("A:n,m",)),
+            Rewrite("symmetric: Sᵀ = S, 𝐈ᵀ = 𝐈, diag(x)ᵀ = diag(x)", _t_symmetric, ("S",), ("S:n,n,sym",)),
+            Rewrite("transposes move to the leaves", _t_inside, ("A*B",), ("A:n,m", "B:m,k")),
+        ],
+    )
+)
+
+
+def _expand_T(a: Node) -> Node:
+    from .structure import is_scalar_lit, lit, lit_rows
+
+    if a.is_scalar:
+        return a
+    if is_scalar_lit(a):
+        rows = lit_rows(a)
+        return lit([list(col) for col in zip(*rows, strict=True)])
+    return transpose(a)
+
+
+def transpose(a: Node) -> Node:
+    """Aᵀ, pushed down to the leaves so that equal expressions compare equal."""
+    return build("T", a)
+
+
+# ---------------------------------------------------------------- inverse and powers
+
+
+def _inv_trivial(args, data):
+    a = args[0]
+    if a.op == "inv":
+        return a.args[0]
+    if a.op == "eye":
+        return a
+    if is_zero(a):
+        raise UndefinedError("the inverse of a zero matrix does not exist")
+    return None
+
+
+def _inv_scalars_out(args, data):
+    a = args[0]
+    if a.op == "mul":
+        return mul(*(pow_(f, num(-1)) for f in a.args[:-1]), inv(a.args[-1]))
+    return None
+
+
+def _inv_of_diag(args, data):
+    from .structure import diag
+
+    a = args[0]
+    if a.op == "diag":
+        return diag(pow_(a.args[0], num(-1)))
+    if a.op == "matpow":
+        return matpow(inv(a.args[0]), a.data)
+    return None
+
+
+def _inv_text(p, n: Node) -> str:
+    a = n.args[0]
+    if a.op == "T":
+        return p.arg(a.args[0], ATOM) + "⁻ᵀ"
+    return p.arg(a, ATOM) + "⁻¹"
+
+
+def _inv_latex(p, n: Node) -> str:
+    a = n.args[0]
+    if a.op == "T":
+        return p.arg(a.args[0], ATOM) + r"^{-\top}"
+    return p.arg(a, ATOM) + "^{-1}"
+
+
+def _inv_np(ctx, n: Node, a):
+    return ctx.xp.linalg.inv(a)
+
+
+def _nonsingular(xp, n: Node, a) -> bool:
+    import numpy
+
+    return bool(numpy.linalg.cond(numpy.asarray(a, dtype=float)) < 1e6)
+
+
+def _inv_expand(ctx, n: Node, a: Node) -> Node:
+    from .structure import explicit_inverse
+
+    return explicit_inverse(a, n)
+
+
+register(
+    Op(
+        "inv",
+        shape=_need_square("inv"),
+        jvp=lambda n, d: neg(matmul(n, d[0], n)),
+        np=_inv_np,
+        expand=_inv_expand,
+        sympy=lambda n, a: _mx().Inverse(a),
+        text=_inv_text,
+        latex=_inv_latex,
+        numpy=lambda p, n: f"np.linalg.inv({p(n.args[0])})",
+        prec=POSTFIX,
+        steps="d(X⁻¹) = −X⁻¹ dX X⁻¹",
+        domain=_nonsingular,
+        names=(),
+        push_T=lambda a: inv(transpose(a.args[0])),
+        rewrites=[
+            Rewrite("(X⁻¹)⁻¹ = X, 𝐈⁻¹ = 𝐈", _inv_trivial, ("inv(A)",), ("A:n,n",)),
+            Rewrite("(c X)⁻¹ = X⁻¹/c", _inv_scalars_out, ("2*A",), ("A:n,n",)),
+            Rewrite("diag(x)⁻¹ = diag(x⊙⁻¹), (Xᵏ)⁻¹ = (X⁻¹)ᵏ", _inv_of_diag, ("diag(x)",), ("x:n",)),
+        ],
+    )
+)
+
+
+def inv(a: Node) -> Node:
+    return build("inv", a)
+
+
+def _matpow_trivial(args, data):
+    a, k = args[0], data
+    if k == 0:
+        return eye(a.shape[0])
+    if k == 1:
+        return a
+    if k < 0:
+        return matpow(inv(a), -k)
+    if a.op == "eye":
+        return a
+    if is_zero(a):
+        return a
+    if a.op == "matpow":
+        return matpow(a.args[0], a.data * k)
+    return None
+
+
+def _matpow_scalars_out(args, data):
+    a = args[0]
+    if a.op == "mul":
+        return mul(*(pow_(f, num(data)) for f in a.args[:-1]), matpow(a.args[-1], data))
+    return None
+
+
+def _matpow_text(p, n: Node) -> str:
+    a = n.args[0]
+    if a.op == "inv" and a.args[0].op != "T":
+        return p.arg(a.args[0], ATOM) + "⁻" + superscript(n.data)
+    return p.arg(a, ATOM) + superscript(n.data)
+
+
+def _matpow_latex(p, n: Node) -> str:
+    a = n.args[0]
+    if a.op == "inv" and a.args[0].op != "T":
+        return p.arg(a.args[0], ATOM) + "^{-" + str(n.data) + "}"
+    return p.arg(a, ATOM) + "^{" + str(n.data) + "}"
+
+
+def _matpow_jvp(n: Node, d: list[Node]) -> Node:
+    """d(Xᵏ) = Σᵢ Xⁱ dX Xᵏ⁻¹⁻ⁱ."""
+    x, k = n.args[0], n.data
+    return add(*(matmul(matpow(x, i), d[0], matpow(x, k - 1 - i)) for i in range(k)))
+
+
+def _matpow_expand(ctx, n: Node, a: Node) -> Node:
+    from .structure import lit_matmul
+
+    return reduce(lit_matmul, [a] * n.data)
+
+
+register(
+    Op(
+        "matpow",
+        shape=_need_square("a matrix power"),
+        jvp=_matpow_jvp,
+        np=lambda ctx, n, a: ctx.xp.linalg.matrix_power(a, n.data),
+        expand=_matpow_expand,
+        sympy=lambda n, a: _mx().MatPow(a, n.data),
+        text=_matpow_text,
+        latex=_matpow_latex,
+        numpy=lambda p, n: f"np.linalg.matrix_power({p(n.args[0])}, {n.data})",
+        prec=POSTFIX,
+        steps="d(Xᵏ) = Σ Xⁱ dX Xᵏ⁻¹⁻ⁱ",
+        push_T=lambda a: matpow(transpose(a.args[0]), a.data),
+        rewrites=[
+            Rewrite("X⁰ = 𝐈, X¹ = X, X⁻ᵏ = (X⁻¹)ᵏ, (Xʲ)ᵏ = Xʲᵏ", _matpow_trivial, ("A*A",), ("A:n,n",)),
+            Rewrite("(c X)ᵏ = cᵏ Xᵏ", _matpow_scalars_out, ("2*A",), ("A:n,n",)),
+        ],
+    )
+)
+
+
+def matpow(a: Node, k: int) -> Node:
+    """Xᵏ for an integer k (negative: powers of the inverse)."""
+    return build("matpow", a, data=int(k))
+
+
+# ---------------------------------------------------------------- determinants
+
+
+def _det_rewrite(args, data):
+    a = args[0]
+    if a.op == "T":
+        return det(a.args[0])
+    if a.op == "eye":
+        return num(1)
+    if is_zero(a):
+        return num(0)
+    if a.op == "inv":
+        return pow_(det(a.args[0]), num(-1))
+    if a.op == "matpow":
+        return pow_(det(a.args[0]), num(a.data))
+    if a.op == "mul":
+        return mul(*(pow_(f, num(a.shape[0])) for f in a.args[:-1]), det(a.args[-1]))
+    if a.op == "matmul" and all(f.is_square for f in a.args):
+        return mul(*(det(f) for f in a.args))
+    return None
+
+
+def _det_expand(ctx, n: Node, a: Node) -> Node:
+    from .structure import explicit_det
+
+    return explicit_det(a)
+
+
+register(
+    Op(
+        "det",
+        shape=_square_to_scalar("det"),
+        jvp=lambda n, d: mul(n, trace(matmul(inv(n.args[0]), d[0]))),
+        np=lambda ctx, n, a: ctx.xp.linalg.det(a),
+        expand=_det_expand,
+        sympy=lambda n, a: _mx().Determinant(a),
+        text=_call("det"),
+        latex=_latex_call(r"\det"),
+        numpy=lambda p, n: f"np.linalg.det({p(n.args[0])})",
+        prec=ATOM,
+        steps="Jacobi: d det X = det X tr(X⁻¹ dX)",
+        domain=_nonsingular,
+        names=("det", "Det", "Determinant"),
+        builder=lambda a: det(a),
+        rewrites=[
+            Rewrite(
+                "det Xᵀ = det X, det X⁻¹ = 1/det X, det(c X) = cⁿ det X, det(AB) = det A det B",
+                _det_rewrite,
+                ("A*B",),
+                ("A:n,n", "B:n,n"),
+            ),
+        ],
+    )
+)
+
+
+def det(a: Node) -> Node:
+    return a if a.is_scalar else build("det", a)
+
+
+def _logdet_rewrite(args, data):
+    a = args[0]
+    if a.op == "T":
+        return logdet(a.args[0])
+    if a.op == "inv":
+        return neg(logdet(a.args[0]))
+    if a.op == "eye":
+        return num(0)
+    if a.op == "mul":
+        c, rest = split_coeff(a)
+        if rest is not None and c.is_positive and len(a.args) == 2:
+            from .elementwise import apply
+
+            return add(mul(num(a.shape[0]), apply("log", num(c))), logdet(rest))
+    return None
+
+
+def _positive_det(xp, n: Node, a) -> bool:
+    import numpy
+
+    sign, logabs = numpy.linalg.slogdet(numpy.asarray(a, dtype=float))
+    return bool(sign > 0 and numpy.linalg.cond(numpy.asarray(a, dtype=float)) < 1e6)
+
+
+def _logdet_np(ctx, n: Node, a):
+    sign, val = ctx.xp.linalg.slogdet(a)
+    return val if sign > 0 else float("nan")
+
+
+def _logdet_expand(ctx, n: Node, a: Node) -> Node:
+    from .elementwise import apply
+    from .structure import explicit_det
+
+    d = explicit_det(a)
+    if d.op == "num" and not d.data.is_positive:
+        raise UndefinedError("logdet needs det > 0")
+    return apply("log", d)
+
+
+register(
+    Op(
+        "logdet",
+        shape=_square_to_scalar("logdet"),
+        jvp=lambda n, d: trace(matmul(inv(n.args[0]), d[0])),
+        np=_logdet_np,
+        expand=_logdet_expand,
+        sympy=lambda n, a: sp.log(_mx().Determinant(a)),
+        text=_call("logdet"),
+        latex=_latex_call(r"\log\det"),
+        numpy=lambda p, n: f"np.linalg.slogdet({p(n.args[0])})[1]",
+        prec=ATOM,
+        steps="d log det X = tr(X⁻¹ dX)",
+        domain=_positive_det,
+        names=("logdet",),
+        rewrites=[
+            Rewrite(
+                "log det Xᵀ = log det X, log det X⁻¹ = −log det X, log det(c X) = n log c + log det X",
+                _logdet_rewrite,
+                ("inv(A)",),
+                ("A:n,n",),
+            ),
+        ],
+    )
+)
+
+
+def logdet(a: Node) -> Node:
+    return build("logdet", a)
+
+
+# ---------------------------------------------------------------- trace
+
+
+def _trace_rewrite(args, data):
+    from .arith import transposes
+
+    a = args[0]
+    if a.op == "T":
+        return trace(a.args[0])
+    flipped = transpose(a)
+    if transposes(flipped) < transposes(a):  # tr M = tr Mᵀ: the form with fewer transposes
+        return trace(flipped)
+    if a.op == "eye":
+        return num(a.shape[0])
+    if is_zero(a):
+        return num(0)
+    if a.op == "kron" and all(f.is_square for f in a.args):  # tr(A ⊗ B) = tr A tr B
+        return mul(trace(a.args[0]), trace(a.args[1]))
+    if a.op == "matmul" and len(a.args) == 2 and a.args[0] == transpose(a.args[1]):
+        from .reductions import norm2
+
+        return pow_(norm2(a.args[1]), num(2))  # tr(XᵀX) = ‖X‖²
+    if a.op == "matmul" and a.args[-1].is_row:  # tr(M u vᵀ) = vᵀ M u
+        return matmul(a.args[-1], *a.args[:-1])
+    if a.op == "matmul" and a.args[0].is_vector:  # tr(u vᵀ M) = vᵀ M u
+        return matmul(*a.args[1:], a.args[0])
+    return None
+
+
+def _trace_transpose(n: Node, g: Node, i: int) -> Node:
+    return mul(g, eye(n.args[0].shape[0]))
+
+
+def _trace_expand(ctx, n: Node, a: Node) -> Node:
+    from .structure import lit_rows
+
+    rows = lit_rows(a)
+    return add(*(rows[i][i] for i in range(len(rows))))
+
+
+register(
+    Op(
+        "tr",
+        shape=_square_to_scalar("tr"),
+        jvp=lambda n, d: trace(d[0]),
+        np=lambda ctx, n, a: ctx.xp.trace(a),
+        expand=_trace_expand,
+        sympy=lambda n, a: _mx().Trace(a),
+        text=_call("tr"),
+        latex=_latex_call(r"\operatorname{tr}"),
+        numpy=lambda p, n: f"np.trace({p(n.args[0])})",
+        prec=ATOM,
+        steps="d tr X = tr dX",
+        names=("tr", "trace", "Tr", "Trace"),
+        builder=lambda a: trace(a),
+        linear=True,
+        transpose=_trace_transpose,
+        vec=scalar_vec(_trace_transpose),
+        rewrites=[
+            *linear_unary_rewrites(lambda a: trace(a), "A + B", "2*t*A", ("A:n,n", "B:n,n")),
+            Rewrite(
+                "tr Aᵀ = tr A, tr 𝐈 = n, tr(A ⊗ B) = tr A tr B, tr(u vᵀ M) = vᵀ M u",
+                _trace_rewrite,
+                ("A*x*y.T",),
+                ("A:n,n", "x:n", "y:n"),
+            ),
+        ],
+    )
+)
+
+
+def trace(a: Node) -> Node:
+    return a if a.is_scalar else build("tr", a)
+
+
+# ---------------------------------------------------------------- Kronecker product
+
+
+def _kron_shape(args, data):
+    a, b = (x.shape if x.shape else (ONE, ONE) for x in args)
+    return norm_shape((a[0] * b[0], a[1] * b[1]))
+
+
+def _kron_rewrite(args, data):
+    a, b = args
+    if a.is_scalar or b.is_scalar:
+        return mul(a, b)
+    if is_zero(a) or is_zero(b):
+        return zero(_kron_shape(args, data))
+    if a.op == "mul":
+        return mul(*a.args[:-1], kron(a.args[-1], b))
+    if b.op == "mul":
+        return mul(*b.args[:-1], kron(a, b.args[-1]))
+    if a.op == "eye" and b.op == "eye":
+        return eye(a.shape[0] * b.shape[0])
+    if a.is_row and b.is_vector:  # a ⊗ b = b a for a row a and a column b
+        return matmul(b, a)
+    if a.is_vector and b.is_row:  # a ⊗ b = a b
+        return matmul(a, b)
+    return None
+
+
+def _kron_permutation(a_shape, b_shape) -> Node:
+    """P with vec(A ⊗ B) = P (vec A ⊗ vec B) (Magnus–Neudecker, Theorem 3.10)."""
+    (r, c), (p_, q) = a_shape, b_shape
+    return kron(kron(eye(c), comm(q, r)), eye(p_))
+
+
+def _kron_vec(n: Node, i: int, k: Node) -> Node:
+    from .structure import vec
+
+    a, b = n.args
+    (r, c), (p_, q) = a.shape, b.shape
+    perm = _kron_permutation(a.shape, b.shape)
+    if i == 0:
+        return matmul(perm, kron(eye(r * c), vec(b)), k)
+    return matmul(perm, kron(vec(a), eye(p_ * q)), k)
+
+
+def _kron_transpose(n: Node, g: Node, i: int) -> Node:
+    a, b = n.args
+    return kron_inner_right(g, b) if i == 0 else kron_inner_left(a, g)
+
+
+def _kron_numpy(p, n: Node) -> str:
+    code = f"np.kron({p.two_d(n.args[0])}, {p.two_d(n.args[1])})"
+    return f"np.ravel({code})" if (n.is_vector or n.is_row) else code
+
+
+def _kron_np(ctx, n: Node, a, b):
+    out = ctx.xp.kron(a, b)
+    return out[0, 0] if out.shape == (1, 1) else out
+
+
+def _kron_expand(ctx, n: Node, a: Node, b: Node) -> Node:
+    from .structure import lit, lit_rows
+
+    ra, rb = lit_rows(a), lit_rows(b)
+    return lit(
+        [[mul(x, y) for x in row_a for y in row_b] for row_a in ra for row_b in rb]
+    )
+
+
+register(
+    Op(
+        "kron",
+        shape=_kron_shape,
+        jvp=_product_rule,
+        np=_kron_np,
+        expand=_kron_expand,
+        sympy=lambda n, a, b: _mx().KroneckerProduct(a, b),
+        text=lambda p, n: " ⊗ ".join(p.arg(f, PROD + 1) for f in n.args),
+        latex=lambda p, n: r" \otimes ".join(p.arg(f, PROD + 1) for f in n.args),
+        numpy=_kron_numpy,
+        prec=PROD,
+        steps="product rule for ⊗: d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
+        names=("kron",),
+        arity=2,
+        linear=True,
+        transpose=_kron_transpose,
+        vec=_kron_vec,
+        push_T=lambda a: kron(transpose(a.args[0]), transpose(a.args[1])),
+        rewrites=[
+            Rewrite(
+                "scalars out, 𝐈 ⊗ 𝐈 = 𝐈, a ⊗ bᵀ = a bᵀ",
+                _kron_rewrite,
+                ("x", "y.T"),
+                ("x:n", "y:m"),
+            ),
+        ],
+    )
+)
+
+
+def kron(a: Node, b: Node) -> Node:
+    return build("kron", a, b)
+
+
+# The adjoints of ⊗: ⟨G, A ⊗ dB⟩ = ⟨kron_inner_left(A, G), dB⟩ and
+# ⟨G, dA ⊗ B⟩ = ⟨kron_inner_right(G, B), dA⟩, with G cut into blocks G_ab the size of B.
+
+
+def _block_shape(what: str, g: Node, part: Node) -> tuple:
+    if part.is_scalar or g.is_scalar:
+        raise ShapeError(f"{what} takes two matrices")
+    dims = tuple(sp.cancel(g.shape[i] / part.shape[i]) for i in (0, 1))
+    if not all(d.is_integer and d.is_positive for d in dims):
+        raise mismatch(what, part, g)
+    return norm_shape(dims)
+
+
+def _kil_shape(args, data):
+    return _block_shape("kron_inner_left", args[1], args[0])
+
+
+def _kir_shape(args, data):
+    return _block_shape("kron_inner_right", args[0], args[1])
+
+
+def _kil_rewrite(args, data):
+    a, g = args
+    if is_zero(g):
+        return zero(_kil_shape(args, data))
+    if g.op == "add":
+        return add(*(kron_inner_left(a, t) for t in g.args))
+    if g.op == "mul":
+        return mul(*g.args[:-1], kron_inner_left(a, g.args[-1]))
+    if g.op == "kron" and g.args[0].shape == a.shape:
+        return mul(inner(a, g.args[0]), g.args[1])
+    return None
+
+
+def _kir_rewrite(args, data):
+    g, b = args
+    if is_zero(g):
+        return zero(_kir_shape(args, data))
+    if g.op == "add":
+        return add(*(kron_inner_right(t, b) for t in g.args))
+    if g.op == "mul":
+        return mul(*g.args[:-1], kron_inner_right(g.args[-1], b))
+    if g.op == "kron" and g.args[1].shape == b.shape:
+        return mul(inner(g.args[1], b), g.args[0])
+    return None
+
+
+def _blocks(xp, g, r, c):
+    p_, q = g.shape[0] // r, g.shape[1] // c
+    return xp.reshape(g, (r, p_, c, q))
+
+
+def _as2(v):
+    import numpy
+
+    return numpy.atleast_2d(v) if numpy.ndim(v) < 2 else v
+
+
+def _kil_np(ctx, n: Node, a, g):
+    a, g = _as2(a), _as2(g)
+    out = ctx.xp.einsum("ab,apbq->pq", a, _blocks(ctx.xp, g, a.shape[0], a.shape[1]))
+    return out[0, 0] if out.shape == (1, 1) else out
+
+
+def _kir_np(ctx, n: Node, g, b):
+    g, b = _as2(g), _as2(b)
+    r, c = g.shape[0] // b.shape[0], g.shape[1] // b.shape[1]
+    out = ctx.xp.einsum("apbq,pq->ab", _blocks(ctx.xp, g, r, c), b)
+    return out[0, 0] if out.shape == (1, 1) else out
+
+
+def _kil_expand(ctx, n: Node, a: Node, g: Node) -> Node:
+    from .structure import lit, lit_rows
+
+    ra, rg = lit_rows(a), lit_rows(g)
+    r, c = len(ra), len(ra[0])
+    p_, q = len(rg) // r, len(rg[0]) // c
+    return lit(
+        [
+            [add(*(mul(ra[x][y], rg[x * p_ + i][y * q + j]) for x in range(r) for y in range(c))) for j in range(q)]
+            for i in range(p_)
+        ]
+    )
+
+
+def _kir_expand(ctx, n: Node, g: Node, b: Node) -> Node:
+    from .structure import lit, lit_rows
+
+    rg, rb = lit_rows(g), lit_rows(b)
+    p_, q = len(rb), len(rb[0])
+    r, c = len(rg) // p_, len(rg[0]) // q
+    return lit(
+        [
+            [add(*(mul(rb[i][j], rg[x * p_ + i][y * q + j]) for i in range(p_) for j in range(q))) for y in range(c)]
+            for x in range(r)
+        ]
+    )
+
+
+def _rearranged(g: Node, a_shape, b_shape) -> Node:
+    """R(G)ᵀ (p q × r c): its column (a, b) is vec of the block G_ab, so R(A ⊗ B) = vec A vec Bᵀ."""
+    from .structure import unvec, vec
+
+    (r, c), (p_, q) = a_shape, b_shape
+    perm = _kron_permutation(a_shape, b_shape)
+    return unvec(matmul(transpose(perm), vec(g)), (p_ * q, r * c))
+
+
+def _kil_vec(n: Node, i: int, k: Node) -> Node:
+    from .structure import vec
+
+    a, g = n.args
+    b_shape = n.shape if n.shape else (ONE, ONE)
+    if i == 1:  # the adjoint of H ↦ A ⊗ H
+        q = matmul(_kron_permutation(a.shape, b_shape), kron(vec(a), eye(b_shape[0] * b_shape[1])))
+        return matmul(transpose(q), k)
+    return matmul(_rearranged(g, a.shape, b_shape), k)
+
+
+def _kir_vec(n: Node, i: int, k: Node) -> Node:
+    from .structure import vec
+
+    g, b = n.args
+    a_shape = n.shape if n.shape else (ONE, ONE)
+    if i == 0:  # the adjoint of H ↦ H ⊗ B
+        q = matmul(_kron_permutation(a_shape, b.shape), kron(eye(a_shape[0] * a_shape[1]), vec(b)))
+        return matmul(transpose(q), k)
+    return matmul(transpose(_rearranged(g, a_shape, b.shape)), k)
+
+
+register(
+    Op(
+        "kron_inner_left",
+        shape=_kil_shape,
+        jvp=_product_rule,
+        np=_kil_np,
+        expand=_kil_expand,
+        sympy=lambda n, a, g: sp.Function("kron_inner_left")(a, g),
+        text=_call("kron_inner_left"),
+        latex=_latex_call(r"\operatorname{kron\_inner\_left}"),
+        numpy=lambda p, n: (
+            f"np.einsum('ab,apbq->pq', {p.two_d(n.args[0])}, np.reshape({p.two_d(n.args[1])}, "
+            f"({p.dim(n.args[0].shape[0])}, {p.dim(n.shape[0] if n.shape else 1)}, "
+            f"{p.dim(n.args[0].shape[1])}, {p.dim(n.shape[1] if n.shape else 1)})))"
+        ),
+        prec=ATOM,
+        steps="product rule (the adjoint of ⊗)",
+        names=("kron_inner_left",),
+        arity=2,
+        linear=True,
+        transpose=lambda n, h, i: kron_inner_right(n.args[1], h) if i == 0 else kron(n.args[0], h),
+        vec=_kil_vec,
+        rewrites=[
+            Rewrite(
+                "⟨A, C ⊗ D⟩₁ = ⟨A, C⟩ D, linear in G",
+                _kil_rewrite,
+                ("A", "kron(B, C)"),
+                ("A:k,k", "B:k,k", "C:n,n"),
+            )
+        ],
+    )
+)
+register(
+    Op(
+        "kron_inner_right",
+        shape=_kir_shape,
+        jvp=_product_rule,
+        np=_kir_np,
+        expand=_kir_expand,
+        sympy=lambda n, g, b: sp.Function("kron_inner_right")(g, b),
+        text=_call("kron_inner_right"),
+        latex=_latex_call(r"\operatorname{kron\_inner\_right}"),
+        numpy=lambda p, n: (
+            f"np.einsum('apbq,pq->ab', np.reshape({p.two_d(n.args[0])}, "
+            f"({p.dim(n.shape[0] if n.shape else 1)}, {p.dim(n.args[1].shape[0])}, "
+            f"{p.dim(n.shape[1] if n.shape else 1)}, {p.dim(n.args[1].shape[1])})), {p.two_d(n.args[1])})"
+        ),
+        prec=ATOM,
+        steps="product rule (the adjoint of ⊗)",
+        names=("kron_inner_right",),
+        arity=2,
+        linear=True,
+        transpose=lambda n, h, i: kron(h, n.args[1]) if i == 0 else kron_inner_left(h, n.args[0]),
+        vec=_kir_vec,
+        rewrites=[
+            Rewrite(
+                "⟨C ⊗ D, B⟩₂ = ⟨D, B⟩ C, linear in G",
+                _kir_rewrite,
+                ("kron(A, C)", "B"),
+                ("A:k,k", "B:n,n", "C:n,n"),
+            )
+        ],
+    )
+)
+
+
+def kron_inner_left(a: Node, g: Node) -> Node:
+    return build("kron_inner_left", a, g)
+
+
+def kron_inner_right(g: Node, b: Node) -> Node:
+    return build("kron_inner_right", g, b)
+
+
+def _inv_surface(a: Node) -> Node:
+    """`inv(t)` of a scalar is 1/t."""
+    return pow_(a, num(-1)) if a.is_scalar else inv(a)
+
+
+alias("inv", 1, _inv_surface)
+alias("Inverse", 1, _inv_surface)
+
+__all__ = [
+    "det",
+    "inner",
+    "inv",
+    "kron",
+    "kron_inner_left",
+    "kron_inner_right",
+    "logdet",
+    "matmul",
+    "matpow",
+    "ones",
+    "trace",
+    "transpose",
+]

@@ -1,0 +1,729 @@
+"""Structure: explicit (block) matrices, slices, diag, vec — and explicit-matrix helpers.
+
+A literal `[a, b, c]` is a column of blocks, `[[a, b], [c, d]]` a grid of blocks; entries may be
+scalars, vectors or matrices whose sizes fit. Explicit values (components, numbers at a point)
+are literals of scalar entries, and the `expand` rules of every entry compute on them.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .. import limits
+from ..errors import LimitError, MatcalcError, NotMatrixLevel, ShapeError, UndefinedError
+from ..expr.node import ONE, Node, as_pair, norm_shape, shape_str, size
+from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
+from .arith import add, mismatch, mul, neg, pow_
+from .leaves import eye, is_num, is_zero, num, ones, zero
+from .linalg import kron, linear_unary_rewrites, matmul, scalar_vec, transpose
+
+def _mx():
+    from sympy.matrices import expressions as mx
+
+    return mx
+
+
+# ---------------------------------------------------------------- literals
+
+
+def _grid(n: Node) -> list[list[Node]]:
+    r, c = n.data
+    return [list(n.args[i * c : (i + 1) * c]) for i in range(r)]
+
+
+def _lit_shape(args: tuple[Node, ...], data: tuple[int, int]) -> tuple:
+    r, c = data
+    rows = [list(args[i * c : (i + 1) * c]) for i in range(r)]
+    heights = []
+    for row in rows:
+        h = as_pair(row[0].shape)[0]
+        for b in row[1:]:
+            if as_pair(b.shape)[0] != h:
+                raise mismatch("a row of a literal", row[0], b)
+        heights.append(h)
+    widths = []
+    for j in range(c):
+        w = as_pair(rows[0][j].shape)[1]
+        for row in rows[1:]:
+            if as_pair(row[j].shape)[1] != w:
+                raise mismatch("a column of a literal", rows[0][j], row[j])
+        widths.append(w)
+    return norm_shape((sp.Add(*heights), sp.Add(*widths)))
+
+
+def is_scalar_lit(n: Node) -> bool:
+    return n.op == "lit" and all(a.is_scalar for a in n.args)
+
+
+def lit_rows(n: Node) -> list[list[Node]]:
+    """The entries of an explicit value as rows (a scalar is 1×1)."""
+    if n.is_scalar:
+        return [[n]]
+    if is_scalar_lit(n):
+        return _grid(n)
+    raise NotMatrixLevel(f"expected an explicit matrix, got {n.op}")
+
+
+def _merge_blocks(args, data):
+    """A literal of explicit blocks is one explicit literal; a single block is itself."""
+    r, c = data
+    if r * c == 1:
+        return args[0]
+    rows = [list(args[i * c : (i + 1) * c]) for i in range(r)]
+    if all(a.is_scalar for a in args) or not all(a.is_scalar or is_scalar_lit(a) or _explicit_zero(a) for a in args):
+        return None
+    out: list[list[Node]] = []
+    for row in rows:
+        parts = [_zero_rows(b) if _explicit_zero(b) else lit_rows(b) for b in row]
+        for i in range(len(parts[0])):
+            out.append([e for part in parts for e in part[i]])
+    return lit(out)
+
+
+def _explicit_zero(a: Node) -> bool:
+    return a.op == "zero" and all(d.is_Integer for d in a.shape)
+
+
+def _zero_rows(a: Node) -> list[list[Node]]:
+    r, c = (int(d) for d in a.shape)
+    return [[num(0)] * c for _ in range(r)]
+
+
+def _lit_jvp(n: Node, d: list[Node]) -> Node:
+    if all(is_zero(t) for t in d):
+        return zero(n.shape)
+    return build("lit", *d, data=n.data)
+
+
+def _offsets(n: Node) -> tuple[list, list]:
+    rows = _grid(n)
+    r0 = [sp.Integer(0)]
+    for row in rows:
+        r0.append(r0[-1] + as_pair(row[0].shape)[0])
+    c0 = [sp.Integer(0)]
+    for b in rows[0]:
+        c0.append(c0[-1] + as_pair(b.shape)[1])
+    return r0, c0
+
+
+def _lit_transpose(n: Node, g: Node, i: int) -> Node:
+    r, c = n.data
+    bi, bj = divmod(i, c)
+    if g.op == "lit" and g.data == n.data and all(x.shape == y.shape for x, y in zip(g.args, n.args, strict=True)):
+        return g.args[i]
+    r0, c0 = _offsets(n)
+    return slice_(g, r0[bi], r0[bi + 1], c0[bj], c0[bj + 1])
+
+
+def _lit_vec(n: Node, i: int, k: Node) -> Node:
+    r, c = n.data
+    width = k.shape[1] if k.shape else ONE
+    if c == 1 and all(a.is_scalar or a.is_vector for a in n.args):
+        blocks = [k if j == i else zero(norm_shape((size(a.shape), width))) for j, a in enumerate(n.args)]
+        return lit([[b] for b in blocks])
+    if all(a.is_scalar for a in n.args):
+        order = [bi * c + bj for bj in range(c) for bi in range(r)]  # column-major
+        blocks = [k if j == i else zero(norm_shape((ONE, width))) for j in order]
+        return lit([[b] for b in blocks])
+    raise NotMatrixLevel("vec of a block literal with matrix blocks")
+
+
+def _lit_np(ctx, n: Node, *vs):
+    xp = ctx.xp
+    r, c = n.data
+    blocks = [[xp.atleast_2d(xp.asarray(vs[i * c + j], dtype=float)) for j in range(c)] for i in range(r)]
+    out = xp.block(blocks)
+    return out[0, 0] if out.shape == (1, 1) else out
+
+
+def _lit_expand(ctx, n: Node, *vs: Node) -> Node:
+    return build("lit", *vs, data=n.data)
+
+
+def _lit_text(p, n: Node) -> str:
+    r, c = n.data
+    rows = _grid(n)
+    if c == 1:
+        return "[" + ", ".join(p(b) for b in n.args) + "]"
+    if r == 1 and all(b.is_scalar or b.is_row for b in n.args):
+        return "[" + ", ".join(p(transpose(b)) for b in n.args) + "]ᵀ"
+    return "[" + ", ".join("[" + ", ".join(p(b) for b in row) + "]" for row in rows) + "]"
+
+
+def _lit_latex(p, n: Node) -> str:
+    body = r" \\ ".join(" & ".join(p(b) for b in row) for row in _grid(n))
+    return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+def _lit_numpy(p, n: Node) -> str:
+    rows = _grid(n)
+    if all(b.is_scalar for b in n.args):
+        if n.is_vector or n.is_row:
+            return "np.array([" + ", ".join(p(b) for b in n.args) + "], dtype=float)"
+        return "np.array([" + ", ".join("[" + ", ".join(p(b) for b in row) + "]" for row in rows) + "], dtype=float)"
+    code = "np.block([" + ", ".join("[" + ", ".join(p.two_d(b) for b in row) + "]" for row in rows) + "])"
+    return f"np.ravel({code})" if (n.is_vector or n.is_row) else code
+
+
+def _lit_sympy(n: Node, *a):
+    r, c = n.data
+    if all(x.is_scalar for x in n.args):
+        return sp.ImmutableMatrix(r, c, list(a))
+    from sympy.matrices import expressions as mx
+
+    return mx.BlockMatrix([list(a[i * c : (i + 1) * c]) for i in range(r)])
+
+
+register(
+    Op(
+        "lit",
+        shape=_lit_shape,
+        jvp=_lit_jvp,
+        np=_lit_np,
+        expand=_lit_expand,
+        sympy=_lit_sympy,
+        text=_lit_text,
+        latex=_lit_latex,
+        numpy=_lit_numpy,
+        prec=ATOM,
+        steps="d of a literal is the literal of the differentials",
+        arity=None,
+        linear=True,
+        transpose=_lit_transpose,
+        vec=_lit_vec,
+        push_T=lambda a: build(
+            "lit",
+            *(transpose(b) for col in zip(*_grid(a), strict=True) for b in col),
+            data=(a.data[1], a.data[0]),
+        ),
+        rewrites=[Rewrite("one block is itself; explicit blocks merge", _merge_blocks, ("[1, 2]", "[3, 4]"))],
+    )
+)
+
+
+def lit(rows: list[list[Node]]) -> Node:
+    """A (block) literal from its rows of blocks."""
+    width = len(rows[0])
+    if any(len(r) != width for r in rows):
+        raise ShapeError("rows of a matrix literal differ in length")
+    count = len(rows) * width
+    if count > limits.MAX_ENTRIES:
+        raise LimitError(f"a literal with {count} entries is over the limit {limits.MAX_ENTRIES}")
+    return build("lit", *(b for r in rows for b in r), data=(len(rows), width))
+
+
+def column(entries: list[Node]) -> Node:
+    return lit([[e] for e in entries])
+
+
+def lit_matmul(a: Node, b: Node) -> Node:
+    """The product of two explicit values."""
+    if a.is_scalar or b.is_scalar:
+        from .arith import _expand_mul
+
+        return _expand_mul((a, b))
+    ra, rb = lit_rows(a), lit_rows(b)
+    return lit(
+        [[add(*(mul(ra[i][k], rb[k][j]) for k in range(len(rb)))) for j in range(len(rb[0]))] for i in range(len(ra))]
+    )
+
+
+def elementwise_lit(fn, *vals: Node) -> Node:
+    """A scalar function applied entry by entry to explicit values (scalars broadcast)."""
+    mats = [v for v in vals if not v.is_scalar]
+    if not mats:
+        return fn(*vals)
+    shape_rows = lit_rows(mats[0])
+    rows = [lit_rows(v) if not v.is_scalar else None for v in vals]
+    out = []
+    for i in range(len(shape_rows)):
+        out.append(
+            [fn(*(v if rows[k] is None else rows[k][i][j] for k, v in enumerate(vals))) for j in range(len(shape_rows[0]))]
+        )
+    return lit(out)
+
+
+def _numbers(rows: list[list[Node]]) -> sp.Matrix | None:
+    if all(e.op == "num" for row in rows for e in row):
+        return sp.Matrix([[e.data for e in row] for row in rows])
+    return None
+
+
+def _size_ok(rows: list[list[Node]], what: str) -> None:
+    if len(rows) > limits.MAX_DET_SIZE:
+        raise LimitError(
+            f"{what} of a symbolic {len(rows)}×{len(rows)} matrix is over the limit "
+            f"{limits.MAX_DET_SIZE}; use symbolic sizes for the matrix form"
+        )
+
+
+def _det_rows(rows: list[list[Node]]) -> Node:
+    """Laplace expansion along the first row, minors memoized by their columns (O(n 2ⁿ))."""
+    n = len(rows)
+    memo: dict[tuple[int, tuple[int, ...]], Node] = {}
+
+    def minor(row: int, cols: tuple[int, ...]) -> Node:
+        if row == n:
+            return num(1)
+        key = (row, cols)
+        if key not in memo:
+            terms = []
+            for k, col in enumerate(cols):
+                e = rows[row][col]
+                if is_zero(e):
+                    continue
+                rest = minor(row + 1, cols[:k] + cols[k + 1 :])
+                terms.append(mul(num((-1) ** k), e, rest))
+            memo[key] = add(*terms) if terms else num(0)
+        return memo[key]
+
+    return minor(0, tuple(range(n)))
+
+
+def explicit_det(a: Node) -> Node:
+    rows = lit_rows(a)
+    m = _numbers(rows)
+    if m is not None:
+        return num(m.det(method="bareiss"))
+    _size_ok(rows, "det")
+    return _det_rows(rows)
+
+
+def explicit_inverse(a: Node, node: Node | None = None) -> Node:
+    rows = lit_rows(a)
+    m = _numbers(rows)
+    if m is not None:
+        if m.det(method="bareiss") == 0:
+            raise UndefinedError("the matrix is singular, so its inverse does not exist")
+        return lit([[num(e) for e in m.inv().row(i)] for i in range(m.shape[0])])
+    _size_ok(rows, "inv")
+    n = len(rows)
+    d = _det_rows(rows)
+    if is_zero(d):
+        raise UndefinedError("the matrix is singular, so its inverse does not exist")
+    inv_d = pow_(d, num(-1))
+
+    def cofactor(i: int, j: int) -> Node:
+        sub = [[rows[r][c] for c in range(n) if c != j] for r in range(n) if r != i]
+        return mul(num((-1) ** (i + j)), _det_rows(sub) if sub else num(1))
+
+    return lit([[mul(cofactor(j, i), inv_d) for j in range(n)] for i in range(n)])
+
+
+# ---------------------------------------------------------------- slices
+
+
+def _slice_shape(args, data):
+    a = args[0]
+    r0, r1, c0, c1 = data
+    return norm_shape((r1 - r0, c1 - c0))
+
+
+def _slice_rewrite(args, data):
+    a = args[0]
+    r0, r1, c0, c1 = data
+    shape = as_pair(a.shape)
+    if (r0, r1, c0, c1) == (0, shape[0], 0, shape[1]):
+        return a
+    if is_zero(a):
+        return zero(_slice_shape(args, data))
+    if a.op in ("add",):
+        return add(*(slice_(t, *data) for t in a.args))
+    if a.op == "mul":
+        return mul(*a.args[:-1], slice_(a.args[-1], *data))
+    if a.op == "T":
+        return transpose(slice_(a.args[0], c0, c1, r0, r1))
+    if a.op == "lit":
+        ro, co = _offsets(a)
+        if r0 in ro and r1 in ro and c0 in co and c1 in co:
+            bi0, bi1, bj0, bj1 = ro.index(r0), ro.index(r1), co.index(c0), co.index(c1)
+            grid = _grid(a)
+            return lit([row[bj0:bj1] for row in grid[bi0:bi1]])
+        if is_scalar_lit(a) and all(x.is_Integer for x in data):
+            rows = lit_rows(a)
+            return lit([row[int(c0) : int(c1)] for row in rows[int(r0) : int(r1)]])
+    return None
+
+
+def _slice_transpose(n: Node, g: Node, i: int) -> Node:
+    r0, r1, c0, c1 = n.data
+    rows, cols = as_pair(n.args[0].shape)
+    hs = [h for h in (r0, r1 - r0, rows - r1) if h != 0]
+    ws = [w for w in (c0, c1 - c0, cols - c1) if w != 0]
+    bi = 1 if r0 != 0 else 0
+    bj = 1 if c0 != 0 else 0
+    grid = [[g if (i_ == bi and j == bj) else zero(norm_shape((h, w))) for j, w in enumerate(ws)] for i_, h in enumerate(hs)]
+    return lit(grid)
+
+
+def _slice_vec(n: Node, i: int, k: Node) -> Node:
+    """The rows of K that belong to the slice, one column of the slice at a time."""
+    r0, r1, c0, c1 = n.data
+    rows = as_pair(n.args[0].shape)[0]
+    width = k.shape[1] if k.shape else ONE
+    if not (c0.is_Integer and c1.is_Integer):
+        raise NotMatrixLevel("vec of a slice at a symbolic column")
+    return lit([[slice_(k, rows * j + r0, rows * j + r1, 0, width)] for j in range(int(c0), int(c1))])
+
+
+def _slice_np(ctx, n: Node, a):
+    r0, r1, c0, c1 = (int(sp.sympify(x).xreplace(ctx.dims)) for x in n.data)
+    out = ctx.xp.atleast_2d(a)[r0:r1, c0:c1]
+    return out[0, 0] if out.shape == (1, 1) else out
+
+
+def _slice_expand(ctx, n: Node, a: Node) -> Node:
+    rows = lit_rows(a)
+    r0, r1, c0, c1 = (int(sp.sympify(x).xreplace(ctx.dims)) for x in n.data)
+    return lit([row[c0:c1] for row in rows[r0:r1]])
+
+
+def _index_text(p, n: Node) -> str:
+    a = n.args[0]
+    r0, r1, c0, c1 = n.data
+
+    def span(lo, hi) -> str:
+        return p.dim_text(lo + 1) if hi - lo == 1 else f"{p.dim_text(lo + 1)}:{p.dim_text(hi)}"
+
+    if a.is_vector:
+        return f"{p.arg(a, ATOM)}[{span(r0, r1)}]"
+    return f"{p.arg(a, ATOM)}[{span(r0, r1)},{span(c0, c1)}]"
+
+
+def _index_latex(p, n: Node) -> str:
+    a = n.args[0]
+    r0, r1, c0, c1 = n.data
+    if n.is_scalar:
+        sub = p.dim_text(r0 + 1) if a.is_vector else f"{p.dim_text(r0 + 1)}{p.dim_text(c0 + 1)}"
+        return f"{p.arg(a, ATOM)}_{{{sub}}}"
+    return _index_text(p, n)
+
+
+def _index_numpy(p, n: Node) -> str:
+    a = n.args[0]
+    r0, r1, c0, c1 = n.data
+    if a.is_vector:
+        return f"{p.arg(a, ATOM)}[{p.dim(r0)}]" if n.is_scalar else f"{p.arg(a, ATOM)}[{p.dim(r0)}:{p.dim(r1)}]"
+    if n.is_scalar:
+        return f"{p.arg(a, ATOM)}[{p.dim(r0)}, {p.dim(c0)}]"
+    code = f"{p.two_d(a)}[{p.dim(r0)}:{p.dim(r1)}, {p.dim(c0)}:{p.dim(c1)}]"
+    return f"np.ravel({code})" if (n.is_vector or n.is_row) else code
+
+
+def _slice_sympy(n: Node, a):
+    r0, r1, c0, c1 = n.data
+    if n.is_scalar:
+        return a[r0, c0]
+    return a[r0:r1, c0:c1]
+
+
+register(
+    Op(
+        "slice",
+        shape=_slice_shape,
+        jvp=lambda n, d: slice_(d[0], *n.data),
+        np=_slice_np,
+        expand=_slice_expand,
+        sympy=_slice_sympy,
+        text=_index_text,
+        latex=_index_latex,
+        numpy=_index_numpy,
+        prec=ATOM,
+        steps="d of an entry is the entry of the differential",
+        linear=True,
+        transpose=_slice_transpose,
+        vec=_slice_vec,
+        push_T=lambda a: slice_(transpose(a.args[0]), a.data[2], a.data[3], a.data[0], a.data[1]),
+        rewrites=[
+            Rewrite(
+                "a slice of a sum, of a product with scalars, of a literal",
+                _slice_rewrite,
+                ("[a, b, c]",),
+            )
+        ],
+    )
+)
+
+
+def slice_(a: Node, r0, r1, c0, c1) -> Node:
+    """Rows r0..r1−1 and columns c0..c1−1 (0-based) of a; one entry is a scalar."""
+    data = tuple(sp.sympify(x) for x in (r0, r1, c0, c1))  # safe: integers and dimensions
+    return build("slice", a, data=data)
+
+
+def entry(a: Node, i: int, j: int = 0) -> Node:
+    return slice_(a, i, i + 1, j, j + 1)
+
+
+# ---------------------------------------------------------------- diag
+
+
+def _selection(n) -> Node:
+    """S (n²×n) with vec(diag(v)) = S v: S = (𝐈 ⊗ 𝟏) ⊙ (𝟏 ⊗ 𝐈)."""
+    from .elementwise import had
+
+    col = ones((n, ONE))
+    return had(kron(eye(n), col), kron(col, eye(n)))
+
+
+def _diag_rewrite(args, data):
+    a = args[0]
+    if is_zero(a):
+        return zero((a.shape[0], a.shape[0]))
+    if a.op == "ones":
+        return eye(a.shape[0])
+    if is_scalar_lit(a):
+        entries = [e for row in lit_rows(a) for e in row]
+        k = len(entries)
+        return lit([[entries[i] if i == j else num(0) for j in range(k)] for i in range(k)])
+    return None
+
+
+def _diag_np(ctx, n: Node, v):
+    return ctx.xp.diag(ctx.xp.ravel(v))
+
+
+def _diag_expand(ctx, n: Node, v: Node) -> Node:
+    entries = [e for row in lit_rows(v) for e in row]
+    k = len(entries)
+    return lit([[entries[i] if i == j else num(0) for j in range(k)] for i in range(k)])
+
+
+register(
+    Op(
+        "diag",
+        shape=lambda args, data: (args[0].shape[0], args[0].shape[0]),
+        jvp=lambda n, d: diag(d[0]),
+        np=_diag_np,
+        expand=_diag_expand,
+        sympy=lambda n, a: _mx().DiagMatrix(a),
+        text=lambda p, n: f"diag({p(n.args[0])})",
+        latex=lambda p, n: rf"\operatorname{{diag}}\left({p(n.args[0])}\right)",
+        numpy=lambda p, n: f"np.diag({p(n.args[0])})",
+        prec=ATOM,
+        steps="diag is linear",
+        linear=True,
+        transpose=lambda n, g, i: diagof(g),
+        vec=lambda n, i, k: matmul(_selection(n.shape[0]), k),
+        push_T=lambda a: a,
+        rewrites=[
+            linear_unary_rewrites(lambda a: diag(a), "x + y", "2*t*x", ("x:n", "y:n"))[1],
+            Rewrite("diag(0) = 0, diag(𝟏) = 𝐈, explicit diagonals", _diag_rewrite, ("ones(n)",)),
+        ],
+    )
+)
+
+
+def _diagof_rewrite(args, data):
+    from .elementwise import had
+
+    a = args[0]
+    n = a.shape[0]
+    if a.op == "diag":
+        return a.args[0]
+    if a.op == "eye":
+        return ones((n, ONE))
+    if is_zero(a):
+        return zero((n, ONE))
+    if a.op == "T":
+        return diagof(a.args[0])
+    if is_scalar_lit(a):
+        rows = lit_rows(a)
+        return lit([[rows[i][i]] for i in range(len(rows))])
+    if a.op == "matmul":
+        fs = a.args
+        for k, f in enumerate(fs):
+            if f.op == "diag":  # diag(L diag(v) R) = (L ⊙ Rᵀ) v
+                left, right = fs[:k], fs[k + 1 :]
+                v = f.args[0]
+                if not left and not right:
+                    return v
+                if not left:
+                    return had(diagof(matmul(*right)), v)
+                if not right:
+                    return had(diagof(matmul(*left)), v)
+                return matmul(had(matmul(*left), transpose(matmul(*right))), v)
+        for k in range(1, len(fs)):
+            if fs[k - 1].is_vector:  # diag(P Q) = P ⊙ Qᵀ for a column P and a row Q
+                return had(matmul(*fs[:k]), transpose(matmul(*fs[k:])))
+    return None
+
+
+register(
+    Op(
+        "diagof",
+        shape=lambda args, data: (args[0].shape[0], ONE),
+        jvp=lambda n, d: diagof(d[0]),
+        np=lambda ctx, n, a: ctx.xp.reshape(ctx.xp.diag(a), (-1, 1)),
+        expand=lambda ctx, n, a: lit([[r[i]] for i, r in enumerate(lit_rows(a))]),
+        sympy=lambda n, a: _mx().DiagonalOf(a),
+        text=lambda p, n: f"diag({p(n.args[0])})",
+        latex=lambda p, n: rf"\operatorname{{diag}}\left({p(n.args[0])}\right)",
+        numpy=lambda p, n: f"np.diag({p(n.args[0])})",
+        prec=ATOM,
+        steps="diag is linear",
+        linear=True,
+        transpose=lambda n, g, i: diag(g),
+        vec=lambda n, i, k: matmul(transpose(_selection(n.shape[0])), k),
+        rewrites=[
+            *linear_unary_rewrites(lambda a: diagof(a), "A + B", "2*t*A", ("A:n,n", "B:n,n")),
+            Rewrite(
+                "diag(diag(x)) = x, diag(P Q) = P ⊙ Qᵀ, diag(L diag(v) R) = (L ⊙ Rᵀ) v",
+                _diagof_rewrite,
+                ("A*diag(x)*B",),
+                ("A:n,n", "B:n,n", "x:n"),
+            ),
+        ],
+    )
+)
+
+
+def diag(a: Node) -> Node:
+    """Vector → diagonal matrix; square matrix → the vector of its diagonal; scalar → itself."""
+    if a.is_scalar:
+        return a
+    if a.is_row:
+        a = transpose(a)
+    if a.is_vector:
+        return build("diag", a)
+    if not a.is_square:
+        raise ShapeError(f"diag needs a vector or a square matrix, got {shape_str(a.shape)}")
+    return build("diagof", a)
+
+
+def diagof(a: Node) -> Node:
+    return build("diagof", a)
+
+
+alias("diag", 1, diag)
+
+
+# ---------------------------------------------------------------- vec and its inverse
+
+
+def _vec_rewrite(args, data):
+    a = args[0]
+    if a.is_scalar or a.is_vector:
+        return a
+    if a.is_row:
+        return transpose(a)
+    if a.op == "matmul" and len(a.args) == 2 and a.args[0].is_vector and a.args[1].is_row:
+        return kron(transpose(a.args[1]), a.args[0])  # vec(u vᵀ) = v ⊗ u
+    if is_scalar_lit(a):
+        rows = lit_rows(a)
+        return lit([[rows[i][j]] for j in range(len(rows[0])) for i in range(len(rows))])
+    return None
+
+
+def _vec_np(ctx, n: Node, a):
+    return ctx.xp.reshape(ctx.xp.transpose(a), (-1, 1))
+
+
+register(
+    Op(
+        "vec",
+        shape=lambda args, data: norm_shape((size(args[0].shape), ONE)),
+        jvp=lambda n, d: vec(d[0]),
+        np=_vec_np,
+        expand=lambda ctx, n, a: _vec_rewrite((a,), None) or a,
+        sympy=lambda n, a: sp.ImmutableMatrix(a.as_explicit().T.reshape(size(n.args[0].shape), 1)),
+        text=lambda p, n: f"vec({p(n.args[0])})",
+        latex=lambda p, n: rf"\operatorname{{vec}}\left({p(n.args[0])}\right)",
+        numpy=lambda p, n: f"np.ravel({p.two_d(n.args[0])}, order='F')",
+        prec=ATOM,
+        steps="vec is linear",
+        names=("vec",),
+        linear=True,
+        transpose=lambda n, g, i: unvec(g, as_pair(n.args[0].shape)),
+        vec=lambda n, i, k: k,
+        rewrites=[
+            *linear_unary_rewrites(lambda a: vec(a), "A + B", "2*t*A", ("A:n,m", "B:n,m")),
+            Rewrite("vec of a vector is itself, vec(u vᵀ) = v ⊗ u", _vec_rewrite, ("x*y.T",), ("x:n", "y:m")),
+        ],
+    )
+)
+
+
+def vec(a: Node) -> Node:
+    """The columns stacked into one vector."""
+    return build("vec", a)
+
+
+def _unvec_rewrite(args, data):
+    a = args[0]
+    r, c = data
+    if a.op == "vec" and as_pair(a.args[0].shape) == (r, c):
+        return a.args[0]
+    if is_zero(a):
+        return zero(norm_shape((r, c)))
+    if c == 1:
+        return a
+    if a.op == "mul":
+        return mul(*a.args[:-1], unvec(a.args[-1], data))
+    if a.op == "add":
+        return add(*(unvec(t, data) for t in a.args))
+    if is_scalar_lit(a) and r.is_Integer and c.is_Integer:
+        es = [row[0] for row in lit_rows(a)]
+        return lit([[es[j * int(r) + i] for j in range(int(c))] for i in range(int(r))])
+    return None
+
+
+def _unvec_np(ctx, n: Node, a):
+    r, c = (int(sp.sympify(d).xreplace(ctx.dims)) for d in n.data)
+    return ctx.xp.transpose(ctx.xp.reshape(a, (c, r)))
+
+
+register(
+    Op(
+        "unvec",
+        shape=lambda args, data: norm_shape(tuple(data)),
+        jvp=lambda n, d: unvec(d[0], n.data),
+        np=_unvec_np,
+        expand=lambda ctx, n, a: _unvec_rewrite((a,), n.data) or unvec(a, n.data),
+        sympy=lambda n, a: sp.ImmutableMatrix(a.as_explicit().reshape(*reversed(n.data)).T),
+        text=lambda p, n: f"unvec({p(n.args[0])}, {p.dim_text(n.data[0])}, {p.dim_text(n.data[1])})",
+        latex=lambda p, n: rf"\operatorname{{vec}}^{{-1}}\left({p(n.args[0])}\right)",
+        numpy=lambda p, n: f"np.reshape({p(n.args[0])}, ({p.dim(n.data[1])}, {p.dim(n.data[0])})).T",
+        prec=ATOM,
+        steps="the inverse of vec is linear",
+        linear=True,
+        transpose=lambda n, g, i: vec(g),
+        vec=lambda n, i, k: k,
+        rewrites=[Rewrite("unvec(vec(A)) = A", _unvec_rewrite, ("vec(A)",), ("A:n,m",))],
+    )
+)
+
+
+def unvec(a: Node, shape) -> Node:
+    """The r×c matrix whose vec is a."""
+    r, c = (sp.sympify(d) for d in shape)  # safe: dimensions
+    return build("unvec", a, data=(r, c))
+
+
+def _unvec_surface(a: Node, r: Node, c: Node) -> Node:
+    if r.op != "num" or c.op != "num":
+        raise MatcalcError("unvec(v, r, c) takes two sizes")
+    return unvec(a, (r.data, c.data))
+
+
+alias("unvec", 3, _unvec_surface)
+
+
+__all__ = [
+    "column",
+    "diag",
+    "diagof",
+    "elementwise_lit",
+    "entry",
+    "explicit_det",
+    "explicit_inverse",
+    "is_scalar_lit",
+    "lit",
+    "lit_matmul",
+    "lit_rows",
+    "neg",
+    "scalar_vec",
+    "slice_",
+    "unvec",
+    "vec",
+]

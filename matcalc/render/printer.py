@@ -1,0 +1,166 @@
+"""One generic printer for text, LaTeX and NumPy: each operator's registry entry holds its
+three print rules and one precedence, and parentheses are decided here, from that precedence
+alone — so the LaTeX means what the text means, by construction."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..expr.node import Node
+from ..expr.registry import ATOM, OPS, PROD, SUM
+from ..syntax.names import GREEK
+
+
+
+def text_name(name: str) -> str:
+    """A variable name in text: Greek names as Greek letters (`alpha_1` → `α_1`)."""
+    if name in GREEK:
+        return GREEK[name]
+    base, sep, rest = name.partition("_")
+    if sep and base in GREEK:
+        return GREEK[base] + sep + rest
+    return name
+
+
+def latex_name(name: str) -> str:
+    """A variable name in LaTeX as SymPy writes it (`W_{1}`, `\\alpha`), `lam` as λ."""
+    if name in ("lam", "Lam"):
+        return r"\lambda" if name == "lam" else r"\Lambda"
+    return sp.latex(sp.Symbol(name))
+
+
+def _sympy_to_tree(v: sp.Expr) -> Node:
+    """A SymPy constant as a tree of print-only nodes (never rewritten, only printed)."""
+    from ..expr.registry import OPS as ops
+
+    if v.is_Number or v.is_Symbol or v in (sp.pi, sp.E):
+        return Node("num", (), v, ())
+    if v.is_Add:
+        return Node("add", tuple(_sympy_to_tree(a) for a in _ordered_add(v)), None, ())
+    if v.is_Mul:
+        c, rest = v.as_coeff_Mul()
+        factors = [a for a in sp.Mul.make_args(rest)]
+        args = ([Node("num", (), c, ())] if c != 1 else []) + [_sympy_to_tree(a) for a in factors]
+        return Node("mul", tuple(args), None, ()) if len(args) > 1 else args[0]
+    if v.is_Pow:
+        return Node("pow", (_sympy_to_tree(v.base), _sympy_to_tree(v.exp)), None, ())
+    for name, op in ops.items():
+        if op.sympy_fn is not None and isinstance(v, sp.Function) and v.func == op.sympy_fn:
+            return Node(name, (_sympy_to_tree(v.args[0]),), None, ())
+    if isinstance(v, sp.Abs):
+        return Node("abs", (_sympy_to_tree(v.args[0]),), None, ())
+    return Node("num", (), v, ())
+
+
+def _ordered_add(v: sp.Add) -> list[sp.Expr]:
+    terms = list(v.as_ordered_terms())
+    return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+
+class Printer:
+    """Prints a tree in one format (`text`, `latex`, `numpy`) from the entries' rules."""
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self.node_names: dict[Node, str] = {}  # subtrees bound to a name (generated code)
+
+    def __call__(self, n: Node) -> str:
+        if n in self.node_names:
+            return self.node_names[n]
+        rule = getattr(OPS[n.op], self.fmt)
+        if rule is None:
+            raise NotImplementedError(f"no {self.fmt} printer for {n.op!r}")
+        return rule(self, n)
+
+    def prec_of(self, n: Node) -> int:
+        if n in self.node_names:
+            return ATOM
+        return OPS[n.op].precedence(n)
+
+    def arg(self, n: Node, min_prec: int) -> str:
+        """The operand, in parentheses when it binds less tightly than min_prec."""
+        s = self(n)
+        return self.wrap(s) if self.prec_of(n) < min_prec else s
+
+    def wrap(self, s: str) -> str:
+        return rf"\left({s}\right)" if self.fmt == "latex" else f"({s})"
+
+    # -- leaves
+    def name(self, name: str) -> str:
+        if self.fmt == "text":
+            return text_name(name)
+        if self.fmt == "latex":
+            return latex_name(name)
+        return name
+
+    def const(self, v: sp.Expr) -> str:
+        """An exact constant in this format."""
+        if v.is_Integer:
+            return str(int(v))
+        if v.is_Rational:
+            if self.fmt == "latex":
+                sign = "-" if v < 0 else ""
+                return rf"{sign}\frac{{{abs(v.p)}}}{{{v.q}}}"
+            if self.fmt == "numpy":
+                return f"({v.p}/{v.q})"
+            return f"{v.p}/{v.q}"
+        if v == sp.pi:
+            return {"text": "π", "latex": r"\pi", "numpy": "np.pi"}[self.fmt]
+        if v == sp.E:
+            return {"text": "e", "latex": "e", "numpy": "np.e"}[self.fmt]
+        if v.is_Symbol:
+            return self.name(v.name)
+        if v.is_Float:
+            return repr(float(v))
+        tree = _sympy_to_tree(v)
+        if tree.op == "num":
+            return str(v)
+        return self(tree)
+
+    def dim(self, d: object) -> str:
+        """A dimension as NumPy code (dimension names are bound to their sizes)."""
+        d = sp.sympify(d)  # safe: a dimension
+        if d.is_Integer or d.is_Symbol:
+            return str(d)
+        return f"({d})"
+
+    def dim_text(self, d: object) -> str:
+        d = sp.sympify(d)  # safe: a dimension
+        return str(d).replace("*", "")
+
+    def np_shape(self, shape: tuple) -> str:
+        """A NumPy shape: vectors are 1-D."""
+        if shape == ():
+            return "()"
+        r, c = shape
+        if c == 1:
+            return self.dim(r)
+        if r == 1:
+            return self.dim(c)
+        return f"({self.dim(r)}, {self.dim(c)})"
+
+    def two_d(self, n: Node) -> str:
+        """NumPy code for the operand as a 2-D array (vectors are 1-D in the output format)."""
+        code = self(n)
+        if n.is_scalar:
+            return f"np.reshape({code}, (1, 1))"
+        if n.is_vector:
+            return f"np.reshape({code}, ({self.dim(n.shape[0])}, 1))"
+        if n.is_row:
+            return f"np.reshape({code}, (1, {self.dim(n.shape[1])}))"
+        return code
+
+
+def to_text(n: Node) -> str:
+    return Printer("text")(n)
+
+
+def to_latex(n: Node) -> str:
+    return Printer("latex")(n)
+
+
+def to_numpy(n: Node) -> str:
+    return Printer("numpy")(n)
+
+
+__all__ = ["ATOM", "PROD", "SUM", "Printer", "latex_name", "text_name", "to_latex", "to_numpy", "to_text"]

@@ -1,0 +1,162 @@
+"""`--format python`: a complete, importable NumPy module with one function that returns the
+value and the derivative(s), shared work computed once.
+
+Common subexpressions of the value and every derivative are bound to names once (CSE over the
+expression DAG, so `X @ w` is shared by a loss and its gradient); a product chain that
+contains a chain computed elsewhere reuses it; matrix-vector chains multiply right to left.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..expr.node import Node, postorder
+from .printer import Printer, text_name, to_text
+
+_LEAVES = {"var", "num", "eye", "ones", "zero", "comm", "dvar"}
+
+
+def _count(nodes: list[Node]) -> Counter:
+    seen: Counter = Counter()
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        seen[n] += 1
+        if seen[n] == 1:
+            stack.extend(n.args)
+    return seen
+
+
+def _worth_sharing(n: Node) -> bool:
+    if n.op in _LEAVES:
+        return False
+    if n.op == "T" and n.args[0].op == "var":
+        return False
+    return not (n.op == "slice" and n.args[0].op == "var")
+
+
+def _share_chains(nodes: list[Node]) -> list[Node]:
+    """yᵀ X w with X w needed elsewhere becomes yᵀ (X w), so the matrix is read once."""
+    chains = {n.args: n for n in postorder(nodes) if n.op == "matmul"}
+    memo: dict[Node, Node] = {}
+
+    def sub_chain(args: tuple[Node, ...]) -> Node | None:
+        return chains.get(args) if len(args) >= 2 else None
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
+        if out.op == "matmul" and len(out.args) >= 3:
+            for k in range(1, len(out.args) - 1):
+                tail, head = sub_chain(n.args[k:]), sub_chain(n.args[: len(n.args) - k])
+                if tail is not None:
+                    out = Node("matmul", (*out.args[:k], go(tail)), None, out.shape)
+                    break
+                if head is not None:
+                    out = Node("matmul", (go(head), *out.args[len(n.args) - k :]), None, out.shape)
+                    break
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]
+
+
+def _parameters(f: Node, extra: list[Node], decls) -> tuple[list[str], list[str]]:
+    """Declared variables (in declaration order) and scalar names: the function's parameters."""
+    free = set(f.free())
+    for e in extra:
+        free |= e.free()
+    arrays = [n for n in decls.items if n in free and decls.items[n].node().shape != ()]
+    scalars = sorted(s for s in free if s not in arrays)
+    return arrays, scalars
+
+
+def _dimensions(nodes: list[Node]) -> set:
+    """Every dimension symbol the trees use, in shapes and in constants."""
+    out: set = set()
+    for n in postorder(nodes):
+        for d in n.shape:
+            out |= d.free_symbols
+        if n.op == "num":
+            out |= n.data.free_symbols
+    return out
+
+
+def _shape(shape: tuple) -> str:
+    if shape == ():
+        return "()"
+    r, c = shape
+    if c == 1:
+        return f"({r},)"
+    if r == 1:
+        return f"({c},)"
+    return f"({r}, {c})"
+
+
+WHAT = {
+    "grad": "gradient",
+    "jacobian": "Jacobian",
+    "hessian": "Hessian",
+    "vjp": "vector-Jacobian product",
+    "jvp": "Jacobian-vector product",
+    "show": "value",
+}
+
+
+def python_module(result) -> str:
+    """The source of `def f_and_<kind>(...)`, importable on its own."""
+    from ..result import Results
+
+    parts = result.results if isinstance(result, Results) else [result]
+    first = parts[0]
+    f = first.function
+    kind = result.kind
+    derivs = [] if kind == "show" else [r.node for r in parts if r.form == "matrix"]
+    if any(r.form == "map" for r in parts):
+        from ..errors import MatcalcError
+
+        raise MatcalcError("--format python of a tensor derivative: use --vec, or --format numpy")
+    decls = first.decls
+    arrays, scalars = _parameters(f, derivs, decls)
+    for r in parts:  # the variable itself fixes the sizes of its derivative
+        if r.var is not None and r.var.kind == "whole" and r.wrt in decls.items and r.wrt not in arrays:
+            if decls.items[r.wrt].node().shape != ():
+                arrays.append(r.wrt)
+    shared = _share_chains([f, *derivs])
+    counts = _count(shared)
+    temps = [n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n)]
+    printer = Printer("numpy")
+    lines: list[str] = []
+    dims: dict[str, str] = {}
+    for name in arrays:
+        shape = decls.items[name].shape
+        for axis, dim in enumerate(shape if shape[1] != 1 else shape[:1]):
+            if dim.is_Symbol and str(dim) not in dims:
+                dims[str(dim)] = f"{name}.shape[{axis}]"
+    lines += [f"    {dim} = {src}" for dim, src in dims.items()]
+    unbound = sorted(str(d) for d in _dimensions([f, *derivs]) if str(d) not in dims)
+    for i, t in enumerate(temps):
+        code = printer(t)
+        name = f"_t{i}"
+        printer.node_names[t] = name
+        lines.append(f"    {name} = {code}")
+    value = printer(shared[0])
+    outs = [printer(d) for d in shared[1:]]
+    params = [f"{a}: np.ndarray" for a in arrays] + [f"{s}: float" for s in scalars]
+    params += [f"{d}: int" for d in unbound]
+    shapes = ", ".join(f"{a}: {_shape(decls.items[a].shape)}" for a in arrays) or "scalars only"
+    what = WHAT[kind]
+    by = ", ".join(text_name(r.wrt) for r in parts)
+    f_type = "float" if f.shape == () else "np.ndarray"
+    out_types = ["np.ndarray" if d.shape != () else "float" for d in derivs]
+    name = "f" if kind == "show" else f"f_and_{kind}"
+    returns = ", ".join([value, *outs])
+    doc = [f'    """f = {to_text(f)}' + (f", and its {what} by {by} ({result.layout} layout)." if derivs else "."), ""]
+    doc.append(f"    Shapes: {shapes}; vectors are 1-D arrays.")
+    for r in parts if derivs else []:
+        doc.append(f"    Returns the {what} by {text_name(r.wrt)} = {r.text()}, of shape {_shape(r.node.shape)}.")
+    doc.append('    """')
+    ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if derivs else f_type
+    body = [*doc, *lines, f"    return {returns}"]
+    return "\n".join(["import numpy as np", "", "", f"def {name}({', '.join(params)}) -> {ret_type}:", *body, ""])

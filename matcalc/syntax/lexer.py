@@ -1,0 +1,102 @@
+"""Text → tokens. The language of SPEC §2: ASCII, matrixcalculus.org's entrywise operators, and
+the notation matcalc's own text output uses (ᵀ ⁻¹ superscripts ⊙ ⊗ ‖x‖ σ 𝟏 𝐈 Greek letters),
+so that every result can be read back. Any other character is an error at its column."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .. import limits
+from ..errors import LimitError, MatcalcError
+
+from .names import GLYPH_NAMES as GREEK_NAMES
+
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ"
+SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
+_SUP_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_SUB_DIGITS = str.maketrans(SUBSCRIPTS, "0123456789")
+
+_TOKEN = re.compile(
+    rf"""
+    (?P<ws>[ \t\r\n]+)
+  | (?P<tr>\.T(?![A-Za-z0-9_]))
+  | (?P<eop>\.\*|\./|\.\^)
+  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*|[{"".join(GREEK_NAMES)}])(?P<sub>[{SUBSCRIPTS}]+)?
+  | (?P<esup>⊙[{SUPERSCRIPTS}]+)
+  | (?P<sup>[{SUPERSCRIPTS}]+)
+  | (?P<subs>[{SUBSCRIPTS}]+)
+  | (?P<op>\*\*|[-+*/^@()\[\],'|‖⊙⊘⊗−𝟏𝐈])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # num, name, op, tr, eop, sup, esup, end
+    text: str
+    pos: int
+    sub: str = ""  # subscript digits after a name (x₁), as ASCII digits
+    space_before: bool = False
+
+
+def _describe(ch: str) -> str:
+    if ch.isascii() and ch.isprintable():
+        return repr(ch)
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else "")
+
+
+def safe(text: str) -> str:
+    """The input as it may be echoed: control characters replaced, notation kept."""
+    out = []
+    for c in text:
+        ok = (" " <= c <= "~") or c in GREEK_NAMES or c in SUPERSCRIPTS + SUBSCRIPTS + "‖⊙⊘⊗−𝟏𝐈"
+        out.append(c if ok else "?")
+    return "".join(out)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split the input; any character outside the language is an error at its column."""
+    if len(text) > limits.MAX_INPUT_CHARS:
+        raise LimitError(f"expression is {len(text)} characters, over the limit {limits.MAX_INPUT_CHARS}")
+    out: list[Token] = []
+    pos = 0
+    space = False
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            ch = text[pos]
+            hint = ""
+            if ch == "\\":
+                hint = "; LaTeX input needs --input latex"
+            elif ch == "√":
+                hint = "; write sqrt(...)"
+            raise MatcalcError(f"unexpected character {_describe(ch)}{hint}", source=safe(text), pos=pos)
+        kind = m.lastgroup or ""
+        if kind == "sub":
+            kind = "name"
+        if kind == "ws":
+            space = True
+        else:
+            value = m.group(kind) if kind != "name" else m.group("name")
+            if kind == "subs":
+                value = value.translate(_SUB_DIGITS)
+            if kind == "op" and value == "−":
+                value = "-"
+            sub = (m.group("sub") or "").translate(_SUB_DIGITS) if kind == "name" else ""
+            out.append(Token(kind, value, pos, sub, space))
+            space = False
+            if len(out) > limits.MAX_NODES:
+                raise LimitError(f"expression has more than {limits.MAX_NODES} tokens")
+        pos = m.end()
+    out.append(Token("end", "", len(text), "", space))
+    return out
+
+
+def superscript_value(sup: str) -> str:
+    """`²` → "2", `⁻¹` → "-1", `ᵀ` → "T", `⁻ᵀ` → "-T"."""
+    return sup.replace("ᵀ", "T").translate(_SUP_DIGITS)

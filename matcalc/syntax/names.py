@@ -1,0 +1,42 @@
+"""Names: what a variable may be called, the Greek letters the printer writes and the parser
+reads, reserved words with a spelling that works instead, and near-miss suggestions."""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+
+from ..errors import MatcalcError
+
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Greek letters by name. Capitals that look like Latin letters (Α, Β, Ε, …) and omicron are left
+# out: the printer writes those names in ASCII, and the parser refuses the look-alike glyphs.
+_LOWER = (
+    "alpha α beta β gamma γ delta δ epsilon ε zeta ζ eta η theta θ iota ι kappa κ lam λ mu μ "
+    "nu ν xi ξ pi π rho ρ sigma σ tau τ upsilon υ phi φ chi χ psi ψ omega ω"
+).split()
+_UPPER = "Gamma Γ Delta Δ Theta Θ Lam Λ Xi Ξ Pi Π Sigma Σ Phi Φ Psi Ψ Omega Ω".split()
+GREEK: dict[str, str] = dict(zip(_LOWER[::2], _LOWER[1::2], strict=True))
+GREEK.update(dict(zip(_UPPER[::2], _UPPER[1::2], strict=True)))
+GLYPH_NAMES: dict[str, str] = {g: n for n, g in GREEK.items()}
+
+SUGGEST = {"lambda": "lam", "Lambda": "Lam", "in": "in_", "is": "is_", "as": "as_"}
+
+
+def check_name(name: str, what: str = "name") -> None:
+    """Names follow SPEC §2: identifiers, no Python keyword, no dunder."""
+    if not NAME_RE.match(name):
+        raise MatcalcError(f"{what} {name!r} is not a valid name")
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        better = SUGGEST.get(name, name + "_")
+        raise MatcalcError(f"{what} {name!r} is a reserved word; write {better!r} instead")
+    if name.startswith("__"):
+        raise MatcalcError(f"{what} {name!r} starts with '__', which is not allowed")
+
+
+def nearest(name: str, known: list[str]) -> str | None:
+    """The closest known name, for a 'did you mean' hint."""
+    got = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return got[0] if got else None

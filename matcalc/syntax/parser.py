@@ -1,0 +1,271 @@
+"""Tokens → a plain syntax tree, by recursive descent (never eval). Names are not resolved here:
+expr/build.py gives the tree its meaning, with the declarations and the operator registry.
+
+    expr    := term (('+' | '-') term)*
+    term    := unary (('*' | '/' | '@' | '.*' | './' | '⊙' | '⊘' | '⊗' | juxtaposition) unary)*
+    unary   := ('-' | '+') unary | power
+    power   := postfix (('**' | '^' | '.^') unary)?
+    postfix := atom ('.T' | "'" | superscript | '⊙' superscript)*
+    atom    := number | name | name '(' args ')' | name '[' index ']' | '(' expr ')'
+             | '[' items ']' | '|' expr '|' | '‖' expr '‖' ['₁'] | '𝟏' | '𝐈'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import limits
+from ..errors import LimitError, MatcalcError
+from .lexer import Token, safe, tokenize
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """One node of the syntax tree: `kind` (num, name, call, index, binop, neg, postfix, pow,
+    list, abs, norm, const), its text, its column, and its operands."""
+
+    kind: str
+    text: str
+    pos: int
+    args: tuple[Syntax, ...] = ()
+    sub: str = ""  # a name's subscript digits (x₁), or ‖…‖₁'s "1"
+    spaced: bool = False  # a call written `f (x)`, with a space: for a variable, a product
+
+
+_STARTS = {"num", "name"}
+_OPENERS = {"(", "[", "𝟏", "𝐈"}
+_BINARY = {"*", "/", "@", ".*", "./", "⊙", "⊘", "⊗"}
+
+
+class Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+        self.open: list[str] = []  # open |…| and ‖…‖ groups: the same bar may close one
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def peek(self, k: int = 1) -> Token:
+        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+
+    def error(self, message: str, pos: int | None = None) -> MatcalcError:
+        return MatcalcError(message, source=safe(self.text), pos=self.tok.pos if pos is None else pos)
+
+    def at(self, *texts: str) -> bool:
+        return self.tok.kind in ("op", "eop", "tr") and self.tok.text in texts
+
+    def take(self, *texts: str) -> Token | None:
+        if self.at(*texts):
+            t = self.tok
+            self.i += 1
+            return t
+        return None
+
+    def expect(self, text: str, opener: Token | None = None) -> Token:
+        t = self.take(text)
+        if t is None:
+            found = "end of input" if self.tok.kind == "end" else repr(self.tok.text)
+            hint = f" to close {opener.text!r} at column {opener.pos + 1}" if opener else ""
+            raise self.error(f"expected {text!r}{hint}, found {found}")
+        return t
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > limits.MAX_DEPTH:
+            raise LimitError(f"nesting deeper than {limits.MAX_DEPTH}", source=safe(self.text), pos=self.tok.pos)
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    # -- grammar
+    def parse(self) -> Syntax:
+        if self.tok.kind == "end":
+            raise self.error("empty expression")
+        node = self.expr()
+        if self.tok.kind != "end":
+            raise self.error(f"unexpected {self.tok.text!r}")
+        return node
+
+    def expr(self) -> Syntax:
+        node = self.term()
+        while self.at("+", "-"):
+            op = self.tok
+            self.i += 1
+            node = Syntax("binop", op.text, op.pos, (node, self.term()))
+        return node
+
+    def _starts_atom(self) -> bool:
+        t = self.tok
+        if t.kind in _STARTS:
+            return True
+        if t.kind == "op" and t.text in ("|", "‖"):
+            if not self.open or self.open[-1] != t.text:
+                return True
+            nxt = self.peek()  # after an operand inside |…|, a bar closes, unless written ` |b`
+            starts = nxt.kind in _STARTS or (nxt.kind == "op" and nxt.text in _OPENERS | {"|", "‖"})
+            return t.space_before and not nxt.space_before and starts
+        return t.kind == "op" and t.text in _OPENERS
+
+    def term(self) -> Syntax:
+        node = self.unary()
+        while True:
+            if self.at(*_BINARY):
+                op = self.tok
+                self.i += 1
+                node = Syntax("binop", op.text, op.pos, (node, self.unary()))
+            elif self._starts_atom():
+                node = Syntax("binop", "juxt", self.tok.pos, (node, self.unary()))
+            else:
+                return node
+
+    def unary(self) -> Syntax:
+        if self.at("-", "+"):
+            op = self.tok
+            self.i += 1
+            self.enter()
+            operand = self.unary()
+            self.leave()
+            return operand if op.text == "+" else Syntax("neg", "-", op.pos, (operand,))
+        return self.power()
+
+    def power(self) -> Syntax:
+        base = self.postfix()
+        op = self.take("**", "^", ".^")
+        if op is None:
+            return base
+        self.enter()
+        exponent = self.unary()
+        self.leave()
+        return Syntax("pow", op.text, op.pos, (base, exponent))
+
+    def postfix(self) -> Syntax:
+        node = self.atom()
+        while True:
+            t = self.tok
+            if t.kind == "tr" or self.at("'"):
+                self.i += 1
+                node = Syntax("postfix", "T", t.pos, (node,))
+            elif t.kind == "sup":
+                self.i += 1
+                node = Syntax("postfix", t.text, t.pos, (node,))
+            elif t.kind == "esup":
+                self.i += 1
+                node = Syntax("postfix", t.text, t.pos, (node,))
+            else:
+                return node
+
+    def atom(self) -> Syntax:
+        t = self.tok
+        if t.kind == "num":
+            self.i += 1
+            return Syntax("num", t.text, t.pos)
+        if t.kind == "name":
+            self.i += 1
+            return self.name(t)
+        if t.kind == "op" and t.text in ("𝟏", "𝐈"):
+            self.i += 1
+            return Syntax("const", t.text, t.pos)
+        if self.at("("):
+            self.i += 1
+            self.enter()
+            node = self.expr()
+            self.expect(")", t)
+            self.leave()
+            return node
+        if self.at("["):
+            return self.bracket()
+        if self.at("|"):
+            return self.delimited("|", "abs")
+        if self.at("‖"):
+            return self.delimited("‖", "norm")
+        if t.kind == "end":
+            raise self.error("expression ends too early")
+        if t.kind == "subs":
+            raise self.error(f"a subscript {t.text!r} needs a name before it")
+        if t.kind == "sup" or t.kind == "esup":
+            raise self.error(f"a superscript {t.text!r} needs something before it")
+        raise self.error(f"unexpected {t.text!r}")
+
+    def delimited(self, bar: str, kind: str) -> Syntax:
+        opener = self.expect(bar)
+        self.enter()
+        self.open.append(bar)
+        node = self.expr()
+        self.open.pop()
+        self.expect(bar, opener)
+        self.leave()
+        sub = ""
+        if kind == "norm" and self.tok.kind == "subs" and not self.tok.space_before:
+            sub = self.tok.text
+            self.i += 1
+            if sub != "1":
+                raise self.error(f"‖x‖ takes the subscript 1 (norm1), not {sub}", self.tokens[self.i - 1].pos)
+        return Syntax(kind, bar, opener.pos, (node,), sub)
+
+    def name(self, t: Token) -> Syntax:
+        if self.at("("):
+            return self.call(t)
+        if self.at("[") and not self.tok.space_before:
+            return self.index(t)
+        return Syntax("name", t.text, t.pos, (), t.sub)
+
+    def call(self, t: Token) -> Syntax:
+        opener = self.expect("(")
+        self.enter()
+        args = [] if self.at(")") else self.items()
+        self.expect(")", opener)
+        self.leave()
+        return Syntax("call", t.text, t.pos, tuple(args), t.sub, opener.space_before)
+
+    def index(self, t: Token) -> Syntax:
+        opener = self.expect("[")
+        idx = []
+        while True:
+            k = self.tok
+            if k.kind != "num" or not k.text.isdigit() or len(k.text) > 6:
+                raise self.error("an index x[k] or A[i,j] takes whole numbers")
+            self.i += 1
+            idx.append(Syntax("num", k.text, k.pos))
+            if not self.take(","):
+                break
+        self.expect("]", opener)
+        if len(idx) > 2:
+            raise self.error("an index has one or two numbers", opener.pos)
+        return Syntax("index", t.text, t.pos, tuple(idx), t.sub)
+
+    def bracket(self) -> Syntax:
+        opener = self.expect("[")
+        self.enter()
+        if self.at("["):
+            rows = [self.row()]
+            while self.take(","):
+                rows.append(self.row())
+            node = Syntax("list", "grid", opener.pos, tuple(rows))
+        else:
+            node = Syntax("list", "column", opener.pos, tuple(self.items()))
+        self.expect("]", opener)
+        self.leave()
+        return node
+
+    def row(self) -> Syntax:
+        opener = self.expect("[")
+        self.enter()
+        items = self.items()
+        self.expect("]", opener)
+        self.leave()
+        return Syntax("list", "row", opener.pos, tuple(items))
+
+    def items(self) -> list[Syntax]:
+        out = [self.expr()]
+        while self.take(","):
+            out.append(self.expr())
+        return out
+
+
+def parse_syntax(text: str) -> Syntax:
+    """Parse one expression of the language of SPEC §2 into its syntax tree."""
+    return Parser(text).parse()
