@@ -230,141 +230,246 @@ def componentwise() -> None:
 # ---------------------------------------------------------------- 4. generated code
 
 
+# ---------------------------------------------------------------- 4. generated code
+
+
+def _sig(z):
+    return 0.5 + 0.5 * np.tanh(0.5 * z)
+
+
+def _lsq(A, x, b):
+    r = A @ x - b
+    return r @ r, 2 * (A.T @ r)
+
+
+def _logistic(X, w, y):
+    z = X @ w
+    return np.sum(np.logaddexp(0, z)) - y @ z, X.T @ (_sig(z) - y)
+
+
+def _net_w1(W1, W2, x, v, t):
+    h = np.tanh(W1 @ x)
+    r = v @ (W2 @ h) - t
+    return 0.5 * r * r, np.outer(r * (1 - h * h) * (W2.T @ v), x)
+
+
+def _net_w2(W1, W2, x, v, t):
+    h = np.tanh(W1 @ x)
+    r = v @ (W2 @ h) - t
+    return 0.5 * r * r, r * np.outer(v, h)
+
+
+def _factorisation(M, U, V):
+    r = U @ V.T - M
+    return np.sum(r * r), 2 * (r @ V)
+
+
+def _h_logistic(X, w, y):
+    z = -y * (X @ w)
+    s = _sig(z)
+    return np.sum(np.logaddexp(0, z)), (X.T * (s * (1 - s) * y * y)) @ X
+
+
+def _h_ridge(A, x, b, lam):
+    r = A @ x - b
+    return r @ r + lam * (x @ x), 2 * (A.T @ A) + 2 * lam * np.eye(x.shape[0])
+
+
+def _h_barrier(X, w, b):
+    s = b - X @ w
+    return -np.sum(np.log(s)), (X.T * (1 / (s * s))) @ X
+
+
+def _h_logdet(A, x):
+    m = A + np.diag(x)
+    mi = np.linalg.inv(m)
+    return np.linalg.slogdet(m)[1], -(mi * mi.T)
+
+
+# name: (command, expression, wrt, let, hand-written value-and-derivative, input maker)
 MODELS = {
-    "logistic regression": ("sum(softplus(X*w)) - y.T*X*w", "w", ["X:m,n", "w:n", "y:m"]),
-    "least squares": ("norm2(A*x - b)**2", "x", ["A:m,n", "x:n", "b:m"]),
-    "two-layer tanh net": ("(v.T*tanh(W*x) - t)**2/2", "W", ["W:n,n", "x:n", "v:n"]),
+    "least squares": ("grad", "norm2(A*x - b)**2", "x", ["A:m,n", "x:n", "b:m"], _lsq),
+    "logistic regression": ("grad", "sum(softplus(X*w)) - y.T*X*w", "w", ["X:m,n", "w:n", "y:m"], _logistic),
+    "two-layer net by W1": (
+        "grad",
+        "(v.T*W2*tanh(W1*x) - t)**2/2",
+        "W1",
+        ["W1:n,n", "W2:n,n", "x:n", "v:n"],
+        _net_w1,
+    ),
+    "two-layer net by W2": (
+        "grad",
+        "(v.T*W2*tanh(W1*x) - t)**2/2",
+        "W2",
+        ["W1:n,n", "W2:n,n", "x:n", "v:n"],
+        _net_w2,
+    ),
+    "matrix factorisation by U": ("grad", "norm2(U*V.T - M)**2", "U", ["M:m,n", "U:m,k", "V:n,k"], _factorisation),
+    "logistic Hessian": ("hessian", "sum(softplus(-hadamard(y, X*w)))", "w", ["X:m,n", "w:n", "y:m"], _h_logistic),
+    "ridge Hessian": ("hessian", "norm2(A*x - b)**2 + lam*x.T*x", "x", ["A:m,n", "x:n", "b:m"], _h_ridge),
+    "log-barrier Hessian": ("hessian", "-sum(log(b - X*w))", "w", ["X:m,n", "w:n", "b:m"], _h_barrier),
+    "log det Hessian": ("hessian", "logdet(A + diag(x))", "x", ["A:n,n", "x:n"], _h_logdet),
 }
 
 
-def handwritten() -> dict[str, tuple[Callable, Callable]]:
-    """The practical limit: value-and-gradient and value-only, written by hand in NumPy."""
-
-    def logistic(X, w, y):  # noqa: N803
-        z = X @ w
-        return np.sum(np.logaddexp(0, z)) - y @ z, X.T @ (0.5 * (1 + np.tanh(0.5 * z)) - y)
-
-    def logistic_f(X, w, y):  # noqa: N803
-        z = X @ w
-        return np.sum(np.logaddexp(0, z)) - y @ z
-
-    def lsq(A, x, b):  # noqa: N803
-        r = A @ x - b
-        return r @ r, 2 * (A.T @ r)
-
-    def lsq_f(A, x, b):  # noqa: N803
-        r = A @ x - b
-        return r @ r
-
-    def net(W, x, v, t):  # noqa: N803
-        h = np.tanh(W @ x)
-        r = v @ h - t
-        return 0.5 * r * r, r * np.outer(v * (1 - h * h), x)
-
-    def net_f(W, x, v, t):  # noqa: N803
-        r = v @ np.tanh(W @ x) - t
-        return 0.5 * r * r
-
-    return {
-        "logistic regression": (logistic, logistic_f),
-        "least squares": (lsq, lsq_f),
-        "two-layer tanh net": (net, net_f),
-    }
-
-
-def inputs(model: str, n: int, rng: np.random.Generator) -> dict[str, object]:
-    if model == "logistic regression":
-        return {
-            "X": rng.normal(size=(n, n)) / np.sqrt(n),
-            "w": rng.normal(size=n),
-            "y": rng.integers(0, 2, n) * 1.0,
-        }
-    if model == "least squares":
-        return {
-            "A": rng.normal(size=(n, n)) / np.sqrt(n),
-            "x": rng.normal(size=n),
-            "b": rng.normal(size=n),
-        }
-    return {
-        "W": rng.normal(size=(n, n)) / np.sqrt(n),
+def inputs(model: str, m: int, n: int, rng: np.random.Generator) -> dict[str, object]:
+    """Data at which every model is defined: b - X w > 0, A + diag(x) with det > 0."""
+    k = max(2, n // 10)
+    out: dict[str, object] = {
+        "A": rng.normal(size=(m, n)) / np.sqrt(n),
+        "X": rng.normal(size=(m, n)) / np.sqrt(n),
         "x": rng.normal(size=n),
+        "b": rng.normal(size=m),
+        "w": rng.normal(size=n) * 0.1,
+        "y": rng.choice([-1.0, 1.0], size=m),
+        "W1": rng.normal(size=(n, n)) / np.sqrt(n),
+        "W2": rng.normal(size=(n, n)) / np.sqrt(n),
         "v": rng.normal(size=n),
-        "t": 0.5,
+        "t": 0.3,
+        "lam": 0.1,
+        "M": rng.normal(size=(m, n)),
+        "U": rng.normal(size=(m, k)),
+        "V": rng.normal(size=(n, k)),
     }
+    if model == "log-barrier Hessian":
+        out["b"] = np.abs(out["X"] @ out["w"]) + 1.0
+    if model == "log det Hessian":
+        out["A"] = np.eye(n) * 3 + rng.normal(size=(n, n)) / np.sqrt(n)
+        out["x"] = rng.uniform(0.1, 0.5, size=n)
+    return out
+
+
+def _compiled(command: str, expr: str, wrt: str, let: list[str]):
+    src = getattr(matcalc, command)(expr, wrt=wrt, let=let).python()
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    return getattr(module, f"f_and_{command}")
 
 
 def generated_code() -> None:
-    n = 300 if QUICK else 1000
+    """Generated --format python against the hand-written NumPy twin, and against autodiff."""
+    m, n = (500, 100) if QUICK else (2000, 200)
     rng = np.random.default_rng(0)
-    hand = handwritten()
-    for model, (e, wrt, let) in MODELS.items():
-        src = matcalc.grad(e, wrt=wrt, let=let).python()
-        module = types.ModuleType("generated")
-        exec(compile(src, "<generated>", "exec"), module.__dict__)
-        gen = module.f_and_grad
-        args = inputs(model, n, rng)
-        params = list(__import__("inspect").signature(gen).parameters)
-        call = {k: args[k] for k in params}
-        got, want = gen(**call), hand[model][0](**args)
+    reps = 9 if QUICK else 31
+    for model, (command, expr, wrt, let, hand) in MODELS.items():
+        gen = _compiled(command, expr, wrt, let)
+        args = inputs(model, m, n, rng)
+        call = {k: args[k] for k in __import__("inspect").signature(gen).parameters}
+        hcall = {k: args[k] for k in __import__("inspect").signature(hand).parameters}
+        got, want = gen(**call), hand(**hcall)
         assert np.allclose(got[1], want[1]) and np.isclose(got[0], want[0]), model
-        reps = 15 if QUICK else 41
         ours = timed(lambda gen=gen, call=call: gen(**call), reps)
-        base = timed(lambda model=model, args=args: hand[model][0](**args), reps)
-        row(
-            "codegen",
-            f"{model} n={n}: generated f_and_grad",
-            ours,
-            base,
-            "hand-written NumPy",
-            "≤ 1.1",
-        )
-        f_only = timed(lambda model=model, args=args: hand[model][1](**args), reps)
-        row("codegen", f"{model} n={n}: f_and_grad / f alone", ours, f_only, "value only", "≤ 2")
-        row("codegen", f"{model} n={n}: hand-written f_and_grad / f", base, f_only, "value only")
-        torch_row(model, args, ours, n)
+        base = timed(lambda hand=hand, hcall=hcall: hand(**hcall), reps)
+        row("codegen", f"{model} (m={m}, n={n}): generated", ours, base, "hand-written NumPy", "≤ 1.1")
+        if command == "hessian":
+            autodiff_rows(model, expr, args, ours, reps)
 
 
-def torch_row(model: str, args: dict[str, object], ours: list[float], n: int) -> None:
+def _torch_f(model: str):
+    import torch
+
+    F = torch.nn.functional
+    return {
+        "logistic Hessian": lambda w, a: F.softplus(-a["y"] * (a["X"] @ w)).sum(),
+        "ridge Hessian": lambda x, a: ((a["A"] @ x - a["b"]) ** 2).sum() + a["lam"] * (x @ x),
+        "log-barrier Hessian": lambda w, a: -torch.log(a["b"] - a["X"] @ w).sum(),
+        "log det Hessian": lambda x, a: torch.linalg.slogdet(a["A"] + torch.diag(x))[1],
+    }[model]
+
+
+def _jax_f(model: str):
+    import jax.numpy as jnp
+
+    return {
+        "logistic Hessian": lambda w, a: jnp.sum(jnp.logaddexp(0.0, -a["y"] * (a["X"] @ w))),
+        "ridge Hessian": lambda x, a: jnp.sum((a["A"] @ x - a["b"]) ** 2) + a["lam"] * (x @ x),
+        "log-barrier Hessian": lambda w, a: -jnp.sum(jnp.log(a["b"] - a["X"] @ w)),
+        "log det Hessian": lambda x, a: jnp.linalg.slogdet(a["A"] + jnp.diag(x))[1],
+    }[model]
+
+
+def autodiff_rows(model: str, expr: str, args: dict[str, object], ours: list[float], reps: int) -> None:
+    var = "w" if "w" in _VARS[model] else "x"
     try:
         import torch
+        from torch.func import hessian as thess
+    except ImportError:
+        torch = None
+    if torch is not None:
+        torch.set_num_threads(1)
+        t = {k: torch.tensor(v, dtype=torch.float64) for k, v in args.items() if k != var}
+        f = _torch_f(model)
+        x0 = torch.tensor(args[var], dtype=torch.float64)
+        h = thess(lambda z: f(z, t))
+        h(x0)
+        row("codegen", f"{model}: generated vs torch.func.hessian", ours, timed(lambda: h(x0), reps), "torch.func", "≤ 0.1")
+    try:
+        import jax
     except ImportError:
         return
-    torch.set_num_threads(1)
-    t = {k: torch.tensor(v, dtype=torch.float64) for k, v in args.items()}
-
-    def loss_and_grad() -> object:
-        p = {
-            k: v.clone().requires_grad_(
-                k in ("w", "x", "W") and not (model == "two-layer tanh net" and k == "x")
-            )
-            for k, v in t.items()
-        }
-        if model == "logistic regression":
-            z = p["X"] @ p["w"]
-            f = torch.nn.functional.softplus(z).sum() - p["y"] @ z
-            var = p["w"]
-        elif model == "least squares":
-            r = p["A"] @ p["x"] - p["b"]
-            f = r @ r
-            var = p["x"]
-        else:
-            r = p["v"] @ torch.tanh(p["W"] @ p["x"]) - p["t"]
-            f = 0.5 * r * r
-            var = p["W"]
-        f.backward()
-        return var.grad
-
+    jax.config.update("jax_enable_x64", True)
+    a = {k: jax.numpy.asarray(v) for k, v in args.items() if k != var}
+    f = _jax_f(model)
+    h = jax.jit(jax.hessian(lambda z: f(z, a)))
+    x0 = jax.numpy.asarray(args[var])
+    h(x0).block_until_ready()
     row(
         "codegen",
-        f"{model} n={n}: generated vs PyTorch autograd",
+        f"{model}: generated vs jax.jit(jax.hessian)",
         ours,
-        timed(loss_and_grad, 15 if QUICK else 41),
-        "PyTorch",
+        timed(lambda: h(x0).block_until_ready(), reps),
+        "JAX",
+        "< 1",
     )
 
 
+_VARS = {name: spec[2] for name, spec in MODELS.items()}
+
+
+# ---------------------------------------------------------------- 5. matcalc's own time
+
+
+def derivation_time() -> None:
+    """Deriving an L-layer network by W1 is linear in L: the time per layer stays flat."""
+    base = None
+    for layers in (2, 4, 8, 16) if QUICK else (2, 4, 8, 16, 32):
+        inner = "x"
+        let = ["x:n", "v:n"]
+        for k in range(1, layers + 1):
+            inner = f"tanh(W{k}*{inner})"
+            let.append(f"W{k}:n,n")
+        expr = f"(v.T*{inner} - t)**2/2"
+        times = timed(lambda expr=expr, let=let: matcalc.grad(expr, wrt="W1", let=let), 3)
+        per = [t / layers for t in times]
+        if base is None:
+            base = per
+        row("derive", f"{layers}-layer net by W1, per layer", per, base, "2-layer, per layer", "≈ 1 (flat)")
+
+
+def slowest_random() -> None:
+    """The slowest derivations among the random-expression tester's cases (tests/difftest.py)."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    import difftest  # the test suite's tester and its generator
+    import randexpr
+
+    rng = np.random.default_rng(11)
+    worst: list[tuple[float, str]] = []
+    for _ in range(300 if QUICK else 2000):
+        sample = randexpr.random_sample(rng, 4)
+        start = time.perf_counter()
+        try:
+            difftest.call_matcalc(sample)
+        except matcalc.MatcalcError:
+            pass
+        worst.append((time.perf_counter() - start, sample.describe()))
+    worst.sort(reverse=True)
+    one = timed(lambda: matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"]), 5)
+    for seconds, what in worst[:3]:
+        row("derive", f"slowest random case ({seconds:.2f} s): {what[8:70]}", [seconds], one, "grad xᵀAx", "< 2 s")
+
+
 def chain_cost() -> None:
-    from matcalc.chain_cost import cost
+    from matcalc.derive.cost import cost
 
     rng = np.random.default_rng(3)
     dims = [int(d) for d in rng.integers(1, 60, 301)]
@@ -396,6 +501,8 @@ def main() -> None:
     matrix_level()
     componentwise()
     generated_code()
+    derivation_time()
+    slowest_random()
     chain_cost()
     out = HERE / "results.json"
     out.write_text(json.dumps({"quick": QUICK, "rows": ROWS}, indent=2, ensure_ascii=False))

@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing of the parser and the derivation with atheris (`make fuzz`).
+"""Coverage-guided fuzzing of the parser, the derivation and the printers with atheris (`make fuzz`).
 
 Every input must end in a result or a MatcalcError; anything else is a crash atheris keeps.
     .venv/bin/python fuzz/atheris_fuzz.py -max_total_time=60
@@ -14,17 +14,33 @@ with atheris.instrument_imports():
     import matcalc
     from matcalc.errors import MatcalcError
 
-LET = ["x:n", "y:n", "A:n,n", "B:n,m"]
-KINDS = ("grad", "jacobian", "hessian")
+LETS = (
+    ["x:n", "y:n", "A:n,n", "B:n,m", "S:n,n,sym"],
+    ["x:3", "y:3", "A:3,3", "B:3,2", "t:1"],
+)
+KINDS = ("grad", "jacobian", "hessian", "vjp", "jvp", "show")
+WRT = ("x", "A", "t", "x1", "B", "S", "x1,x2")
+LAYOUTS = ("mixed", "numerator", "denominator")
 
 
 def one_input(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
     kind = KINDS[fdp.ConsumeIntInRange(0, len(KINDS) - 1)]
-    wrt = ("x", "A", "t", "x1")[fdp.ConsumeIntInRange(0, 3)]
+    let = LETS[fdp.ConsumeIntInRange(0, 1)]
+    wrt = WRT[fdp.ConsumeIntInRange(0, len(WRT) - 1)]
+    layout = LAYOUTS[fdp.ConsumeIntInRange(0, 2)]
+    flags = fdp.ConsumeIntInRange(0, 7)
     text = fdp.ConsumeUnicodeNoSurrogates(200)
     try:
-        getattr(matcalc, kind)(text, wrt=wrt, let=LET)
+        if kind == "show":
+            r = matcalc.show(text, let=let)
+        elif kind in ("vjp", "jvp"):
+            r = getattr(matcalc, kind)(text, wrt=wrt, v="y", let=let, expand=bool(flags & 1))
+        else:
+            r = getattr(matcalc, kind)(text, wrt=wrt, let=let, layout=layout, expand=bool(flags & 1), vec=bool(flags & 2))
+        r.text()
+        r.latex()
+        r.numpy()
     except MatcalcError:
         pass
 

@@ -7,14 +7,15 @@ from collections.abc import Iterable, Mapping
 import sympy as sp
 
 from .budget import BudgetExceeded, Deadline, simplify_seconds
-from .derive.engine import KINDS, Problem, derive
+from .derive.engine import KINDS, Problem, derive, derive_together
 from .derive.layout import check_layout, to_layout
 from .derive.variables import Variable, resolve
 from .errors import LimitError, MatcalcError, UndefinedError
 from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
 from .expr.build import Parsed, parse
 from .expr.decls import Decl, Decls
-from .expr.node import Node, shape_str
+from . import ops as O
+from .expr.node import Node, shape_str, transposed
 from .result import Result, Results
 from .simplify.tidy import tidy
 
@@ -57,7 +58,7 @@ def _bind_dims(target, got, what: str) -> dict:
 
 
 def _with_dims(decls: Decls, binding: dict) -> Decls:
-    out = Decls()
+    out = Decls(bound={**decls.bound, **{str(k): sp.Integer(v) for k, v in binding.items()}})
     for name, d in decls.items.items():
         out.items[name] = Decl(name, tuple(sp.sympify(x).xreplace(binding) for x in d.shape), d.symmetric)
     return out
@@ -81,13 +82,17 @@ def problems(
     parsed = parse(expr, decls)
     variables = resolve(wrt, decls, parsed.family)
     vnode = parse_v(v, decls) if v is not None else None
+    row = kind == "vjp" and parsed.node.is_row and vnode is not None and vnode.is_vector
     if vnode is not None and kind in ("vjp", "jvp") and len(variables) == 1 and vnode.op in ("lit", "num"):
         target = parsed.node.shape if kind == "vjp" else variables[0].shape
+        target = transposed(target) if row else target
         if vnode.shape != target:
             binding = _bind_dims(target, vnode.shape, kind)
             decls = _with_dims(decls, binding)
             parsed = parse(expr, decls)
             variables = resolve(wrt, decls, parsed.family)
+    if row and vnode.shape == transposed(parsed.node.shape):  # a row f is differentiated as fᵀ
+        vnode = O.transpose(vnode)
     raw = parse(expr, decls, raw=True).node
     out = [
         Problem(kind, expr, parsed.node, raw, var, decls, parsed.family, layout, vec, expand, vnode, list(parsed.notes))
@@ -118,8 +123,8 @@ def _value_at(p: Problem, node: Node, at: dict) -> object:
     return exact_value(node, env, dims)
 
 
-def _result(p: Problem, at: dict, check: bool, steps: bool) -> Result:
-    derivative, engine = derive(p)
+def _result(p: Problem, at: dict, check: bool, steps: bool, done=None) -> Result:
+    derivative, engine = done if done is not None else derive(p)
     node = _tidy(derivative.node, p.notes)
     if derivative.form == "matrix":
         node = to_layout(p.kind, node, p.node.shape, p.var.shape, p.layout, p.vec)
@@ -170,7 +175,8 @@ def _run(
 ) -> Result | Results:
     found, _ = problems(kind, expr, wrt, let, layout, v, vec, expand)
     values = parse_at(at)
-    results = [_result(p, values, check, steps) for p in found]
+    together = derive_together(found) or [None] * len(found)
+    results = [_result(p, values, check, steps, d) for p, d in zip(found, together, strict=True)]
     if len(results) == 1:
         return results[0]
     out = Results(kind, wrt, layout, results, notes=sorted({n for r in results for n in r.notes}))
@@ -260,8 +266,9 @@ def show(expr: str, let: Iterable[str] | None = None, at: At = None) -> Result:
 
     def run() -> Result:
         decls = Decls.parse(list(let or ()))
-        parsed = parse(expr, decls)
-        res = Result("show", "", "mixed", parsed.node, notes=list(parsed.notes), source=expr, decls=decls)
+        parsed = parse(expr, decls)  # checks shapes and values (t/0 is an error here)
+        written = parse(expr, decls, raw=True).node  # printed as written, not rewritten
+        res = Result("show", "", "mixed", written, notes=list(parsed.notes), source=expr, decls=decls)
         res.function = parsed.node
         values = parse_at(at)
         if values:

@@ -242,10 +242,11 @@ app.command(
 @app.command(
     "chain",
     help=(
-        "Chain rule through named steps, every factor with its shape, the product formula in the "
-        "layout, and a comparison with the direct derivative.\n\n"
+        "Chain rule through named steps: every factor with its shape, the product formula in the "
+        "layout, backpropagation's adjoints δ for a scalar output, and a comparison with the "
+        "direct derivative. --wrt may name several variables (W1,W2,v), each in any step.\n\n"
         'Example: matcalc chain "L = (y - t)**2/2" "y = v.T*s" "s = W2*z" "z = W1*x" '
-        "--let x:n --let W1:n,n --let W2:n,n --let v:n --wrt W1"
+        "--let x:n --let W1:n,n --let W2:n,n --let v:n --wrt W1,W2,v"
     ),
 )
 def chain_command(
@@ -255,14 +256,18 @@ def chain_command(
     layout: Layout = "mixed",
     fmt: Format = "text",
     check: Check = False,
+    mode: Annotated[
+        str | None,
+        typer.Option("--mode", help="forward or reverse: the order of the products and their cost."),
+    ] = None,
     standalone: Standalone = False,
     debug: Debug = False,
 ) -> None:
     def run() -> None:
         from .derive.chain import chain
 
-        _check_format(fmt)
-        result = chain([_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check)
+        _check_format(fmt, ("text", "latex", "table", "numpy", "json", "python"), "chain")
+        result = chain([_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check, mode=mode)
         from .render.chain import render_chain
 
         out = render_chain(result, fmt)
@@ -315,11 +320,18 @@ def cost_command(
         if from_chain:
             if not wrt:
                 raise MatcalcError("cost --from-chain needs --wrt")
-            factors = chain_shapes([_read(s) for s in shapes], wrt, let)
+            paths = chain_shapes([_read(s) for s in shapes], wrt, let)
         else:
-            factors = [parse_shape(s) for s in shapes]
-        result = cost(factors)
-        sys.stdout.write((json.dumps(result.as_json()) if fmt == "json" else result.text()) + "\n")
+            paths = [([], [parse_shape(s) for s in shapes])]
+        results = [(names, cost(factors)) for names, factors in paths]
+        if len(results) == 1:
+            out = results[0][1]
+            sys.stdout.write((json.dumps(out.as_json()) if fmt == "json" else out.text()) + "\n")
+        elif fmt == "json":
+            sys.stdout.write(json.dumps({"paths": [{"steps": n, **c.as_json()} for n, c in results]}) + "\n")
+        else:
+            blocks = [f"path {k + 1} of {len(results)}: {' → '.join(n)}\n{c.text()}" for k, (n, c) in enumerate(results)]
+            sys.stdout.write("\n".join(blocks) + "\n")
 
     _guard(run, debug)
 

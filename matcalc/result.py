@@ -93,6 +93,8 @@ class Result:
 
     def __repr__(self) -> str:
         shape = "×".join(str(d) for d in self.shape) or "scalar"
+        if self.kind == "show":
+            return f"<expression ({shape}): {self.text()}>"
         return f"<{self.kind} by {self.wrt} ({self.layout}, {shape}): {self.text()}>"
 
     def __str__(self) -> str:
@@ -132,7 +134,15 @@ class Results:
         return "\n".join(f"{r.wrt}: {r.text()}" for r in self.results)
 
     def latex(self) -> str:
-        return "\n".join(rf"\frac{{\partial f}}{{\partial {to_latex(r.var.nodes[0])}}} = {r.latex()}" for r in self.results)
+        """One LaTeX expression: an aligned block with one line per variable."""
+        rows = [rf"\frac{{\partial f}}{{\partial {to_latex(r.var.nodes[0])}}} &= {r.latex()}" for r in self.results]
+        return "\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex()}$$"
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} by {self.wrt} ({self.layout}): " + "; ".join(f"{r.wrt}: {r.text()}" for r in self.results) + ">"
 
     def numpy(self) -> str:
         return "(" + ", ".join(r.numpy() for r in self.results) + ("," if len(self.results) == 1 else "") + ")"

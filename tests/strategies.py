@@ -1,4 +1,6 @@
-"""Hypothesis strategies: well-shaped random expressions over every operator of SPEC §2."""
+"""Hypothesis strategies: well-shaped random expressions over the operators of SPEC §2, v2's
+entrywise operators and scalar broadcasting included. Every expression is also readable by the
+tests' NumPy reference (conftest.ref_eval), which reads `.*` and `./` itself."""
 
 from __future__ import annotations
 
@@ -35,6 +37,9 @@ def expr(kind: str, depth: int = 2) -> st.SearchStrategy[str]:
             st.builds("({}).T*({})".format, m, v),
             st.builds("softplus({})".format, v),
             st.builds("exp({})/3".format, v),
+            st.builds("(1 - ({}))".format, v),  # v2: a scalar broadcasts
+            st.builds("(({}) .* ({}))".format, v, v),  # v2: entrywise operators
+            st.builds("(({}) ./ (2 + sigmoid({})))".format, v, v),
         ],
         "mat": [
             st.builds("({})*({})".format, m, m),
@@ -45,6 +50,7 @@ def expr(kind: str, depth: int = 2) -> st.SearchStrategy[str]:
             st.builds("hadamard(({}), ({}))".format, m, m),
             st.builds("({})*({})".format, s, m),
             st.builds("tanh({})".format, m),
+            st.builds("(({}) .* ({}) + 1)".format, m, m),
         ],
         "scal": [
             st.builds("({}).T*({})".format, v, v),
@@ -63,6 +69,8 @@ def expr(kind: str, depth: int = 2) -> st.SearchStrategy[str]:
             st.builds("sum({})".format, m),
             st.builds("logdet(A)*({})".format, s),
             st.builds("det(B + A)*({})".format, s),
+            # a divisor bounded away from 0 (near a pole, finite differences are what fails)
+            st.builds("sum(({}) ./ (1 + exp(({}) .* ({}))))".format, v, v, v),
         ],
     }[kind]
     return st.one_of(_leaf(kind), *options).filter(lambda e: len(e) < 400)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.chain_cost import cost, optimal
+from matcalc.derive.cost import cost, optimal
 
 NET = ["L = (y - t)**2/2", "y = v.T*s", "s = W2*z", "z = W1*x"]
 LET = ["x:2", "W1:2,2", "W2:2,2", "v:2"]
@@ -28,7 +28,7 @@ def test_network_w1_matches_direct_gradient(layout):
     assert r.direct == direct.node
     if layout != "numerator":
         assert r.text() == "(y - t) W2ᵀ v xᵀ"
-    assert [f.name for f in r.factors] == ["dL/dy", "dy/ds", "ds/dz", "dz/dW1"]
+    assert [f.name for f in r.factors] == ["∂L/∂y", "∂y/∂s", "∂s/∂z", "∂z/∂W1"]
 
 
 @pytest.mark.parametrize("wrt,want", [("W2", "(y - t) v zᵀ"), ("v", "(y - t) s")])
@@ -46,10 +46,10 @@ def test_network_other_parameters(wrt, want):
 
 def test_mixed_formula_has_transposes():
     r = matcalc.chain(["L = z.T*z", "z = A*x"], wrt="x", let=["x:n", "A:m,n"])
-    assert r.formula == "dL/dx = (dz/dx)ᵀ dL/dz"
+    assert r.formula == "dL/dx = (∂z/∂x)ᵀ ∂L/∂z"
     assert r.text() == "2 Aᵀ z"
     r = matcalc.chain(["L = z.T*z", "z = A*x"], wrt="x", let=["x:n", "A:m,n"], layout="numerator")
-    assert r.formula == "dL/dx = dL/dz · dz/dx"
+    assert r.formula == "dL/dx = ∂L/∂z · ∂z/∂x"
 
 
 def test_three_cases_of_the_source():
@@ -64,12 +64,28 @@ def test_three_cases_of_the_source():
 
 
 def test_chain_errors(cli):
-    code, _, err = cli("chain", "y = x + z", "z = x", "--wrt", "x", "--let", "x:n")
-    assert code == 2 and "innermost" in err
+    code, _, err = cli("chain", "y = z", "z = y", "--wrt", "x", "--let", "x:n")
+    assert code == 2 and "cycle" in err
+    code, _, err = cli("chain", "y = z", "y = x", "--wrt", "x", "--let", "x:n")
+    assert code == 2 and "twice" in err
+    code, _, err = cli("chain", "y = 2*z", "z = x", "w = x", "--wrt", "x", "--let", "x:n")
+    assert code == 2 and "one output" in err
     code, _, err = cli("chain", "y = 2*z", "--wrt", "x")
     assert code == 2
     code, _, err = cli("chain", "nonsense", "--wrt", "x")
     assert code == 2 and "NAME = EXPR" in err
+
+
+def test_wrt_in_several_steps_sums_the_paths():
+    """SPEC §1 v2: a --wrt variable used by several steps: every path contributes."""
+    r = matcalc.chain(["y = x + z", "z = x"], wrt="x", let=["x:n"], check=True)
+    assert r.text() in ("2 𝐈", "2 eye(n)") and r.check_ok  # eye(n): no context sizes 𝐈
+    r = matcalc.chain(["L = z.T*x", "z = A*x"], wrt="x", let=["x:n", "A:n,n"], check=True)
+    assert r.check_ok and "symbolically" in r.agreement
+    rng = np.random.default_rng(4)
+    A, x = rng.normal(size=(3, 3)), rng.normal(size=3)
+    got = eval(r.numpy(), {"np": np, "A": A, "x": x, "z": A @ x, "n": 3})
+    assert np.allclose(got, (A + A.T) @ x)  # L = xᵀAᵀx
 
 
 def test_chain_cli_formats(cli):
@@ -252,3 +268,30 @@ def test_vjp_accepts_and_ignores_layout(cli):
             layout,
         )
         assert (code, out) == (0, "[4, 1]\n")
+
+
+def test_literal_v_binds_a_symbolic_size(cli):
+    """SPEC §1 v2: a literal --v whose size meets a symbolic dimension binds it."""
+    code, out, _ = cli(
+        "vjp", "tanh(x)", "--let", "x:n", "--wrt", "x", "--v", "1,2,3", "--at", "x=[0,0,0]"
+    )
+    assert (code, out) == (0, "[1, 2, 3]\n")
+    code, out, _ = cli("jvp", "x.*x", "--let", "x:n", "--wrt", "x", "--v", "1,1", "--at", "x=[3,4]")
+    assert (code, out) == (0, "[6, 8]\n")
+    code, out, _ = cli("vjp", "A*x", "--let", "x:n", "--let", "A:m,n", "--wrt", "x", "--v", "1,2")
+    assert (code, out) == (0, "Aᵀ [1, 2]\n")
+    code, _, err = cli(
+        "vjp",
+        "A*x",
+        "--let",
+        "x:n",
+        "--let",
+        "A:n,n",
+        "--wrt",
+        "x",
+        "--v",
+        "1,2",
+        "--at",
+        "x=[1,2,3]",
+    )
+    assert code == 2 and err.startswith("error: ")

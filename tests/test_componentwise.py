@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 
 import matcalc
+from matcalc.evaluate.numeric import evaluate
+from matcalc.expr.build import parse
 
 F = "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]"
 x1, x2, x3 = sp.symbols("x1 x2 x3", real=True)
@@ -14,7 +17,7 @@ x1, x2, x3 = sp.symbols("x1 x2 x3", real=True)
 def test_source_gradient():
     r = matcalc.grad("x1**3+2*x2**2+3*x3", wrt="x")
     assert r.expr == sp.ImmutableMatrix([3 * x1**2, 4 * x2, 3])
-    assert r.text() == "[3*x1**2, 4*x2, 3]ᵀ"
+    assert r.text() == "[3 x1², 4 x2, 3]"  # SPEC §4 v2: `[a, b, c]` is a column
     assert r.shape == (3, 1)
 
 
@@ -142,3 +145,38 @@ def test_symmetric_componentwise_matches_matrix_level():
 def test_exact_values_are_exact():
     r = matcalc.grad("x1**2/3", wrt="x", at={"x": "[1/2]"})
     assert r.value == sp.Rational(1, 3)  # a 1×1 result is a scalar everywhere
+
+
+def _roundtrip_values(r, values: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    back = parse(r.text()).node
+    want = np.asarray(evaluate(r.node, values), dtype=float)
+    got = np.asarray(evaluate(back, values), dtype=float)
+    return want, got
+
+
+@pytest.mark.parametrize("kind", ["grad", "hessian"])
+@pytest.mark.parametrize("expr", FUNCTIONS)
+def test_text_is_input(expr, kind):
+    """SPEC §4 v2: the text of any result is valid input, and parsed back it has the same value
+    (same shape too: a list of two entries is a 2-vector, not an index)."""
+    r = getattr(matcalc, kind)(expr, wrt="x")
+    if r.text() == "0":
+        return  # a zero of any shape prints as 0 (test_wrt_absent_is_zero)
+    want, got = _roundtrip_values(r, {"x1": 0.7, "x2": 1.3})
+    assert got.shape == want.shape and np.allclose(got, want), r.text()
+
+
+FOLDED = [
+    # explicit componentwise results are plain formulas in the components, as v1 printed them
+    ("tr([[x1, x2], [x2, x1]])", {"[2, 0]"}),
+    ("det([[x1, x2], [1, x1]])", {"[2 x1, -1]"}),
+    ("[x1, x2].T*[[1, 2], [3, 4]]*[x1, x2]", {"[2 x1 + 5 x2, 5 x1 + 8 x2]"}),
+    ("tr([[x1, 1], [0, x2]]**3)", {"[3 x1², 3 x2²]"}),
+]
+
+
+@pytest.mark.parametrize("expr,forms", FOLDED, ids=[f[0] for f in FOLDED])
+def test_explicit_results_are_folded(expr, forms):
+    """No entries of constant matrices (𝐈[1,1]) or of explicit products left unevaluated."""
+    r = matcalc.grad(expr, wrt="x", check=True)
+    assert r.check_ok and r.text() in forms, r.text()

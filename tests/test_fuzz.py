@@ -15,14 +15,21 @@ from hypothesis import strategies as st
 
 import matcalc
 from matcalc.errors import MatcalcError
+from matcalc.expr.build import parse
 from matcalc.identities import IDENTITIES
-from matcalc.parse import parse, tokenize
+from matcalc.syntax.lexer import tokenize
 
 from .strategies import LET, expr
 
 N = int(os.environ.get("MATCALC_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=N, deadline=None, suppress_health_check=list(HealthCheck))
-SEEDS = [i.expr for i in IDENTITIES] + ["[x1**2, sin(x2)]", "x.T*A*x", "softmax(W*x)"]
+SEEDS = [i.expr for i in IDENTITIES] + [
+    "[x1**2, sin(x2)]",
+    "x.T*A*x",
+    "softmax(W*x)",
+    "2 Aᵀ (A x - y)",
+    "‖x‖² + sum(x⊙²) - 1 ./ (1 + x.^2)",
+]
 VOCAB = [
     "x",
     "A",
@@ -62,6 +69,24 @@ VOCAB = [
     "\x1b[2J",
     "[bold]",
     "9**9**9",
+    # v2 notation: entrywise operators, superscripts, norms, the identity and all-ones symbols
+    ".*",
+    "./",
+    ".^",
+    "⊙",
+    "⊘",
+    "⊗",
+    "²",
+    "ᵀ",
+    "⁻¹",
+    "‖",
+    "|",
+    "𝟏",
+    "𝐈",
+    "−",
+    "eye",
+    "ones",
+    "x₁",
 ]
 KINDS = ["grad", "jacobian", "hessian", "vjp", "jvp"]
 TALLY: dict[str, int] = {}

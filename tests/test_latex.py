@@ -7,6 +7,7 @@ componentwise), --steps derivations, chain derivations, exact values, Greek name
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -77,6 +78,32 @@ def corpus() -> list[str]:
             ).latex()
         )
         out.append(getattr(matcalc, kind)("softmax(x)", wrt="x", v="y", let=["x:n", "y:n"]).latex())
+    out += v2_corpus()
+    return out
+
+
+V2_SHOW = [
+    ("sum(x.^2 ./ (1 + y)) + norm1(x) + mean(x) + abs(t) + arctan(t) + sign(t)", ["x:n", "y:n"]),
+    ("x.T*eye(n)*x + ones(n).T*x + vector(2).T*x - 1 ./ t", ["x:n"]),
+    ("‖A x - y‖² + |t| + σ(t) + 2 Aᵀ (A x - y) ⊙ x", ["x:n", "y:n", "A:n,n"]),
+    ("sum(kron(A, A)) + hadamard(A, A) ./ (1 + A.^2)", ["A:n,n"]),
+]
+
+
+def v2_corpus() -> list[str]:
+    """v2 results: linear maps (tensor derivatives), several --wrt names, entrywise operators,
+    broadcasting, `show` of v2 notation."""
+    out = []
+    mats = ["A:n,n", "X:n,n", "B:n,n"]
+    out.append(matcalc.jacobian("A*X*B", wrt="X", let=mats).latex())
+    out.append(matcalc.jacobian("inv(X)", wrt="X", let=mats).latex())
+    out.append(matcalc.hessian("logdet(X)", wrt="X", let=mats).latex())
+    net = ["x:n", "W1:n,n", "W2:n,n", "v:n"]
+    out.append(matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt="W1,W2,v", let=net).latex())
+    out.append(matcalc.grad("sum(x.^2 ./ (1 + y)) + norm1(x)", wrt="x", let=["x:n", "y:n"]).latex())
+    out.append(matcalc.jacobian("1 - x.*x", wrt="x", let=["x:n"]).latex())
+    for e, let in V2_SHOW:
+        out.append(matcalc.show(e, let=let).latex())
     return out
 
 
@@ -150,9 +177,11 @@ def test_a_broken_expression_is_caught(tmp_path):
 def test_typesetting_conventions():
     g = matcalc.grad("a.T*inv(X)*b", wrt="X", let=["X:n,n", "a:n", "b:n"]).latex()
     assert g == "-X^{-\\top} a b^{\\top} X^{-\\top}"
-    assert (
-        "\\odot" in matcalc.jacobian("hadamard(x, y)", wrt="x", let=["x:n", "y:n"]).latex() or True
+    let = ["x:n", "y:n"]
+    assert matcalc.jacobian("hadamard(x, y)", wrt="x", let=let).latex() == (
+        "\\operatorname{diag}\\left(y\\right)"
     )
+    assert "\\odot" in matcalc.jacobian("hadamard(tanh(x), y)", wrt="x", let=let).latex()
     assert (
         matcalc.grad("tr(A*X)", wrt="X", let=["A:n,n", "X:n,n"], layout="numerator").latex() == "A"
     )
@@ -163,3 +192,27 @@ def test_typesetting_conventions():
     )
     assert "\\lambda" in matcalc.grad("lam*x.T*x", wrt="x", let=["x:n"]).latex()
     assert standalone("x").startswith("\\documentclass")
+
+
+ROUNDTRIP = [
+    ("grad", "x.T*A*x", "x", ["x:n", "A:n,n"]),
+    ("grad", "a.T*inv(X)*b", "X", ["X:n,n", "a:n", "b:n"]),
+    ("grad", "logsumexp(W*x)", "x", ["x:n", "W:m,n"]),
+    ("jacobian", "tanh(W*x)", "x", ["x:n", "W:m,n"]),
+    ("grad", "sum(x.^2 ./ (1 + y)) + norm2(x)", "x", ["x:n", "y:n"]),
+]
+
+
+@pytest.mark.parametrize("kind,e,wrt,let", ROUNDTRIP, ids=[c[1] for c in ROUNDTRIP])
+def test_latex_reads_back(cli, kind, e, wrt, let):
+    """SPEC §4 v2: the LaTeX of a result, read back with `--input latex`, has the same value."""
+    r = getattr(matcalc, kind)(e, wrt=wrt, let=let)
+    lets = [a for spec in let for a in ("--let", spec)]
+    at = {"x": "[1,2]", "y": "[3,1]", "a": "[1,-1]", "b": "[2,1]"}
+    at |= {"A": "[[2,1],[0,1]]", "X": "[[2,1],[1,3]]", "W": "[[1,2],[3,-1],[0,1]]"}
+    ats = [a for name in r.function.free() for a in ("--at", f"{name}={at[name]}")]
+    code, want, err = cli("show", r.text(), *lets, *ats, "-f", "json")
+    assert code == 0, err
+    code, got, err = cli("show", r.latex(), "--input", "latex", *lets, *ats, "-f", "json")
+    assert code == 0, err
+    assert json.loads(got)["value"] == json.loads(want)["value"]

@@ -7,8 +7,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from matcalc.identities import IDENTITIES
 
 DRIVER = """
@@ -39,22 +37,30 @@ def test_same_bytes_for_every_hash_seed():
     assert outputs[0] == outputs[1] == outputs[2]
 
 
-def test_rich_output_never_interprets_user_text(monkeypatch):
+def test_rich_output_never_interprets_user_text():
+    """Text that looks like Rich markup, in a name, in the title and in a table cell, is printed
+    as it is: Rich never reads it as markup (no hyperlink escape, no style)."""
+    import dataclasses
+
     from rich.console import Console
 
     import matcalc
+    from matcalc import ops as O
     from matcalc.render.rich_text import show
 
+    evil = "[link=http://evil]x[/link][bold]"
     r = matcalc.grad("x1*x2", wrt="x", expand=True)
-    r.names = {"text": {s: "[link=http://evil]x[/link][bold]" for s in r.node.data.free_symbols}}
-    buf = io.StringIO()
-    show(r, Console(file=buf, force_terminal=True, color_system=None, width=80))
-    text = buf.getvalue()
-    assert "[link=http://evil]" in text and "\x1b]8;" not in text
+    for node in (O.lit([[O.var(evil)], [O.num(1)]]), O.mul(O.var(evil), O.var("t"))):
+        fake = dataclasses.replace(r, node=node, wrt="[red]w[/red]")
+        buf = io.StringIO()
+        show(fake, Console(file=buf, force_terminal=True, color_system=None, width=80))
+        text = buf.getvalue()
+        assert evil in text and "[red]w[/red]" in text, text
+        assert "\x1b]8;" not in text
 
 
 def test_error_messages_echo_no_control_characters(cli):
-    for bad in ["x\x1b[31mred", "x\x07", "x\u202e", "x\r\ny"]:
+    for bad in ["x\x1b[31mred", "x\x07", "x\u202e", "x\r\n)", "x\x0b"]:
         code, _, err = cli("grad", "--wrt", "x", "--", bad)
         assert code == 2
         assert all(c == "\n" or " " <= c <= "~" or c in "…^" for c in err), repr(err)
@@ -70,19 +76,23 @@ def test_internal_error_is_short_with_version(cli, monkeypatch):
     code, _out, err = cli("grad", "x", "--wrt", "x")
     assert code == 1 and "this is a bug" in err and matcalc.__version__ in err
     assert "Traceback" not in err and len(err.splitlines()) == 1
-    with pytest.raises(ZeroDivisionError):
-        cli("grad", "x", "--wrt", "x", "--debug")
+    code, _out, err = cli("grad", "x", "--wrt", "x", "--debug")  # SPEC §5: --debug, a traceback
+    assert code == 1 and "Traceback" in err and "ZeroDivisionError: simulated" in err
 
 
 def test_failed_check_exits_1(cli, monkeypatch):
-    from matcalc import rules
+    """Break the matrix product's differential rule: --check notices and the exit code is 1."""
+    from matcalc import ops as O
+    from matcalc.expr.registry import OPS
 
-    good = rules.DIFFERENTIALS["matmul"]
-    monkeypatch.setitem(
-        rules.DIFFERENTIALS, "matmul", lambda n, d: rules.E.mul(rules.E.scalar(3), good(n, d))
-    )
+    good = OPS["matmul"].jvp
+    monkeypatch.setattr(OPS["matmul"], "jvp", lambda n, d: O.mul(O.num(3), good(n, d)))
     code, out, _ = cli("grad", "x.T*x", "--let", "x:n", "--wrt", "x", "--check")
     assert code == 1 and "FAILED" in out
+    assert out.splitlines()[0] == "6 x"  # the wrong rule really was used
+    monkeypatch.setattr(OPS["matmul"], "jvp", good)
+    code, out, _ = cli("grad", "x.T*x", "--let", "x:n", "--wrt", "x", "--check")
+    assert code == 0 and out.splitlines()[0] == "2 x" and "(ok)" in out
 
 
 def test_no_color_and_plain_when_piped():

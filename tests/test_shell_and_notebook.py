@@ -66,6 +66,21 @@ def test_repr_latex_for_notebooks():
     assert tex[2:-2] == r.latex() == r"\left(A + A^{\top}\right) x"
 
 
+def test_notebook_display_of_show():
+    """SPEC §6: `show` results display as LaTeX and have a readable repr (no empty `by`)."""
+    r = matcalc.show("x.T*A*x", let=["x:n", "A:n,n"])
+    assert r._repr_latex_() == "$$x^{\\top} A x$$"
+    assert "xᵀ A x" in repr(r) and "by  " not in repr(r), repr(r)
+
+
+def test_notebook_display_of_several_results():
+    """SPEC §6: several --wrt names (`Results`) display as LaTeX in a notebook too."""
+    let = ["x:n", "W1:n,n", "W2:n,n", "v:n"]
+    rs = matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt="W1,v", let=let)
+    tex = rs._repr_latex_()
+    assert tex.startswith("$$") and tex.endswith("$$") and "W_{1}" in tex
+
+
 def test_readable_repr():
     r = matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"])
     assert repr(r) == "<grad by x (mixed, n×1): (A + Aᵀ) x>"

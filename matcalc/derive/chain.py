@@ -1,9 +1,12 @@
 """`matcalc chain`: the chain rule through named steps, every factor with its shape.
 
-Steps are `NAME = EXPR`, in any order; each uses the next inner step, the innermost uses the
-variable. The result is computed the way a framework does it — a scalar output by
-backpropagation (vᵀJ step by step), a vector output by multiplying Jacobians — and is then
-compared with the derivative of the composed expression taken directly.
+Steps are `NAME = EXPR`, in any order; they form a graph (a step may use any other step and any
+variable), with one output: the step no other step uses. A `--wrt` variable may occur in any
+step; every path from the output to it contributes (the multivariate chain rule). For a scalar
+output the result is computed as backpropagation does it: the adjoints δ_s = ∂L/∂s of the steps
+in reverse order, each weight's gradient read off its δ (∂L/∂W2 = δ_s zᵀ) — one reverse pass for
+every `--wrt` name. A vector output multiplies Jacobians. The result is compared with the
+derivative of the composed expression taken directly.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from .. import ops as E
 from ..errors import MatcalcError
 from ..expr.build import parse
 from ..expr.decls import Decl, Decls
-from ..expr.node import Node
-from ..render.printer import latex_name, to_latex, to_numpy, to_text
+from ..expr.node import Node, size
+from ..render.printer import latex_name, text_name, to_latex, to_numpy, to_text
 from ..result import shape_list
 from ..simplify.tidy import tidy
 from ..syntax.lexer import tokenize
@@ -38,10 +41,12 @@ class Factor:
     node: Node
     vec: bool
     scalar_out: bool
+    jacobian: Node | None = None  # d vec out / d vec(in)ᵀ, for the cost of the products
 
     @property
     def name(self) -> str:
-        return f"d{self.out}/d{self.inp}"
+        """A partial derivative: the total dL/dW is the chain rule's sum over the paths."""
+        return f"∂{self.out}/∂{self.inp}"
 
     @property
     def shape(self) -> str:
@@ -50,22 +55,55 @@ class Factor:
 
 
 @dataclass
+class Path:
+    """One path from the output to the variable: its factors, the chain-rule formula, the shapes."""
+
+    names: list[str]
+    factors: list[Factor]
+    formula: str
+    shapes: str
+
+
+@dataclass
+class Adjoint:
+    """δ_s = ∂L/∂s: in terms of the δ's computed before it, and written out."""
+
+    step: str
+    node: Node
+    full: Node
+
+
+@dataclass
 class ChainResult:
-    """The factors, the product formula, the result, and how it was confirmed."""
+    """The steps, each path's factors, the adjoints, the result, and how it was confirmed."""
 
     wrt: str
     layout: str
     steps: list[tuple[str, Node]]
-    factors: list[Factor]
-    formula: str
-    shapes: str
+    paths: list[Path]
     node: Node
     direct: Node
     agreement: str
+    adjoints: list[Adjoint] = field(default_factory=list)
+    via: Node | None = None  # the result in terms of the δ's
     check_error: float | None = None
     check_ok: bool | None = None
     notes: list[str] = field(default_factory=list)
     kind: str = "chain"
+    problem: Problem | None = None
+    mode: str | None = None
+
+    @property
+    def factors(self) -> list[Factor]:
+        return self.paths[0].factors if self.paths else []
+
+    @property
+    def formula(self) -> str:
+        return self.paths[0].formula if len(self.paths) == 1 else " + ".join(p.formula.split(" = ", 1)[1] for p in self.paths)
+
+    @property
+    def shapes(self) -> str:
+        return self.paths[0].shapes if self.paths else ""
 
     @property
     def shape(self) -> tuple[int | str, ...]:
@@ -84,35 +122,94 @@ class ChainResult:
     def numpy(self) -> str:
         return to_numpy(self.node)
 
-    def report(self) -> str:
+    def report(self, header: bool = True) -> str:
         """The whole derivation as plain text."""
-        width = max(len(f.name) for f in self.factors)
-        swidth = max(len(f.shape + (" (vec)" if f.vec else "")) for f in self.factors)
-        lines = ["steps: " + ";  ".join(f"{n} = {to_text(e)}" for n, e in self.steps)]
-        lines.append(f"factors ({self.layout} layout):")
-        for f in self.factors:
-            shape = f.shape + (" (vec)" if f.vec else "")
-            lines.append(f"  {f.name.ljust(width)}  {shape.ljust(swidth)}  {to_text(f.node)}")
-        lines.append(f"chain rule: {self.formula}")
-        lines.append(f"shapes: {self.shapes}")
-        lines.append(f"result: d{self.outer}/d{self.wrt} = {self.text()}")
+        lines = []
+        if header:
+            lines.append("steps: " + ";  ".join(f"{n} = {to_text(e)}" for n, e in self.steps))
+            if self.adjoints:
+                lines.append("backprop (δ = ∂L/∂step, in the order reverse mode computes them):")
+                lines += [f"  δ_{a.step} = {to_text(a.node)}" for a in self.adjoints]
+        for k, path in enumerate(self.paths):
+            if len(self.paths) > 1:
+                lines.append(f"path {k + 1} of {len(self.paths)}: {' → '.join(path.names)}")
+            width = max(len(f.name) for f in path.factors)
+            swidth = max(len(f.shape + (" (vec)" if f.vec else "")) for f in path.factors)
+            lines.append(f"factors ({self.layout} layout):")
+            for f in path.factors:
+                shape = f.shape + (" (vec)" if f.vec else "")
+                lines.append(f"  {f.name.ljust(width)}  {shape.ljust(swidth)}  {to_text(f.node)}")
+            lines.append(f"chain rule: {path.formula}")
+            lines.append(f"shapes: {path.shapes}")
+        if len(self.paths) > 1:
+            lines.append(f"sum of the {len(self.paths)} paths: d{self.outer}/d{text_name(self.wrt)} = {self.formula}")
+        via = f"{to_text(self.via)} = " if self.via is not None and to_text(self.via) != self.text() else ""
+        lines.append(f"result: d{self.outer}/d{text_name(self.wrt)} = {via}{self.text()}")
         lines.append(f"direct: {self.agreement}")
+        if self.mode:
+            lines += mode_lines(self)
         return "\n".join(lines)
 
     def report_latex(self) -> str:
-        """An align* block: each factor, then the result."""
-        rows = [
-            rf"\frac{{\partial {_tex(f.out)}}}{{\partial {_tex(f.inp)}}} &= {to_latex(f.node)}"
-            for f in self.factors
-        ]
-        rows.append(
-            rf"\frac{{\partial {_tex(self.outer)}}}{{\partial {_tex(self.wrt)}}} &= {self.latex()}"
-        )
+        """An align* block: the adjoints, each factor, then the result."""
+        rows = [rf"\delta_{{{latex_name(a.step)}}} &= {to_latex(a.node)}" for a in self.adjoints]
+        for path in self.paths:
+            rows += [
+                rf"\frac{{\partial {latex_name(f.out)}}}{{\partial {latex_name(f.inp)}}} &= {to_latex(f.node)}"
+                for f in path.factors
+            ]
+        rows.append(rf"\frac{{\partial {latex_name(self.outer)}}}{{\partial {latex_name(self.wrt)}}} &= {self.latex()}")
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
 
-def _tex(name: str) -> str:
-    return latex_name(name)
+@dataclass
+class ChainResults:
+    """`chain … --wrt W1,W2,v`: one result per name, from one reverse pass."""
+
+    wrt: str
+    layout: str
+    results: list[ChainResult]
+    kind: str = "chain"
+    check_error: float | None = None
+    check_ok: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def agreement(self) -> str:
+        bad = [r for r in self.results if r.agreement.startswith("DIFFERS")]
+        return bad[0].agreement if bad else self.results[0].agreement
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(r.shape for r in self.results)
+
+    def text(self) -> str:
+        return "\n".join(f"{r.wrt}: {r.text()}" for r in self.results)
+
+    def latex(self) -> str:
+        return "\n".join(r.latex() for r in self.results)
+
+    def numpy(self) -> str:
+        return "(" + ", ".join(r.numpy() for r in self.results) + ")"
+
+    def report(self) -> str:
+        first = self.results[0]
+        lines = [first.report().split("\nfactors")[0].split("\npath 1")[0]]
+        for r in self.results:
+            lines.append(f"── by {text_name(r.wrt)}")
+            lines.append(r.report(header=False))
+        return "\n".join(lines)
+
+    def report_latex(self) -> str:
+        first = self.results[0]
+        rows = [rf"\delta_{{{latex_name(a.step)}}} &= {to_latex(a.node)}" for a in first.adjoints]
+        rows += [
+            rf"\frac{{\partial {latex_name(r.outer)}}}{{\partial {latex_name(r.wrt)}}} &= "
+            + (f"{to_latex(r.via)} = " if r.via is not None and r.via != r.node else "")
+            + r.latex()
+            for r in self.results
+        ]
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
 
 def _split(step: str) -> tuple[str, str]:
@@ -124,32 +221,43 @@ def _split(step: str) -> tuple[str, str]:
     return name, body.strip()
 
 
-def _order(steps: dict[str, str], wrt: str) -> list[str]:
-    """Outermost first; each step must use exactly the next one, the innermost uses wrt."""
-    uses = {n: {t.text for t in tokenize(b) if t.kind == "name"} for n, b in steps.items()}
-    users = {n: [m for m in steps if n in uses[m]] for n in steps}
-    outer = [n for n in steps if not users[n]]
+def _uses(body: str) -> set[str]:
+    return {t.text for t in tokenize(body) if t.kind == "name"}
+
+
+def _order(defs: dict[str, str]) -> tuple[list[str], dict[str, set[str]]]:
+    """Outermost first, every step before the steps it uses; the uses of each step."""
+    uses = {n: _uses(b) & set(defs) for n, b in defs.items()}
+    users = {n: [m for m in defs if n in uses[m]] for n in defs}
+    outer = [n for n in defs if not users[n]]
     if len(outer) != 1:
-        raise MatcalcError("chain steps must form one chain: exactly one step is used by no other")
-    order = [outer[0]]
-    while True:
-        inner = [n for n in steps if n in uses[order[-1]]]
-        if not inner:
-            break
-        if len(inner) > 1 or inner[0] in order:
-            raise MatcalcError(
-                f"step {order[-1]} uses {', '.join(inner)}; each step uses one next step"
-            )
-        order.append(inner[0])
-    if len(order) != len(steps):
-        missing = sorted(set(steps) - set(order))
-        raise MatcalcError(f"steps {', '.join(missing)} are not part of the chain")
-    for n in order[:-1]:
-        if wrt in uses[n]:
-            raise MatcalcError(f"{wrt} appears in step {n}; only the innermost step may use it")
-    if wrt not in uses[order[-1]]:
-        raise MatcalcError(f"the innermost step {order[-1]} does not use {wrt}")
-    return order
+        names = ", ".join(outer) if outer else "none (a cycle)"
+        raise MatcalcError(f"chain steps must have one output, a step no other step uses; found {names}")
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(n: str) -> None:  # depth-first; a step is placed after all the steps that use it
+        if state.get(n) == 1:
+            raise MatcalcError(f"the chain steps use each other in a cycle through {n}")
+        if state.get(n) == 2:
+            return
+        state[n] = 1
+        for m in users[n]:
+            visit(m)
+        state[n] = 2
+        order.append(n)
+
+    for n in defs:
+        visit(n)
+    order.reverse()  # now users come first
+    order.sort(key=lambda n: _depth(n, users))
+    if set(order) != set(defs):
+        raise MatcalcError("some steps are not part of the chain")
+    return order, uses
+
+
+def _depth(n: str, users: dict[str, list[str]]) -> int:
+    return 0 if not users[n] else 1 + max(_depth(m, users) for m in users[n])
 
 
 def _scalar_decl(name: str) -> Decl:
@@ -174,13 +282,14 @@ def final_layout(p: Problem, mixed: Node) -> Node:
 
 def _factor(out: str, node: Node, inp: Variable, decls: Decls, layout: str) -> Factor:
     """d(out)/d(inp) in the layout; a tensor (vector or matrix by matrix) in vec form."""
-    tensor = (  # a vector or matrix by a matrix, or a matrix by a vector: shown in vec form
-        not node.is_scalar and inp.shape != () and (inp.shape[1] != 1 or not node.is_vector)
-    )
+    tensor = not node.is_scalar and inp.shape != () and (inp.shape[1] != 1 or not (node.is_vector or node.is_row))
     kind = "grad" if node.is_scalar else "jacobian"
     p = _problem(kind, node, inp, decls, layout, tensor)
     mixed = derive(p)[0].node
-    return Factor(out, inp.name, final_layout(p, tidy(mixed)), tensor, node.is_scalar)
+    jac = None
+    if not node.is_scalar or inp.shape != ():
+        jac = tidy(derive(_problem("jacobian", node, inp, decls, "numerator", True))[0].node)
+    return Factor(out, inp.name, final_layout(p, tidy(mixed)), tensor, node.is_scalar, jac)
 
 
 def _formula(names: list[str], scalar_out: bool, layout: str, factors: list[Factor]) -> str:
@@ -190,48 +299,47 @@ def _formula(names: list[str], scalar_out: bool, layout: str, factors: list[Fact
     if layout == "numerator" or (layout == "mixed" and not scalar_out):
         return head + " · ".join(fnames)
     if layout == "denominator":
-        spec = " ".join(
-            (f"({f.name})ᵀ" if not _is_scalar_out(f) else f.name) for f in reversed(factors)
-        )
-        return (
-            head
-            + " · ".join(reversed(fnames))
-            + f"   (each a transposed Jacobian: = {spec} in mixed terms)"
-        )
-    return head + " ".join(
-        (f"({f.name})ᵀ" if not _is_scalar_out(f) else f.name) for f in reversed(factors)
-    )
+        spec = " ".join((f"({f.name})ᵀ" if not f.scalar_out else f.name) for f in reversed(factors))
+        return head + " · ".join(reversed(fnames)) + f"   (each a transposed Jacobian: = {spec} in mixed terms)"
+    return head + " ".join((f"({f.name})ᵀ" if not f.scalar_out else f.name) for f in reversed(factors))
 
 
-def _is_scalar_out(f: Factor) -> bool:
-    return f.scalar_out
-
-
-def _shape_line(
-    factors: list[Factor], result: Node, formula_order: list[Factor], transposed: set[str]
-) -> str:
-    parts = []
+def _shape_line(factors: list[Factor], result: Node, formula_order: list[Factor], transposed: set[str]) -> str:
+    """The factors' shapes in the order the formula multiplies them, and the product's shape."""
+    parts, shapes = [], []
     for f in formula_order:
-        s = f.node.shape
-        if f.name in transposed and s != ():
+        s = f.node.shape if f.node.shape != () else (sp.Integer(1), sp.Integer(1))
+        if f.name in transposed:
             s = (s[1], s[0])
-        parts.append("(" + ("1×1" if s == () else f"{_dim(s[0])}×{_dim(s[1])}") + ")")
+        shapes.append(s)
+        parts.append(f"({_dim(s[0])}×{_dim(s[1])})")
+    rows, cols = shapes[0][0], shapes[-1][1]
+    product = f"{_dim(rows)}×{_dim(cols)}"
     out = "scalar" if result.shape == () else f"{_dim(result.shape[0])}×{_dim(result.shape[1])}"
-    if any(f.vec for f in factors) and result.shape != ():
-        rows = (
-            "1" if formula_order[0].node.shape == () else _dim(_rows(formula_order[0], transposed))
-        )
-        out = f"{rows}×1 = vec of {out}"
+    if product != out and result.shape != ():
+        vec = "vec" if cols == 1 else "vec(…)ᵀ"
+        out = f"{product} = {vec} of {out}"
+    elif result.shape == ():
+        out = "1×1 (scalar)" if product == "1×1" else f"{product} → scalar"
     return " ".join(parts) + f" → {out}"
 
 
-def _rows(f: Factor, transposed: set[str]) -> object:
-    s = f.node.shape
-    return s[1] if f.name in transposed else s[0]
-
-
 def _dim(d: object) -> str:
-    return str(d).replace("**2", "²").replace("**3", "³")
+    return str(d).replace("**2", "²").replace("**3", "³").replace("*", "")
+
+
+def _paths(start: str, target: str, uses: dict[str, set[str]], free: dict[str, frozenset]) -> list[list[str]]:
+    """Every path of steps from `start` to the variable `target`."""
+    out: list[list[str]] = []
+
+    def walk(n: str, trail: list[str]) -> None:
+        if target in free[n]:
+            out.append([*trail, target])
+        for m in sorted(uses[n]):
+            walk(m, [*trail, m])
+
+    walk(start, [start])
+    return out
 
 
 def chain(
@@ -240,9 +348,12 @@ def chain(
     let: list[str] | None = None,
     layout: str = "mixed",
     check: bool = False,
-) -> ChainResult:
-    """The chain rule through named steps (outermost first or in any order)."""
+    mode: str | None = None,
+) -> ChainResult | ChainResults:
+    """The chain rule through named steps (in any order), by one name or several."""
     check_layout(layout)
+    if mode not in (None, "forward", "reverse"):
+        raise MatcalcError(f"--mode is forward or reverse, not {mode!r}")
     if not steps:
         raise MatcalcError("chain needs at least one step NAME = EXPR")
     defs: dict[str, str] = {}
@@ -252,89 +363,139 @@ def chain(
             raise MatcalcError(f"step {name} is defined twice")
         defs[name] = body
     decls = Decls.parse(let)
-    check_name(wrt, "--wrt")
+    names = [w.strip() for w in wrt.split(",")]
+    for w in names:
+        check_name(w, "--wrt")
+        if w in defs:
+            raise MatcalcError(f"{w} is a step; differentiate by a variable the steps use")
     for n in defs:
-        if decls.get(n) is not None or n == wrt:
+        if decls.get(n) is not None:
             raise MatcalcError(f"{n} is both a step and a declared variable")
-    order = _order(defs, wrt)
+    order, uses = _order(defs)
     nodes: dict[str, Node] = {}
-    for name in reversed(order):  # innermost first: each step's shape declares it for the next
-        node = parse(defs[name], decls).node
-        nodes[name] = node
-        decls.items[name] = Decl(name, node.shape) if node.shape != () else _scalar_decl(name)
-    names = [*order, wrt]
-    factors = [
-        _factor(names[i], nodes[names[i]], _var(names[i + 1], decls), decls, layout)
-        for i in range(len(order))
-    ]
-    wvar = _var(wrt, decls)
+    for name in reversed(order):  # every step after the steps it uses: their shapes declare them
+        nodes[name] = parse(defs[name], decls).node
+        decls.items[name] = Decl(name, nodes[name].shape) if nodes[name].shape != () else _scalar_decl(name)
+    free = {n: nodes[n].free() - set(defs) for n in order}
+    for w in names:
+        if not any(w in free[n] for n in order):
+            raise MatcalcError(f"no step uses {w}")
+    adjoints = _adjoints(order, uses, nodes, decls) if nodes[order[0]].is_scalar else []
+    results = [_one(w, order, uses, nodes, decls, free, layout, adjoints, check, mode) for w in names]
+    if len(results) == 1:
+        return results[0]
+    out = ChainResults(wrt, layout, results)
+    if check:
+        out.check_error = max(r.check_error for r in results)
+        out.check_ok = all(r.check_ok for r in results)
+    return out
+
+
+def _delta(name: str, decls: Decls) -> Node:
+    d = decls.get(name)
+    return E.var(f"delta_{name}", d.node().shape if d is not None else ())
+
+
+def _adjoints(order: list[str], uses: dict[str, set[str]], nodes: dict[str, Node], decls: Decls) -> list[Adjoint]:
+    """δ of every step but the output, in reverse-mode order: δ_u = Σ over its users s of the
+    pullback of δ_s through s — as a formula in the δ's, and written out."""
+    out: list[Adjoint] = []
+    full: dict[str, Node] = {order[0]: E.num(1)}
+    for u in order[1:]:
+        terms, expanded = [], []
+        for s in order:
+            if u in uses[s]:
+                g = _pull(nodes[s], _var(u, decls), _delta(s, decls) if s != order[0] else E.num(1))
+                terms.append(g)
+                expanded.append(_pull(nodes[s], _var(u, decls), full[s]))
+        node = tidy(E.add(*terms))
+        full[u] = tidy(E.add(*expanded))
+        out.append(Adjoint(u, node, full[u]))
+    return out
+
+
+def _pull(node: Node, var: Variable, cot: Node) -> Node:
+    leaves = var.leaves()
+    cots = pullback(differential(node, leaves), cot, list(leaves.values()))
+    return var.gradient(cots)
+
+
+def _one(
+    w: str,
+    order: list[str],
+    uses: dict[str, set[str]],
+    nodes: dict[str, Node],
+    decls: Decls,
+    free: dict[str, frozenset],
+    layout: str,
+    adjoints: list[Adjoint],
+    check: bool,
+    mode: str | None,
+) -> ChainResult:
+    wvar = _var(w, decls)
     scalar_out = nodes[order[0]].is_scalar
-    mixed = (
-        _backprop(order, nodes, decls, wvar) if scalar_out else _forward(order, nodes, decls, wvar)
-    )
+    paths, pending = [], []
+    for trail in _paths(order[0], w, uses, free):
+        factors = [_factor(trail[i], nodes[trail[i]], _var(trail[i + 1], decls), decls, layout) for i in range(len(trail) - 1)]
+        transposed = {f.name for f in factors if layout == "mixed" and scalar_out and not f.scalar_out}
+        ordered = factors if (layout == "numerator" or (layout == "mixed" and not scalar_out)) else list(reversed(factors))
+        paths.append(Path(trail, factors, _formula(trail, scalar_out, layout, factors), ""))
+        pending.append((factors, ordered, transposed))
+    if scalar_out:
+        deltas = {a.step: a for a in adjoints}
+        via_terms, full_terms = [], []
+        for s in order:
+            if w in free[s]:
+                cot = _delta(s, decls) if s != order[0] else E.num(1)
+                via_terms.append(_pull(nodes[s], wvar, cot))
+                full_terms.append(_pull(nodes[s], wvar, deltas[s].full if s in deltas else E.num(1)))
+        via, mixed = tidy(E.add(*via_terms)), tidy(E.add(*full_terms))
+    else:
+        via, mixed = None, tidy(_forward(paths, nodes, decls))
     kind = "grad" if scalar_out else "jacobian"
     composed = _compose(order, nodes, decls)
     p = _problem(kind, composed, wvar, decls, layout)
     direct_mixed = tidy(derive(p)[0].node)
     if wvar.symmetric and scalar_out:
-        mixed = E.mul(E.num(sp.Rational(1, 2)), E.add(mixed, E.transpose(mixed)))
+        half = E.num(sp.Rational(1, 2))
+        mixed = E.mul(half, E.add(mixed, E.transpose(mixed)))
+        via = E.mul(half, E.add(via, E.transpose(via)))
     result = final_layout(p, tidy(mixed))
     direct = final_layout(p, direct_mixed)
+    for path, (factors, ordered, transposed) in zip(paths, pending, strict=True):
+        path.shapes = _shape_line(factors, result, ordered, transposed)
     agreement = _agree(tidy(_substitute(mixed, order, nodes, decls)), direct_mixed, p)
-    formula = _formula(names, scalar_out, layout, factors)
-    transposed = {
-        f.name for f in factors if layout == "mixed" and scalar_out and not _is_scalar_out(f)
-    }
-    ordered = (
-        factors
-        if (layout == "numerator" or (layout == "mixed" and not scalar_out))
-        else list(reversed(factors))
-    )
-    shapes = _shape_line(factors, result, ordered, transposed)
     out = ChainResult(
-        wrt,
+        w,
         layout,
         [(n, nodes[n]) for n in order],
-        factors,
-        formula,
-        shapes,
+        paths,
         result,
         direct,
         agreement,
+        adjoints,
+        final_layout(p, via) if via is not None else None,
+        problem=p,
+        mode=mode,
     )
     if check:
         from ..evaluate.check import fd_check
 
-        report = fd_check(p, final_layout(p, direct_mixed))
-        out.check_error, out.check_ok = (
-            report.error,
-            report.ok and not agreement.startswith("DIFFERS"),
-        )
+        report = fd_check(p, direct)
+        out.check_error, out.check_ok = report.error, report.ok and not agreement.startswith("DIFFERS")
     return out
 
 
-def _backprop(order: list[str], nodes: dict[str, Node], decls: Decls, wvar: Variable) -> Node:
-    """Reverse mode: the cotangent of each step from the outside in, seed 1."""
-    cot: Node = E.num(1)
-    names = [*order, wvar.name]
-    for i, name in enumerate(order):
-        inp = _var(names[i + 1], decls)
-        leaves = inp.leaves()
-        cots = pullback(differential(nodes[name], leaves), cot, leaves.values())
-        g = cots.get(inp.dleaf(inp.nodes[0]), E.zero(inp.shape))
-        cot = tidy(g)
-    return cot
-
-
-def _forward(order: list[str], nodes: dict[str, Node], decls: Decls, wvar: Variable) -> Node:
-    """Jacobians multiplied outermost first (mixed layout)."""
-    names = [*order, wvar.name]
-    js = []
-    for i, name in enumerate(order):
-        inp = _var(names[i + 1], decls)
-        p = _problem("jacobian", nodes[name], inp, decls, "mixed")
-        js.append(derive(p)[0].node)
-    return tidy(E.matmul(*js)) if not any(j.is_scalar for j in js) else tidy(_product(js))
+def _forward(paths: list[Path], nodes: dict[str, Node], decls: Decls) -> Node:
+    """Vector output: the Jacobians along each path multiplied outermost first, summed (mixed)."""
+    terms = []
+    for path in paths:
+        js = []
+        for i in range(len(path.names) - 1):
+            inp = _var(path.names[i + 1], decls)
+            js.append(derive(_problem("jacobian", nodes[path.names[i]], inp, decls, "mixed"))[0].node)
+        terms.append(_product(js))
+    return E.add(*terms)
 
 
 def _product(js: list[Node]) -> Node:
@@ -345,15 +506,14 @@ def _product(js: list[Node]) -> Node:
 
 
 def _compose(order: list[str], nodes: dict[str, Node], decls: Decls) -> Node:
-    """The outermost step with every inner step substituted: the function taken directly."""
+    """The output step with every inner step substituted: the function taken directly."""
     return _substitute(nodes[order[0]], order, nodes, decls)
 
 
 def _substitute(n: Node, order: list[str], nodes: dict[str, Node], decls: Decls) -> Node:
     mapping: dict[Node, Node] = {}
     for name in reversed(order):
-        full = replace(nodes[name], mapping) if mapping else nodes[name]
-        mapping[decls.get(name).node()] = full
+        mapping[decls.get(name).node()] = replace(nodes[name], mapping) if mapping else nodes[name]
     return replace(n, mapping)
 
 
@@ -375,8 +535,75 @@ def _agree(a: Node, b: Node, p: Problem) -> str:
         vb = np.asarray(evaluate(b, pt.values, pt.dims), dtype=float)
         worst = max(worst, float(np.max(np.abs(va - vb)) / max(1.0, float(np.max(np.abs(vb))))))
     if worst < 1e-9:
-        return f"the derivative of the composed expression is equal numerically (largest relative difference {worst:.1g}): {to_text(b)}"
+        return (
+            "the derivative of the composed expression is equal numerically "
+            f"(largest relative difference {worst:.1g}): {to_text(b)}"
+        )
     return f"DIFFERS from the derivative of the composed expression {to_text(b)} (relative difference {worst:.3g})"
 
 
-__all__ = ["ChainResult", "Factor", "chain"]
+# ---------------------------------------------------------------- forward versus reverse
+
+
+def _jacobian_shapes(r: ChainResult) -> list[tuple[sp.Expr, sp.Expr]]:
+    """The numerator-layout Jacobians of the (first) path, outermost first: the product chain."""
+    shapes = []
+    for f in r.paths[0].factors:
+        if f.jacobian is None:
+            shapes.append((sp.Integer(1), sp.Integer(1)))
+        else:
+            s = f.jacobian.shape if f.jacobian.shape else (sp.Integer(1), sp.Integer(1))
+            shapes.append((s[0], s[1]))
+    return shapes
+
+
+def _products(shapes, names, left: bool) -> tuple[list[str], sp.Expr]:
+    """The products of a Jacobian chain in one order: each with its shapes and inner products."""
+    lines, total = [], sp.Integer(0)
+    seq = list(zip(shapes, names, strict=True))
+    if not left:
+        seq.reverse()
+    (rows, cols), acc = seq[0]
+    for (r2, c2), nm in seq[1:]:
+        if left:
+            cost = rows * c2
+            lines.append(f"  ({acc}) · {nm}   {_dim(rows)}×{_dim(cols)} times {_dim(r2)}×{_dim(c2)}: {_cost(cost)}")
+            acc, cols = f"{acc} · {nm}", c2
+        else:
+            cost = r2 * cols
+            lines.append(f"  {nm} · ({acc})   {_dim(r2)}×{_dim(c2)} times {_dim(rows)}×{_dim(cols)}: {_cost(cost)}")
+            acc, rows = f"{nm} · {acc}", r2
+        total += cost
+    return lines, sp.expand(total)
+
+
+def mode_lines(r: ChainResult) -> list[str]:
+    """The order of the Jacobian products in forward or reverse mode, what each costs (an inner
+    product is one entry of one matrix product), and the total of the other order beside it."""
+    shapes = _jacobian_shapes(r)
+    names = [f.name for f in r.paths[0].factors]
+    left = r.mode == "reverse"
+    lines, total = _products(shapes, names, left)
+    _, other = _products(shapes, names, not left)
+    head = (
+        "reverse mode: the Jacobians (numerator layout) multiplied left to right, from the output"
+        if left
+        else "forward mode: the Jacobians (numerator layout) multiplied right to left, from the input"
+    )
+    return [
+        head,
+        *lines,
+        f"total: {_cost(total)}; the other order ({'forward' if left else 'reverse'} mode) takes {_cost(other)}",
+    ]
+
+
+def _cost(c: sp.Expr) -> str:
+    c = sp.expand(c)
+    return f"{c} inner product{'s' if c != 1 else ''}".replace("**2", "²").replace("*", "")
+
+
+def chain_size(r: ChainResult) -> sp.Expr:
+    return size(r.node.shape)
+
+
+__all__ = ["ChainResult", "ChainResults", "Factor", "chain"]

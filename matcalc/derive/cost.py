@@ -161,18 +161,21 @@ def cost(shapes: list[tuple[int, int]]) -> Cost:
     )
 
 
-def chain_shapes(steps: list[str], wrt: str, let: list[str] | None) -> list[tuple[int, int]]:
-    """The shapes of a chain's factors as Jacobians (numerator layout, tensors in vec form),
-    outermost first: the product whose cost `cost --from-chain` reports. Sizes must be integers."""
+def chain_shapes(steps: list[str], wrt: str, let: list[str] | None) -> list[tuple[list[str], list[tuple[int, int]]]]:
+    """For each path of a chain's graph from the output to `wrt`: its step names and the shapes
+    of its factors as Jacobians (numerator layout, tensors in vec form), outermost first — the
+    product whose cost `cost --from-chain` reports. Sizes must be integers."""
     from .chain import chain
 
     result = chain(steps, wrt=wrt, let=let, layout="numerator")
-    shapes = []
-    for f in result.factors:
-        shape = f.node.shape if f.node.shape != () else (1, 1)
-        if not all(str(d).isdigit() for d in shape):
-            raise MatcalcError(
-                f"factor {f.name} has symbolic size {shape}; give integer sizes with --let"
-            )
-        shapes.append((int(shape[0]), int(shape[1])))
-    return shapes
+    out = []
+    for path in result.paths:
+        shapes = []
+        for f in path.factors:
+            j = f.jacobian if f.jacobian is not None else f.node
+            shape = j.shape if j.shape != () else (1, 1)
+            if not all(str(d).isdigit() for d in shape):
+                raise MatcalcError(f"factor {f.name} has symbolic size {shape}; give integer sizes with --let")
+            shapes.append((int(shape[0]), int(shape[1])))
+        out.append((path.names, shapes))
+    return out

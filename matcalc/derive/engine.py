@@ -100,9 +100,24 @@ def expand_env(p: Problem, node: Node) -> dict[str, Node]:
     return env
 
 
+def _explicit_first(p: Problem) -> bool:
+    """An expression built of explicit literals ([[x1, x2], [x2, x1]]) is differentiated entry by
+    entry: its answer is explicit anyway, and reads as the entries' own formulas."""
+    from ..expr.node import postorder
+    from ..ops.structure import is_scalar_lit
+
+    if p.var.kind == "whole" and p.var.shape != ():
+        return False
+    if not any(is_scalar_lit(m) and len(m.args) > 1 for m in postorder([p.node])):
+        return False
+    return all(d.integer_sized for d in p.decls.items.values() if d.name in p.node.free())
+
+
 def derive(p: Problem) -> tuple[Derivative, str]:
     """The mixed-layout derivative and the engine that found it ('matrix' or 'components')."""
     check_kind(p)
+    if not p.expand and _explicit_first(p):
+        return _componentwise(p), "components"
     if not p.expand:
         try:
             return _derive(p, p.node, p.var, p.v), "matrix"
@@ -123,6 +138,25 @@ def _componentwise(p: Problem) -> Derivative:
     var = expanded(p.var, p.decls)
     _check_result_size(p, f, var)
     return _derive(p, f, var, v)
+
+
+def derive_together(ps: list[Problem]) -> list[tuple[Derivative, str]] | None:
+    """Gradients (or vᵀJ) by several variables from ONE reverse pass: the differential by all of
+    them at once, one pullback, each variable's cotangent read off. None when not applicable."""
+    if len(ps) < 2 or ps[0].kind not in ("grad", "vjp") or any(p.expand for p in ps):
+        return None
+    if any(p.var.kind != "whole" or (p.vec and p.kind == "grad") for p in ps):
+        return None
+    for p in ps:
+        check_kind(p)
+    leaves: dict[Node, Node] = {}
+    for p in ps:
+        leaves.update(p.var.leaves())
+    first = ps[0]
+    df = differential(first.node, leaves)
+    seed = first.v if first.kind == "vjp" else O.num(1)
+    cots = pullback(df, seed, list(leaves.values()))
+    return [(Derivative(p.var.gradient(cots)), "matrix") for p in ps]
 
 
 def _check_result_size(p: Problem, f: Node, var: Variable) -> None:
@@ -149,7 +183,7 @@ def _derive(p: Problem, f: Node, x: Variable, v: Node | None) -> Derivative:
         d1 = replace(df, one)
         if kind == "hessian":
             return Derivative(replace(differential(d1, leaves), one))
-        return Derivative(d1)
+        return Derivative(O.vec(d1) if p.vec else d1)
     vector_like = x.shape[1] == 1
     if p.vec and kind != "hessian":
         return Derivative(_jacobian(df, x))
@@ -160,6 +194,8 @@ def _derive(p: Problem, f: Node, x: Variable, v: Node | None) -> Derivative:
         dg = differential(g, leaves)
         if vector_like or p.vec:
             return Derivative(_jacobian(dg, x))
+        if x.kind != "whole":
+            raise MatcalcError(f"the Hessian by the matrix {x.name} is a tensor; use --vec for its entries")
         return Derivative(O.inner(dleaves[0], dg), "map", dleaves[0], dg)  # d²f = ⟨dX, d∇f⟩
     if (f.is_vector or f.is_row) and vector_like:
         return Derivative(_jacobian(df, x))

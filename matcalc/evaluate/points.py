@@ -60,16 +60,25 @@ def _signed(rng: np.random.Generator, shape: tuple) -> object:
 
 
 def valid_point(
-    nodes: list[Node], decls: Decls, rng: np.random.Generator, tries: int = 200, dims=None
+    nodes: list[Node],
+    decls: Decls,
+    rng: np.random.Generator,
+    tries: int = 200,
+    dims=None,
+    extra: set[str] | None = None,
+    strict: bool = True,
 ) -> Point | None:
-    """A point where every node is defined and smooth, or None after `tries` attempts."""
-    scalars = scalar_names(nodes)
+    """A point where every node is defined and (strict) smooth, or None after `tries` attempts;
+    `extra` names scalars to give values to even if no node holds them."""
+    scalars = scalar_names(nodes) | (extra or set())
     for attempt in range(tries):
         pt = random_point(decls, scalars, rng, attempt, dims)
         try:
             for n in nodes:
                 if n is not None:
-                    evaluate(n, pt.values, pt.dims, check_domain=True)
+                    out = evaluate(n, pt.values, pt.dims, check_domain=strict)
+                    if not np.all(np.isfinite(np.asarray(out, dtype=float))):
+                        raise OutsideDomain(n)
         except (OutsideDomain, np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
             continue
         return pt

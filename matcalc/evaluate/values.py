@@ -98,6 +98,7 @@ def bind(values: Mapping[str, Value], decls: Decls, family: Mapping) -> tuple[di
             if len(shape) != 2:
                 raise MatcalcError(f"--at {name}: expected a vector or matrix")
             for d, k in zip(want, shape, strict=True):
+                k = sp.Integer(k)
                 if d.is_Symbol:
                     if dims.setdefault(d, k) != k:
                         raise MatcalcError(f"--at {name}: size {d} is {dims[d]} elsewhere, {k} here")
@@ -108,6 +109,8 @@ def bind(values: Mapping[str, Value], decls: Decls, family: Mapping) -> tuple[di
             if decl.symmetric and val != val.T:
                 raise MatcalcError(f"--at {name}: {name} is declared symmetric")
             env[name] = value_node(val)
+        elif len(members) == 1 and not is_mat:
+            env[members[0][1].data[0]] = O.num(val)
         elif members and is_mat:
             if len(val) != len(members):
                 raise MatcalcError(f"--at {name}: {name} has {len(members)} components, got {len(val)}")
@@ -122,8 +125,12 @@ def bind(values: Mapping[str, Value], decls: Decls, family: Mapping) -> tuple[di
 
 def exact_value(node: Node, env: dict[str, Node], dims: dict) -> Value:
     """The exact value of a result at the point, or an error naming what is undefined or missing."""
+    from ..expr.node import postorder
     from .explicit import as_sympy, expand
 
+    missing = sorted({m.data[0] for m in postorder([node]) if m.op == "var" and m.data[0] not in env})
+    if missing:
+        raise MatcalcError(f"no value for {', '.join(missing)}; give it with --at NAME=VALUE")
     return as_sympy(expand(node, env, dims))
 
 

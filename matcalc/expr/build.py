@@ -22,9 +22,9 @@ from ..syntax.names import check_name, nearest
 from ..syntax.parser import Syntax, parse_syntax
 from .decls import Decls
 from .node import ONE, Node, shape_str
-from .registry import FUNCTIONS, raw_mode
+from .registry import FUNCTIONS, canonical, raw_mode
 
-FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z")
+FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z", re.ASCII)
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 SIZED = ("eye", "ones", "vector", "matrix", "Identity")
 
@@ -50,6 +50,7 @@ class Unsized:
     value: Node
     pos: int
     transposed: bool = False
+    name: str = ""  # as written: eye, 𝐈, ones, 𝟏, vector(c), matrix(c)
 
     def sized(self, shape: tuple) -> Node:
         if shape == ():
@@ -64,7 +65,7 @@ class Unsized:
 
     @property
     def label(self) -> str:
-        return {"eye": "eye", "ones": "ones", "matrix": "matrix(c)"}[self.kind]
+        return self.name or {"eye": "eye", "ones": "ones", "matrix": "matrix(c)"}[self.kind]
 
 
 Value = Node | Unsized
@@ -95,17 +96,20 @@ class Builder:
         """A sized value: context-sized constants must have met their size by now."""
         v = self.value(s)
         if isinstance(v, Unsized):
-            raise self.error(f"the size of {v.label} is not fixed by the expression; write e.g. eye(n)", v.pos)
+            raise self.error(f"the size of {v.label} is not fixed by the expression; give it one, e.g. eye(n) or ones(n)", v.pos)
         return v
 
     def value(self, s: Syntax) -> Value:
         return getattr(self, "k_" + s.kind)(s)
 
+    def k_paren(self, s: Syntax) -> Value:
+        return self.value(s.args[0])
+
     def k_num(self, s: Syntax) -> Value:
         return self.at(s.pos, lambda: O.num(number(s.text)))
 
     def k_const(self, s: Syntax) -> Value:
-        return Unsized("eye" if s.text == "𝐈" else "ones", O.num(1), s.pos)
+        return Unsized("eye" if s.text == "𝐈" else "ones", O.num(1), s.pos, name=s.text)
 
     def k_name(self, s: Syntax) -> Value:
         name = s.text
@@ -123,6 +127,8 @@ class Builder:
         dims = self.decls.dims()
         if name in dims:
             return O.num(dims[name])
+        if name in self.decls.bound:
+            return O.num(self.decls.bound[name])
         if name in ("eye", "Identity"):
             return Unsized("eye", O.num(1), s.pos)
         if name == "ones":
@@ -139,34 +145,59 @@ class Builder:
         decl = self.decls.get(base)
         if decl is not None and decl.shape[1] == 1 and decl.shape[0] != 1:
             return self.entry(decl.node(), [index], pos, base)
+        if decl is not None:
+            raise self.error(f"{base}{index}: {base} is {shape_str(decl.shape)}; write {base}[i,j]", pos)
         if (base, index) not in self.family:
             check_name(base)
             self.family[(base, index)] = O.var(f"{base}{index}")
         return self.family[(base, index)]
 
-    def entry(self, x: Node, idx: list[int], pos: int, name: str) -> Node:
+    def entry(self, x: Node, idx: list, pos: int, name: str) -> Node:
+        """Entries of x, 1-based: x[i], A[i,j], ranges i:j inclusive (bounds may be dimensions)."""
         rows, cols = x.shape if x.shape else (ONE, ONE)
         if len(idx) == 1 and cols != 1:
-            raise self.error(f"{name} is {shape_str(x.shape)}: index it as {name}[i,j]", pos)
-        i, j = (idx[0], 1) if len(idx) == 1 else idx
-        for k, dim in ((i, rows), (j, cols)):
-            if k < 1 or (dim.is_Integer and k > int(dim)):
-                raise self.error(f"index {k} is outside {name} ({shape_str(x.shape)}); indices start at 1", pos)
-        return O.entry(x, i - 1, j - 1)
+            if rows != 1:
+                raise self.error(f"{name} is {shape_str(x.shape)}: index it as {name}[i,j]", pos)
+            idx = [(1, 1), idx[0]]
+        elif len(idx) == 1:
+            idx = [idx[0], (1, 1)]
+        spans = []
+        for part, dim in zip(idx, (rows, cols), strict=True):
+            lo, hi = part if isinstance(part, tuple) else (part, part)
+            lo, hi = sp.sympify(lo), sp.sympify(hi)  # safe: integers and dimension symbols
+            if (lo.is_Integer and lo < 1) or (hi - lo).is_negative or ((hi - dim).is_positive):
+                raise self.error(f"index {lo}:{hi} is outside {name} ({shape_str(x.shape)}); indices start at 1", pos)
+            spans.append((lo - 1, hi))
+        (r0, r1), (c0, c1) = spans
+        return O.slice_(x, r0, r1, c0, c1)
+
+    def index_part(self, s: Syntax) -> object:
+        if s.kind == "range":
+            return (self.index_bound(s.args[0]), self.index_bound(s.args[1]))
+        return self.index_bound(s)
+
+    def index_bound(self, s: Syntax) -> object:
+        if s.kind == "num":
+            return int(s.text)
+        dims = self.decls.dims()
+        if s.text in dims:
+            return dims[s.text]
+        raise self.error(f"an index bound is a whole number or a dimension name, not {s.text!r}", s.pos)
 
     def k_index(self, s: Syntax) -> Value:
-        idx = [int(a.text) for a in s.args]
+        if s.text == "":  # (expr)[i]
+            base = self.node(s.args[0])
+            return self.at(s.pos, self.entry, base, [self.index_part(a) for a in s.args[1:]], s.pos, "it")
         decl = self.decls.get(s.text)
+        parts = [self.index_part(a) for a in s.args]
         if decl is not None:
-            return self.entry(decl.node(), idx, s.pos, s.text)
-        if len(idx) != 1:
-            raise self.error(f"{s.text} is not declared; declare a matrix with --let {s.text}:n,m", s.pos)
-        return self.component(s.text, idx[0], s.pos)
+            return self.entry(decl.node(), parts, s.pos, s.text)
+        if len(parts) != 1 or not isinstance(parts[0], int):
+            raise self.error(f"{s.text} is not declared; declare it with --let {s.text}:n or {s.text}:n,m", s.pos)
+        return self.component(s.text, parts[0], s.pos)
 
     def k_call(self, s: Syntax) -> Value:
-        name = "sigmoid" if s.text == "σ" else s.text
-        if s.text == "σ" and s.spaced and len(s.args) == 1:  # `σ (x + y)`: the variable sigma times
-            return self.product(O.var("sigma"), self.value(s.args[0]), s.pos, "juxt")
+        name = s.text
         if name in SIZED:
             return self.sized_constant(name, s)
         if name not in FUNCTIONS:
@@ -193,7 +224,7 @@ class Builder:
             c = self.node(s.args[0])
             if not c.is_scalar:
                 raise self.error(f"{name}(c) takes a scalar c, got {shape_str(c.shape)}", s.pos)
-            return Unsized("ones" if name == "vector" else "matrix", c, s.pos)
+            return Unsized("ones" if name == "vector" else "matrix", c, s.pos, name=f"{name}(c)")
         if not s.args:
             return Unsized("eye" if name in ("eye", "Identity") else "ones", O.num(1), s.pos)
         dims = [self.dimension(a) for a in s.args]
@@ -206,7 +237,7 @@ class Builder:
         return O.ones((dims[0], dims[1] if len(dims) == 2 else ONE))
 
     def dimension(self, s: Syntax) -> sp.Expr:
-        v = self.node(s)
+        v = canonical(self.node(s))
         ok = v.op == "num" and v.data.is_integer and v.data.is_positive
         if not ok:
             raise self.error("a size is a positive whole number or a dimension name", s.pos)
@@ -218,7 +249,7 @@ class Builder:
     def k_neg(self, s: Syntax) -> Value:
         v = self.value(s.args[0])
         if isinstance(v, Unsized):
-            return Unsized(v.kind, O.neg(v.value), v.pos, v.transposed)
+            return Unsized(v.kind, O.neg(v.value), v.pos, v.transposed, v.name)
         return self.at(s.pos, O.neg, v)
 
     def k_binop(self, s: Syntax) -> Value:
@@ -246,6 +277,8 @@ class Builder:
         if op in (".*", "⊙"):
             return self.at(pos, O.emul, a, b)
         if op in ("./", "⊘"):
+            if not (a.is_scalar or b.is_scalar) and a.shape != b.shape:
+                raise self.located(O.arith.mismatch("entrywise division", a, b), pos)
             return self.at(pos, lambda: O.emul(a, O.pow_(b, O.num(-1))))
         if op == "⊗":
             return self.at(pos, O.kron, a, b)
@@ -301,10 +334,10 @@ class Builder:
         """A scalar times a context-sized constant is still one (2 eye, eye/2)."""
         u, m = (a, b) if isinstance(a, Unsized) else (b, a)
         if isinstance(m, Node) and m.is_scalar and op in ("*", "juxt", ".*", "⊙"):
-            return Unsized(u.kind, O.mul(m, u.value), u.pos, u.transposed)
+            return Unsized(u.kind, O.mul(m, u.value), u.pos, u.transposed, u.name)
         if isinstance(m, Node) and m.is_scalar and op == "/" and u is a:
-            return Unsized(u.kind, O.div(u.value, m), u.pos, u.transposed)
-        raise self.error(f"the size of {u.label} is not fixed by the expression; write e.g. eye(n)", u.pos)
+            return Unsized(u.kind, O.div(u.value, m), u.pos, u.transposed, u.name)
+        raise self.error(f"the size of {u.label} is not fixed by the expression; give it one, e.g. eye(n) or ones(n)", u.pos)
 
     def k_pow(self, s: Syntax) -> Value:
         base, e = self.node(s.args[0]), self.node(s.args[1])
@@ -317,6 +350,7 @@ class Builder:
         return O.pow_(base, e)
 
     def check_exponent(self, e: Node) -> None:
+        e = canonical(e)
         if e.op == "num" and e.data.is_Number and abs(e.data) > limits.MAX_POWER:
             raise LimitError(f"exponent {e.data} is over the limit {limits.MAX_POWER}")
 
@@ -332,11 +366,12 @@ class Builder:
                 f"** needs a scalar or a square matrix, got {shape_str(base.shape)}; "
                 "for an entrywise power use .^"
             )
-        if not (e.op == "num" and e.data.is_Integer):
+        k = canonical(e)
+        if not (k.op == "num" and k.data.is_Integer):
             raise MatcalcError("a matrix power needs a constant integer exponent; for entrywise powers use .^")
-        if abs(e.data) > limits.MAX_MATPOW:
+        if abs(k.data) > limits.MAX_MATPOW:
             raise LimitError(f"matrix exponent over the limit {limits.MAX_MATPOW}")
-        return O.matpow(base, int(e.data))
+        return O.matpow(base, int(k.data))
 
     def k_postfix(self, s: Syntax) -> Value:
         v = self.value(s.args[0])
@@ -344,13 +379,13 @@ class Builder:
         op = superscript_value(s.text.lstrip("⊙"))
         if isinstance(v, Unsized):
             if op == "T":
-                return Unsized(v.kind, v.value, v.pos, not v.transposed)
+                return Unsized(v.kind, v.value, v.pos, not v.transposed, v.name)
             raise self.error(f"the size of {v.label} is not fixed by the expression", v.pos)
         if op == "T" and not entrywise:
             return O.transpose(v)
         if op == "-T" and not entrywise:
             return self.at(s.pos, lambda: O.pow_(v, O.num(-1)) if v.is_scalar else O.inv(O.transpose(v)))
-        if not re.fullmatch(r"-?\d+", op):
+        if not re.fullmatch(r"-?[0-9]+", op):
             raise self.error(f"cannot read the superscript {s.text!r}", s.pos)
         k = O.num(int(op))
         if entrywise or v.is_scalar:
@@ -379,6 +414,17 @@ class Builder:
         return self.at(s.pos, O.norm1 if s.sub == "1" else O.norm2, a)
 
 
+class _Calls(frozenset):
+    """The names that are calls even when written `f (x)`: the language's functions (a live
+    view of the registry, which a late import may still extend)."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in FUNCTIONS or name in SIZED
+
+
+CALLS = _Calls()
+
+
 @dataclass
 class Parsed:
     """An expression with what reading it found: the indexed families and the notes."""
@@ -394,7 +440,7 @@ def parse(text: str, decls: Decls | None = None, raw: bool = False) -> Parsed:
 
     With raw=True the tree is exactly what the user wrote, no rewrite applied: the reference
     that `--check` and the rewrite tests evaluate."""
-    syntax = parse_syntax(text)
+    syntax = parse_syntax(text, CALLS)
     b = Builder(text, decls or Decls())
     if raw:
         with raw_mode():

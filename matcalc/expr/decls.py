@@ -36,6 +36,7 @@ class Decls:
     """All `--let` declarations; undeclared names are scalars."""
 
     items: dict[str, Decl] = field(default_factory=dict)
+    bound: dict[str, sp.Integer] = field(default_factory=dict)  # dimensions fixed by a --v value
 
     def get(self, name: str) -> Decl | None:
         return self.items.get(name)
@@ -44,7 +45,7 @@ class Decls:
         return {str(d): d for decl in self.items.values() for d in decl.shape if d.is_Symbol}
 
     def copy(self) -> Decls:
-        return Decls(dict(self.items))
+        return Decls(dict(self.items), dict(self.bound))
 
     @classmethod
     def parse(cls, specs: Iterable[str] | None) -> Decls:

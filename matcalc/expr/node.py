@@ -100,14 +100,25 @@ def norm_shape(shape: Shape) -> Shape:
     return shape
 
 
+_SUPER = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def dim_str(d: Dim) -> str:
+    """A dimension as text: `n`, `3`, `m n`, `n²`."""
+    import re
+
+    text = str(d).replace("*", " ")
+    return re.sub(r"  ([0-9]+)", lambda m: m.group(1).translate(_SUPER), text)
+
+
 def shape_str(shape: Shape) -> str:
     """A shape as a user reads it: `scalar`, `n (vector)`, `1×n (row vector)`, `n×m`."""
     if shape == ():
         return "scalar"
-    r, c = shape
-    if c == 1:
+    r, c = (dim_str(d) for d in shape)
+    if shape[1] == 1:
         return f"{r} (vector)"
-    if r == 1:
+    if shape[0] == 1:
         return f"1×{c} (row vector)"
     return f"{r}×{c}"
 

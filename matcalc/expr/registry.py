@@ -36,6 +36,7 @@ class Rewrite:
     fn: Callable[[Args, Any], Node | None]
     example: tuple[str, ...]
     let: tuple[str, ...] = ()
+    data: Any = None  # the entry's payload in the example (an exponent, a shape)
 
 
 ALL = "everywhere"  # the domain of an operator defined for every argument
@@ -125,6 +126,22 @@ def build(op_name: str, *args: Node, data: Any = None) -> Node:
         if out is not None:
             return out
     return Node(op_name, args, data, shape)
+
+
+def canonical(n: Node) -> Node:
+    """The node rebuilt through every rewrite, also inside raw mode (to read a constant)."""
+    token = _RAW.set(False)
+    try:
+        memo: dict[Node, Node] = {}
+
+        def go(m: Node) -> Node:
+            if m not in memo:
+                memo[m] = build(m.op, *(go(a) for a in m.args), data=m.data) if m.args else m
+            return memo[m]
+
+        return go(n)
+    finally:
+        _RAW.reset(token)
 
 
 def raw(op_name: str, *args: Node, data: Any = None) -> Node:

@@ -1,6 +1,7 @@
 """The operators: one entry per operator, one family per module. Importing this package
 registers them all; the constructors below are how the other stages build expressions."""
 
+from . import arith
 from .leaves import comm, dvar, eye, is_num, is_zero, num, ones, var, zero
 from .arith import add, broadcast, div, emul, mul, neg, pow_, split_coeff, sqrt, sub
 from .linalg import det, inner, inv, kron, logdet, matmul, matpow, trace, transpose

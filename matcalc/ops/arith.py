@@ -113,9 +113,10 @@ def _sum_of_literals(args: tuple[Node, ...], data: object) -> Node | None:
 
 
 def _add_text(p, n: Node) -> str:
-    out = p.arg(n.args[0], SUM)
+    sized = not n.is_scalar
+    out = p.in_context(n.args[0], SUM, sized)
     for t in n.args[1:]:
-        s = p.arg(t, SUM)
+        s = p.in_context(t, SUM, sized)
         out += f" - {s[1:].lstrip()}" if s.startswith("-") else f" + {s}"
     return out
 
@@ -278,9 +279,14 @@ def _denominator_parts(n: Node) -> tuple[sp.Expr, list[Node], list[Node], Node |
     for f in n.args:
         if f.op == "num" and f.data.is_Rational:
             coeff *= f.data
-        elif f.op == "num" and f.data.could_extract_minus_sign():
-            coeff, f = -coeff, num(-f.data)
-            top.append(f)
+        elif f.op == "num":  # π/n, 1/(m² n): its factors go above and below the line
+            c, rest = f.data.as_coeff_Mul()
+            coeff *= c
+            for g in sp.Mul.make_args(rest):
+                if g.is_Pow and g.exp.is_negative:
+                    bottom.append(num(g.base ** -g.exp))
+                else:
+                    top.append(num(g))
         elif not f.is_scalar:
             big = f
         elif f.op == "pow" and is_num(f.args[1]) and f.args[1].data.is_negative:
@@ -530,7 +536,8 @@ def _pow_text(p, n: Node) -> str:
             if k < 0 and not entrywise:
                 return "1/" + p.arg(pow_(base, num(-k)), POSTFIX)
             return p.arg(base, ATOM) + ("⊙" if entrywise else "") + superscript(int(k))
-        return p.arg(base, ATOM) + (".^" if entrywise or not e.is_scalar else "^") + f"({p.const(k)})"
+        if k.is_Rational:
+            return p.arg(base, ATOM) + (".^" if entrywise or not e.is_scalar else "^") + f"({p.const(k)})"
     op = ".^" if entrywise or not e.is_scalar else "^"
     return p.arg(base, ATOM) + op + p.arg(e, ATOM)
 
@@ -579,6 +586,17 @@ def _pow_domain(xp, n: Node, u, p) -> bool:
     return bool(xp.all(xp.asarray(u) > 1e-3))
 
 
+def _pow_numpy(p, n: Node) -> str:
+    """NumPy refuses an integer to a negative integer power: floats where it could happen."""
+    base, e = n.args
+    if e.op == "num" and e.data == sp.Rational(1, 2):
+        return f"np.sqrt({p(base)})"
+    if e.op == "num" and e.data.is_Integer:
+        return f"np.power({p(base)}, {float(e.data)!r})"
+    b = f"{float(base.data)!r}" if base.op == "num" and base.data.is_Integer else p(base)
+    return f"np.power({b}, {p(e)})"
+
+
 def _pow_expand(ctx, n: Node, u: Node, e: Node) -> Node:
     from .structure import elementwise_lit
 
@@ -597,9 +615,7 @@ register(
         else _mx().HadamardPower(u, e),
         text=_pow_text,
         latex=_pow_latex,
-        numpy=lambda p, n: f"np.power({p(n.args[0])}, {p(n.args[1])})"
-        if not (n.args[1].op == "num" and n.args[1].data == sp.Rational(1, 2))
-        else f"np.sqrt({p(n.args[0])})",
+        numpy=_pow_numpy,
         prec=_pow_prec,
         steps="power rule d(uᵖ) = p uᵖ⁻¹ du",
         domain=_pow_domain,

@@ -18,7 +18,7 @@ from ..expr.node import Node
 from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, build, register
 from .arith import _product_rule, add, emul, mismatch, mul, neg, pow_, same_shapes, split_coeff, sub
 from .leaves import is_num, is_zero, num, ones, zero
-from .linalg import matmul, transpose
+from .linalg import _flat, matmul, transpose
 
 T_ARG = sp.Symbol("t", real=True)  # the argument of a SymPy scalar function in `Result.expr`
 
@@ -80,8 +80,8 @@ register(
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
         expand=_had_expand,
         sympy=lambda n, *a: __import__("sympy").hadamard_product(*a),
-        text=lambda p, n: " ⊙ ".join(p.arg(f, PROD + 1) for f in n.args),
-        latex=lambda p, n: r" \odot ".join(p.arg(f, PROD + 1) for f in n.args),
+        text=lambda p, n: " ⊙ ".join(p.in_context(f, PROD + 1, True) for f in _flat(n)),
+        latex=lambda p, n: r" \odot ".join(p.in_context(f, PROD + 1, True) for f in _flat(n)),
         numpy=lambda p, n: " * ".join(p.arg(f, ATOM) for f in n.args),
         prec=PROD,
         steps="product rule for ⊙: d(A ⊙ B) = dA ⊙ B + A ⊙ dB",

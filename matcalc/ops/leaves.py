@@ -26,6 +26,10 @@ def _const_prec(n: Node) -> int:
         return SUM
     if v.could_extract_minus_sign():
         return NEG
+    if v.is_Pow:
+        if v.exp == sp.Rational(1, 2):
+            return ATOM
+        return PROD if (v.exp.is_negative or (v.exp.is_Rational and not v.exp.is_Integer)) else POSTFIX
     if (v.is_Rational and not v.is_Integer) or v.is_Mul or v.is_Pow:
         return PROD
     return ATOM
@@ -163,7 +167,7 @@ def _dims(ctx, shape: Shape) -> tuple[int, int]:
     r, c = shape
     out = []
     for d in (r, c):
-        v = d.xreplace(ctx.dims) if ctx.dims else d
+        v = sp.sympify(d.xreplace(ctx.dims) if ctx.dims else d)  # safe: a dimension
         if not v.is_Integer:
             raise MatcalcError(f"size {d} is symbolic; give integer sizes or values for it")
         out.append(int(v))
@@ -191,6 +195,21 @@ def ones(shape: Shape) -> Node:
 def eye(n: object) -> Node:
     n = sp.sympify(n)  # safe: a dimension (int or SymPy), never user text
     return num(1) if n == 1 else Node("eye", (), None, (n, n))
+
+
+def _ones(p, n: Node, symbol: str, t: str) -> str:
+    """𝟏 where the context fixes its size; ones(n), ones(n, m) where it does not."""
+    r, c = n.shape
+    if p.sized and (c == 1 or r == 1):
+        return symbol + (t if n.is_row else "")
+    if p.fmt == "latex":
+        size = p.dim_text(r) if c == 1 else p.dim_text(c) if r == 1 else f"{p.dim_text(r)} \\times {p.dim_text(c)}"
+        return rf"\mathbf{{1}}_{{{size}}}" + (t if n.is_row else "")
+    if c == 1:
+        return f"ones({p.dim_text(r)})"
+    if r == 1:
+        return f"ones({p.dim_text(c)})ᵀ"
+    return f"ones({p.dim_text(r)}, {p.dim_text(c)})"
 
 
 def _np_dims(ctx, shape: Shape) -> tuple[int, int]:
@@ -239,8 +258,8 @@ register(
         np=lambda ctx, n: ctx.xp.ones(_np_dims(ctx, n.shape)),
         expand=lambda ctx, n: _explicit(ctx, n.shape, lambda i, j: 1),
         sympy=_sympy_const("ones"),
-        text=lambda p, n: "𝟏ᵀ" if n.is_row else "𝟏",
-        latex=lambda p, n: r"\mathbf{1}^{\top}" if n.is_row else r"\mathbf{1}",
+        text=lambda p, n: _ones(p, n, "𝟏", "ᵀ"),
+        latex=lambda p, n: _ones(p, n, r"\mathbf{1}", r"^{\top}"),
         numpy=lambda p, n: f"np.ones({p.np_shape(n.shape)})",
         prec=lambda n: POSTFIX if n.is_row else ATOM,
         steps="d of a constant is 0",
@@ -256,8 +275,8 @@ register(
         np=lambda ctx, n: ctx.xp.eye(_np_dims(ctx, n.shape)[0]),
         expand=lambda ctx, n: _explicit(ctx, n.shape, lambda i, j: int(i == j)),
         sympy=_sympy_const("eye"),
-        text=lambda p, n: "𝐈",
-        latex=lambda p, n: r"\mathbf{I}",
+        text=lambda p, n: "𝐈" if p.sized else f"eye({p.dim_text(n.shape[0])})",
+        latex=lambda p, n: r"\mathbf{I}" if p.sized else rf"\mathbf{{I}}_{{{p.dim_text(n.shape[0])}}}",
         numpy=lambda p, n: f"np.eye({p.dim(n.shape[0])})",
         prec=ATOM,
         steps="d of a constant is 0",

@@ -171,33 +171,35 @@ def _matmul_vec(n: Node, i: int, k: Node) -> Node:
     return matmul(kron(transpose(right), left), k)
 
 
-def _np_combine(a: tuple[str, tuple], b: tuple[str, tuple]) -> tuple[str, tuple]:
-    (sa, ha), (sb, hb) = a, b
-    if ha == () or hb == ():
-        return f"{sa} * {sb}", hb if ha == () else ha
-    shape = norm_shape((ha[0], hb[1]))
-    if ha[1] == 1 and hb[0] == 1:  # a column times a row: the outer product of 1-D arrays
-        return f"np.outer({sa}, {sb})", shape
-    return f"{sa} @ {sb}", shape
+def _chain_sized(fs: tuple[Node, ...], i: int) -> bool:
+    """Whether the parser can size a bare 𝐈 or 𝟏 at position i of a product chain."""
+    f = fs[i]
+    if f.op == "eye":
+        return len(fs) > 1
+    if f.op == "ones" and f.is_row:
+        return i == 0 and len(fs) > 1
+    if f.op == "ones":
+        return i > 0
+    return False
+
+
+def _flat(n: Node) -> tuple[Node, ...]:
+    """A product's factors with nested products of the same kind inlined (it is associative)."""
+    out: list[Node] = []
+    for f in n.args:
+        out.extend(_flat(f) if f.op == n.op else (f,))
+    return tuple(out)
+
+
+def _matmul_text(p, n: Node) -> str:
+    fs = _flat(n)
+    return " ".join(p.in_context(f, PROD + 1, _chain_sized(fs, i)) for i, f in enumerate(fs))
 
 
 def _matmul_numpy(p, n: Node) -> str:
-    a0 = n.args[0]
-    if len(n.args) == 2 and a0.op == "ones" and a0.is_row:
-        inner_code = p(n.args[1])
-        return f"np.sum({inner_code})" if n.is_scalar else f"np.sum({inner_code}, axis=0)"
-    items = [(p.arg(f, POSTFIX), f.shape) for f in n.args]
-    if n.args[-1].is_vector and not a0.is_row:  # A (B x): matrix-vector products, right to left
-        acc = items[-1]
-        for item in reversed(items[:-1]):
-            code, shape = _np_combine(item, acc)
-            acc = (f"({code})", shape)
-    else:
-        acc = items[0]
-        for item in items[1:]:
-            code, shape = _np_combine(acc, item)
-            acc = (f"({code})", shape)
-    return acc[0]
+    from ..render.numpy import chain
+
+    return chain(p, n.args)
 
 
 def _matmul_np(ctx, n: Node, *vs):
@@ -224,8 +226,8 @@ register(
         np=_matmul_np,
         expand=_matmul_expand,
         sympy=_matmul_sympy,
-        text=lambda p, n: " ".join(p.arg(f, PROD + 1) for f in n.args),
-        latex=lambda p, n: " ".join(p.arg(f, PROD + 1) for f in n.args),
+        text=lambda p, n: _matmul_text(p, n),
+        latex=lambda p, n: _matmul_text(p, n),
         numpy=_matmul_numpy,
         prec=PROD,
         steps="product rule d(AB) = dA B + A dB",
@@ -492,8 +494,8 @@ register(
         steps="d(Xᵏ) = Σ Xⁱ dX Xᵏ⁻¹⁻ⁱ",
         push_T=lambda a: matpow(transpose(a.args[0]), a.data),
         rewrites=[
-            Rewrite("X⁰ = 𝐈, X¹ = X, X⁻ᵏ = (X⁻¹)ᵏ, (Xʲ)ᵏ = Xʲᵏ", _matpow_trivial, ("A*A",), ("A:n,n",)),
-            Rewrite("(c X)ᵏ = cᵏ Xᵏ", _matpow_scalars_out, ("2*A",), ("A:n,n",)),
+            Rewrite("X⁰ = 𝐈, X¹ = X, X⁻ᵏ = (X⁻¹)ᵏ, (Xʲ)ᵏ = Xʲᵏ", _matpow_trivial, ("A*A",), ("A:n,n",), 2),
+            Rewrite("(c X)ᵏ = cᵏ Xᵏ", _matpow_scalars_out, ("2*A",), ("A:n,n",), 3),
         ],
     )
 )
@@ -834,7 +836,12 @@ def _kir_shape(args, data):
 
 
 def _kil_rewrite(args, data):
+    from .structure import unvec
+
     a, g = args
+    if a.is_vector and g.is_vector:  # Σ_a a_a g_a = unvec(g) a
+        p_ = sp.cancel(g.shape[0] / a.shape[0])
+        return matmul(unvec(g, (p_, a.shape[0])), a)
     if is_zero(g):
         return zero(_kil_shape(args, data))
     if g.op == "add":
@@ -843,11 +850,20 @@ def _kil_rewrite(args, data):
         return mul(*g.args[:-1], kron_inner_left(a, g.args[-1]))
     if g.op == "kron" and g.args[0].shape == a.shape:
         return mul(inner(a, g.args[0]), g.args[1])
+    if g.op == "ones":  # 𝟏 = 𝟏 ⊗ 𝟏
+        from .reductions import sum_
+
+        return mul(sum_(a), ones(_kil_shape(args, data)))
     return None
 
 
 def _kir_rewrite(args, data):
+    from .structure import unvec
+
     g, b = args
+    if b.is_vector and g.is_vector:  # ⟨g_a, b⟩ = (unvec(g)ᵀ b)_a
+        k = sp.cancel(g.shape[0] / b.shape[0])
+        return matmul(transpose(unvec(g, (b.shape[0], k))), b)
     if is_zero(g):
         return zero(_kir_shape(args, data))
     if g.op == "add":
@@ -856,6 +872,10 @@ def _kir_rewrite(args, data):
         return mul(*g.args[:-1], kron_inner_right(g.args[-1], b))
     if g.op == "kron" and g.args[1].shape == b.shape:
         return mul(inner(g.args[1], b), g.args[0])
+    if g.op == "ones":  # 𝟏 = 𝟏 ⊗ 𝟏
+        from .reductions import sum_
+
+        return mul(sum_(b), ones(_kir_shape(args, data)))
     return None
 
 
@@ -952,11 +972,11 @@ register(
         sympy=lambda n, a, g: sp.Function("kron_inner_left")(a, g),
         text=_call("kron_inner_left"),
         latex=_latex_call(r"\operatorname{kron\_inner\_left}"),
-        numpy=lambda p, n: (
+        numpy=lambda p, n: _raveled(n, (
             f"np.einsum('ab,apbq->pq', {p.two_d(n.args[0])}, np.reshape({p.two_d(n.args[1])}, "
             f"({p.dim(n.args[0].shape[0])}, {p.dim(n.shape[0] if n.shape else 1)}, "
             f"{p.dim(n.args[0].shape[1])}, {p.dim(n.shape[1] if n.shape else 1)})))"
-        ),
+        )),
         prec=ATOM,
         steps="product rule (the adjoint of ⊗)",
         names=("kron_inner_left",),
@@ -984,11 +1004,11 @@ register(
         sympy=lambda n, g, b: sp.Function("kron_inner_right")(g, b),
         text=_call("kron_inner_right"),
         latex=_latex_call(r"\operatorname{kron\_inner\_right}"),
-        numpy=lambda p, n: (
+        numpy=lambda p, n: _raveled(n, (
             f"np.einsum('apbq,pq->ab', np.reshape({p.two_d(n.args[0])}, "
             f"({p.dim(n.shape[0] if n.shape else 1)}, {p.dim(n.args[1].shape[0])}, "
             f"{p.dim(n.shape[1] if n.shape else 1)}, {p.dim(n.args[1].shape[1])})), {p.two_d(n.args[1])})"
-        ),
+        )),
         prec=ATOM,
         steps="product rule (the adjoint of ⊗)",
         names=("kron_inner_right",),
@@ -1006,6 +1026,13 @@ register(
         ],
     )
 )
+
+
+def _raveled(n: Node, code: str) -> str:
+    """A vector or row result is 1-D in NumPy; a scalar is a float."""
+    if n.is_scalar:
+        return f"float(np.ravel({code})[0])"
+    return f"np.ravel({code})" if (n.is_vector or n.is_row) else code
 
 
 def kron_inner_left(a: Node, g: Node) -> Node:

@@ -11,7 +11,7 @@ import sympy as sp
 
 from .. import limits
 from ..errors import LimitError, MatcalcError, NotMatrixLevel, ShapeError, UndefinedError
-from ..expr.node import ONE, Node, as_pair, norm_shape, shape_str, size
+from ..expr.node import ONE, Node, as_pair, dim_symbol, norm_shape, shape_str, size
 from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
 from .arith import add, mismatch, mul, neg, pow_
 from .leaves import eye, is_num, is_zero, num, ones, zero
@@ -196,7 +196,11 @@ register(
             *(transpose(b) for col in zip(*_grid(a), strict=True) for b in col),
             data=(a.data[1], a.data[0]),
         ),
-        rewrites=[Rewrite("one block is itself; explicit blocks merge", _merge_blocks, ("[1, 2]", "[3, 4]"))],
+        rewrites=[
+            Rewrite(
+                "one block is itself; explicit blocks merge", _merge_blocks, ("[1, 2]", "[3, 4]"), data=(2, 1)
+            )
+        ],
     )
 )
 
@@ -327,6 +331,9 @@ def _slice_rewrite(args, data):
         return a
     if is_zero(a):
         return zero(_slice_shape(args, data))
+    if a.op in ("ones", "eye") and all(x.is_Integer for x in data):  # entries of 𝟏 and 𝐈
+        entry = (lambda i, j: 1) if a.op == "ones" else (lambda i, j: int(i == j))
+        return lit([[num(entry(i, j)) for j in range(int(c0), int(c1))] for i in range(int(r0), int(r1))])
     if a.op in ("add",):
         return add(*(slice_(t, *data) for t in a.args))
     if a.op == "mul":
@@ -394,8 +401,9 @@ def _index_latex(p, n: Node) -> str:
     a = n.args[0]
     r0, r1, c0, c1 = n.data
     if n.is_scalar:
-        sub = p.dim_text(r0 + 1) if a.is_vector else f"{p.dim_text(r0 + 1)}{p.dim_text(c0 + 1)}"
-        return f"{p.arg(a, ATOM)}_{{{sub}}}"
+        sub = p.dim_text(r0 + 1) if a.is_vector else f"{p.dim_text(r0 + 1)},{p.dim_text(c0 + 1)}"
+        base = p(a) if a.op == "var" and "_" not in p(a) else p.wrap(p(a))  # no double subscript
+        return f"{base}_{{{sub}}}"
     return _index_text(p, n)
 
 
@@ -404,6 +412,8 @@ def _index_numpy(p, n: Node) -> str:
     r0, r1, c0, c1 = n.data
     if a.is_vector:
         return f"{p.arg(a, ATOM)}[{p.dim(r0)}]" if n.is_scalar else f"{p.arg(a, ATOM)}[{p.dim(r0)}:{p.dim(r1)}]"
+    if a.is_row:  # a row is 1-D in NumPy too
+        return f"{p.arg(a, ATOM)}[{p.dim(c0)}]" if n.is_scalar else f"{p.arg(a, ATOM)}[{p.dim(c0)}:{p.dim(c1)}]"
     if n.is_scalar:
         return f"{p.arg(a, ATOM)}[{p.dim(r0)}, {p.dim(c0)}]"
     code = f"{p.two_d(a)}[{p.dim(r0)}:{p.dim(r1)}, {p.dim(c0)}:{p.dim(c1)}]"
@@ -439,6 +449,7 @@ register(
                 "a slice of a sum, of a product with scalars, of a literal",
                 _slice_rewrite,
                 ("[a, b, c]",),
+                data=(sp.Integer(1), sp.Integer(2), sp.Integer(0), sp.Integer(1)),
             )
         ],
     )
@@ -508,7 +519,7 @@ register(
         push_T=lambda a: a,
         rewrites=[
             linear_unary_rewrites(lambda a: diag(a), "x + y", "2*t*x", ("x:n", "y:n"))[1],
-            Rewrite("diag(0) = 0, diag(𝟏) = 𝐈, explicit diagonals", _diag_rewrite, ("ones(n)",)),
+            Rewrite("diag(0) = 0, diag(𝟏) = 𝐈, explicit diagonals", _diag_rewrite, ("ones(n)",), ("x:n",)),
         ],
     )
 )
@@ -689,7 +700,15 @@ register(
         linear=True,
         transpose=lambda n, g, i: vec(g),
         vec=lambda n, i, k: k,
-        rewrites=[Rewrite("unvec(vec(A)) = A", _unvec_rewrite, ("vec(A)",), ("A:n,m",))],
+        rewrites=[
+            Rewrite(
+                "unvec(vec(A)) = A",
+                _unvec_rewrite,
+                ("vec(A)",),
+                ("A:n,m",),
+                (dim_symbol("n"), dim_symbol("m")),
+            )
+        ],
     )
 )
 

@@ -31,3 +31,76 @@ def tensor_line(result) -> str:
 
 
 __all__ = ["tensor_line", "to_numpy"]
+
+
+# ---------------------------------------------------------------- products of matrices
+
+BIG = 1000  # a symbolic dimension is assumed this large (and all alike) when ordering products
+
+
+def _size(d) -> int:
+    """A dimension as a number for the cost model: integers as they are, symbols as BIG."""
+    v = d.xreplace({s: BIG for s in d.free_symbols}) if d.free_symbols else d
+    return int(v)
+
+
+def chain(p: Printer, factors) -> str:
+    """NumPy for a matrix product that never materializes what it need not: diag(v) M as
+    v[:, None] * M and M diag(v) as M * v, 𝟏ᵀ M as a column sum, a column times a row as
+    np.outer, and the order of the products chosen by cost (the matrix-chain dynamic program)."""
+    items: list[tuple[str, tuple, bool]] = []  # code, shape, is the all-ones row
+    pending: str | None = None  # a diag(v) waiting for its right neighbour
+    for f in factors:
+        if f.op == "diag":
+            v = p.arg(f.args[0], 40)
+            if items and not items[-1][2]:
+                code, shape, _ = items.pop()
+                items.append((f"({code} * {v})", shape, False))
+            else:
+                pending = v if pending is None else f"({pending} * {v})"
+            continue
+        code, shape = p.arg(f, 30), f.shape
+        if pending is not None:
+            code = f"({pending}[:, None] * {code})" if not f.is_vector else f"({pending} * {code})"
+            pending = None
+        items.append((code, shape, f.op == "ones" and f.is_row))
+    if pending is not None:  # a product of diagonal matrices only
+        return f"np.diag({pending})"
+    if len(items) == 1:
+        return items[0][0]
+    dims = [items[0][1][0]] + [it[1][1] for it in items]
+    sizes = [_size(d) for d in dims]
+    k = len(items)
+    cost = [[0] * k for _ in range(k)]
+    split = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            best = None
+            for s in range(i, j):
+                c = cost[i][s] + cost[s + 1][j] + sizes[i] * sizes[s + 1] * sizes[j + 1]
+                if best is None or c < best:
+                    best, split[i][j] = c, s
+            cost[i][j] = best
+
+    def build(i: int, j: int) -> tuple[str, tuple, bool]:
+        if i == j:
+            return items[i]
+        s = split[i][j]
+        return _combine(build(i, s), build(s + 1, j))
+
+    return build(0, k - 1)[0]
+
+
+def _combine(a: tuple[str, tuple, bool], b: tuple[str, tuple, bool]) -> tuple[str, tuple, bool]:
+    from ..expr.node import norm_shape
+
+    (sa, ha, ones_a), (sb, hb, _) = a, b
+    if ha == () or hb == ():  # an inner product already taken: a scalar times the rest
+        return f"({sa} * {sb})", hb if ha == () else ha, False
+    shape = norm_shape((ha[0], hb[1]))
+    if ones_a:  # 𝟏ᵀ M: the column sums
+        return (f"np.sum({sb})" if shape == () else f"np.sum({sb}, axis=0)"), shape, False
+    if ha[1] == 1 and hb[0] == 1:  # a column times a row: the outer product of 1-D arrays
+        return f"np.outer({sa}, {sb})", shape, False
+    return f"({sa} @ {sb})", shape, False

@@ -63,6 +63,8 @@ class Printer:
     def __init__(self, fmt: str):
         self.fmt = fmt
         self.node_names: dict[Node, str] = {}  # subtrees bound to a name (generated code)
+        self._sized = False  # the parent fixes this operand's size (𝟏 and 𝐈 need no size)
+        self.sized = False  # ... as read by the rule of the node being printed
 
     def __call__(self, n: Node) -> str:
         if n in self.node_names:
@@ -70,7 +72,23 @@ class Printer:
         rule = getattr(OPS[n.op], self.fmt)
         if rule is None:
             raise NotImplementedError(f"no {self.fmt} printer for {n.op!r}")
-        return rule(self, n)
+        outer = self._sized
+        self.sized = outer
+        self._sized = outer and n.op == "mul"  # a scalar factor leaves the context as it was
+        try:
+            return rule(self, n)
+        finally:
+            self._sized = outer
+
+    def in_context(self, n: Node, min_prec: int, sized: bool) -> str:
+        """An operand whose size the surrounding operation fixes (a sum's term, a product's
+        neighbour): there 𝟏 and 𝐈 print as symbols, elsewhere with their size, as input needs."""
+        before = self._sized
+        self._sized = sized
+        try:
+            return self.arg(n, min_prec)
+        finally:
+            self._sized = before
 
     def prec_of(self, n: Node) -> int:
         if n in self.node_names:
@@ -125,8 +143,8 @@ class Printer:
         return f"({d})"
 
     def dim_text(self, d: object) -> str:
-        d = sp.sympify(d)  # safe: a dimension
-        return str(d).replace("*", "")
+        """A dimension as this format writes a value (`m n`, `n²`), which reads back."""
+        return self.const(sp.sympify(d))  # safe: a dimension
 
     def np_shape(self, shape: tuple) -> str:
         """A NumPy shape: vectors are 1-D."""

@@ -23,12 +23,12 @@ _TOKEN = re.compile(
     (?P<ws>[ \t\r\n]+)
   | (?P<tr>\.T(?![A-Za-z0-9_]))
   | (?P<eop>\.\*|\./|\.\^)
-  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<num>(?:[0-9]+(?:\.(?![*/^])[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*|[{"".join(GREEK_NAMES)}])(?P<sub>[{SUBSCRIPTS}]+)?
   | (?P<esup>⊙[{SUPERSCRIPTS}]+)
   | (?P<sup>[{SUPERSCRIPTS}]+)
   | (?P<subs>[{SUBSCRIPTS}]+)
-  | (?P<op>\*\*|[-+*/^@()\[\],'|‖⊙⊘⊗−𝟏𝐈])
+  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−𝟏𝐈])
     """,
     re.VERBOSE,
 )
@@ -41,6 +41,7 @@ class Token:
     pos: int
     sub: str = ""  # subscript digits after a name (x₁), as ASCII digits
     space_before: bool = False
+    glyph: str = ""  # the Greek letter a name was written as (σ is also sigmoid)
 
 
 def _describe(ch: str) -> str:
@@ -88,7 +89,10 @@ def tokenize(text: str) -> list[Token]:
             if kind == "op" and value == "−":
                 value = "-"
             sub = (m.group("sub") or "").translate(_SUB_DIGITS) if kind == "name" else ""
-            out.append(Token(kind, value, pos, sub, space))
+            glyph = value if kind == "name" and value in GREEK_NAMES else ""
+            if glyph:
+                value = GREEK_NAMES[glyph]
+            out.append(Token(kind, value, pos, sub, space, glyph))
             space = False
             if len(out) > limits.MAX_NODES:
                 raise LimitError(f"expression has more than {limits.MAX_NODES} tokens")

@@ -21,8 +21,8 @@ from .lexer import Token, safe, tokenize
 
 @dataclass(frozen=True)
 class Syntax:
-    """One node of the syntax tree: `kind` (num, name, call, index, binop, neg, postfix, pow,
-    list, abs, norm, const), its text, its column, and its operands."""
+    """One node of the syntax tree: `kind` (num, name, call, index, range, binop, neg, postfix,
+    pow, paren, list, abs, norm, const), its text, its column, and its operands."""
 
     kind: str
     text: str
@@ -38,8 +38,9 @@ _BINARY = {"*", "/", "@", ".*", "./", "⊙", "⊘", "⊗"}
 
 
 class Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, functions: frozenset[str] = frozenset()):
         self.text = text
+        self.functions = functions  # names that are calls even when written `f (x)`
         self.tokens = tokenize(text)
         self.i = 0
         self.depth = 0
@@ -118,6 +119,8 @@ class Parser:
                 self.i += 1
                 node = Syntax("binop", op.text, op.pos, (node, self.unary()))
             elif self._starts_atom():
+                if self.tok.kind == "num":  # `1 000`, `x 2`: too easy to misread, so refused
+                    raise self.error("a number after an operand needs an operator: write * (or no space in 1000)")
                 node = Syntax("binop", "juxt", self.tok.pos, (node, self.unary()))
             else:
                 return node
@@ -149,12 +152,12 @@ class Parser:
             if t.kind == "tr" or self.at("'"):
                 self.i += 1
                 node = Syntax("postfix", "T", t.pos, (node,))
-            elif t.kind == "sup":
+            elif t.kind in ("sup", "esup"):
                 self.i += 1
-                node = Syntax("postfix", t.text, t.pos, (node,))
-            elif t.kind == "esup":
-                self.i += 1
-                node = Syntax("postfix", t.text, t.pos, (node,))
+                for part in _superscripts(t.text):
+                    node = Syntax("postfix", part, t.pos, (node,))
+            elif self.at("[") and not t.space_before and node.kind in ("call", "index", "postfix", "paren"):
+                node = self.index(t, node)
             else:
                 return node
 
@@ -175,7 +178,7 @@ class Parser:
             node = self.expr()
             self.expect(")", t)
             self.leave()
-            return node
+            return Syntax("paren", "(", t.pos, (node,))
         if self.at("["):
             return self.bracket()
         if self.at("|"):
@@ -208,9 +211,13 @@ class Parser:
 
     def name(self, t: Token) -> Syntax:
         if self.at("("):
-            return self.call(t)
+            spaced = self.tok.space_before
+            if t.glyph == "σ" and not spaced:  # σ(x) is sigmoid; σ (x) the variable sigma times x
+                return self.call(Token(t.kind, "sigmoid", t.pos, t.sub, t.space_before))
+            if not spaced or (t.text in self.functions and not t.glyph):
+                return self.call(t)
         if self.at("[") and not self.tok.space_before:
-            return self.index(t)
+            return self.index(t, None)
         return Syntax("name", t.text, t.pos, (), t.sub)
 
     def call(self, t: Token) -> Syntax:
@@ -221,31 +228,54 @@ class Parser:
         self.leave()
         return Syntax("call", t.text, t.pos, tuple(args), t.sub, opener.space_before)
 
-    def index(self, t: Token) -> Syntax:
+    def index(self, t: Token, base: Syntax | None) -> Syntax:
+        """`x[2]`, `A[1,2]`, `x[2:n]`, `(B x)[1]`: entries, 1-based, inclusive ranges."""
         opener = self.expect("[")
         idx = []
         while True:
-            k = self.tok
-            if k.kind != "num" or not k.text.isdigit() or len(k.text) > 6:
-                raise self.error("an index x[k] or A[i,j] takes whole numbers")
-            self.i += 1
-            idx.append(Syntax("num", k.text, k.pos))
+            idx.append(self.bound())
             if not self.take(","):
                 break
         self.expect("]", opener)
         if len(idx) > 2:
-            raise self.error("an index has one or two numbers", opener.pos)
-        return Syntax("index", t.text, t.pos, tuple(idx), t.sub)
+            raise self.error("an index has one or two parts", opener.pos)
+        if base is None:
+            return Syntax("index", t.text, t.pos, tuple(idx), t.sub)
+        return Syntax("index", "", opener.pos, (base, *idx))
+
+    def bound(self) -> Syntax:
+        """One index part: k, or lo:hi, of whole numbers or dimension names."""
+        parts = []
+        for _ in range(2):
+            k = self.tok
+            if not (k.kind == "num" and k.text.isdigit() and len(k.text) <= 6) and k.kind != "name":
+                raise self.error("an index x[k] or A[i,j] takes whole numbers (or ranges i:j)")
+            self.i += 1
+            parts.append(Syntax("num" if k.kind == "num" else "name", k.text, k.pos))
+            if not (self.tok.kind == "op" and self.tok.text == ":"):
+                break
+            self.i += 1
+        if len(parts) == 1:
+            return parts[0]
+        return Syntax("range", ":", parts[0].pos, tuple(parts))
 
     def bracket(self) -> Syntax:
         opener = self.expect("[")
         self.enter()
+        start = self.i
+        node = None
         if self.at("["):
-            rows = [self.row()]
-            while self.take(","):
-                rows.append(self.row())
-            node = Syntax("list", "grid", opener.pos, tuple(rows))
-        else:
+            try:
+                rows = [self.row()]
+                while self.take(","):
+                    rows.append(self.row())
+                if self.at("]"):
+                    node = Syntax("list", "grid", opener.pos, tuple(rows))
+            except MatcalcError:
+                node = None
+            if node is None:  # `[[a, b]ᵀ x, c]`: a column whose first entry starts with a literal
+                self.i = start
+        if node is None:
             node = Syntax("list", "column", opener.pos, tuple(self.items()))
         self.expect("]", opener)
         self.leave()
@@ -266,6 +296,23 @@ class Parser:
         return out
 
 
-def parse_syntax(text: str) -> Syntax:
-    """Parse one expression of the language of SPEC §2 into its syntax tree."""
-    return Parser(text).parse()
+def _superscripts(sup: str) -> list[str]:
+    """A run of superscripts as postfix operators: `ᵀ`, `⁻ᵀ`, `⁻¹`, `²`; `ᵀᵀ` is two."""
+    out, i = [], 0
+    body = sup[1:] if sup.startswith("⊙") else sup
+    while i < len(body):
+        j = i + 1
+        if body[i] == "⁻":
+            j = i + 2 if i + 1 < len(body) and body[i + 1] == "ᵀ" else i + 1
+        if body[i] != "ᵀ" and not (body[i] == "⁻" and j == i + 2):
+            while j < len(body) and body[j] not in "ᵀ⁻":
+                j += 1
+        out.append(("⊙" if sup.startswith("⊙") else "") + body[i:j])
+        i = j
+    return out
+
+
+def parse_syntax(text: str, functions: frozenset[str] = frozenset()) -> Syntax:
+    """Parse one expression of the language of SPEC §2 into its syntax tree; `functions` are
+    the names that are calls even when a space comes before the parenthesis."""
+    return Parser(text, functions).parse()

@@ -1,0 +1,1142 @@
+"""Random well-shaped matcalc expressions, each with its own NumPy implementation.
+
+The generator builds a typed random expression tree (scalar, column vector, row vector or
+matrix, over the dimensions n and m, symbolic or integer) and writes, side by side and from
+its own choices, two things for every node:
+
+* the matcalc source text (SPEC §2: every operator, juxtaposition, the unicode notation,
+  function aliases, broadcasting, constants sized by context, literals), and
+* a NumPy source string for the same value, in which every vector is a 2-D column (d, 1),
+  every matrix 2-D and every scalar a float.
+
+Nothing here calls matcalc. Domain-restricted functions get arguments that stay inside
+their domain (`log(1 + u.^2)`, `arcsin(tanh(u)/2)`, `inv(M M' + eye)`, ...).
+
+`random_sample(rng)` returns a `Sample`: the command (grad, jacobian, hessian, vjp, jvp or
+vec), the layout, the expression, the --let list, --wrt, --v and the NumPy function.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ONE: tuple = ()  # the dimension 1
+ADD, MUL, NEG, POW, ATOM = 0, 1, 2, 3, 4  # precedence levels, Python's order
+
+Dim = tuple  # a sorted tuple of base dimension names; () is 1, ("m", "n") is n·m
+Shape = tuple | None  # None for a scalar, else (rows, cols)
+
+
+def dmul(a: Dim, b: Dim) -> Dim:
+    return tuple(sorted(a + b))
+
+
+def is_col(s: Shape) -> bool:
+    return s is not None and s[1] == ONE and s[0] != ONE
+
+
+def is_row(s: Shape) -> bool:
+    return s is not None and s[0] == ONE and s[1] != ONE
+
+
+def is_mat(s: Shape) -> bool:
+    return s is not None and s[0] != ONE and s[1] != ONE
+
+
+def is_square(s: Shape) -> bool:
+    return is_mat(s) and s[0] == s[1]
+
+
+def is_product(s: Shape) -> bool:
+    return s is not None and (len(s[0]) > 1 or len(s[1]) > 1)
+
+
+def tshape(s: Shape) -> Shape:
+    return None if s is None else (s[1], s[0])
+
+
+# --------------------------------------------------------------------------- NumPy helpers
+
+
+def _sc(m):
+    """A 1×1 product as a scalar."""
+    a = np.asarray(m, dtype=float)
+    assert a.shape == (1, 1), a.shape
+    return float(a[0, 0])
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def _relu(x):
+    return np.maximum(x, 0.0)
+
+
+def _softmax(v):
+    e = np.exp(v - np.max(v))
+    return e / np.sum(e)
+
+
+def _lse(v):
+    mx = np.max(v)
+    return float(mx + np.log(np.sum(np.exp(v - mx))))
+
+
+def _logdet(m):
+    sign, val = np.linalg.slogdet(m)
+    return float(val) if sign > 0 else float("nan")
+
+
+def _diagv(v):
+    return np.diag(np.asarray(v, dtype=float)[:, 0])
+
+
+def _diagm(m):
+    return np.diag(m).reshape(-1, 1).astype(float)
+
+
+def _col(*xs):
+    return np.array([[float(x)] for x in xs])
+
+
+def _mat(rows):
+    return np.array([[float(x) for x in row] for row in rows])
+
+
+def _mpow(m, k):
+    return np.linalg.matrix_power(m, k)
+
+
+def _norm2(x):
+    return float(np.sqrt(np.sum(np.asarray(x, dtype=float) ** 2)))
+
+
+HELPERS = {
+    name: fn
+    for name, fn in dict(globals()).items()
+    if name.startswith("_") and not name.startswith("__") and callable(fn)
+}
+
+ELEM = {
+    "sin": "np.sin",
+    "cos": "np.cos",
+    "tan": "np.tan",
+    "exp": "np.exp",
+    "log": "np.log",
+    "sqrt": "np.sqrt",
+    "tanh": "np.tanh",
+    "sigmoid": "_sigmoid",
+    "softplus": "_softplus",
+    "abs": "np.abs",
+    "relu": "_relu",
+    "sign": "np.sign",
+    "arcsin": "np.arcsin",
+    "arccos": "np.arccos",
+    "arctan": "np.arctan",
+}
+FREE = ["sin", "cos", "exp", "tanh", "sigmoid", "softplus", "abs", "relu", "sign", "arctan"]
+NUMBERS = [("2", 2.0), ("3", 3.0), ("0.5", 0.5), ("1.5", 1.5), ("0.25", 0.25), ("4", 4.0)]
+NUMBERS_ATOM = [*NUMBERS, ("1e-1", 0.1), ("2.5", 2.5), ("pi", np.pi), ("e", np.e)]
+SUPERSCRIPT = {2: "²", 3: "³"}
+SUPERSCRIPT_CHARS = "ᵀ⁻¹²³⁰⁴⁵⁶⁷⁸⁹"
+
+POOLS = {
+    "vec": ["x", "y", "z", "u", "w", "mu"],
+    "plain": ["A", "B", "C", "D", "F", "G", "H", "K", "W", "L"],
+    "near": ["P", "Q", "R"],
+    "sym": ["S", "Sigma"],
+    "scalar": ["a", "b", "c", "alpha", "lam"],
+}
+
+
+@dataclass
+class Node:
+    text: str
+    src: str
+    shape: Shape
+    prec: int = ATOM
+    vars: frozenset = frozenset()
+    juxt: bool = False  # a juxtaposition chain: may be the left operand of another one
+
+
+@dataclass
+class Var:
+    name: str
+    kind: str  # scalar, vec, plain, near, sym
+    shape: Shape
+
+
+class Gen:
+    """One expression's generator: the variables it declared, the dimensions' spelling."""
+
+    def __init__(self, rng: np.random.Generator, sizes: dict, dimtxt: dict, wrt: Var):
+        self.rng = rng
+        self.sizes = sizes
+        self.dimtxt = dimtxt
+        self.vars: dict[str, Var] = {wrt.name: wrt}
+        self.wrt = wrt
+        self.kron_depth = 0
+        self.dims_used: set[str] = set()  # dimensions spelled out in the text (eye(n), n/2, ...)
+        self.big = max(sizes.values()) <= 3  # allow n·m dimensions only while they stay small
+
+    # ------------------------------------------------------------------ small utilities
+    def p(self, prob: float) -> bool:
+        return bool(self.rng.random() < prob)
+
+    def pick(self, seq):
+        return seq[int(self.rng.integers(len(seq)))]
+
+    def size(self, d: Dim) -> int:
+        out = 1
+        for b in d:
+            out *= self.sizes[b]
+        return out
+
+    def int_dim(self, d: Dim) -> bool:
+        return len(d) == 1 and self.dimtxt[d[0]].isdigit()
+
+    @staticmethod
+    def op(left: str, op: str) -> str:
+        """`2./x` would read as `2.` `/` x: a dotted operator after a digit gets a space."""
+        if op[0] == "." and left[-1].isdigit():
+            return " " + op
+        return op
+
+    def sup_base(self, node: Node) -> str:
+        """The base of a superscript suffix: `M⁻¹²` would read as M to the -12."""
+        t = self.wrap(node, ATOM)
+        return f"({t})" if t[-1] in SUPERSCRIPT_CHARS else t
+
+    def wrap(self, node: Node, minprec: int) -> str:
+        if node.prec < minprec or self.p(0.06):
+            return "(" + node.text + ")"
+        return node.text
+
+    def rand_dim(self) -> Dim:
+        return (self.pick(list(self.sizes)),)
+
+    def rand_shape(self) -> Shape:
+        """A random non-scalar shape, biased towards the variable's own."""
+        w = self.wrt.shape
+        if w is not None and self.p(0.45):
+            return w if self.p(0.7) else tshape(w)
+        r = self.rng.random()
+        if r < 0.4:
+            return (self.rand_dim(), ONE)
+        if r < 0.5:
+            return (ONE, self.rand_dim())
+        if r < 0.92 or self.kron_depth or not self.big:
+            return (self.rand_dim(), self.rand_dim())
+        d = ("m", "n") if len(self.sizes) > 1 else ("n", "n")
+        return self.pick([(d, ONE), (d, (self.rand_dim()[0],)), ((self.rand_dim()[0],), d)])
+
+    # ------------------------------------------------------------------ constructors
+    def var(self, kind: str, shape: Shape) -> Node:
+        w = self.wrt
+        if w.shape == shape and (w.kind == kind or (kind == "plain" and w.kind in ("near", "sym"))):
+            if self.p(0.65):
+                return Node(w.name, w.name, shape, vars=frozenset([w.name]))
+        same = [v for v in self.vars.values() if v.kind == kind and v.shape == shape]
+        free = [n for n in POOLS[kind] if n not in self.vars]
+        if same and (not free or self.p(0.5)):
+            v = self.pick(same)
+        elif free:
+            v = Var(self.pick(free), kind, shape)
+            self.vars[v.name] = v
+        else:
+            return self.number() if shape is None else self.const_leaf(shape)
+        return Node(v.name, v.name, shape, vars=frozenset([v.name]))
+
+    def number(self, atoms: bool = True) -> Node:
+        text, val = self.pick(NUMBERS_ATOM if atoms else NUMBERS)
+        return Node(text, repr(val), None)
+
+    def num(self, text: str) -> Node:
+        return Node(text, repr(float(text)), None)
+
+    def dimtext(self, d: Dim) -> str:
+        self.dims_used.add(d[0])
+        return self.dimtxt[d[0]]
+
+    def const_leaf(self, shape: Shape) -> Node:
+        r, c = shape
+        if c == ONE:
+            return Node(f"ones({self.dimtext(r)})", f"np.ones(({self.size(r)}, 1))", shape)
+        if r == c and self.p(0.7):
+            name = self.pick(["eye", "eye", "Identity"])
+            return Node(f"{name}({self.dimtext(r)})", f"np.eye({self.size(r)})", shape)
+        return Node(
+            f"ones({self.dimtext(r)}, {self.dimtext(c)})",
+            f"np.ones(({self.size(r)}, {self.size(c)}))",
+            shape,
+        )
+
+    def literal(self, shape: Shape, depth: int) -> Node:
+        r, c = shape
+        nr, nc = self.size(r), self.size(c)
+
+        def entry() -> Node:
+            e = self.gen(None, min(depth, 1)) if self.p(0.6) else self.number(atoms=False)
+            if e.text.startswith("["):  # `[[a, b].T x, c]` would open a matrix literal
+                e = Node(f"({e.text})", e.src, e.shape, ATOM, e.vars)
+            return e
+
+        if c == ONE:
+            es = [entry() for _ in range(nr)]
+            text = "[" + ", ".join(e.text for e in es) + "]"
+            src = "_col(" + ", ".join(e.src for e in es) + ")"
+        else:
+            rows = [[entry() for _ in range(nc)] for _ in range(nr)]
+            es = [e for row in rows for e in row]
+            text = "[" + ", ".join("[" + ", ".join(e.text for e in row) + "]" for row in rows) + "]"
+            src = (
+                "_mat(["
+                + ", ".join("[" + ", ".join(e.src for e in row) + "]" for row in rows)
+                + "])"
+            )
+        return Node(text, src, shape, vars=frozenset().union(*(e.vars for e in es)))
+
+    def transpose(self, a: Node) -> Node:
+        op = self.pick(["'", ".T", ".T", "ᵀ"])
+        return Node(
+            (self.sup_base(a) if op == "ᵀ" else self.wrap(a, ATOM)) + op,
+            f"({a.src}).T",
+            tshape(a.shape),
+            ATOM,
+            a.vars,
+        )
+
+    def neg(self, a: Node) -> Node:
+        op = "−" if self.p(0.05) else "-"
+        return Node(op + self.wrap(a, POW), f"(-{a.src})", a.shape, NEG, a.vars)
+
+    def add(self, a: Node, b: Node, minus: bool = False) -> Node:
+        if minus:
+            op = self.pick([" - ", "-", " - ", " − "] if self.p(0.1) else [" - ", "-"])
+        else:
+            op = self.pick([" + ", "+"])
+        shape = a.shape if a.shape is not None else b.shape
+        text = self.wrap(a, ADD) + op + self.wrap(b, MUL)
+        src = f"({a.src} {'-' if minus else '+'} {b.src})"
+        return Node(text, src, shape, ADD, a.vars | b.vars)
+
+    def can_juxt(self, a: Node, b: Node) -> bool:
+        if a.prec < POW and not a.juxt:
+            return False
+        t = self.wrap(b, POW)
+        return t[0] not in "-−0123456789.[|‖" and not (a.text[-1].isdigit() and t[0] == "(")
+
+    def mul(self, a: Node, b: Node) -> Node:
+        """The product `*` (matrix product or scalar multiple), printed as *, @ or juxtaposition."""
+        if a.shape is None or b.shape is None:
+            shape = b.shape if a.shape is None else a.shape
+            src = f"({a.src} * {b.src})"
+        else:
+            assert a.shape[1] == b.shape[0], (a.shape, b.shape)
+            shape = (a.shape[0], b.shape[1])
+            if shape == (ONE, ONE):
+                shape = None
+                src = f"_sc({a.src} @ {b.src})"
+            else:
+                src = f"({a.src} @ {b.src})"
+        vs = a.vars | b.vars
+        r = self.rng.random()
+        if r < 0.3 and self.can_juxt(a, b):
+            left = a.text if a.juxt and a.prec >= MUL else self.wrap(a, POW)
+            right = self.wrap(b, POW)
+            sep = " "
+            if re.fullmatch(r"\d+(\.\d+)?", left) and right[0].isalpha() and right[0] not in "eE":
+                sep = self.pick([" ", ""])
+            return Node(left + sep + right, src, shape, MUL, vs, juxt=True)
+        op = "*"
+        if a.shape is not None and b.shape is not None and self.p(0.25):
+            op = "@"
+        op = self.pick([op, f" {op} "])
+        rmin = NEG if self.p(0.3) else POW
+        return Node(self.wrap(a, MUL) + op + self.wrap(b, rmin), src, shape, MUL, vs)
+
+    def div(self, a: Node, s: Node) -> Node:
+        op = self.pick(["/", " / "])
+        rmin = NEG if self.p(0.3) else POW
+        return Node(
+            self.wrap(a, MUL) + op + self.wrap(s, rmin),
+            f"({a.src} / {s.src})",
+            a.shape,
+            MUL,
+            a.vars | s.vars,
+        )
+
+    def hadamard(self, a: Node, b: Node) -> Node:
+        shape = a.shape if a.shape is not None else b.shape
+        src = f"({a.src} * {b.src})"
+        vs = a.vars | b.vars
+        if a.shape is not None and b.shape is not None and self.p(0.2):
+            return Node(f"hadamard({a.text}, {b.text})", src, shape, ATOM, vs)
+        op = self.pick([".*", " .* ", " ⊙ "] if self.p(0.15) else [".*", " .* "])
+        left = self.wrap(a, MUL)
+        return Node(left + self.op(left, op) + self.wrap(b, POW), src, shape, MUL, vs)
+
+    def ediv(self, a: Node, b: Node) -> Node:
+        shape = a.shape if a.shape is not None else b.shape
+        op = self.pick(["./", " ./ ", " ⊘ "] if self.p(0.15) else ["./", " ./ "])
+        left = self.wrap(a, MUL)
+        return Node(
+            left + self.op(left, op) + self.wrap(b, POW),
+            f"({a.src} / {b.src})",
+            shape,
+            MUL,
+            a.vars | b.vars,
+        )
+
+    def power(self, a: Node, k: float, ktext: str | None = None) -> Node:
+        """a^k for a scalar a, a.^k entrywise for a vector or matrix."""
+        ktext = ktext or (str(int(k)) if float(k).is_integer() else repr(k))
+        src = f"({a.src} ** {k!r})"
+        entry = a.shape is not None
+        base = self.wrap(a, ATOM)
+        if int(k) == k and int(k) in SUPERSCRIPT and self.p(0.1):
+            sup = SUPERSCRIPT[int(k)]
+            base = base if entry else self.sup_base(a)
+            return Node(base + ("⊙" if entry else "") + sup, src, a.shape, POW, a.vars)
+        if ktext.startswith("-") and self.p(0.5):
+            ktext = f"({ktext})"
+        op = self.op(base, ".^") if entry else self.pick(["^", "**", "^"])
+        return Node(base + op + ktext, src, a.shape, POW, a.vars)
+
+    def call(self, name: str, args: list[Node], src: str, shape: Shape) -> Node:
+        text = f"{name}({', '.join(a.text for a in args)})"
+        return Node(text, src, shape, ATOM, frozenset().union(*(a.vars for a in args)))
+
+    def elem(self, name: str, a: Node) -> Node:
+        src = f"{ELEM[name]}({a.src})"
+        if name == "log" and self.p(0.15):
+            return self.call("ln", [a], src, a.shape)
+        if name == "sigmoid" and self.p(0.15):
+            return self.call("σ", [a], src, a.shape)
+        if name == "abs" and self.p(0.15):
+            return Node(f"(|{a.text}|)", src, a.shape, ATOM, a.vars)
+        return self.call(name, [a], src, a.shape)
+
+    # ------------------------------------------------------------------ domain wrappers
+    def pos(self, shape: Shape, depth: int) -> Node:
+        """An expression > 0 in every entry."""
+        u = self.gen(shape, depth)
+        r = int(self.rng.integers(8))
+        one = self.num("1")
+        if r == 0:
+            return (
+                self.add(one, self.power(u, 2)) if self.p(0.5) else self.add(self.power(u, 2), one)
+            )
+        if r == 1:
+            return self.elem("exp", u if self.p(0.5) else self.div(u, self.num("2")))
+        if r == 2:
+            return self.elem("sqrt", self.add(one, self.power(u, 2)))
+        if r == 3:
+            return self.add(self.num("2"), self.elem(self.pick(["sin", "cos", "tanh"]), u))
+        if r == 4:
+            return self.add(self.elem("softplus", u), self.num("0.5"))
+        if r == 5:
+            return self.add(self.elem("sigmoid", u), self.num("0.5"))
+        if r == 6:
+            return self.add(one, self.elem("abs", u))
+        if shape is None and self.p(0.5):
+            m = self.spd(self.rand_dim(), 0)
+            return self.call("det", [m], f"np.linalg.det({m.src})", None)
+        return self.add(self.power(u, 2), self.num("0.5"))
+
+    def bounded(self, shape: Shape, depth: int) -> Node:
+        """An expression with every entry in [-1/2, 1/2]."""
+        u = self.gen(shape, depth)
+        r = int(self.rng.integers(5))
+        if r == 0:
+            return self.div(self.elem("tanh", u), self.num("2"))
+        if r == 1:
+            return self.div(self.elem("sin", u), self.num("2"))
+        if r == 2:
+            return self.add(self.elem("sigmoid", u), self.num("0.5"), minus=True)
+        if r == 3:
+            d = self.add(self.num("1"), self.power(u, 2))
+            return self.div(u, d) if shape is None else self.ediv(u, d)
+        return self.mul(self.num("0.5"), self.elem("tanh", u))
+
+    def elementwise(self, shape: Shape, depth: int) -> Node:
+        name = self.pick([*FREE, *FREE, "tan", "log", "sqrt", "arcsin", "arccos"])
+        if name in ("log", "sqrt"):
+            return self.elem(name, self.pos(shape, depth))
+        if name in ("tan", "arcsin", "arccos"):
+            return self.elem(name, self.bounded(shape, depth))
+        return self.elem(name, self.gen(shape, depth))
+
+    def spd(self, d: Dim, depth: int) -> Node:
+        """A symmetric positive definite d×d matrix, well conditioned."""
+        r = self.rng.random()
+        if r < 0.2:
+            return self.var("near", (d, d))
+        if r < 0.3:
+            return self.var("sym", (d, d))
+        k = self.pick([(b,) for b in self.sizes] + [ONE])
+        if self.p(0.5):
+            m = self.gen((d, k), min(depth, 1))
+            mm = self.mul(m, self.transpose(m))
+        else:
+            m = self.gen((k, d), min(depth, 1))
+            mm = self.mul(self.transpose(m), m)
+        size = self.size(d)
+        name = self.pick(["eye", "eye", f"eye({self.dimtext(d)})", f"Identity({self.dimtext(d)})"])
+        eye = Node(name, f"np.eye({size})", (d, d))
+        return self.add(mm, eye) if self.p(0.5) else self.add(eye, mm)
+
+    def inverse(self, d: Dim, depth: int) -> Node:
+        m = self.spd(d, depth) if self.p(0.6) else self.var("near", (d, d))
+        src = f"np.linalg.inv({m.src})"
+        r = int(self.rng.integers(7))
+        if r == 0:
+            return Node(self.sup_base(m) + "⁻¹", src, (d, d), ATOM, m.vars)
+        if r == 6:  # the inverse transpose, spelled as the printer writes it
+            inner = self.transpose(m)
+            return Node(
+                self.sup_base(m) + "⁻ᵀ", f"np.linalg.inv({inner.src})", (d, d), ATOM, m.vars
+            )
+        if r == 1:
+            return Node(
+                self.wrap(m, ATOM) + self.pick(["^-1", "**-1", "^(-1)"]), src, (d, d), POW, m.vars
+            )
+        if r == 2:
+            return self.call("Inverse", [m], src, (d, d))
+        return self.call("inv", [m], src, (d, d))
+
+    def kron(self, shape: Shape, depth: int) -> Node | None:
+        def splits(dim: Dim):
+            if len(dim) == 0:
+                return [((), ())]
+            if len(dim) == 1:
+                return [(dim, ()), ((), dim)]
+            a, b = dim
+            return [((a,), (b,)), ((b,), (a,))]
+
+        options = [
+            ((r1, c1), (r2, c2))
+            for r1, r2 in splits(shape[0])
+            for c1, c2 in splits(shape[1])
+            if (r1, c1) != (ONE, ONE) and (r2, c2) != (ONE, ONE)
+        ]
+        if not options:
+            return None
+        s1, s2 = self.pick(options)
+        self.kron_depth += 1
+        a, b = self.gen(s1, min(depth, 1)), self.gen(s2, min(depth, 1))
+        self.kron_depth -= 1
+        src = f"np.kron({a.src}, {b.src})"
+        if self.p(0.2):
+            return Node(
+                f"({self.wrap(a, ATOM)} ⊗ {self.wrap(b, ATOM)})", src, shape, ATOM, a.vars | b.vars
+            )
+        return self.call("kron", [a, b], src, shape)
+
+    # ------------------------------------------------------------------ the grammar
+    def leaf(self, shape: Shape) -> Node:
+        if shape is None:
+            w = self.wrt
+            if w.shape is None and self.p(0.5):
+                return Node(w.name, w.name, None, vars=frozenset([w.name]))
+            r = self.rng.random()
+            symbolic = [d for d, t in self.dimtxt.items() if not t.isdigit()]
+            if r < 0.55:
+                return self.var("scalar", None)
+            if r < 0.6 and symbolic:
+                d = self.pick(symbolic)
+                self.dims_used.add(d)
+                return Node(d, repr(float(self.sizes[d])), None)
+            return self.number()
+        if is_product(shape):
+            return self.kron(shape, 0) or self.const_leaf(shape)
+        r, c = shape
+        if r == ONE:
+            return self.transpose(self.leaf((c, ONE)))
+        u = self.rng.random()
+        if c == ONE:
+            if u < 0.85:
+                return self.var("vec", shape)
+            if u < 0.93 or not self.int_dim(r):
+                return self.const_leaf(shape)
+            return self.literal(shape, 0)
+        if u < 0.85:
+            kind = "plain"
+            if r == c:
+                kind = self.pick(["plain", "plain", "plain", "near", "sym"])
+            return self.var(kind, shape)
+        if u < 0.95 or not (self.int_dim(r) and self.int_dim(c)) or self.size(r) * self.size(c) > 6:
+            return self.const_leaf(shape)
+        return self.literal(shape, 0)
+
+    def gen(self, shape: Shape, depth: int, top: bool = False) -> Node:
+        if depth <= 0 or (not top and self.p(0.05 + 0.3 / (depth + 1))):
+            return self.leaf(shape)
+        for _ in range(10):
+            node = self.production(shape, depth - 1)
+            if node is not None:
+                assert node.shape == shape, (node.text, node.shape, shape)
+                return node
+        return self.leaf(shape)
+
+    def production(self, shape: Shape, d: int) -> Node | None:
+        rules = [
+            (3, self.r_add),
+            (1, self.r_neg),
+            (3, self.r_scale),
+            (1, self.r_div),
+            (3, self.elementwise),
+        ]
+        if shape is None:
+            rules += [
+                (6, self.r_reduce),
+                (3, self.r_inner),
+                (2, self.r_spow),
+            ]
+        else:
+            rules += [
+                (2, self.r_hadamard),
+                (1, self.r_ediv),
+                (1, self.r_epow),
+                (2, self.r_broadcast),
+                (4, self.r_matmul),
+                (1, self.r_transpose),
+                (1, self.r_context_const),
+            ]
+            if is_product(shape) or self.p(0.15):
+                rules.append((4 if is_product(shape) else 1, self.r_kron))
+            if is_col(shape) and not is_product(shape):
+                rules += [(1, self.r_softmax), (1, self.r_diag_of_matrix), (1, self.r_literal)]
+            if is_square(shape) and not is_product(shape):
+                rules += [
+                    (1.5, self.r_mpow),
+                    (3, self.r_inv),
+                    (1, self.r_diag_of_vector),
+                    (1, self.r_literal),
+                ]
+            if is_mat(shape) and not is_product(shape) and not is_square(shape):
+                rules += [(1, self.r_literal)]
+        weights = np.array([w for w, _ in rules], dtype=float)
+        rule = rules[int(self.rng.choice(len(rules), p=weights / weights.sum()))][1]
+        return rule(shape, d)
+
+    # every rule: (shape, depth) -> Node or None
+    def r_add(self, shape, d):
+        return self.add(self.gen(shape, d), self.gen(shape, d), minus=self.p(0.4))
+
+    def r_neg(self, shape, d):
+        return self.neg(self.gen(shape, d))
+
+    def r_scale(self, shape, d):
+        s = self.number(atoms=False) if self.p(0.5) else self.gen(None, d)
+        a = self.gen(shape, d)
+        return self.mul(s, a) if self.p(0.7) else self.mul(a, s)
+
+    def r_div(self, shape, d):
+        den = self.pos(None, max(d - 1, 0)) if self.p(0.6) else self.number(atoms=False)
+        return self.div(self.gen(shape, d), den)
+
+    def r_reduce(self, shape, d):
+        r = int(self.rng.integers(12))
+        if r == 11:
+            a = self.pos(self.rand_shape(), d)
+            b = self.elem("log", a)
+            return self.call("sum", [b], f"np.sum({b.src})", None)
+        if r <= 1:
+            a = self.gen(self.rand_shape(), d)
+            name = "sum" if r == 0 else "mean"
+            return self.call(name, [a], f"np.{name}({a.src})", None)
+        if r == 2:
+            a = self.gen(self.rand_shape(), d)
+            return self.call("norm1", [a], f"np.sum(np.abs({a.src}))", None)
+        if r == 3:
+            a = self.gen(self.rand_shape(), d)
+            src = f"_norm2({a.src})"
+            if self.p(0.15):
+                return Node(f"‖{a.text}‖", src, None, ATOM, a.vars)
+            return self.call(self.pick(["norm2", "norm2", "norm"]), [a], src, None)
+        if r == 4:
+            k = self.rand_square_dim()
+            a = self.gen((k, k), d)
+            return self.call(
+                self.pick(["tr", "tr", "trace", "Tr", "Trace"]), [a], f"np.trace({a.src})", None
+            )
+        if r == 5:  # matcalc's d det X = det X tr(X⁻¹ dX) needs an invertible X (docs/limits.md)
+            k = self.rand_dim()
+            a = self.spd(k, min(d, 1)) if self.p(0.5) else self.var("near", (k, k))
+            return self.call(
+                self.pick(["det", "det", "Det", "Determinant"]),
+                [a],
+                f"np.linalg.det({a.src})",
+                None,
+            )
+        if r == 6:
+            a = self.spd(self.rand_dim(), d)
+            return self.call("logdet", [a], f"_logdet({a.src})", None)
+        if r == 7:
+            k = self.rand_dim()
+            a, b = self.gen((k, ONE), d), self.gen((k, ONE), d)
+            return self.call("dot", [a, b], f"float(np.sum({a.src} * {b.src}))", None)
+        if r == 8:
+            a = self.gen((self.rand_dim(), ONE), d)
+            return self.call("logsumexp", [a], f"_lse({a.src})", None)
+        if r == 9:
+            a = self.gen(self.rand_shape(), d)
+            return self.call("sum", [a], f"np.sum({a.src})", None)
+        return self.r_inner(shape, d)
+
+    def rand_square_dim(self) -> Dim:
+        if self.big and not self.kron_depth and len(self.sizes) > 1 and self.p(0.08):
+            return ("m", "n")
+        return self.rand_dim()
+
+    def r_inner(self, shape, d):
+        """x' * y or x' A y: a 1×1 product is a scalar."""
+        k = self.rand_dim()
+        if self.p(0.5):
+            return self.mul(self.gen((ONE, k), d), self.gen((k, ONE), d))
+        j = self.rand_dim()
+        left = self.mul(self.gen((ONE, k), d), self.gen((k, j), d))
+        return self.mul(left, self.gen((j, ONE), d))
+
+    def r_spow(self, shape, d):
+        if self.p(0.5):
+            return self.power(self.gen(None, d), self.pick([2, 3, 2]))
+        k, kt = self.pick(
+            [(-1, "-1"), (-2, "-2"), (0.5, "0.5"), (-0.5, "-0.5"), (1.5, "1.5"), (1 / 3, "(1/3)")]
+        )
+        base = self.pos(None, d)
+        if self.p(0.15):
+            ex = self.bounded(None, 0)
+            return Node(
+                self.wrap(base, ATOM) + "^" + self.wrap(ex, NEG),
+                f"({base.src} ** {ex.src})",
+                None,
+                POW,
+                base.vars | ex.vars,
+            )
+        return self.power(base, k, kt)
+
+    def r_hadamard(self, shape, d):
+        a = self.gen(shape, d)
+        b = self.gen(shape, d)
+        return self.hadamard(a, b)
+
+    def r_ediv(self, shape, d):
+        if self.p(0.2):
+            return self.ediv(self.number(atoms=False), self.pos(shape, d))
+        if self.p(0.2):
+            return self.ediv(self.gen(shape, d), self.pos(None, max(d - 1, 0)))
+        return self.ediv(self.gen(shape, d), self.pos(shape, max(d - 1, 0)))
+
+    def r_epow(self, shape, d):
+        if self.p(0.6):
+            return self.power(self.gen(shape, d), self.pick([2, 3]))
+        k, kt = self.pick([(-1, "-1"), (0.5, "0.5"), (-0.5, "-0.5"), (1.5, "1.5")])
+        return self.power(self.pos(shape, d), k, kt)
+
+    def r_broadcast(self, shape, d):
+        s = self.number(atoms=False) if self.p(0.5) else self.gen(None, d)
+        a = self.gen(shape, d)
+        r = int(self.rng.integers(5))
+        if r == 0:
+            return self.add(s, a, minus=self.p(0.5))
+        if r == 1:
+            return self.add(a, s, minus=self.p(0.5))
+        if r == 2:
+            return self.hadamard(s, a) if self.p(0.5) else self.hadamard(a, s)
+        if r == 3:
+            return self.ediv(
+                a, self.pos(None, max(d - 1, 0)) if self.p(0.5) else self.number(atoms=False)
+            )
+        return self.ediv(s, self.pos(shape, max(d - 1, 0)))
+
+    def r_matmul(self, shape, d):
+        r, c = shape
+        inner = [(b,) for b in self.sizes]
+        if r != ONE and c != ONE:
+            inner.append(ONE)  # an outer product
+        k = self.pick(inner)
+        return self.mul(self.gen((r, k), d), self.gen((k, c), d))
+
+    def r_transpose(self, shape, d):
+        return self.transpose(self.gen(tshape(shape), d))
+
+    def r_context_const(self, shape, d):
+        """eye, ones, vector(c), matrix(c): sized by the other operand of a sum."""
+        a = self.gen(shape, d)
+        size_r, size_c = self.size(shape[0]), self.size(shape[1])
+        if is_square(shape) and self.p(0.6):
+            k = Node("eye", f"np.eye({size_r})", shape)
+        elif is_col(shape) and self.p(0.6):
+            k = Node("ones", f"np.ones(({size_r}, 1))", shape)
+        elif is_mat(shape) or is_col(shape):
+            t, v = self.pick(NUMBERS)
+            name = "vector" if is_col(shape) else "matrix"
+            k = Node(f"{name}({t})", f"np.full(({size_r}, {size_c}), {v!r})", shape)
+        else:
+            return None
+        minus = self.p(0.4)
+        return self.add(a, k, minus) if self.p(0.6) else self.add(k, a, minus)
+
+    def r_kron(self, shape, d):
+        if self.kron_depth or (not is_product(shape) and not self.big):
+            return None
+        return self.kron(shape, d)
+
+    def r_softmax(self, shape, d):
+        a = self.gen(shape, d)
+        return self.call("softmax", [a], f"_softmax({a.src})", shape)
+
+    def r_diag_of_matrix(self, shape, d):
+        a = self.gen((shape[0], shape[0]), d)
+        return self.call("diag", [a], f"_diagm({a.src})", shape)
+
+    def r_diag_of_vector(self, shape, d):
+        a = self.gen((shape[0], ONE), d)
+        return self.call("diag", [a], f"_diagv({a.src})", shape)
+
+    def r_literal(self, shape, d):
+        r, c = shape
+        if not self.int_dim(r) or (c != ONE and not self.int_dim(c)):
+            return None
+        if self.size(r) * self.size(c) > 9:
+            return None
+        return self.literal(shape, d)
+
+    def r_mpow(self, shape, d):
+        if self.p(0.3):
+            base, k = self.spd(shape[0], min(d, 1)), self.pick([-1, -2])
+        else:
+            base, k = self.gen(shape, min(d, 1)), self.pick([2, 3, 2])
+        src = f"_mpow({base.src}, {k})"
+        if k > 0 and self.p(0.15):
+            return Node(self.sup_base(base) + SUPERSCRIPT[k], src, shape, POW, base.vars)
+        kt = str(k) if k > 0 or self.p(0.5) else f"({k})"
+        return Node(self.wrap(base, ATOM) + self.pick(["^", "**"]) + kt, src, shape, POW, base.vars)
+
+    def r_inv(self, shape, d):
+        return self.inverse(shape[0], d)
+
+
+# --------------------------------------------------------------------------- samples
+
+COMMANDS = ["grad", "jacobian", "hessian", "vjp", "jvp", "vec"]
+LAYOUTS = ["mixed", "numerator", "denominator"]
+
+
+@dataclass
+class Sample:
+    command: str  # grad, jacobian, hessian, vjp, jvp, vec
+    kind: str  # the API function: vec is grad, jacobian or hessian with vec=True
+    layout: str
+    expr: str
+    let: list[str]
+    wrt: str
+    wrt_kind: str  # scalar, vec, plain, near, sym
+    numpy_src: str
+    variables: dict[str, Var]
+    sizes: dict[str, int]  # every dimension's size
+    symbolic: list[str]  # the dimension names that are symbolic (bound in NumPy values)
+    f_shape: tuple  # the internal (2-D, or () for a scalar) shape of the expression
+    v: str | None = None  # --v: a declared name or a literal
+    v_value: object = None  # the literal --v's value (internal shape), else None
+    fn: object = field(default=None, repr=False)
+
+    @property
+    def vec(self) -> bool:
+        return self.command == "vec"
+
+    def shape_of(self, var: Var) -> tuple:
+        if var.shape is None:
+            return ()
+        return tuple(int(np.prod([self.sizes[b] for b in d])) if d else 1 for d in var.shape)
+
+    def x_shape(self) -> tuple:
+        return self.shape_of(self.variables[self.wrt])
+
+    def random_point(self, rng: np.random.Generator) -> dict[str, object]:
+        """Values for every variable (internal shapes), entries of both signs."""
+        env: dict[str, object] = {}
+        for name, var in self.variables.items():
+            shape = self.shape_of(var)
+            if var.kind == "scalar":
+                x = float(rng.normal())
+                env[name] = x if abs(x) > 0.05 else 0.3
+            elif var.kind == "near":
+                env[name] = np.eye(shape[0]) + 0.15 * rng.normal(size=shape)
+            elif var.kind == "sym":
+                g = rng.normal(size=shape)
+                env[name] = np.eye(shape[0]) + 0.1 * (g + g.T)
+            else:
+                a = rng.normal(size=shape) * 0.9
+                if a.size >= 2 and (np.all(a > 0) or np.all(a < 0)):
+                    a.flat[int(rng.integers(a.size))] *= -1
+                env[name] = a
+        return env
+
+    def describe(self) -> str:
+        """How to reproduce the sample on the command line."""
+        cmd = "jacobian" if self.command == "vec" and self.kind == "jacobian" else self.kind
+        parts = [f"matcalc {cmd} {_shell(self.expr)}", f"--wrt {self.wrt}"]
+        parts += [f"--let {item}" for item in self.let]
+        if self.v is not None:
+            parts.append(f"--v {_shell(self.v)}")
+        if self.vec:
+            parts.append("--vec")
+        if self.command not in ("vjp", "jvp"):
+            parts.append(f"--layout {self.layout}")
+        return " ".join(parts)
+
+
+def _shell(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def compile_numpy(src: str, names: list[str]):
+    return eval(f"lambda {', '.join(names)}: {src}", {"np": np, **HELPERS})
+
+
+def _decl(var: Var, dimtxt: dict) -> str:
+    r, c = var.shape
+    if c == ONE:
+        return f"{var.name}:{dimtxt[r[0]]}"
+    text = f"{var.name}:{dimtxt[r[0]]},{dimtxt[c[0]]}"
+    return text + (",sym" if var.kind == "sym" else "")
+
+
+def _literal_v(rng: np.random.Generator, shape: tuple, sym: bool) -> tuple[str, object]:
+    """A literal --v in --at syntax and its value (internal shape)."""
+    choices = [-2, -1.5, -1, -0.5, 0.5, 1, 2, 3]
+    if shape == ():
+        x = float(rng.choice(choices))
+        return _fmt(x), x
+    a = rng.choice(choices, size=shape).astype(float)
+    if sym:
+        a = np.triu(a) + np.triu(a, 1).T
+    if shape[1] == 1:
+        body = ",".join(_fmt(x) for x in a[:, 0])
+        return (body if rng.random() < 0.5 else f"[{body}]"), a
+    return "[" + ",".join("[" + ",".join(_fmt(x) for x in row) + "]" for row in a) + "]", a
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def random_sample(rng: np.random.Generator, max_depth: int = 3) -> Sample:
+    """One random sample; every choice comes from rng."""
+    for _ in range(200):
+        s = _try_sample(rng, max_depth)
+        if s is not None:
+            return s
+    raise RuntimeError("the generator could not build a sample")
+
+
+def _try_sample(rng: np.random.Generator, max_depth: int) -> Sample | None:
+    def pick(seq, p=None):
+        return seq[int(rng.choice(len(seq), p=None if p is None else np.array(p) / np.sum(p)))]
+
+    command = pick(COMMANDS, [3, 3, 2, 2, 2, 2])
+    layout = pick(LAYOUTS)
+    kind = command
+    if command == "grad":
+        f_kind, x_kind = "scalar", pick(["scalar", "vec", "mat", "sym", "near"], [2, 4, 4, 1.5, 1])
+    elif command == "hessian":
+        f_kind, x_kind = "scalar", pick(["scalar", "vec", "mat"], [2, 6, 2])
+    elif command == "jacobian":
+        f_kind, x_kind = (
+            pick(["col", "row", "mat"], [6, 1.5, 2.5]),
+            pick(["vec", "scalar", "mat"], [5, 2, 2.5]),
+        )
+    elif command == "vjp":
+        f_kind, x_kind = (
+            pick(["col", "mat", "scalar"], [6, 3, 1]),
+            pick(["vec", "mat", "scalar", "sym"], [5, 3, 1.5, 1]),
+        )
+    elif command == "jvp":
+        f_kind, x_kind = (
+            pick(["col", "row", "mat", "scalar"], [5, 1, 2.5, 2]),
+            pick(["vec", "mat", "sym", "scalar"], [5, 3, 1, 1]),
+        )
+    else:  # vec
+        kind = pick(["grad", "jacobian", "hessian"], [2, 5, 2])
+        if kind == "jacobian":
+            f_kind, x_kind = (
+                pick(["col", "row", "mat"], [3, 1, 3]),
+                pick(["vec", "scalar", "mat"], [3, 1, 3]),
+            )
+        else:
+            f_kind, x_kind = "scalar", pick(["vec", "mat"], [2, 3])
+    tensor = (kind == "hessian" and x_kind in ("mat", "sym", "near")) or (
+        kind == "jacobian"
+        and ((f_kind == "mat" and x_kind != "scalar") or (f_kind != "scalar" and x_kind == "mat"))
+    )
+    small = tensor or command == "vec"
+    mode = pick(["symbolic", "integer", "mixed"], [4.5, 3.5, 2])
+    top = 3 if small else 4
+    sizes = {"n": int(rng.integers(2, top + 1)), "m": int(rng.integers(2, top + 1))}
+    if mode == "symbolic":
+        dimtxt = {"n": "n", "m": "m"}
+    elif mode == "integer":
+        dimtxt = {k: str(v) for k, v in sizes.items()}
+    else:
+        dimtxt = (
+            {"n": "n", "m": str(sizes["m"])}
+            if rng.random() < 0.5
+            else {"n": str(sizes["n"]), "m": "m"}
+        )
+
+    def dim() -> Dim:
+        return (pick(["n", "m"], [2, 1]),)
+
+    if x_kind == "scalar":
+        wrt = Var(pick(["t", "t", "a", "alpha"]), "scalar", None)
+    elif x_kind == "vec":
+        wrt = Var(pick(["x", "x", "y", "z"]), "vec", (dim(), ONE))
+    elif x_kind in ("sym", "near"):
+        d = dim()
+        wrt = Var(pick(POOLS[x_kind]), x_kind, (d, d))
+    else:
+        wrt = Var(pick(["A", "B", "W", "X"]), "plain", (dim(), dim()))
+    if f_kind == "scalar":
+        f_shape = None
+    elif f_kind == "col":
+        f_shape = (dim(), ONE)
+        if rng.random() < 0.08 and command != "vjp" and max(sizes.values()) <= 3:
+            f_shape = (("m", "n"), ONE)
+    elif f_kind == "row":
+        f_shape = (ONE, dim())
+    else:
+        f_shape = (dim(), dim())
+
+    g = Gen(rng, sizes, dimtxt, wrt)
+    depth = int(rng.integers(2, max_depth + 1)) if not small else int(rng.integers(1, max_depth))
+    if kind == "hessian" and x_kind == "mat":
+        depth = min(depth, 2)
+    node = None
+    for _ in range(30):
+        cand = g.gen(f_shape, depth, top=True)
+        if wrt.name in cand.vars and len(cand.text) <= 300:
+            node = cand
+            break
+    if node is None:
+        return None
+    used = {name: var for name, var in g.vars.items() if name in node.vars}
+    v_text, v_value = None, None
+    extra: list[Var] = []
+    if command in ("vjp", "jvp"):
+        target = f_shape if command == "vjp" else wrt.shape
+        sym = command == "jvp" and wrt.kind == "sym"
+        if target is None or (rng.random() < 0.25 and not is_product(target)):
+            shape = (
+                ()
+                if target is None
+                else tuple(int(np.prod([sizes[b] for b in d])) if d else 1 for d in target)
+            )
+            v_text, v_value = _literal_v(rng, shape, sym)
+        else:
+            name = "v" if target[1] == ONE else "V"
+            extra.append(
+                Var(name, "sym" if sym else ("vec" if target[1] == ONE else "plain"), target)
+            )
+            v_text = name
+    variables = dict(used)
+    for var in extra:
+        variables[var.name] = var
+    declared = {d[0] for var in variables.values() if var.shape is not None for d in var.shape if d}
+    for d in sorted(g.dims_used - declared):
+        if not dimtxt[d].isdigit():  # a dimension name must be declared by some --let
+            name = {"n": "q", "m": "r"}[d]
+            variables[name] = Var(name, "vec", ((d,), ONE))
+    let = [_decl(var, dimtxt) for var in variables.values() if var.kind != "scalar"]
+    rng.shuffle(let)
+    names = sorted(used)
+    sym_dims = [d for d, t in dimtxt.items() if not t.isdigit()]
+    s = Sample(
+        command=command,
+        kind=kind,
+        layout=layout,
+        expr=node.text,
+        let=let,
+        wrt=wrt.name,
+        wrt_kind=wrt.kind,
+        numpy_src=node.src,
+        variables=variables,
+        sizes=sizes,
+        symbolic=sym_dims,
+        f_shape=(),
+        v=v_text,
+        v_value=v_value,
+    )
+    s.f_shape = s.shape_of(Var("f", "f", f_shape))
+    base = compile_numpy(node.src, names)
+    s.fn = lambda env, _f=base, _n=tuple(names): _f(**{k: env[k] for k in _n})
+    return s
+
+
+def manual_sample(
+    command: str,
+    expr: str,
+    let: list[str],
+    wrt: str,
+    numpy_src: str,
+    sizes: dict[str, int],
+    layout: str = "mixed",
+    v: str | None = None,
+    scalars: tuple[str, ...] = (),
+    near: tuple[str, ...] = (),
+    kind: str | None = None,
+) -> Sample:
+    """A hand-written sample (to reproduce or minimise a failure): numpy_src uses column
+    vectors (d, 1) like the generator's; `sizes` gives every dimension (integer ones too)."""
+    sizes = {
+        **sizes,
+        **{d: int(d) for item in let for d in item.split(":")[1].split(",") if d.isdigit()},
+    }
+    variables: dict[str, Var] = {}
+    for item in let:
+        name, spec = item.split(":")
+        parts = spec.split(",")
+        if len(parts) == 1:
+            variables[name] = Var(name, "vec", ((parts[0],), ONE))
+        else:
+            k = "sym" if parts[2:] == ["sym"] else ("near" if name in near else "plain")
+            variables[name] = Var(name, k, ((parts[0],), (parts[1],)))
+    for name in scalars:
+        variables[name] = Var(name, "scalar", None)
+    names = sorted(n for n in variables if n != v)
+    fn = compile_numpy(numpy_src, names)
+    s = Sample(
+        command=command,
+        kind=kind or (command if command != "vec" else "jacobian"),
+        layout=layout,
+        expr=expr,
+        let=list(let),
+        wrt=wrt,
+        wrt_kind=variables[wrt].kind,
+        numpy_src=numpy_src,
+        variables=variables,
+        sizes=sizes,
+        symbolic=[d for d in sizes if not d.isdigit()],
+        f_shape=(),
+        v=v,
+    )
+    if v is not None and v not in variables:  # a literal --v in --at syntax
+        text = v.strip()
+        val = json.loads(text if text.startswith("[") or "," not in text else f"[{text}]")
+        a = np.array(val, dtype=float)
+        s.v_value = float(a) if a.ndim == 0 else (a.reshape(-1, 1) if a.ndim == 1 else a)
+    s.fn = lambda env, _f=fn, _n=tuple(names): _f(**{k: env[k] for k in _n})
+    env = s.random_point(np.random.default_rng(0))
+    s.f_shape = np.asarray(s.fn(env), dtype=float).shape
+    return s

@@ -1,0 +1,91 @@
+"""The operator registry: every entry is complete, every table is a view of it, and every
+canonical rewrite keeps the value — checked on its own, raw node against rewritten node."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc.evaluate.numeric import evaluate
+from matcalc.evaluate.points import valid_point
+from matcalc.expr.build import parse_expr
+from matcalc.expr.decls import Decls
+from matcalc.expr.registry import ALL, FUNCTIONS, OPS, missing_parts, raw_mode
+from matcalc.expr.node import Node
+
+REWRITES = [(name, i, rw) for name, op in OPS.items() for i, rw in enumerate(op.rewrites)]
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_entry_is_complete(name):
+    assert missing_parts(OPS[name]) == [], f"{name} lacks {missing_parts(OPS[name])}"
+
+
+def test_completeness_check_sees_a_missing_part(monkeypatch):
+    """The completeness test can fail: an entry without its transpose rule is reported."""
+    monkeypatch.setattr(OPS["tr"], "transpose", None)
+    assert missing_parts(OPS["tr"]) == ["transpose"]
+
+
+def test_function_names_are_a_view_of_the_entries():
+    """Every entry's surface names are language functions, and they build that entry."""
+    for op in OPS.values():
+        for name in op.names:
+            assert name in FUNCTIONS, name
+    d = Decls.parse(["A:n,n", "x:n"])
+    assert parse_expr("Trace(A)", d) == parse_expr("tr(A)", d)
+    assert parse_expr("ln(x)", d) == parse_expr("log(x)", d)
+
+
+def test_a_domain_is_declared_where_one_is_needed():
+    restricted = {"log", "arcsin", "arccos", "tan", "abs", "relu", "sign", "step", "inv", "logdet", "det", "pow"}
+    for name in restricted:
+        assert OPS[name].domain is not ALL, name
+
+
+@pytest.mark.parametrize("name,i,rw", REWRITES, ids=[f"{n}-{i}" for n, i, _ in REWRITES])
+def test_rewrite_keeps_the_value(name, i, rw):
+    """Build the raw node (no rewrite) from the example's operands, apply this one rewrite,
+    and compare values at random points with entries of both signs."""
+    decls = Decls.parse(list(rw.let))
+    args = tuple(parse_expr(a, decls) for a in rw.example)
+    with raw_mode():
+        before = _raw(name, args, rw.data)
+    after = rw.fn(args, before.data)
+    assert after is not None, f"rewrite {rw.doc!r} of {name} did not fire on its example {rw.example}"
+    rng = np.random.default_rng(i)
+    checked = 0
+    for _ in range(3):
+        pt = valid_point([before, after], decls, rng)
+        if pt is None:
+            continue
+        a = np.asarray(evaluate(before, pt.values, pt.dims), dtype=float)
+        b = np.asarray(evaluate(after, pt.values, pt.dims), dtype=float)
+        assert a.shape == b.shape or a.size == b.size == 1, (rw.doc, a.shape, b.shape)
+        assert np.allclose(a.reshape(b.shape), b, rtol=1e-9, atol=1e-9), (rw.doc, a, b)
+        checked += 1
+    assert checked, f"no point found for {rw.doc}"
+
+
+def _raw(name: str, args: tuple[Node, ...], data: object = None) -> Node:
+    return Node(name, args, data, OPS[name].shape(args, data))
+
+
+def test_a_wrong_rewrite_is_caught():
+    """The rewrite test can fail: a rewrite that drops a factor changes the value."""
+    decls = Decls.parse(["A:n,n", "x:n"])
+    args = (parse_expr("A", decls), parse_expr("x", decls))
+    with raw_mode():
+        before = _raw("matmul", args)
+    wrong = args[1]  # "A x = x": not a valid rewrite
+    pt = valid_point([before, wrong], decls, np.random.default_rng(0))
+    a = np.asarray(evaluate(before, pt.values, pt.dims))
+    b = np.asarray(evaluate(wrong, pt.values, pt.dims))
+    assert not np.allclose(a, b)
+
+
+def test_missing_rule_names_the_operator(monkeypatch):
+    monkeypatch.setattr(OPS["logdet"], "jvp", None)
+    with pytest.raises(matcalc.MatcalcError, match="no jvp rule for 'logdet'"):
+        matcalc.grad("logdet(X)", wrt="X", let=["X:n,n"])

@@ -1,0 +1,161 @@
+"""The rows of the operator-registry issue's table, each against a reference that shares nothing
+with matcalc: a NumPy formula written here, or the exact value a hand calculation gives."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import matcalc
+
+RNG = np.random.default_rng(2026)
+
+
+def signed(*shape):
+    return RNG.uniform(0.3, 1.5, size=shape) * RNG.choice([-1.0, 1.0], size=shape)
+
+
+def run_numpy(line: str, **values):
+    return np.asarray(eval(line, {"np": np, **values}), dtype=float)  # the SPEC's own recipe
+
+
+def test_gradient_of_a_sum_of_absolute_values():
+    r = matcalc.grad("sum(abs(A*x))", wrt="x", let=["x:n", "A:m,n"])
+    assert r.text() == "Aᵀ sign(A x)"
+    A, x = signed(4, 3), signed(3)
+    assert np.allclose(run_numpy(r.numpy(), A=A, x=x, m=4, n=3), A.T @ np.sign(A @ x))
+
+
+def test_abs_at_a_point_with_both_signs():
+    r = matcalc.grad("sum(abs(x))", wrt="x", let=["x:3"], at={"x": [1, -2, 3]})
+    assert [int(v) for v in r.value] == [1, -1, 1]
+
+
+@pytest.mark.parametrize(
+    "expr,let,wrt,ref",
+    [
+        ("(x.T*x)**t", ["x:n"], "t", lambda x, t, X: (x @ x) ** t * np.log(x @ x)),
+        ("norm2(x)**p", ["x:n"], "p", lambda x, t, X: np.linalg.norm(x) ** t * np.log(np.linalg.norm(x))),
+        ("tr(X)**t", ["X:n,n"], "t", lambda x, t, X: np.trace(X) ** t * np.log(np.trace(X))),
+    ],
+)
+def test_derivative_by_an_exponent(expr, let, wrt, ref):
+    r = matcalc.grad(expr, wrt=wrt, let=let)
+    x, X, t = np.abs(signed(3)), np.eye(3) + np.abs(signed(3, 3)) / 3, 0.7
+    got = run_numpy(r.numpy(), x=x, X=X, t=t, p=t, n=3)
+    assert np.allclose(got, ref(x, t, X))
+
+
+def test_indexed_spellings_are_one_symbol():
+    r = matcalc.grad("x_1**2 + x1", wrt="x1", check=True)
+    assert r.check_ok
+    assert np.isclose(run_numpy(r.numpy(), x1=0.75), 2 * 0.75 + 1)
+
+
+def test_jvp_by_a_symmetric_matrix_componentwise():
+    for expand in (False, True):
+        r = matcalc.jvp("S*a", wrt="S", v="V", let=["S:2,2,sym", "a:2", "V:2,2,sym"], expand=expand, check=True)
+        assert r.check_ok, r.check_error
+        V = np.array([[1.0, -2.0], [-2.0, 0.5]])
+        a = np.array([0.3, -1.2])
+        S = np.array([[2.0, 0.1], [0.1, 1.0]])
+        assert np.allclose(run_numpy(r.numpy(), S=S, a=a, V=V), V @ a)
+
+
+def test_hessian_by_a_symmetric_matrix_is_one_answer_or_a_refusal():
+    answers = []
+    for expand in (False, True):
+        try:
+            answers.append(matcalc.hessian("x.T*S*S*x", wrt="S", let=["S:2,2,sym", "x:2"], vec=True, expand=expand).numpy())
+        except matcalc.MatcalcError as err:
+            answers.append(("refused", "symmetric" in str(err)))
+    assert answers[0] == answers[1]
+
+
+def test_python_code_for_a_variable_the_expression_does_not_use():
+    code = matcalc.grad("a.T*b", wrt="x", let=["x:n", "a:m", "b:m"]).python()
+    space: dict = {}
+    exec(compile(code, "<generated>", "exec"), space)  # the generated module, as a user imports it
+    a, b, x = signed(3), signed(3), signed(4)
+    value, g = space["f_and_grad"](a=a, b=b, x=x)
+    assert np.isclose(value, a @ b) and np.allclose(g, np.zeros(4))
+
+
+def test_explain_reads_standard_input_once():
+    out = subprocess.run(
+        [sys.executable, "-m", "matcalc", "vjp", "-", "--wrt", "x", "--v", "1,1", "--explain", "--at", "x=[1,2]"],
+        input="[x1**2, x1*x2]",
+        capture_output=True,
+        text=True,
+        env={"MATCALC_PLAIN": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "[4, 1]"
+    assert "error" not in out.stderr
+
+
+def test_steps_end_in_the_chosen_layout():
+    r = matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"], layout="numerator", steps=True)
+    assert r.steps[-1][0].endswith("= xᵀ (A + Aᵀ)")
+
+
+def test_gradient_through_a_kronecker_product():
+    r = matcalc.grad("norm2(kron(A, X))**2", wrt="X", let=["A:k,k", "X:n,n"])
+    assert r.text() == "2 ‖A‖² X"
+    A, X = signed(2, 2), signed(3, 3)
+    assert np.allclose(run_numpy(r.numpy(), A=A, X=X, k=2, n=3), 2 * np.sum(A * A) * X)
+
+
+def test_hessian_through_diag_of_a_vector():
+    r = matcalc.hessian("logdet(A + diag(x))", wrt="x", let=["x:n", "A:n,n"])
+    A, x = np.eye(3) + signed(3, 3) / 4, signed(3) / 4
+    Mi = np.linalg.inv(A + np.diag(x))
+    assert np.allclose(run_numpy(r.numpy(), A=A, x=x, n=3), -(Mi * Mi.T))
+
+
+def test_jacobian_of_a_row_vector_is_that_of_its_transpose():
+    r = matcalc.jacobian("x.T*A", wrt="x", let=["x:n", "A:n,m"])
+    assert r.text() == "Aᵀ"
+
+
+def test_hessian_of_relu_is_zero_in_numpy():
+    r = matcalc.hessian("sum(relu(z))", wrt="z", let=["z:m"])
+    assert np.array_equal(run_numpy(r.numpy(), z=signed(4), m=4), np.zeros((4, 4)))
+
+
+def test_latex_groups_the_base_of_an_entrywise_power():
+    tex = matcalc.jacobian("sqrt(A*r)", wrt="r", let=["r:m", "A:m,m"]).latex()
+    assert r"\left(A r\right)^{\circ -\frac{1}{2}}" in tex
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grad", "0/0*A + x", "--let", "x:n", "--let", "A:n,n", "--wrt", "x"],
+        ["grad", "t/0", "--wrt", "t"],
+        ["grad", "log(t)", "--wrt", "t", "--at", "t=0"],
+        ["grad", "sqrt(t)", "--wrt", "t", "--at", "t=-1"],
+        ["grad", "x.T*inv(A)*x", "--let", "x:2", "--let", "A:2,2", "--wrt", "x", "--at", "x=[1,2]", "--at", "A=[[1,2],[2,4]]"],
+    ],
+)
+def test_undefined_values_are_user_errors(cli, args):
+    code, out, err = cli(*args)
+    assert (code, out) == (2, ""), (out, err)
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert not any(bad in out + err for bad in ("zoo", "nan", " I", "I/"))
+
+
+def test_internal_error_with_debug_prints_the_traceback(cli, monkeypatch):
+    from matcalc.expr.registry import OPS
+
+    def broken(n, d):
+        raise RuntimeError("deliberately broken rule")
+
+    monkeypatch.setattr(OPS["logdet"], "jvp", broken)
+    code, _, err = cli("grad", "logdet(X)", "--let", "X:n,n", "--wrt", "X")
+    assert code == 1 and "internal error" in err and "Traceback" not in err
+    code, _, err = cli("grad", "logdet(X)", "--let", "X:n,n", "--wrt", "X", "--debug")
+    assert code == 1 and "Traceback" in err and "deliberately broken rule" in err
