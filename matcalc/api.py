@@ -12,7 +12,7 @@ from .derive.layout import check_layout, to_layout
 from .derive.variables import Variable, resolve
 from .errors import LimitError, MatcalcError, UndefinedError
 from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
-from .expr.build import Parsed, parse
+from .expr.build import Parsed, parse, read_input
 from .expr.decls import Decl, Decls
 from . import ops as O
 from .expr.node import Node, shape_str, transposed
@@ -73,12 +73,14 @@ def problems(
     v: str | Node | None = None,
     vec: bool = False,
     expand: bool = False,
+    input: str = "text",
 ) -> tuple[list[Problem], Parsed]:
     """Parse and check everything a derivation needs, before any differentiation."""
     if kind not in KINDS:
         raise MatcalcError(f"unknown kind {kind!r}")
     check_layout(layout)
     decls = Decls.parse(list(let or ()))
+    expr = read_input(expr, input, decls)
     parsed = parse(expr, decls)
     variables = resolve(wrt, decls, parsed.family)
     vnode = parse_v(v, decls) if v is not None else None
@@ -172,8 +174,9 @@ def _run(
     expand: bool = False,
     vec: bool = False,
     steps: bool = False,
+    input: str = "text",
 ) -> Result | Results:
-    found, _ = problems(kind, expr, wrt, let, layout, v, vec, expand)
+    found, _ = problems(kind, expr, wrt, let, layout, v, vec, expand, input)
     values = parse_at(at)
     together = derive_together(found) or [None] * len(found)
     results = [_result(p, values, check, steps, d) for p, d in zip(found, together, strict=True)]
@@ -196,9 +199,10 @@ def grad(
     expand: bool = False,
     vec: bool = False,
     steps: bool = False,
+    input: str = "text",
 ) -> Result | Results:
     """The gradient of a scalar expression: shaped like `wrt` in the mixed layout."""
-    return _guarded(_run, "grad", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+    return _guarded(_run, "grad", expr, wrt, let, layout, None, at, check, expand, vec, steps, input)
 
 
 def jacobian(
@@ -211,9 +215,10 @@ def jacobian(
     expand: bool = False,
     vec: bool = False,
     steps: bool = False,
+    input: str = "text",
 ) -> Result | Results:
     """The Jacobian of a vector expression: m×n in the mixed layout."""
-    return _guarded(_run, "jacobian", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+    return _guarded(_run, "jacobian", expr, wrt, let, layout, None, at, check, expand, vec, steps, input)
 
 
 def hessian(
@@ -226,9 +231,10 @@ def hessian(
     expand: bool = False,
     vec: bool = False,
     steps: bool = False,
+    input: str = "text",
 ) -> Result | Results:
     """The Hessian of a scalar expression: n×n by a vector, the second differential by a matrix."""
-    return _guarded(_run, "hessian", expr, wrt, let, layout, None, at, check, expand, vec, steps)
+    return _guarded(_run, "hessian", expr, wrt, let, layout, None, at, check, expand, vec, steps, input)
 
 
 def vjp(
@@ -240,10 +246,11 @@ def vjp(
     check: bool = False,
     expand: bool = False,
     layout: str = "mixed",
+    input: str = "text",
 ) -> Result | Results:
     """vᵀJ shaped like `wrt`: what PyTorch's `y.backward(v)` leaves in `x.grad`."""
     check_layout(layout)
-    return _guarded(_run, "vjp", expr, wrt, let, "mixed", v, at, check, expand)
+    return _guarded(_run, "vjp", expr, wrt, let, "mixed", v, at, check, expand, input=input)
 
 
 def jvp(
@@ -255,17 +262,20 @@ def jvp(
     check: bool = False,
     expand: bool = False,
     layout: str = "mixed",
+    input: str = "text",
 ) -> Result | Results:
     """J v shaped like the expression: forward mode."""
     check_layout(layout)
-    return _guarded(_run, "jvp", expr, wrt, let, "mixed", v, at, check, expand)
+    return _guarded(_run, "jvp", expr, wrt, let, "mixed", v, at, check, expand, input=input)
 
 
-def show(expr: str, let: Iterable[str] | None = None, at: At = None) -> Result:
+def show(expr: str, let: Iterable[str] | None = None, at: At = None, input: str = "text") -> Result:
     """The expression itself, parsed and shape-checked (SPEC §1 v2), and its value with --at."""
 
     def run() -> Result:
         decls = Decls.parse(list(let or ()))
+        nonlocal expr
+        expr = read_input(expr, input, decls)
         parsed = parse(expr, decls)  # checks shapes and values (t/0 is an error here)
         written = parse(expr, decls, raw=True).node  # printed as written, not rewritten
         res = Result("show", "", "mixed", written, notes=list(parsed.notes), source=expr, decls=decls)

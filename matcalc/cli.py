@@ -38,6 +38,9 @@ Expand = Annotated[bool, typer.Option("--expand", help="Componentwise, for integ
 Vec = Annotated[bool, typer.Option("--vec", help="Tensor derivatives as d vec F / d vec(X)ᵀ.")]
 Steps = Annotated[bool, typer.Option("--steps", help="Show the derivation with differentials.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+Input = Annotated[
+    str, typer.Option("--input", help="text (default) or latex: how EXPR is written.")
+]
 Standalone = Annotated[
     bool, typer.Option("--standalone", help="With --format latex: a complete LaTeX document.")
 ]
@@ -140,6 +143,7 @@ def _derivative(kind: str, doc: str):
         vec: Vec = False,
         steps: Steps = False,
         standalone: Standalone = False,
+        input: Input = "text",
         debug: Debug = False,
     ) -> None:
         def run() -> None:
@@ -156,6 +160,7 @@ def _derivative(kind: str, doc: str):
                 expand=expand,
                 vec=vec,
                 steps=steps,
+                input=input,
             )
             emit(result, fmt, standalone)
 
@@ -203,6 +208,7 @@ def _product(kind: str):
             bool, typer.Option("--explain", help="Show vᵀJ as a weighted sum of rows.")
         ] = False,
         standalone: Standalone = False,
+        input: Input = "text",
         debug: Debug = False,
     ) -> None:
         def run() -> None:
@@ -210,7 +216,7 @@ def _product(kind: str):
 
             _check_format(fmt)
             result = getattr(api, kind)(
-                _read(expr), wrt=wrt, v=v, let=let, at=at, check=check, expand=expand, layout=layout
+                _read(expr), wrt=wrt, v=v, let=let, at=at, check=check, expand=expand, layout=layout, input=input
             )
             emit(result, fmt, standalone)
             if explain:
@@ -349,13 +355,14 @@ def show_command(
     fmt: Format = "text",
     at: At = None,
     standalone: Standalone = False,
+    input: Input = "text",
     debug: Debug = False,
 ) -> None:
     def run() -> None:
         from . import api
 
         _check_format(fmt)
-        emit(api.show(_read(expr), let=let, at=at), fmt, standalone)
+        emit(api.show(_read(expr), let=let, at=at, input=input), fmt, standalone)
 
     _guard(run, debug)
 

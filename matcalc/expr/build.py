@@ -136,6 +136,8 @@ class Builder:
         if name in FUNCTIONS or name in SIZED:
             raise self.error(f"{name} is a function: write {name}(...)", s.pos)
         m = FAMILY.match(name)
+        if m and self.decls.get(m.group(1) + m.group(2)) is not None:  # W_1 is the declared W1
+            return self.decls.get(m.group(1) + m.group(2)).node()
         if m:
             return self.component(m.group(1), int(m.group(2)), s.pos, name)
         return O.var(name)
@@ -433,6 +435,20 @@ class Parsed:
     family: dict[tuple[str, int], Node]
     notes: list[str]
     syntax: Syntax
+
+
+def read_input(text: str, kind: str, decls: Decls | None) -> str:
+    """The expression as the language reads it: `--input latex` is translated first."""
+    if kind == "text":
+        return text
+    if kind != "latex":
+        raise MatcalcError(f"unknown --input {kind!r}; choose text or latex")
+    from ..syntax.latex import latex_to_text
+
+    names = set(FUNCTIONS) | set(SIZED) | set(CONSTANTS)
+    if decls is not None:
+        names |= set(decls.items) | set(decls.dims())
+    return latex_to_text(text, names)
 
 
 def parse(text: str, decls: Decls | None = None, raw: bool = False) -> Parsed:
