@@ -194,14 +194,24 @@ def _derive(p: Problem, f: Node, x: Variable, v: Node | None) -> Derivative:
         dg = differential(g, leaves)
         if vector_like or p.vec:
             return Derivative(_jacobian(dg, x))
-        if x.kind != "whole":
-            raise MatcalcError(f"the Hessian by the matrix {x.name} is a tensor; use --vec for its entries")
-        return Derivative(O.inner(dleaves[0], dg), "map", dleaves[0], dg)  # d²f = ⟨dX, d∇f⟩
+        dx, dg = _whole_leaf(x, dg)
+        return Derivative(O.inner(dx, dg), "map", dx, dg)  # d²f = ⟨dX, d∇f⟩
     if (f.is_vector or f.is_row) and vector_like:
         return Derivative(_jacobian(df, x))
-    if x.kind != "whole":
-        raise MatcalcError(f"the derivative of a {shape_str(f.shape)} by {x.name} is a tensor; use --vec")
-    return Derivative(df, "map", dleaves[0], df)
+    dx, df = _whole_leaf(x, df)
+    return Derivative(df, "map", dx, df)
+
+
+def _whole_leaf(x: Variable, d: Node) -> tuple[Node, Node]:
+    """A map in the differentials of x's entries, written in dX itself: dX[i,j] for each."""
+    if x.kind == "whole":
+        return x.dleaf(x.nodes[0]), d
+    if x.symmetric:
+        raise MatcalcError(f"{x.name} is symmetric: its tensor derivatives are refused (docs/layouts.md)")
+    dx = O.dvar(x.name, x.shape)
+    c = int(x.shape[1])
+    mapping = {x.dleaf(u): O.entry(dx, *divmod(k, c)) for k, u in enumerate(x.nodes)}
+    return dx, replace(d, mapping)
 
 
 def _jacobian(df: Node, x: Variable) -> Node:

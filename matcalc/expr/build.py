@@ -109,6 +109,11 @@ class Builder:
         return self.at(s.pos, lambda: O.num(number(s.text)))
 
     def k_const(self, s: Syntax) -> Value:
+        if s.sub:  # 𝐈ₙ, 𝟏₃: the size in the subscript
+            size = int(s.sub) if s.sub.isdigit() else self.decls.dims().get(s.sub)
+            if size is None:
+                raise self.error(f"{s.text}{s.sub}: {s.sub} is not a dimension of a declared variable", s.pos)
+            return O.eye(size) if s.text == "𝐈" else O.ones((sp.sympify(size), ONE))  # safe: a size
         return Unsized("eye" if s.text == "𝐈" else "ones", O.num(1), s.pos, name=s.text)
 
     def k_name(self, s: Syntax) -> Value:

@@ -119,7 +119,7 @@ def build(op_name: str, *args: Node, data: Any = None) -> Node:
     """The canonical node: check shapes, try the entry's rewrites in order, else a new node."""
     op = OPS[op_name]
     shape = op.shape(args, data)
-    if _RAW.get():
+    if _RAW.get() and not (args and all(a.op == "num" for a in args)):  # constants still fold
         return Node(op_name, args, data, shape)
     for rw in op.rewrites:
         out = rw.fn(args, data)

@@ -90,8 +90,8 @@ def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
         key=lambda cr: (bool(cr[0].could_extract_minus_sign()), transposes(cr[1]), cr[1].sortkey()),
     )
     out = [mul(num(c), r) for c, r in terms]
-    if const != 0:
-        out.insert(0, num(const))
+    if const != 0:  # 1 − tanh(u)², but σ(u) − 1
+        out.insert(0 if const.could_extract_minus_sign() is False else len(out), num(const))
     if not out:
         return zero(shape)
     if len(out) == 1:
@@ -112,13 +112,40 @@ def _sum_of_literals(args: tuple[Node, ...], data: object) -> Node | None:
     return add(lit(summed), *rest) if rest else lit(summed)
 
 
-def _add_text(p, n: Node) -> str:
-    sized = not n.is_scalar
-    out = p.in_context(n.args[0], SUM, sized)
-    for t in n.args[1:]:
+def _terms_text(p, terms, sized: bool) -> str:
+    out = p.in_context(terms[0], SUM, sized)
+    for t in terms[1:]:
         s = p.in_context(t, SUM, sized)
         out += f" - {s[1:].lstrip()}" if s.startswith("-") else f" + {s}"
     return out
+
+
+def _flipped(n: Node) -> list[Node] | None:
+    """The terms transposed, when (x − a)ᵀ saves marks over xᵀ − aᵀ (printed that way)."""
+    if n.is_scalar:
+        return None
+    flipped = [_t(t) for t in n.args]
+    if sum(transposes(t) for t in flipped) + 1 < sum(transposes(t) for t in n.args):
+        return flipped
+    return None
+
+
+def _add_text(p, n: Node) -> str:
+    sized = not n.is_scalar
+    flipped = _flipped(n)
+    if flipped is not None:
+        inner = _terms_text(p, flipped, sized)
+        return rf"\left({inner}\right)^{{\top}}" if p.fmt == "latex" else f"({inner})ᵀ"
+    return _terms_text(p, n.args, sized)
+
+
+def _add_numpy(p, n: Node) -> str:
+    code = " + ".join(p.arg(t, SUM + 1) for t in n.args)
+    return f"({code})" if _flipped(n) is not None else code
+
+
+def _add_prec(n: Node) -> int:
+    return POSTFIX if _flipped(n) is not None else SUM
 
 
 register(
@@ -131,8 +158,8 @@ register(
         sympy=lambda n, *a: sp.Add(*a) if n.is_scalar else _mx().MatAdd(*a),
         text=_add_text,
         latex=_add_text,
-        numpy=lambda p, n: " + ".join(p.arg(t, SUM + 1) for t in n.args),
-        prec=SUM,
+        numpy=_add_numpy,
+        prec=_add_prec,
         steps="d is linear: d(A + B) = dA + dB",
         names=(),
         arity=None,
@@ -217,13 +244,18 @@ def _canonical_product(args: tuple[Node, ...], data: object) -> Node:
     merged = _merge_powers(scalars)
     if len(merged) != len(scalars) or any(m.op in ("num", "mul") for m in merged):
         return mul(num(coeff), *merged, *([big] if big is not None else []))
-    factors = sorted(merged, key=lambda f: f.sortkey())
+    factors = sorted(merged, key=factor_order)
     out = ([num(coeff)] if coeff != 1 else []) + factors + ([big] if big is not None else [])
     if not out:
         return num(1)
     if len(out) == 1:
         return out[0]
     return Node("mul", tuple(out), None, shape)
+
+
+def factor_order(f: Node) -> tuple:
+    """The order of a product's factors: sums last, σ(u) (1 − σ(u)); otherwise a fixed order."""
+    return (f.op == "add" or (f.op == "pow" and f.args[0].op == "add"), f.sortkey())
 
 
 def _merge_powers(scalars: list[Node]) -> list[Node]:
@@ -310,6 +342,9 @@ def _mul_text(p, n: Node) -> str:
         parts.append(p.arg(f, PROD if alone else PROD + 1))
     if big is not None:
         parts.append(p.arg(big, PROD))
+    if denom != 1 and not bottom and big is not None and (p.prec_of(big) == PROD or p.leading):
+        lead = f"({p.const(numer)}/{p.const(denom)})"  # (1/2) diag(u) A, not diag(u) A/2
+        return sign + " ".join([lead, *parts[1 if numer != 1 else 0 :]])
     den = ([p.const(denom)] if denom != 1 else []) + [p.arg(f, PROD + 1) for f in bottom]
     head = " ".join(parts) or "1"
     if not den:
@@ -328,6 +363,8 @@ def _mul_latex(p, n: Node) -> str:
     lone = len(bottom) + (denom != 1) == 1
     down = ([p.const(denom)] if denom != 1 else []) + [p(f) if lone else p.arg(f, PROD + 1) for f in bottom]
     tail = [p.arg(big, PROD)] if big is not None else []
+    if down and tail and p.prec_of(big) >= POSTFIX and not up:  # \frac{x}{‖x‖}
+        return sign + rf"\frac{{{tail[0]}}}{{{' '.join(down)}}}"
     if down:
         head = rf"\frac{{{' '.join(up) or '1'}}}{{{' '.join(down)}}}"
         return sign + " ".join([head, *tail])

@@ -16,7 +16,7 @@ import sympy as sp
 from ..errors import UndefinedError
 from ..expr.node import Node
 from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, build, register
-from .arith import _product_rule, add, emul, mismatch, mul, neg, pow_, same_shapes, split_coeff, sub
+from .arith import _product_rule, factor_order, add, emul, mismatch, mul, neg, pow_, same_shapes, split_coeff, sub
 from .leaves import is_num, is_zero, num, ones, zero
 from .linalg import _flat, matmul, transpose
 
@@ -54,9 +54,21 @@ def _canonical_hadamard(args: tuple[Node, ...], data: object) -> Node:
     merged = [b if len(es) == 1 and is_num(es[0], 1) else pow_(b, add(*es)) for b, es in powers.items()]
     if len(merged) != len(flat) and len(merged) > 1:
         return mul(*coeffs, had(*merged)) if coeffs else had(*merged)
-    merged = sorted(merged, key=lambda f: f.sortkey())
+    merged = sorted(merged, key=factor_order)
     core = merged[0] if len(merged) == 1 else Node("had", tuple(merged), None, shape)
     return mul(*coeffs, core) if coeffs else core
+
+
+def _had_print(p, n: Node, times: str, over: str) -> str:
+    """u ⊙ v ⊘ w: the factors with a negative power go below, as entrywise division."""
+    top, bottom = [], []
+    for f in _flat(n):
+        if f.op == "pow" and f.args[1].op == "num" and f.args[1].data.is_negative and f.args[1].is_scalar:
+            bottom.append(pow_(f.args[0], num(-f.args[1].data)))
+        else:
+            top.append(f)
+    head = times.join(p.in_context(f, PROD + 1, True) for f in top) if top else p.in_context(ones(n.shape), 40, True)
+    return head + "".join(over + p.in_context(f, PROD + 1, True) for f in bottom)
 
 
 def _had_vec(n: Node, i: int, k: Node) -> Node:
@@ -80,8 +92,8 @@ register(
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
         expand=_had_expand,
         sympy=lambda n, *a: __import__("sympy").hadamard_product(*a),
-        text=lambda p, n: " ⊙ ".join(p.in_context(f, PROD + 1, True) for f in _flat(n)),
-        latex=lambda p, n: r" \odot ".join(p.in_context(f, PROD + 1, True) for f in _flat(n)),
+        text=lambda p, n: _had_print(p, n, " ⊙ ", " ⊘ "),
+        latex=lambda p, n: _had_print(p, n, r" \odot ", r" \oslash "),
         numpy=lambda p, n: " * ".join(p.arg(f, ATOM) for f in n.args),
         prec=PROD,
         steps="product rule for ⊙: d(A ⊙ B) = dA ⊙ B + A ⊙ dB",
@@ -273,7 +285,18 @@ def _log_special(args, data):
         return mul(u.args[1], apply("log", u.args[0]))  # log uᵏ = k log u for an odd k
     if u.op == "sum" and u.args[0].op == "exp" and u.args[0].is_vector:
         return logsumexp(u.args[0].args[0])
+    if u.op == "softmax":  # log softmax(z) = z − logsumexp(z) 𝟏
+        z = u.args[0]
+        return sub(z, mul(logsumexp(z), ones(z.shape)))
+    if u.op == "add" and len(u.args) == 2:  # log(1 + exp(z)) = softplus(z)
+        for one, e in (u.args, u.args[::-1]):
+            if e.op == "exp" and (is_num(one, 1) or _ones(one, e.shape)):
+                return apply("softplus", e.args[0])
     return None
+
+
+def _ones(n: Node, shape: tuple) -> bool:
+    return n.shape == shape and (n.op == "ones" or (n.op == "mul" and is_num(n.args[0], 1) and n.args[-1].op == "ones"))
 
 
 def _abs_special(args, data):
@@ -317,11 +340,14 @@ elementwise(
     rewrites=(
         _inverse_pair("log", "exp", "log(exp u) = u"),
         Rewrite(
-            "log det X = logdet X, log sum exp x = logsumexp x",
+            "log det X = logdet X, log sum exp x = logsumexp x, log softmax z = z − logsumexp(z) 𝟏, "
+            "log(1 + exp z) = softplus z, log uᵏ = k log u (k odd)",
             _log_special,
             ("sum(exp(x))",),
             ("x:n",),
         ),
+        Rewrite("log softmax z = z − logsumexp(z) 𝟏", _log_special, ("softmax(x)",), ("x:n",)),
+        Rewrite("log(1 + exp z) = softplus z", _log_special, ("1 + exp(x)",), ("x:n",)),
     ),
 )
 elementwise(

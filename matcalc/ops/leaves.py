@@ -197,6 +197,17 @@ def eye(n: object) -> Node:
     return num(1) if n == 1 else Node("eye", (), None, (n, n))
 
 
+_SUB = dict(zip("0123456789aeoxhklmnpstijruv", "₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", strict=True))
+
+
+def _subscripted(symbol: str, d) -> str | None:
+    """𝐈ₙ, 𝟏₃: the size as a subscript, where Unicode has one for it."""
+    text = str(d)
+    if text.isdigit() or (len(text) == 1 and text in _SUB):
+        return symbol + "".join(_SUB[c] for c in text)
+    return None
+
+
 def _ones(p, n: Node, symbol: str, t: str) -> str:
     """𝟏 where the context fixes its size; ones(n), ones(n, m) where it does not."""
     r, c = n.shape
@@ -206,9 +217,9 @@ def _ones(p, n: Node, symbol: str, t: str) -> str:
         size = p.dim_text(r) if c == 1 else p.dim_text(c) if r == 1 else f"{p.dim_text(r)} \\times {p.dim_text(c)}"
         return rf"\mathbf{{1}}_{{{size}}}" + (t if n.is_row else "")
     if c == 1:
-        return f"ones({p.dim_text(r)})"
+        return _subscripted("𝟏", r) or f"ones({p.dim_text(r)})"
     if r == 1:
-        return f"ones({p.dim_text(c)})ᵀ"
+        return (_subscripted("𝟏", c) or f"ones({p.dim_text(c)})") + "ᵀ"
     return f"ones({p.dim_text(r)}, {p.dim_text(c)})"
 
 
@@ -275,7 +286,7 @@ register(
         np=lambda ctx, n: ctx.xp.eye(_np_dims(ctx, n.shape)[0]),
         expand=lambda ctx, n: _explicit(ctx, n.shape, lambda i, j: int(i == j)),
         sympy=_sympy_const("eye"),
-        text=lambda p, n: "𝐈" if p.sized else f"eye({p.dim_text(n.shape[0])})",
+        text=lambda p, n: "𝐈" if p.sized else _subscripted("𝐈", n.shape[0]) or f"eye({p.dim_text(n.shape[0])})",
         latex=lambda p, n: r"\mathbf{I}" if p.sized else rf"\mathbf{{I}}_{{{p.dim_text(n.shape[0])}}}",
         numpy=lambda p, n: f"np.eye({p.dim(n.shape[0])})",
         prec=ATOM,

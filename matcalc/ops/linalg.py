@@ -193,7 +193,17 @@ def _flat(n: Node) -> tuple[Node, ...]:
 
 def _matmul_text(p, n: Node) -> str:
     fs = _flat(n)
-    return " ".join(p.in_context(f, PROD + 1, _chain_sized(fs, i)) for i, f in enumerate(fs))
+    parts = []
+    for i, f in enumerate(fs):
+        if i == 0 and f.op == "mul":  # (c A) B = c A B: a leading scale needs no (), and reads (1/2) A B
+            p.leading = True
+            try:
+                parts.append(p.in_context(f, PROD, _chain_sized(fs, i)))
+            finally:
+                p.leading = False
+        else:
+            parts.append(p.in_context(f, PROD + 1, _chain_sized(fs, i)))
+    return " ".join(parts)
 
 
 def _matmul_numpy(p, n: Node) -> str:
@@ -367,6 +377,8 @@ def _inv_of_diag(args, data):
         return diag(pow_(a.args[0], num(-1)))
     if a.op == "matpow":
         return matpow(inv(a.args[0]), a.data)
+    if a.op == "matmul" and all(f.is_square for f in a.args):  # (A B)⁻¹ = B⁻¹ A⁻¹ for square factors
+        return matmul(*(inv(f) for f in reversed(a.args)))
     return None
 
 
@@ -420,6 +432,7 @@ register(
             Rewrite("(X⁻¹)⁻¹ = X, 𝐈⁻¹ = 𝐈", _inv_trivial, ("inv(A)",), ("A:n,n",)),
             Rewrite("(c X)⁻¹ = X⁻¹/c", _inv_scalars_out, ("2*A",), ("A:n,n",)),
             Rewrite("diag(x)⁻¹ = diag(x⊙⁻¹), (Xᵏ)⁻¹ = (X⁻¹)ᵏ", _inv_of_diag, ("diag(x)",), ("x:n",)),
+            Rewrite("(A B)⁻¹ = B⁻¹ A⁻¹ for square factors", _inv_of_diag, ("A*B",), ("A:n,n", "B:n,n")),
         ],
     )
 )
@@ -523,8 +536,6 @@ def _det_rewrite(args, data):
         return pow_(det(a.args[0]), num(a.data))
     if a.op == "mul":
         return mul(*(pow_(f, num(a.shape[0])) for f in a.args[:-1]), det(a.args[-1]))
-    if a.op == "matmul" and all(f.is_square for f in a.args):
-        return mul(*(det(f) for f in a.args))
     return None
 
 
@@ -552,10 +563,10 @@ register(
         builder=lambda a: det(a),
         rewrites=[
             Rewrite(
-                "det Xᵀ = det X, det X⁻¹ = 1/det X, det(c X) = cⁿ det X, det(AB) = det A det B",
+                "det Xᵀ = det X, det X⁻¹ = 1/det X, det(c X) = cⁿ det X, det Xᵏ = (det X)ᵏ",
                 _det_rewrite,
-                ("A*B",),
-                ("A:n,n", "B:n,n"),
+                ("inv(A)",),
+                ("A:n,n",),
             ),
         ],
     )

@@ -49,23 +49,30 @@ def chain(p: Printer, factors) -> str:
     v[:, None] * M and M diag(v) as M * v, 𝟏ᵀ M as a column sum, a column times a row as
     np.outer, and the order of the products chosen by cost (the matrix-chain dynamic program)."""
     items: list[tuple[str, tuple, bool]] = []  # code, shape, is the all-ones row
-    pending: str | None = None  # a diag(v) waiting for its right neighbour
-    for f in factors:
+    pending: tuple[str, tuple] | None = None  # a diag(v) waiting for its right neighbour
+    for k, f in enumerate(factors):
         if f.op == "diag":
             v = p.arg(f.args[0], 40)
-            if items and not items[-1][2]:
+            if pending is not None:
+                pending = (f"({pending[0]} * {v})", f.shape)
+            elif items and items[-1][2]:  # 𝟏ᵀ diag(v) = vᵀ
+                items.pop()
+                items.append((v, (f.shape[0] ** 0, f.shape[0]), False))
+            elif items:  # M diag(v) = M * v
                 code, shape, _ = items.pop()
                 items.append((f"({code} * {v})", shape, False))
-            else:
-                pending = v if pending is None else f"({pending} * {v})"
+            elif k + 1 < len(factors):
+                pending = (v, f.shape)
+            else:  # nothing to scale: the diagonal matrix itself
+                items.append((f"np.diag({v})", f.shape, False))
             continue
         code, shape = p.arg(f, 30), f.shape
-        if pending is not None:
-            code = f"({pending}[:, None] * {code})" if not f.is_vector else f"({pending} * {code})"
+        if pending is not None:  # diag(v) M = v[:, None] * M
+            code = f"({pending[0]}[:, None] * {code})" if not f.is_vector else f"({pending[0]} * {code})"
             pending = None
         items.append((code, shape, f.op == "ones" and f.is_row))
     if pending is not None:  # a product of diagonal matrices only
-        return f"np.diag({pending})"
+        items.append((f"np.diag({pending[0]})", pending[1], False))
     if len(items) == 1:
         return items[0][0]
     dims = [items[0][1][0]] + [it[1][1] for it in items]

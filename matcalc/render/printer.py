@@ -65,6 +65,7 @@ class Printer:
         self.node_names: dict[Node, str] = {}  # subtrees bound to a name (generated code)
         self._sized = False  # the parent fixes this operand's size (𝟏 and 𝐈 need no size)
         self.sized = False  # ... as read by the rule of the node being printed
+        self.leading = False  # printing the first factor of a matrix product
 
     def __call__(self, n: Node) -> str:
         if n in self.node_names:

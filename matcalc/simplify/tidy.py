@@ -1,54 +1,185 @@
-"""Readable matrix forms: factor what terms share, `A x + Aᵀ x` → `(A + Aᵀ) x`.
+"""Readable forms: what terms share comes out, `A x + Aᵀ x` → `(A + Aᵀ) x`,
+`2 A x/(xᵀ x) − 2 (xᵀ A x) x/(xᵀ x)²` → `2 (A x − (xᵀ A x) x/(xᵀ x))/(xᵀ x)`, and the textbook
+names of common forms (exp(u)/(1 + exp(u)) = σ(u)).
 
 The registry's rewrites already fold numbers, combine like terms, push transposes to the
-leaves and cancel X X⁻¹; here sums are factored by a shared leftmost or rightmost factor,
-which is what turns a derivative into the form the Matrix Cookbook prints. It runs within a
-time budget checked between steps (no signal, no timer: safe in any thread).
+leaves and cancel X X⁻¹; here sums are factored — by the scalar factors every term has, then by
+a shared leftmost or rightmost matrix factor. Every step is an identity, so no value changes
+(the random-expression tester checks results after this stage). It runs within a time budget
+checked between steps (no signal, no timer: safe in any thread).
 """
 
 from __future__ import annotations
 
+import sympy as sp
+
 from ..budget import Deadline
 from ..expr.node import Node
 from ..expr.registry import rebuild
-from ..ops import add, matmul, mul, num, split_coeff
+from ..ops import add, matmul, mul, num, pow_
+from .textbook import recognize
 
 
-def _factors(t: Node) -> tuple[object, list[Node]]:
-    coeff, rest = split_coeff(t)
-    if rest is None or rest.op == "mul":
-        return coeff, []
-    if rest.op == "matmul":
-        return coeff, list(rest.args)
-    return coeff, [rest]
+def _split(t: Node) -> tuple[list[Node], list[Node]]:
+    """A term as its scalar factors and its chain of matrix factors."""
+    if t.op == "mul":
+        scal = [f for f in t.args if f.is_scalar]
+        big = [f for f in t.args if not f.is_scalar]
+    elif t.is_scalar:
+        scal, big = [t], []
+    else:
+        scal, big = [], [t]
+    chain: list[Node] = []
+    for b in big:
+        chain.extend(b.args if b.op == "matmul" else (b,))
+    return scal, chain
 
 
-def _factor_sum(n: Node, deadline: Deadline) -> Node:
-    """Group the terms of a sum that end (or start) with the same factor, and factor it out."""
+def _powers(scal: list[Node]) -> dict[Node, sp.Expr]:
+    """Scalar factors as base → exponent (numbers under the key None)."""
+    out: dict = {}
+    for f in scal:
+        if f.op == "num":
+            out[None] = out.get(None, sp.Integer(1)) * f.data
+        elif f.op == "pow" and f.args[1].op == "num" and f.args[0].is_scalar:
+            out[f.args[0]] = out.get(f.args[0], sp.Integer(0)) + f.args[1].data
+        else:
+            out[f] = out.get(f, sp.Integer(0)) + 1
+    return out
+
+
+def _common_scalars(n: Node) -> Node | None:
+    """c·a + c·b = c·(a + b) for the scalar factors c that every term has."""
+    terms = [_powers(_split(t)[0]) for t in n.args]
+    shared: dict = {}
+    for base in terms[0]:
+        if base is None:
+            continue
+        exps = [t.get(base) for t in terms]
+        if any(e is None or not e.is_Rational for e in exps):
+            continue
+        if all(e > 0 for e in exps):
+            shared[base] = min(exps)
+        elif all(e < 0 for e in exps):
+            shared[base] = max(exps)
+    coeffs = [t.get(None, sp.Integer(1)) for t in terms]
+    if all(c.is_Rational for c in coeffs):
+        g = sp.gcd_list([abs(c) for c in coeffs]) if all(c != 0 for c in coeffs) else sp.Integer(1)
+        sign = -1 if all(c < 0 for c in coeffs) else 1
+        common_num = sign * g
+    else:
+        common_num = sp.Integer(1)
+    if not shared and common_num == 1:
+        return None
+    factor = mul(num(common_num), *(pow_(b, num(e)) for b, e in shared.items()))
+    inv = mul(num(1 / common_num), *(pow_(b, num(-e)) for b, e in shared.items()))
+    inner = add(*(mul(inv, t) for t in n.args))
+    if inner.op != "add":
+        return None
+    return mul(factor, inner)
+
+
+def _entrywise_parts(t: Node) -> tuple[list[Node], list[Node]]:
+    """A term of a sum of vectors or matrices as its scalar factors and its ⊙ factors."""
+    scal, big = ([f for f in t.args if f.is_scalar], [f for f in t.args if not f.is_scalar]) if t.op == "mul" else ([], [t])
+    factors: list[Node] = []
+    for b in big:
+        factors.extend(b.args if b.op == "had" else (b,))
+    return scal, factors
+
+
+def _common_entrywise(n: Node) -> Node | None:
+    """a ⊙ b + a ⊙ c = a ⊙ (b + c) for the ⊙ factors every term has."""
+    from ..ops import had
+
+    if n.is_scalar:
+        return None
+    parts = [_entrywise_parts(t) for t in n.args]
+    if any(len(f) < 2 for _, f in parts):
+        return None
+    shared = [f for f in parts[0][1] if all(f in fs for _, fs in parts[1:])]
+    if not shared:
+        return None
+    rest = []
+    for scal, fs in parts:
+        left = list(fs)
+        for f in shared:
+            left.remove(f)
+        rest.append(mul(*scal, had(*left)) if left else mul(*scal, _ones_like(n)))
+    return had(*shared, add(*rest))
+
+
+def _ones_like(n: Node) -> Node:
+    from ..ops import ones
+
+    return ones(n.shape)
+
+
+MAX_EXPANDED = 16
+
+
+def _expanded(n: Node) -> Node | None:
+    """Products of sums multiplied out and like terms collected — kept only if shorter."""
+    from ..ops import had
+    from ..render.printer import to_text
+
+    terms: list[Node] = []
+    for t in n.args:
+        scal, factors = _entrywise_parts(t) if not t.is_scalar else (list(t.args) if t.op == "mul" else [t], [])
+        pieces = [[f] for f in scal] + [[f] for f in factors]
+        sums = [i for i, (f,) in enumerate(pieces) if f.op == "add"]
+        if not sums:
+            terms.append(t)
+            continue
+        out = [[]]
+        for (f,) in pieces:
+            options = list(f.args) if f.op == "add" else [f]
+            out = [o + [g] for o in out for g in options]
+            if len(terms) + len(out) > MAX_EXPANDED:
+                return None
+        for o in out:
+            s_part = [g for g in o if g.is_scalar]
+            e_part = [g for g in o if not g.is_scalar]
+            terms.append(mul(*s_part, had(*e_part)) if e_part else mul(*s_part))
+    if len(terms) > MAX_EXPANDED:
+        return None
+    new = add(*terms)
+    return new if len(to_text(new)) < len(to_text(n)) else None
+
+
+def _factor_chain(n: Node, deadline: Deadline) -> Node:
+    """Group the terms of a sum of matrices that end (or start) with the same factor."""
     for side in (-1, 0):
         groups: dict[Node, list[int]] = {}
-        parts = [_factors(t) for t in n.args]
-        for i, (_, fs) in enumerate(parts):
-            if len(fs) >= 2:
-                groups.setdefault(fs[side], []).append(i)
+        parts = [_split(t) for t in n.args]
+        for i, (_, chain) in enumerate(parts):
+            if len(chain) >= 2 or (chain and parts and len(chain) >= 1 and _has_rest(parts, i)):
+                groups.setdefault(chain[side], []).append(i)
         best = max(groups.items(), key=lambda kv: (len(kv[1]), -kv[1][0]), default=None)
         if best is None or len(best[1]) < 2:
             continue
         shared, members = best
         inner_terms = []
         for i in members:
-            coeff, fs = parts[i]
-            rest = fs[:-1] if side == -1 else fs[1:]
-            inner_terms.append(mul(num(coeff), matmul(*rest)))
-        inner = tidy(add(*inner_terms), deadline)
-        combined = matmul(inner, shared) if side == -1 else matmul(shared, inner)
-        others = [t for i, t in enumerate(n.args) if i not in members]
-        return tidy(add(combined, *others), deadline) if others else combined
+            scal, chain = parts[i]
+            rest = chain[:-1] if side == -1 else chain[1:]
+            if not rest:
+                break
+            inner_terms.append(mul(*scal, matmul(*rest)))
+        else:
+            inner = tidy(add(*inner_terms), deadline)
+            combined = matmul(inner, shared) if side == -1 else matmul(shared, inner)
+            others = [t for i, t in enumerate(n.args) if i not in members]
+            return tidy(add(combined, *others), deadline) if others else combined
     return n
 
 
+def _has_rest(parts, i: int) -> bool:
+    return len(parts[i][1]) >= 2
+
+
 def tidy(n: Node, deadline: Deadline | None = None) -> Node:
-    """Bottom-up: rebuild through the rewrites, factoring every sum of matrices."""
+    """Bottom-up: rebuild through the rewrites, name the textbook forms, factor every sum."""
     deadline = deadline or Deadline(None)
     memo: dict[Node, Node] = {}
 
@@ -57,8 +188,15 @@ def tidy(n: Node, deadline: Deadline | None = None) -> Node:
             return memo[m]
         deadline.check()
         out = rebuild(m, tuple(go(a) for a in m.args)) if m.args else m
-        if out.op == "add" and not out.is_scalar:
-            out = _factor_sum(out, deadline)
+        named = recognize(out)
+        if named != out:
+            out = go(named)
+        if out.op == "add":
+            better = _common_scalars(out) or _common_entrywise(out) or _expanded(out)
+            if better is not None:
+                out = go(better)
+            elif not out.is_scalar:
+                out = _factor_chain(out, deadline)
         memo[m] = out
         return out
 

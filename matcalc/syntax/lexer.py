@@ -15,6 +15,7 @@ from .names import GLYPH_NAMES as GREEK_NAMES
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ"
 SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
+SUB_LETTERS = dict(zip("ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", "aeoxhklmnpstijruv", strict=True))  # sizes of 𝐈ₙ, 𝟏ₘ
 _SUP_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _SUB_DIGITS = str.maketrans(SUBSCRIPTS, "0123456789")
 
@@ -25,10 +26,11 @@ _TOKEN = re.compile(
   | (?P<eop>\.\*|\./|\.\^)
   | (?P<num>(?:[0-9]+(?:\.(?![*/^])[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*|[{"".join(GREEK_NAMES)}])(?P<sub>[{SUBSCRIPTS}]+)?
+  | (?P<const>[𝟏𝐈])(?P<csub>[{SUBSCRIPTS}{"".join(SUB_LETTERS)}]+)?
   | (?P<esup>⊙[{SUPERSCRIPTS}]+)
   | (?P<sup>[{SUPERSCRIPTS}]+)
   | (?P<subs>[{SUBSCRIPTS}]+)
-  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−𝟏𝐈])
+  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−])
     """,
     re.VERBOSE,
 )
@@ -55,7 +57,7 @@ def safe(text: str) -> str:
     """The input as it may be echoed: control characters replaced, notation kept."""
     out = []
     for c in text:
-        ok = (" " <= c <= "~") or c in GREEK_NAMES or c in SUPERSCRIPTS + SUBSCRIPTS + "‖⊙⊘⊗−𝟏𝐈"
+        ok = (" " <= c <= "~") or c in GREEK_NAMES or c in SUPERSCRIPTS + SUBSCRIPTS + "‖⊙⊘⊗−𝟏𝐈" or c in SUB_LETTERS
         out.append(c if ok else "?")
     return "".join(out)
 
@@ -80,6 +82,8 @@ def tokenize(text: str) -> list[Token]:
         kind = m.lastgroup or ""
         if kind == "sub":
             kind = "name"
+        if kind == "csub":
+            kind = "const"
         if kind == "ws":
             space = True
         else:
@@ -89,6 +93,8 @@ def tokenize(text: str) -> list[Token]:
             if kind == "op" and value == "−":
                 value = "-"
             sub = (m.group("sub") or "").translate(_SUB_DIGITS) if kind == "name" else ""
+            if kind == "const":
+                sub = "".join(SUB_LETTERS.get(c, c) for c in (m.group("csub") or "")).translate(_SUB_DIGITS)
             glyph = value if kind == "name" and value in GREEK_NAMES else ""
             if glyph:
                 value = GREEK_NAMES[glyph]

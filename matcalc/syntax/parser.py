@@ -32,8 +32,8 @@ class Syntax:
     spaced: bool = False  # a call written `f (x)`, with a space: for a variable, a product
 
 
-_STARTS = {"num", "name"}
-_OPENERS = {"(", "[", "𝟏", "𝐈"}
+_STARTS = {"num", "name", "const"}
+_OPENERS = {"(", "["}
 _BINARY = {"*", "/", "@", ".*", "./", "⊙", "⊘", "⊗"}
 
 
@@ -119,8 +119,8 @@ class Parser:
                 self.i += 1
                 node = Syntax("binop", op.text, op.pos, (node, self.unary()))
             elif self._starts_atom():
-                if self.tok.kind == "num":  # `1 000`, `x 2`: too easy to misread, so refused
-                    raise self.error("a number after an operand needs an operator: write * (or no space in 1000)")
+                if self.tok.kind == "num" and _ends_in_number(node):  # `1 000`, `2 3`: refused
+                    raise self.error("two numbers side by side: write * between them (or no space in 1000)")
                 node = Syntax("binop", "juxt", self.tok.pos, (node, self.unary()))
             else:
                 return node
@@ -169,9 +169,9 @@ class Parser:
         if t.kind == "name":
             self.i += 1
             return self.name(t)
-        if t.kind == "op" and t.text in ("𝟏", "𝐈"):
+        if t.kind == "const":
             self.i += 1
-            return Syntax("const", t.text, t.pos)
+            return Syntax("const", t.text, t.pos, (), t.sub)
         if self.at("("):
             self.i += 1
             self.enter()
@@ -294,6 +294,13 @@ class Parser:
         while self.take(","):
             out.append(self.expr())
         return out
+
+
+def _ends_in_number(n: Syntax) -> bool:
+    """Whether the operand ends with a number literal written as such (`2`, `3 x 2`)."""
+    while n.kind == "binop" and n.text == "juxt":
+        n = n.args[1]
+    return n.kind == "num"
 
 
 def _superscripts(sup: str) -> list[str]:

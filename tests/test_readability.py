@@ -1,0 +1,256 @@
+"""Readability: matcalc's text against the forms the textbooks print (tests/textbook.py).
+
+For every row, two tests:
+
+- `test_value`: matcalc's result equals the book's form at random points. Both are evaluated
+  from their `numpy` lines (`matcalc.show(book).numpy()`, `result.numpy()`) with
+  `eval(line, {"np": np, **values})`, so a mistyped book form fails here, and so does a wrong
+  derivative. This part must pass.
+- `test_readable`: matcalc's `.text()` is at most 1.25 times as long as the book's form, holds
+  no `**`, no SymPy names, and no `1/(…) x`-style fraction (a `1/(…)` or `1/‖…‖` multiplying a
+  factor by juxtaposition, where a book writes `x/(…)`). Rows the simplifier does not yet get
+  short enough fail here, on purpose: their message shows both texts and the ratio.
+
+`test_summary` (last) prints the row count, how many rows are readable, and the mean length
+ratio matcalc/book.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import matcalc
+
+from .textbook import DIMS, ROWS, Row
+
+MAX_RATIO = 1.25
+POINTS = 3
+SYMPY_NAMES = ("Heaviside", "DiracDelta", "Derivative", "zoo", "Piecewise", "Abs(")
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ"
+NOT_A_FACTOR = "+-−/⊙⊘⊗=,)"
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _shape(spec: str) -> tuple[str, tuple[int, ...], bool]:
+    name, _, shape = spec.partition(":")
+    parts = shape.split(",")
+    sym = parts[-1] == "sym"
+    dims = tuple(int(p) if p.isdigit() else DIMS[p] for p in parts if p != "sym")
+    if len(dims) == 2 and dims[1] == 1:
+        dims = dims[:1]
+    return name, dims, sym
+
+
+def _invertible(d: int, rng: np.random.Generator) -> np.ndarray:
+    """Non-symmetric, well conditioned, positive determinant."""
+    while True:
+        a = 2.0 * np.eye(d) + 0.5 * rng.standard_normal((d, d))
+        if np.linalg.det(a) > 0.1 and np.linalg.cond(a) < 20:
+            return a
+
+
+def values_for(row: Row, seed: int) -> dict[str, object]:
+    rng = np.random.default_rng(seed)
+    values: dict[str, object] = dict(DIMS)
+    for spec in row.let:
+        name, dims, sym = _shape(spec)
+        if name in row.pd:
+            q = rng.standard_normal(dims)
+            v = q @ q.T / dims[0] + 0.5 * np.eye(dims[0])
+        elif name in row.inv:
+            v = _invertible(dims[0], rng)
+        elif name in row.simplex:
+            v = rng.dirichlet(np.ones(dims[0]))
+        elif name in row.positive:
+            v = np.abs(rng.standard_normal(dims)) + 0.5
+        else:
+            v = rng.standard_normal(dims)
+            if sym:
+                v = (v + v.T) / 2
+        values[name] = v
+    for name in row.scalars:
+        values[name] = float(rng.uniform(0.5, 2.0))
+    if row.fix is not None:
+        row.fix(values, rng)
+    return values
+
+
+# --------------------------------------------------------------------------- matcalc's side
+
+
+@dataclass
+class Computed:
+    key: str
+    text: str = ""
+    numpy: str = ""
+    book_numpy: str = ""
+    error: str = ""  # matcalc failed on the command
+    book_error: str = ""  # the book form does not parse
+
+    @property
+    def ratio(self) -> float:
+        return len(self.text) / len(ROWS_BY_ID[self.key].book) if self.text else float("inf")
+
+
+def _row_id(i: int, row: Row) -> str:
+    slug = re.sub(r"[^A-Za-z0-9.()]+", "-", row.source).strip("-")
+    return f"{i:02d}-{slug}"[:70]
+
+
+IDS = [_row_id(i, row) for i, row in enumerate(ROWS)]
+ROWS_BY_ID = dict(zip(IDS, ROWS, strict=True))
+
+
+@functools.cache
+def computed(key: str) -> Computed:
+    row = ROWS_BY_ID[key]
+    out = Computed(key=key)
+    try:
+        kw = {"vec": True} if row.vec else {}
+        res = getattr(matcalc, row.kind)(row.expr, wrt=row.wrt, let=list(row.let), **kw)
+        out.text, out.numpy = res.text(), res.numpy()
+    except Exception as exc:  # reported by the tests, with the command
+        out.error = f"{type(exc).__name__}: {exc}"
+    try:
+        out.book_numpy = matcalc.show(row.book_eval or row.book, let=list(row.let)).numpy()
+    except Exception as exc:
+        out.book_error = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+# --------------------------------------------------------------------------- readability
+
+
+def _close(text: str, i: int) -> int | None:
+    """The index just past the group that opens at text[i] ('(' or '‖'), or None."""
+    if text[i] == "‖":
+        j = text.find("‖", i + 1)
+        return None if j < 0 else j + 1
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[j], 0)
+        if depth == 0:
+            return j + 1
+    return None
+
+
+def reciprocal_factor(text: str) -> str | None:
+    """A `1/(…) x`-style piece of text: `1/(…)` or `1/‖…‖` (with any power, possibly wrapped
+    in its own parentheses) followed by a factor by juxtaposition. None if there is none."""
+    for m in re.finditer(r"(?<![0-9A-Za-z.²³⁾])1/(?=[(‖])", text):
+        start, end = m.start(), _close(text, m.end())
+        if end is None:
+            continue
+        while end < len(text) and text[end] in SUPERSCRIPTS:
+            end += 1
+        while start > 0 and text[start - 1] == "(" and end < len(text) and text[end] == ")":
+            start, end = start - 1, end + 1
+        if end + 1 < len(text) and text[end] == " " and text[end + 1] not in NOT_A_FACTOR:
+            nxt = re.match(r"\S+", text[end + 1 :])
+            return text[start:end] + " " + (nxt.group(0) if nxt else "")
+    return None
+
+
+def problems(text: str, book: str) -> list[str]:
+    found = []
+    ratio = len(text) / len(book)
+    if ratio > MAX_RATIO:
+        found.append(f"{ratio:.2f}× as long as the book's form (limit {MAX_RATIO}×)")
+    if "**" in text:
+        found.append("contains '**'")
+    found += [f"contains the SymPy name {name!r}" for name in SYMPY_NAMES if name in text]
+    piece = reciprocal_factor(text)
+    if piece:
+        found.append(f"a 1/(…) x-style fraction: {piece!r}")
+    return found
+
+
+def readable(key: str) -> bool:
+    c = computed(key)
+    return not c.error and not problems(c.text, ROWS_BY_ID[key].book)
+
+
+def _describe(row: Row, c: Computed) -> str:
+    return (
+        f"{row.source}\n"
+        f"  command: {row.command}\n"
+        f"  matcalc: {c.text}   ({len(c.text)} chars)\n"
+        f"  book:    {row.book}   ({len(row.book)} chars)\n"
+        f"  ratio:   {c.ratio:.2f}"
+    )
+
+
+# --------------------------------------------------------------------------- the tests
+
+
+def test_table_is_large_enough():
+    assert len(ROWS) >= 40
+    assert len(set(IDS)) == len(IDS)
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_value(key):
+    row, c = ROWS_BY_ID[key], computed(key)
+    assert not c.error, f"{row.source}\n  command: {row.command}\n  matcalc failed: {c.error}"
+    assert not c.book_error, (
+        f"{row.source}: the book form {row.book!r} does not parse: {c.book_error}"
+    )
+    for seed in range(POINTS):
+        values = values_for(row, seed)
+        got = np.asarray(eval(c.numpy, {"np": np, **values}), dtype=float)
+        want = np.asarray(eval(c.book_numpy, {"np": np, **values}), dtype=float)
+        assert got.shape == want.shape, (
+            f"{_describe(row, c)}\n  shapes differ: matcalc {got.shape}, book {want.shape}"
+        )
+        scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+        err = float(np.max(np.abs(got - want), initial=0.0)) / scale
+        assert err < 1e-8, (
+            f"{_describe(row, c)}\n  values differ at seed {seed}: relative error {err:.3g}\n"
+            f"  matcalc = {got!r}\n  book    = {want!r}"
+        )
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_readable(key):
+    row, c = ROWS_BY_ID[key], computed(key)
+    assert not c.error, f"{row.source}\n  command: {row.command}\n  matcalc failed: {c.error}"
+    found = problems(c.text, row.book)
+    assert not found, f"{_describe(row, c)}\n  problems: " + "; ".join(found)
+
+
+def test_reciprocal_factor_detector():
+    assert reciprocal_factor("1/(xᵀ x) A x") == "1/(xᵀ x) A"
+    assert reciprocal_factor("(1/‖x - a‖) 𝐈 - y") == "(1/‖x - a‖) 𝐈"
+    assert reciprocal_factor("2 A x/(xᵀ x) - 1/(xᵀ x)² x") == "1/(xᵀ x)² x"
+    assert reciprocal_factor("x/(xᵀ x) + 1/(xᵀ x)") is None
+    assert reciprocal_factor("2/(xᵀ x) (A x - b)") is None
+    assert reciprocal_factor("(a + 1/(b)) x") is None
+
+
+def test_summary(capsys):
+    """Prints the score; it fails only if the table is empty."""
+    done = [k for k in IDS if not computed(k).error]
+    good = [k for k in done if readable(k)]
+    ratios = [computed(k).ratio for k in done]
+    bad = sorted((k for k in done if k not in good), key=lambda k: -computed(k).ratio)
+    with capsys.disabled():
+        print(
+            f"\n\nreadability: {len(IDS)} rows, {len(good)} readable, "
+            f"{len(IDS) - len(done)} failed to compute, "
+            f"mean length ratio matcalc/book {np.mean(ratios):.3f}"
+        )
+        for k in bad:
+            row, c = ROWS_BY_ID[k], computed(k)
+            print(
+                f"  {c.ratio:5.2f}  {row.source}\n"
+                f"         matcalc: {c.text}\n         book:    {row.book}\n"
+                f"         {'; '.join(problems(c.text, row.book))}"
+            )
+    assert IDS

@@ -1,0 +1,622 @@
+"""Round trips (SPEC §4 v2): the text of any result is valid input, and its LaTeX read back with
+`--input latex` is too; parsed back, either has the result's value.
+
+* Random results: samples of tests/randexpr.py (every command, layout and shape; the tensor
+  derivatives printed as maps `dF = …` are skipped, and so are samples matcalc refuses) are
+  derived; `r.text()` and `r.latex()` go back through `matcalc.show` with the sample's `--let`,
+  and the `--format numpy` line of what was read must evaluate, at a random point, to the
+  value of `r.numpy()` there (relative error 1e-9 of max(1, |value|)).
+* Textbook results: a fixed list of classic derivatives, where the parsed value must also equal
+  the closed form written here in NumPy.
+
+A literal `--v` fixes the symbolic dimensions it meets (SPEC §1: `--let x:n --v 1,2,3,4` means
+n = 4 *for this command*): such a result holds the literal, so it is read back with that binding
+applied to the `--let` (x:4). The summary line counts them.
+
+Every failure is collected, grouped by cause and reported at the end, so that one run lists all
+of them; the test fails if there is any.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import zlib
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+import matcalc
+
+from . import difftest, randexpr
+
+SEED = 20250611
+RESULTS = 1500  # random results per round trip (each result is read back as text and as LaTeX)
+MAX_DEPTH = 4
+RTOL = 1e-9
+SECONDS = 30.0  # per matcalc call
+EXAMPLES = 2  # examples shown per cause of failure
+
+
+class _Timeout(BaseException):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """SIGALRM on the main thread (a hang becomes a reported failure, not a stuck run)."""
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def alarm(signum, frame):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _evaluate(line: str, values: dict) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.asarray(eval(line, {"np": np, **values}), dtype=float)
+
+
+def _same(got: np.ndarray, want: np.ndarray) -> tuple[bool, str]:
+    """Same value: shapes equal (a zero of one entry, e.g. `0`, may stand for a zero array) and
+    max |got - want| ≤ 1e-9 · max(1, max |want|)."""
+    if got.shape != want.shape:
+        if got.size == 1 and float(got.reshape(-1)[0]) == 0.0 and not np.any(want):
+            return True, "zero"
+        return False, f"shape {got.shape}, expected {want.shape}"
+    if not np.all(np.isfinite(got)):
+        return False, "not finite"
+    scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+    err = float(np.max(np.abs(got - want), initial=0.0)) / scale
+    if err <= RTOL:
+        return True, ""
+    return False, f"relative error {err:.3g}"
+
+
+def _short(a) -> str:
+    return np.array2string(
+        np.asarray(a, dtype=float),
+        precision=5,
+        suppress_small=True,
+        threshold=12,
+        max_line_width=160,
+    ).replace("\n", " ")
+
+
+def _cut(s: str, n: int = 400) -> str:
+    return s if len(s) <= n else s[:n] + f"… ({len(s)} chars)"
+
+
+def _cause(mode: str, kind: str, message: str) -> tuple[str, str, str]:
+    """A failure's cause, for grouping: names, numbers and quoted text left out."""
+    m = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message)
+    m = re.sub(r"\d+", "#", m)
+    m = re.sub(r"^(shape mismatch in [a-z ]+?): .*", r"\1", m)
+    m = re.sub(r"^(the size of \S+ is not fixed).*", r"\1", m)
+    return mode, kind, m[:70]
+
+
+@dataclass
+class Report:
+    title: str
+    passed: Counter = field(default_factory=Counter)
+    failures: dict = field(default_factory=lambda: defaultdict(list))
+    notes: Counter = field(default_factory=Counter)
+
+    def fail(self, mode: str, kind: str, message: str, detail: str) -> None:
+        self.failures[_cause(mode, kind, message)].append(detail)
+
+    def total_failed(self, mode: str) -> int:
+        return sum(len(v) for k, v in self.failures.items() if k[0] == mode)
+
+    def summary(self) -> str:
+        lines = [self.title]
+        for mode in ("text", "latex"):
+            bad = self.total_failed(mode)
+            lines.append(f"  {mode:5} round trip: {self.passed[mode]} passed, {bad} failed")
+        if self.notes:
+            lines.append(
+                "  notes: " + ", ".join(f"{k}: {v}" for k, v in sorted(self.notes.items()))
+            )
+        for key, examples in sorted(self.failures.items(), key=lambda kv: (kv[0][0], -len(kv[1]))):
+            lines.append(f"--- [{key[0]}] {key[1]}: {key[2]}  ({len(examples)}×); shortest:")
+            lines += sorted(examples, key=len)[:EXAMPLES]
+        return "\n".join(lines)
+
+
+def _round_trip(report: Report, r, let: list[str], values: dict, want: np.ndarray, where: str):
+    """Read r's text and LaTeX back with `matcalc.show`; compare the values at `values`."""
+    for mode in ("text", "latex"):
+        source = r.text() if mode == "text" else r.latex()
+        detail = f"  {where}\n  --let {' '.join(let)}\n  {mode}: {_cut(source)}"
+        try:
+            with _time_limit(SECONDS):
+                line = matcalc.show(source, let=let, input=mode).numpy()
+        except matcalc.MatcalcError as err:
+            report.fail(mode, "MatcalcError", str(err), f"{detail}\n  error: {_cut(str(err), 300)}")
+            continue
+        except _Timeout:
+            report.fail(mode, "timeout", f"no answer in {SECONDS:g} s", detail)
+            continue
+        except Exception as err:
+            report.fail(
+                mode, type(err).__name__, str(err), f"{detail}\n  {type(err).__name__}: {err}"
+            )
+            continue
+        try:
+            got = _evaluate(line, values)
+        except Exception as err:
+            report.fail(
+                mode,
+                "numpy line of the parsed result",
+                f"{type(err).__name__}: {err}",
+                f"{detail}\n  parsed numpy: {_cut(line)}\n  {type(err).__name__}: {err}",
+            )
+            continue
+        ok, why = _same(got, want)
+        if not ok:
+            report.fail(
+                mode,
+                "value" if why.startswith("relative") else "shape",
+                why.split(" ")[0],
+                f"{detail}\n  parsed numpy: {_cut(line, 300)}\n  result numpy: {_cut(r.numpy(), 300)}"
+                f"\n  {why}; result value {_short(want)}, parsed value {_short(got)}",
+            )
+            continue
+        if why == "zero":
+            report.notes[f"{mode}: zero of one entry for a zero array"] += 1
+        report.passed[mode] += 1
+
+
+# --------------------------------------------------------------------------- random results
+
+
+def _bind_let(let: list[str], bound: dict) -> list[str]:
+    """The --let with the dimensions that a literal --v fixed replaced by their sizes."""
+    if not bound:
+        return list(let)
+    out = []
+    for item in let:
+        name, _, spec = item.partition(":")
+        out.append(name + ":" + ",".join(str(bound.get(p, p)) for p in spec.split(",")))
+    return out
+
+
+def _usable_point(sample, line: str, rng: np.random.Generator) -> tuple[dict, np.ndarray] | None:
+    """A random point where the result's own numpy line is finite and moderate."""
+    for _ in range(6):
+        values = difftest.numpy_values(sample, sample.random_point(rng))
+        try:
+            want = _evaluate(line, values)
+        except Exception:
+            continue
+        if np.all(np.isfinite(want)) and float(np.max(np.abs(want), initial=0.0)) < 1e8:
+            return values, want
+    return None
+
+
+@lru_cache(maxsize=1)
+def random_report() -> Report:
+    report = Report(f"random results (seed {SEED}, max depth {MAX_DEPTH})")
+    rng = np.random.default_rng(SEED)
+    used = 0
+    while used < RESULTS:
+        sample = randexpr.random_sample(rng, MAX_DEPTH)
+        where = f"{sample.describe()}"
+        try:
+            with _time_limit(SECONDS):
+                r = difftest.call_matcalc(sample)
+                text, latex, line = r.text(), r.latex(), r.numpy()
+        except matcalc.MatcalcError:
+            report.notes["samples matcalc refused"] += 1
+            continue
+        except _Timeout:
+            report.notes["derivations over the time limit"] += 1
+            continue
+        except Exception as err:  # not the round trip's business, but never to be hidden
+            report.fail("derive", type(err).__name__, str(err), f"  {where}\n  {err}")
+            continue
+        if getattr(r, "form", "matrix") != "matrix":
+            report.notes["maps skipped"] += 1
+            continue
+        point = _usable_point(sample, line, rng)
+        if point is None:
+            report.notes["no usable point"] += 1
+            continue
+        del text, latex
+        values, want = point
+        bound = {str(k): int(v) for k, v in r.decls.bound.items()}
+        if bound:
+            report.notes["--v fixed a dimension (read back with it)"] += 1
+        _round_trip(report, r, _bind_let(sample.let, bound), values, want, where)
+        used += 1
+    report.notes["results"] = used
+    return report
+
+
+def test_random_text_round_trip():
+    report = random_report()
+    print("\n" + report.summary().split("\n---")[0])
+    assert report.passed["text"] + report.total_failed("text") >= 1000
+    failed = report.total_failed("text") + report.total_failed("derive")
+    if failed:
+        pytest.fail(f"{failed} text round trips failed\n" + report.summary(), pytrace=False)
+
+
+def test_random_latex_round_trip():
+    report = random_report()
+    print("\n" + report.summary().split("\n---")[0])
+    assert report.passed["latex"] + report.total_failed("latex") >= 1000
+    if report.total_failed("latex"):
+        n = report.total_failed("latex")
+        pytest.fail(f"{n} LaTeX round trips failed\n" + report.summary(), pytrace=False)
+
+
+# --------------------------------------------------------------------------- textbook results
+
+SIZES = {"n": 3, "m": 4, "k": 2}
+
+
+def _softmax(v):
+    e = np.exp(v - np.max(v))
+    return e / e.sum()
+
+
+def _sig(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def _values(let: list[str], scalars: tuple[str, ...], rng: np.random.Generator) -> dict:
+    """Vectors 1-D with entries of both signs, square matrices near 𝐈 (det > 0), symmetric ones
+    symmetric positive definite, scalars floats, the dimension names bound."""
+    out: dict = {}
+    for spec in let:
+        name, _, shape = spec.partition(":")
+        parts = shape.split(",")
+        sym = parts[-1] == "sym"
+        dims = [SIZES[p] if p in SIZES else int(p) for p in parts if p != "sym"]
+        for p in parts:
+            if p in SIZES:
+                out[p] = SIZES[p]
+        a = rng.choice([-1.0, 1.0], size=dims) * rng.uniform(0.3, 1.2, size=dims)
+        if len(dims) == 2 and dims[0] == dims[1]:
+            a = np.eye(dims[0]) + 0.3 * a / dims[0]
+        if sym:
+            a = (a + a.T) / 2
+        out[name] = a
+    for s in scalars:
+        out[s] = float(rng.uniform(0.3, 1.2))
+    return out
+
+
+def _barrier(v):
+    """b - A x > 0 for the log barrier."""
+    v["b"] = v["A"] @ v["x"] + np.linspace(0.5, 1.5, v["A"].shape[0])
+    return v
+
+
+def _labels(v):
+    v["y"] = np.sign(v["y"])
+    return v
+
+
+inv, det, outer = np.linalg.inv, np.linalg.det, np.outer
+
+# (kind, expr, wrt, let, options, closed form of the result in SPEC §4's numpy convention,
+#  scalars, adjust the values)
+TEXTBOOK = [
+    ("grad", "x.T*A*x", "x", ["x:n", "A:n,n"], {}, lambda v: (v["A"] + v["A"].T) @ v["x"]),
+    ("grad", "logdet(X)", "X", ["X:n,n"], {}, lambda v: inv(v["X"]).T),
+    (
+        "grad",
+        "a.T*inv(X)*b",
+        "X",
+        ["a:n", "b:n", "X:n,n"],
+        {},
+        lambda v: -inv(v["X"]).T @ outer(v["a"], v["b"]) @ inv(v["X"]).T,
+    ),
+    (
+        "hessian",
+        "logsumexp(x)",
+        "x",
+        ["x:n"],
+        {},
+        lambda v: np.diag(_softmax(v["x"])) - outer(_softmax(v["x"]), _softmax(v["x"])),
+    ),
+    (
+        "jacobian",
+        "tanh(W*x)",
+        "x",
+        ["W:m,n", "x:n"],
+        {},
+        lambda v: np.diag(1 - np.tanh(v["W"] @ v["x"]) ** 2) @ v["W"],
+    ),
+    (
+        "grad",
+        "norm2(A*x-b)**2",
+        "x",
+        ["A:m,n", "x:n", "b:m"],
+        {},
+        lambda v: 2 * v["A"].T @ (v["A"] @ v["x"] - v["b"]),
+    ),
+    ("grad", "sqrt(x.T*x)", "x", ["x:n"], {}, lambda v: v["x"] / np.linalg.norm(v["x"])),
+    ("grad", "log(sum(exp(x)))", "x", ["x:n"], {}, lambda v: _softmax(v["x"])),
+    (
+        "grad",
+        "sum(relu(W*x))",
+        "x",
+        ["W:m,n", "x:n"],
+        {},
+        lambda v: v["W"].T @ (v["W"] @ v["x"] > 0).astype(float),
+    ),
+    (
+        "grad",
+        "y.T*log(softmax(W*x))",
+        "x",
+        ["y:m", "W:m,n", "x:n"],
+        {},
+        lambda v: v["W"].T @ (v["y"] - _softmax(v["W"] @ v["x"]) * v["y"].sum()),
+    ),
+    ("grad", "tr(A*X*B)", "X", ["A:k,n", "X:n,m", "B:m,k"], {}, lambda v: v["A"].T @ v["B"].T),
+    ("grad", "tr(X.T*X)", "X", ["X:n,m"], {}, lambda v: 2 * v["X"]),
+    ("grad", "det(X)", "X", ["X:n,n"], {}, lambda v: det(v["X"]) * inv(v["X"]).T),
+    (
+        "grad",
+        "tr(inv(X)*A)",
+        "X",
+        ["X:n,n", "A:n,n"],
+        {},
+        lambda v: -(inv(v["X"]) @ v["A"] @ inv(v["X"])).T,
+    ),
+    ("hessian", "x.T*A*x", "x", ["x:n", "A:n,n"], {}, lambda v: v["A"] + v["A"].T),
+    ("grad", "x.T*S*x", "S", ["x:n", "S:n,n,sym"], {}, lambda v: outer(v["x"], v["x"])),
+    ("jacobian", "A*x", "x", ["A:m,n", "x:n"], {}, lambda v: v["A"]),
+    ("jacobian", "A*x", "x", ["A:m,n", "x:n"], {"layout": "denominator"}, lambda v: v["A"].T),
+    (
+        "jacobian",
+        "softmax(x)",
+        "x",
+        ["x:n"],
+        {},
+        lambda v: np.diag(_softmax(v["x"])) - outer(_softmax(v["x"]), _softmax(v["x"])),
+    ),
+    ("vjp", "A*x", "x", ["A:m,n", "x:n", "v:m"], {"v": "v"}, lambda v: v["A"].T @ v["v"]),
+    ("jvp", "sin(x)", "x", ["x:n", "v:n"], {"v": "v"}, lambda v: np.cos(v["x"]) * v["v"]),
+    (
+        "grad",
+        "logdet(X.T*X)",
+        "X",
+        ["X:m,n"],
+        {},
+        lambda v: 2 * v["X"] @ inv(v["X"].T @ v["X"]),
+    ),
+    ("grad", "norm1(x)", "x", ["x:n"], {}, lambda v: np.sign(v["x"])),
+    (
+        "grad",
+        "0.5*norm2(y - X*w)**2 + lam/2*w.T*w",
+        "w",
+        ["y:m", "X:m,n", "w:n"],
+        {},
+        lambda v: -v["X"].T @ (v["y"] - v["X"] @ v["w"]) + v["lam"] * v["w"],
+        ("lam",),
+    ),
+    (
+        "grad",
+        "sum(log(sigmoid(y .* (X*w))))",
+        "w",
+        ["y:m", "X:m,n", "w:n"],
+        {},
+        lambda v: v["X"].T @ (v["y"] * (1 - _sig(v["y"] * (v["X"] @ v["w"])))),
+        (),
+        _labels,
+    ),
+    (
+        "grad",
+        "-sum(log(b - A*x))",
+        "x",
+        ["b:m", "A:m,n", "x:n"],
+        {},
+        lambda v: v["A"].T @ (1 / (v["b"] - v["A"] @ v["x"])),
+        (),
+        _barrier,
+    ),
+    (
+        "hessian",
+        "-sum(log(b - A*x))",
+        "x",
+        ["b:m", "A:m,n", "x:n"],
+        {},
+        lambda v: v["A"].T @ np.diag(1 / (v["b"] - v["A"] @ v["x"]) ** 2) @ v["A"],
+        (),
+        _barrier,
+    ),
+    (
+        "hessian",
+        "sqrt(x.T*x)",
+        "x",
+        ["x:n"],
+        {},
+        lambda v: (np.eye(3) - outer(v["x"], v["x"]) / (v["x"] @ v["x"])) / np.linalg.norm(v["x"]),
+    ),
+    (
+        "grad",
+        "x.T*A*x",
+        "x",
+        ["x:n", "A:n,n"],
+        {"layout": "numerator"},
+        lambda v: (v["A"] + v["A"].T) @ v["x"],
+    ),
+    ("grad", "sum(exp(t*x))", "t", ["x:n"], {}, lambda v: v["x"] @ np.exp(v["t"] * v["x"]), ("t",)),
+    (
+        "grad",
+        "n/2*log(2*pi) + logdet(S)/2 + x.T*inv(S)*x/2",
+        "x",
+        ["x:n", "S:n,n,sym"],
+        {},
+        lambda v: inv(v["S"]) @ v["x"],
+    ),
+    (
+        "grad",
+        "n/2*log(2*pi) + logdet(S)/2 + x.T*inv(S)*x/2",
+        "S",
+        ["x:n", "S:n,n,sym"],
+        {},
+        lambda v: (inv(v["S"]) - inv(v["S"]) @ outer(v["x"], v["x"]) @ inv(v["S"])) / 2,
+    ),
+    ("grad", "tr(X**2)", "X", ["X:n,n"], {}, lambda v: 2 * v["X"].T),
+    (
+        "grad",
+        "sum(sigmoid(x))",
+        "x",
+        ["x:n"],
+        {},
+        lambda v: _sig(v["x"]) * (1 - _sig(v["x"])),
+    ),
+    ("grad", "mean(x .* x)", "x", ["x:n"], {}, lambda v: 2 * v["x"] / 3),
+    ("jacobian", "x .* y", "x", ["x:n", "y:n"], {}, lambda v: np.diag(v["y"])),
+    ("jacobian", "1 ./ x", "x", ["x:n"], {}, lambda v: -np.diag(1 / v["x"] ** 2)),
+    (
+        "grad",
+        "x.T*(A .* B)*x",
+        "x",
+        ["x:n", "A:n,n", "B:n,n"],
+        {},
+        lambda v: (v["A"] * v["B"] + (v["A"] * v["B"]).T) @ v["x"],
+    ),
+    (
+        "grad",
+        "kron(a, b).T * c",
+        "a",
+        ["a:3", "b:2", "c:6"],
+        {},
+        lambda v: v["c"].reshape(3, 2) @ v["b"],
+    ),
+    (
+        "grad",
+        "logsumexp(W*x)",
+        "x",
+        ["W:m,n", "x:n"],
+        {},
+        lambda v: v["W"].T @ _softmax(v["W"] @ v["x"]),
+    ),
+    (
+        "jacobian",
+        "sigmoid(W*x + b)",
+        "x",
+        ["W:m,n", "x:n", "b:m"],
+        {},
+        lambda v: (
+            np.diag(_sig(v["W"] @ v["x"] + v["b"]) * (1 - _sig(v["W"] @ v["x"] + v["b"]))) @ v["W"]
+        ),
+    ),
+    (
+        "hessian",
+        "0.5*x.T*A*x + b.T*x",
+        "x",
+        ["x:n", "A:n,n", "b:n"],
+        {},
+        lambda v: (v["A"] + v["A"].T) / 2,
+    ),
+    ("grad", "norm2(X)", "X", ["X:n,m"], {}, lambda v: v["X"] / np.linalg.norm(v["X"])),
+    (
+        "grad",
+        "tr(A*inv(X)*B)",
+        "X",
+        ["A:n,n", "X:n,n", "B:n,n"],
+        {},
+        lambda v: -(inv(v["X"]) @ v["B"] @ v["A"] @ inv(v["X"])).T,
+    ),
+    ("grad", "x.T*inv(S)*x", "x", ["x:n", "S:n,n,sym"], {}, lambda v: 2 * inv(v["S"]) @ v["x"]),
+    (
+        "grad",
+        "-(x.T*y + sum(x))",
+        "x",
+        ["x:n", "y:n"],
+        {},
+        lambda v: -(v["y"] + 1),
+    ),
+    ("grad", "cos(t) - t", "t", [], {}, lambda v: -np.sin(v["t"]) - 1, ("t",)),
+    ("grad", "2*2^t", "t", [], {}, lambda v: 2 * np.log(2) * 2 ** v["t"], ("t",)),
+    ("grad", "abs(1 + 2*abs(t))", "t", [], {}, lambda v: 2 * np.sign(v["t"]), ("t",)),
+    (
+        "jacobian",
+        "(u * ones(m).T) * (z .* w)",
+        "z",
+        ["u:n", "z:m", "w:m"],
+        {},
+        lambda v: outer(v["u"], v["w"]),
+    ),
+    (
+        "jacobian",
+        "[x.T*x, sum(x)]",
+        "x",
+        ["x:n"],
+        {},
+        lambda v: np.vstack([2 * v["x"], np.ones(3)]),
+    ),
+    ("grad", "x.T*A*x", "A", ["x:n", "A:n,n"], {}, lambda v: outer(v["x"], v["x"])),
+]
+
+
+def _case_id(case) -> str:
+    kind, expr, wrt, _let, opts = case[:5]
+    extra = "".join(f" {k}={v}" for k, v in opts.items())
+    return f"{kind} {expr} wrt {wrt}{extra}"
+
+
+TEXTBOOK_REPORT = Report("textbook results")
+
+
+@pytest.mark.parametrize("case", TEXTBOOK, ids=[_case_id(c) for c in TEXTBOOK])
+def test_textbook_round_trip(case):
+    kind, expr, wrt, let, opts, closed = case[:6]
+    scalars = case[6] if len(case) > 6 else ()
+    adjust = case[7] if len(case) > 7 else None
+    rng = np.random.default_rng(zlib.crc32(_case_id(case).encode()))
+    values = _values(let, scalars, rng)
+    if adjust is not None:
+        values = adjust(values)
+    want = np.asarray(closed(values), dtype=float)
+    r = getattr(matcalc, kind)(expr, wrt=wrt, let=let, **opts)
+    assert r.form == "matrix"
+    problems = []
+    ok, why = _same(_evaluate(r.numpy(), values), want)
+    if not ok:
+        problems.append(f"the result's own numpy line: {why} ({r.numpy()})")
+    where = f"matcalc {_case_id(case)}"
+    before = TEXTBOOK_REPORT.total_failed("text"), TEXTBOOK_REPORT.total_failed("latex")
+    _round_trip(TEXTBOOK_REPORT, r, let, values, want, where)
+    after = TEXTBOOK_REPORT.total_failed("text"), TEXTBOOK_REPORT.total_failed("latex")
+    for mode, b, a in zip(("text", "latex"), before, after, strict=True):
+        if a > b:
+            detail = [d for v in TEXTBOOK_REPORT.failures.values() for d in v if where in d]
+            problems.append(f"{mode} round trip:\n{detail[-1] if detail else ''}")
+    print(f"\n{where}\n  text:  {r.text()}\n  latex: {r.latex()}")
+    assert not problems, "\n".join(problems)
+
+
+def test_zz_textbook_summary():
+    """Runs after the textbook cases (pytest keeps file order): how many passed."""
+    print("\n" + TEXTBOOK_REPORT.summary())
+    ran = TEXTBOOK_REPORT.passed["text"] + TEXTBOOK_REPORT.total_failed("text")
+    assert ran in (0, len(TEXTBOOK))  # 0 when run alone with -k
