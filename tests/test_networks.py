@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -71,12 +72,15 @@ class Net:
         return f"-t.T*log(softmax({y}))"
 
     def steps(self) -> list[str]:
-        """One step per layer; listed innermost first for odd seeds (steps come in any order)."""
+        """One step per layer, outermost first for some seeds, shuffled for the others (the
+        steps may come in any order)."""
         K = len(self.acts)
         out = [f"L = {self._loss('y')}", f"y = {self._affine(K + 1, self._h(K))}"]
         for k in range(K, 0, -1):
             out.append(f"h{k} = {self.acts[k - 1]}({self._affine(k, self._h(k - 1))})")
-        return out[::-1] if self.seed % 2 else out
+        if self.seed % 2:
+            random.Random(self.seed).shuffle(out)
+        return out
 
     def composed(self) -> str:
         e = "x"
@@ -279,7 +283,7 @@ def _json_shape(g: np.ndarray, layout: str) -> list[int]:
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("command", ["chain", "grad"])
-@pytest.mark.parametrize("net", NETS[4:14:3], ids=NET_IDS[4:14:3])
+@pytest.mark.parametrize("net", [NETS[4], NETS[9]], ids=[NET_IDS[4], NET_IDS[9]])
 def test_cli_formats_of_several_names(cli, net, command, layout):
     """`matcalc chain|grad … --wrt W1,b1,… --format numpy|json|python|latex`, integer sizes."""
     v, L, inter, grads = _expected(net)

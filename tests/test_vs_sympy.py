@@ -61,7 +61,7 @@ CASES = [
         "tr(q) + t",
         "q",
         ["q:n,n"],
-        ("𝐈", "eye(n)"),  # SPEC §4 v2: 𝐈, or eye(n) where nothing else fixes its size
+        "𝐈ₙ",  # SPEC §4 v2: the identity, its size as a subscript where nothing else fixes it
     ),
 ]
 

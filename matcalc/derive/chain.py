@@ -92,6 +92,10 @@ class ChainResult:
     kind: str = "chain"
     problem: Problem | None = None
     mode: str | None = None
+    form: str = "matrix"  # "map" for a tensor result, printed dF = L(dX)
+    dleaf: Node | None = None
+    array: Node | None = None
+    f_shape: tuple = ()
 
     @property
     def factors(self) -> list[Factor]:
@@ -114,12 +118,16 @@ class ChainResult:
         return self.steps[0][0]
 
     def text(self) -> str:
-        return to_text(self.node)
+        return ("dF = " if self.form == "map" else "") + to_text(self.node)
 
     def latex(self) -> str:
-        return to_latex(self.node)
+        return (r"\mathrm{d}F = " if self.form == "map" else "") + to_latex(self.node)
 
     def numpy(self) -> str:
+        if self.form == "map":
+            from ..render.numpy import tensor_line
+
+            return tensor_line(self)
         return to_numpy(self.node)
 
     def report(self, header: bool = True) -> str:
@@ -450,18 +458,22 @@ def _one(
                 via_terms.append(_pull(nodes[s], wvar, cot))
                 full_terms.append(_pull(nodes[s], wvar, deltas[s].full if s in deltas else E.num(1)))
         via, mixed = tidy(E.add(*via_terms)), tidy(E.add(*full_terms))
-    else:
-        via, mixed = None, tidy(_forward(paths, nodes, decls))
     kind = "grad" if scalar_out else "jacobian"
     composed = _compose(order, nodes, decls)
     p = _problem(kind, composed, wvar, decls, layout)
-    direct_mixed = tidy(derive(p)[0].node)
+    direct_d = derive(p)[0]
+    direct_mixed = tidy(direct_d.node)
+    if not scalar_out and direct_d.form == "map":  # a tensor: compose the steps' linear maps
+        via, mixed = None, tidy(_forward_maps(paths, nodes, decls, wvar))
+    elif not scalar_out:
+        via, mixed = None, tidy(_forward(paths, nodes, decls))
     if wvar.symmetric and scalar_out:
         half = E.num(sp.Rational(1, 2))
         mixed = E.mul(half, E.add(mixed, E.transpose(mixed)))
         via = E.mul(half, E.add(via, E.transpose(via)))
-    result = final_layout(p, tidy(mixed))
-    direct = final_layout(p, direct_mixed)
+    is_map = not scalar_out and direct_d.form == "map"
+    result = tidy(mixed) if is_map else final_layout(p, tidy(mixed))
+    direct = direct_mixed if is_map else final_layout(p, direct_mixed)
     for path, (factors, ordered, transposed) in zip(paths, pending, strict=True):
         path.shapes = _shape_line(factors, result, ordered, transposed)
     agreement = _agree(tidy(_substitute(mixed, order, nodes, decls)), direct_mixed, p)
@@ -478,12 +490,29 @@ def _one(
         problem=p,
         mode=mode,
     )
+    if is_map:
+        out.form, out.dleaf, out.array, out.f_shape = "map", direct_d.dleaf, out.node, composed.shape
     if check:
         from ..evaluate.check import fd_check
 
-        report = fd_check(p, direct)
+        report = fd_check(p, direct, direct_d.dleaf if is_map else None)
         out.check_error, out.check_ok = report.error, report.ok and not agreement.startswith("DIFFERS")
     return out
+
+
+def _forward_maps(paths: list[Path], nodes: dict[str, Node], decls: Decls, wvar: Variable) -> Node:
+    """A tensor by W: along each path, each step's differential applied to the one inside it
+    (forward mode), starting from dW; the paths' maps summed."""
+    dw = wvar.dleaf(wvar.nodes[0])
+    terms = []
+    for path in paths:
+        t = dw
+        for i in range(len(path.names) - 2, -1, -1):
+            inner = _var(path.names[i + 1], decls)
+            leaf = inner.dleaf(inner.nodes[0])
+            t = replace(differential(nodes[path.names[i]], {inner.nodes[0]: leaf}), {leaf: t})
+        terms.append(t)
+    return E.add(*terms)
 
 
 def _forward(paths: list[Path], nodes: dict[str, Node], decls: Decls) -> Node:

@@ -372,17 +372,29 @@ def _mul_latex(p, n: Node) -> str:
 
 
 def _mul_numpy(p, n: Node) -> str:
+    """Scalars times an array; times a matrix product, the scalar scales its smallest factor."""
     coeff, top, bottom, big = _denominator_parts(n)
     parts = [p.const(coeff)] if coeff != 1 else []
     parts += [p.arg(f, ATOM) for f in top]
-    if big is not None:
-        parts.append(p.arg(big, ATOM))
-    head = " * ".join(parts) if parts else "1.0"
+    scalar = " * ".join(parts) if parts else ""
     for f in bottom:
-        head = f"{head} / {p.arg(f, ATOM)}"
-    if head.startswith("-1 * "):
-        head = "-" + head[5:]
-    return head
+        scalar = f"{scalar or '1.0'} / {p.arg(f, ATOM)}"
+    if scalar.startswith("-1 * "):
+        scalar = "-" + scalar[5:]
+    if big is None:
+        return scalar or "1.0"
+    if big.op == "matmul" and scalar and big not in p.node_names:
+        from ..render.numpy import chain
+
+        return chain(p, big.args, scale=f"({scalar})" if not _atomic(scalar) else scalar)
+    body = p.arg(big, ATOM)
+    if not scalar:
+        return body
+    return f"-{body}" if scalar == "-1" else f"{scalar} * {body}"
+
+
+def _atomic(code: str) -> bool:
+    return code.replace("_", "").replace(".", "").isalnum()
 
 
 def _mul_prec(n: Node) -> int:
@@ -628,8 +640,16 @@ def _pow_numpy(p, n: Node) -> str:
     base, e = n.args
     if e.op == "num" and e.data == sp.Rational(1, 2):
         return f"np.sqrt({p(base)})"
+    if e.op == "num" and e.data == 2 and base.op == "norm2":  # ‖u‖² = u·u, without the square root
+        u = p.arg(base.args[0], ATOM)
+        return f"({u} @ {u})" if base.args[0].is_vector or base.args[0].is_row else f"np.sum({u} * {u})"
+    if e.op == "num" and e.data == 2:
+        return f"np.square({p(base)})"
+    if e.op == "num" and e.data.is_Integer and e.data < 0:
+        k = -e.data
+        return f"(1.0 / {p.arg(base, ATOM)})" if k == 1 else f"(1.0 / {p.arg(base, ATOM)} ** {k})"
     if e.op == "num" and e.data.is_Integer:
-        return f"np.power({p(base)}, {float(e.data)!r})"
+        return f"({p.arg(base, ATOM)} ** {e.data})"
     b = f"{float(base.data)!r}" if base.op == "num" and base.data.is_Integer else p(base)
     return f"np.power({b}, {p(e)})"
 

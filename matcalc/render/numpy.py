@@ -40,11 +40,14 @@ BIG = 1000  # a symbolic dimension is assumed this large (and all alike) when or
 
 def _size(d) -> int:
     """A dimension as a number for the cost model: integers as they are, symbols as BIG."""
+    import sympy as sp
+
+    d = sp.sympify(d)  # safe: a dimension
     v = d.xreplace({s: BIG for s in d.free_symbols}) if d.free_symbols else d
     return int(v)
 
 
-def chain(p: Printer, factors) -> str:
+def chain(p: Printer, factors, scale: str | None = None) -> str:
     """NumPy for a matrix product that never materializes what it need not: diag(v) M as
     v[:, None] * M and M diag(v) as M * v, 𝟏ᵀ M as a column sum, a column times a row as
     np.outer, and the order of the products chosen by cost (the matrix-chain dynamic program)."""
@@ -73,6 +76,10 @@ def chain(p: Printer, factors) -> str:
         items.append((code, shape, f.op == "ones" and f.is_row))
     if pending is not None:  # a product of diagonal matrices only
         items.append((f"np.diag({pending[0]})", pending[1], False))
+    if scale is not None:  # a scalar multiplies the smallest factor, not the product
+        k = min(range(len(items)), key=lambda i: _size(_rows(items[i][1])) * _size(_cols(items[i][1])))
+        code, shape, _ = items[k]
+        items[k] = (f"({scale} * {code})", shape, False)
     if len(items) == 1:
         return items[0][0]
     dims = [items[0][1][0]] + [it[1][1] for it in items]
@@ -97,6 +104,14 @@ def chain(p: Printer, factors) -> str:
         return _combine(build(i, s), build(s + 1, j))
 
     return build(0, k - 1)[0]
+
+
+def _rows(shape) -> object:
+    return shape[0] if shape else 1
+
+
+def _cols(shape) -> object:
+    return shape[1] if shape else 1
 
 
 def _combine(a: tuple[str, tuple, bool], b: tuple[str, tuple, bool]) -> tuple[str, tuple, bool]:

@@ -62,6 +62,31 @@ def _share_chains(nodes: list[Node]) -> list[Node]:
     return [go(n) for n in nodes]
 
 
+def _share_transposes(nodes: list[Node]) -> list[Node]:
+    """A node whose transpose is computed elsewhere becomes that node, transposed: tanh(xᵀ W1ᵀ)
+    is tanh(W1 x) read as a row (free for a 1-D array), inv(Mᵀ) is inv(M).T — computed once."""
+    from ..expr.registry import raw_mode
+    from ..ops import transpose
+    from ..ops.arith import transposes
+
+    present = set(postorder(nodes))
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
+        if not n.is_scalar and n.op not in _LEAVES and n.op != "T":
+            other = transpose(n)
+            if other in present and other != n and (transposes(other), other.sortkey()) < (transposes(n), n.sortkey()):
+                with raw_mode():
+                    out = Node("T", (go(other),), None, n.shape)
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]
+
+
 def _parameters(f: Node, extra: list[Node], decls) -> tuple[list[str], list[str]]:
     """Declared variables (in declaration order) and scalar names: the function's parameters."""
     free = set(f.free())
@@ -123,7 +148,7 @@ def python_module(result) -> str:
         if r.var is not None and r.var.kind == "whole" and r.wrt in decls.items and r.wrt not in arrays:
             if decls.items[r.wrt].node().shape != ():
                 arrays.append(r.wrt)
-    shared = _share_chains([f, *derivs])
+    shared = _share_chains(_share_transposes([f, *derivs]))
     counts = _count(shared)
     temps = [n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n)]
     printer = Printer("numpy")
