@@ -139,8 +139,20 @@ def _add_text(p, n: Node) -> str:
     return _terms_text(p, n.args, sized)
 
 
+def _broadcast_const(t: Node) -> Node | None:
+    """c 𝟏 in a sum with an array beside it: NumPy broadcasts the number c itself."""
+    if t.op == "ones":
+        return num(1)
+    if t.op == "mul" and t.args[-1].op == "ones" and all(f.op == "num" for f in t.args[:-1]):
+        return mul(*t.args[:-1])
+    return None
+
+
 def _add_numpy(p, n: Node) -> str:
-    code = " + ".join(p.arg(t, SUM + 1) for t in n.args)
+    terms = list(n.args)
+    if not n.is_scalar and any(_broadcast_const(t) is None for t in terms):
+        terms = [_broadcast_const(t) or t for t in terms]
+    code = " + ".join(p.arg(t, SUM + 1) for t in terms)
     return f"({code})" if _flipped(n) is not None else code
 
 
@@ -308,7 +320,15 @@ def _denominator_parts(n: Node) -> tuple[sp.Expr, list[Node], list[Node], Node |
     top: list[Node] = []
     bottom: list[Node] = []
     big = None
-    for f in n.args:
+    factors: list[Node] = []
+    stack = list(reversed(n.args))
+    while stack:  # a product as written may nest products: (a b)/c reads a b/c
+        f = stack.pop()
+        if f.op == "mul":
+            stack.extend(reversed(f.args))
+        else:
+            factors.append(f)
+    for f in factors:
         if f.op == "num" and f.data.is_Rational:
             coeff *= f.data
         elif f.op == "num":  # π/n, 1/(m² n): its factors go above and below the line

@@ -174,6 +174,8 @@ def _matmul_vec(n: Node, i: int, k: Node) -> Node:
 def _chain_sized(fs: tuple[Node, ...], i: int) -> bool:
     """Whether the parser can size a bare 𝐈 or 𝟏 at position i of a product chain."""
     f = fs[i]
+    if f.op == "T" and f.args[0].op in ("ones", "eye"):  # as written: (𝟏)ᵀ
+        f = transpose(f.args[0])
     if f.op == "eye":
         return len(fs) > 1
     if f.op == "ones" and f.is_row:

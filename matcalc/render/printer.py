@@ -75,7 +75,7 @@ class Printer:
             raise NotImplementedError(f"no {self.fmt} printer for {n.op!r}")
         outer = self._sized
         self.sized = outer
-        self._sized = outer and n.op == "mul"  # a scalar factor leaves the context as it was
+        self._sized = outer and n.op in ("mul", "T")  # a scale or a transpose keeps the context
         try:
             return rule(self, n)
         finally:
