@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.render.printer import to_numpy
+from matcalc.render.printer import to_numpy, to_text
 
 LAYOUTS = ("mixed", "numerator", "denominator")
 
@@ -175,7 +175,7 @@ def _cases(layouts: tuple[str, ...] = LAYOUTS) -> list:
         heavy = len(net.acts) >= 6 and net.loss == "xent"
         for symbolic in (True, False):
             for layout in layouts:
-                if (heavy or not symbolic and len(net.acts) > 3) and layout != layouts[0]:
+                if (heavy or (not symbolic and len(net.acts) > 3)) and layout != layouts[0]:
                     continue
                 kind = "symbolic" if symbolic else "integer"
                 out.append(pytest.param(net, symbolic, layout, id=f"{nid}-{kind}-{layout}"))
@@ -432,7 +432,7 @@ def test_source_network_all_weights_and_torch():
 def test_source_network_deltas():
     r = matcalc.chain(SRC, wrt="W1", let=SRC_LET)
     assert [a.step for a in r.adjoints] == ["y", "s", "z"]
-    assert r.via is not None and matcalc.render.printer.to_text(r.via) == "δ_z xᵀ"
+    assert r.via is not None and to_text(r.via) == "δ_z xᵀ"
     assert "result: dL/dW1 = δ_z xᵀ = " in r.report()
     v = SRC_VALUES
     _, inter = _src_forward(v)
@@ -451,16 +451,14 @@ def test_source_network_deltas():
 
 
 def test_deltas_of_a_deep_network():
-    """δ_y, δ_h3, δ_h2, δ_h1 in reverse order, each equal to ∂L/∂step by FD of the tail."""
+    """δ_y, δ_h4, …, δ_h1 in reverse order, each ∂L/∂step by FD of the rest of the network."""
     net = NETS[8]  # relu, tanh, sigmoid, relu: 4 hidden layers, cross-entropy
     v, _, inter, _ = _expected(net)
-    r = _chain(net, False, "mixed")
-    first = _results(r)[0]
+    first = _results(_chain(net, False, "mixed"))[0]
     assert [a.step for a in first.adjoints] == ["y", "h4", "h3", "h2", "h1"]
-    K = len(net.acts)
 
-    def tail(w: dict[str, object], k: int) -> float:  # L as a function of h_k
-        h = w[f"h{k}"]
+    def rest(w: dict[str, object], k: int) -> float:  # L as a function of h_k (h_{K+1} = y)
+        h = w["y"] if k == net.depth else w[f"h{k}"]
         for j in range(k + 1, net.depth + 1):
             u = w[f"W{j}"] @ h + (w[f"b{j}"] if net.bias[j - 1] else 0.0)
             h = u if j == net.depth else ACTS[net.acts[j - 1]](u)
@@ -468,13 +466,9 @@ def test_deltas_of_a_deep_network():
 
     env = {"np": np, **v, **inter}
     for a in first.adjoints:
-        k = K + 1 if a.step == "y" else int(a.step[1:])
-        name = "y" if a.step == "y" else f"h{k}"
-        if a.step == "y":
-            want = fd_grad(lambda w: _loss(net, w["y"], w), {**v, "y": inter["y"]}, "y")
-        else:
-            want = fd_grad(lambda w, k=k: tail(w, k), {**v, name: inter[name]}, name)
-        close(eval(to_numpy(a.full), env), want, f"δ_{a.step}")
+        k = net.depth if a.step == "y" else int(a.step[1:])
+        want = fd_grad(lambda w, k=k: rest(w, k), {**v, a.step: inter[a.step]}, a.step)
+        close(eval(to_numpy(a.full), env), want, f"δ_{a.step} written out")
 
 
 def _loss(net: Net, y: np.ndarray, w: dict[str, object]) -> float:

@@ -111,6 +111,11 @@ class ChainResult:
 
     @property
     def shape(self) -> tuple[int | str, ...]:
+        if self.form == "map":  # the full array: F's axes, then X's (X's first in denominator)
+            from ..result import _axes
+
+            f, x = _axes(self.f_shape), _axes(self.dleaf.shape)
+            return tuple(shape_list(tuple(x + f if self.layout == "denominator" else f + x)))
         return tuple(shape_list(self.node.shape))
 
     @property

@@ -169,7 +169,7 @@ def chain_shapes(steps: list[str], wrt: str, let: list[str] | None) -> list[tupl
 
     result = chain(steps, wrt=wrt, let=let, layout="numerator")
     out = []
-    for path in result.paths:
+    for path in [p for r in getattr(result, "results", [result]) for p in r.paths]:
         shapes = []
         for f in path.factors:
             j = f.jacobian if f.jacobian is not None else f.node

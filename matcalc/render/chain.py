@@ -84,6 +84,10 @@ def python(r: ChainResult | ChainResults) -> str:
     from .python import python_module
 
     results = r.results if isinstance(r, ChainResults) else [r]
+    if any(x.form == "map" for x in results):
+        from ..errors import MatcalcError
+
+        raise MatcalcError("--format python of a tensor derivative: use --format numpy for the full array")
     parts = []
     for x in results:
         p = x.problem
