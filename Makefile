@@ -4,21 +4,25 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test tex lint format bench fuzz docs clean
+.PHONY: install run test tex lint format bench fuzz difftest docs clean
 
+# -qq and PYTHONWARNINGS: a first run prints what matcalc says, not screens of build warnings.
+# editable_mode=compat puts the source on sys.path directly: no import hook, faster start-up.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	@echo "installing matcalc and its dependencies into $(VENV) ..."
+	@PYTHONWARNINGS=ignore $(PY) -m pip install -qq --upgrade pip
+	@PYTHONWARNINGS=ignore $(PY) -m pip install -qq -e '.[test]' --config-settings editable_mode=compat
 	@$(PY) -m compileall -q matcalc  # bytecode caches, read even under PYTHONDONTWRITEBYTECODE
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/matcalc grad "x.T*A*x" --let x:n --let A:n,n --wrt x
-	$(VENV)/bin/matcalc grad "x1**3+2*x2**2+3*x3" --wrt x
-	$(VENV)/bin/matcalc vjp "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]" --wrt x --v 3,2,1 --at x=[1,2,3]
+	$(VENV)/bin/matcalc grad "x'*A*x" --let x:n --let A:n,n --wrt x
+	$(VENV)/bin/matcalc grad "x1^3+2x2^2+3x3" --wrt x
+	$(VENV)/bin/matcalc vjp "[x1^3+2x2^2+3x3, 3x1+2x2^2+x3^3, 2x1+x2^3+3x3^2]" --wrt x --v 3,2,1 --at x=[1,2,3]
+	$(VENV)/bin/matcalc jacobian "X*X" --let X:n,n --wrt X
 
 # A real TeX engine for the LaTeX compile tests: Debian's texlive, installed when missing and
 # when we may (root with apt-get); otherwise those tests skip and say why.
@@ -46,6 +50,13 @@ FUZZ_SECONDS ?= 60
 fuzz: $(STAMP)
 	$(PY) -m pip install --quiet atheris
 	$(PY) fuzz/atheris_fuzz.py -max_total_time=$(FUZZ_SECONDS)
+
+# The random-expression differential tester: N random expressions, every command and layout,
+# checked against finite differences of an independent NumPy implementation of each.
+N ?= 20000
+SEED ?= 1
+difftest: $(STAMP)
+	$(PY) tests/difftest.py --count $(N) --seed $(SEED) --jobs 2
 
 docs: $(STAMP)
 	$(PY) docs/gen_docs.py

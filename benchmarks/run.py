@@ -289,7 +289,13 @@ def _h_logdet(A, x):
 # name: (command, expression, wrt, let, hand-written value-and-derivative, input maker)
 MODELS = {
     "least squares": ("grad", "norm2(A*x - b)**2", "x", ["A:m,n", "x:n", "b:m"], _lsq),
-    "logistic regression": ("grad", "sum(softplus(X*w)) - y.T*X*w", "w", ["X:m,n", "w:n", "y:m"], _logistic),
+    "logistic regression": (
+        "grad",
+        "sum(softplus(X*w)) - y.T*X*w",
+        "w",
+        ["X:m,n", "w:n", "y:m"],
+        _logistic,
+    ),
     "two-layer net by W1": (
         "grad",
         "(v.T*W2*tanh(W1*x) - t)**2/2",
@@ -304,10 +310,34 @@ MODELS = {
         ["W1:n,n", "W2:n,n", "x:n", "v:n"],
         _net_w2,
     ),
-    "matrix factorisation by U": ("grad", "norm2(U*V.T - M)**2", "U", ["M:m,n", "U:m,k", "V:n,k"], _factorisation),
-    "logistic Hessian": ("hessian", "sum(softplus(-hadamard(y, X*w)))", "w", ["X:m,n", "w:n", "y:m"], _h_logistic),
-    "ridge Hessian": ("hessian", "norm2(A*x - b)**2 + lam*x.T*x", "x", ["A:m,n", "x:n", "b:m"], _h_ridge),
-    "log-barrier Hessian": ("hessian", "-sum(log(b - X*w))", "w", ["X:m,n", "w:n", "b:m"], _h_barrier),
+    "matrix factorisation by U": (
+        "grad",
+        "norm2(U*V.T - M)**2",
+        "U",
+        ["M:m,n", "U:m,k", "V:n,k"],
+        _factorisation,
+    ),
+    "logistic Hessian": (
+        "hessian",
+        "sum(softplus(-hadamard(y, X*w)))",
+        "w",
+        ["X:m,n", "w:n", "y:m"],
+        _h_logistic,
+    ),
+    "ridge Hessian": (
+        "hessian",
+        "norm2(A*x - b)**2 + lam*x.T*x",
+        "x",
+        ["A:m,n", "x:n", "b:m"],
+        _h_ridge,
+    ),
+    "log-barrier Hessian": (
+        "hessian",
+        "-sum(log(b - X*w))",
+        "w",
+        ["X:m,n", "w:n", "b:m"],
+        _h_barrier,
+    ),
     "log det Hessian": ("hessian", "logdet(A + diag(x))", "x", ["A:n,n", "x:n"], _h_logdet),
 }
 
@@ -360,7 +390,14 @@ def generated_code() -> None:
         assert np.allclose(got[1], want[1]) and np.isclose(got[0], want[0]), model
         ours = timed(lambda gen=gen, call=call: gen(**call), reps)
         base = timed(lambda hand=hand, hcall=hcall: hand(**hcall), reps)
-        row("codegen", f"{model} (m={m}, n={n}): generated", ours, base, "hand-written NumPy", "≤ 1.1")
+        row(
+            "codegen",
+            f"{model} (m={m}, n={n}): generated",
+            ours,
+            base,
+            "hand-written NumPy",
+            "≤ 1.1",
+        )
         if command == "hessian":
             autodiff_rows(model, expr, args, ours, reps)
 
@@ -388,7 +425,9 @@ def _jax_f(model: str):
     }[model]
 
 
-def autodiff_rows(model: str, expr: str, args: dict[str, object], ours: list[float], reps: int) -> None:
+def autodiff_rows(
+    model: str, expr: str, args: dict[str, object], ours: list[float], reps: int
+) -> None:
     var = "w" if "w" in _VARS[model] else "x"
     try:
         import torch
@@ -402,7 +441,14 @@ def autodiff_rows(model: str, expr: str, args: dict[str, object], ours: list[flo
         x0 = torch.tensor(args[var], dtype=torch.float64)
         h = thess(lambda z: f(z, t))
         h(x0)
-        row("codegen", f"{model}: generated vs torch.func.hessian", ours, timed(lambda: h(x0), reps), "torch.func", "≤ 0.1")
+        row(
+            "codegen",
+            f"{model}: generated vs torch.func.hessian",
+            ours,
+            timed(lambda: h(x0), reps),
+            "torch.func",
+            "≤ 0.1",
+        )
     try:
         import jax
     except ImportError:
@@ -443,7 +489,14 @@ def derivation_time() -> None:
         per = [t / layers for t in times]
         if base is None:
             base = per
-        row("derive", f"{layers}-layer net by W1, per layer", per, base, "2-layer, per layer", "≈ 1 (flat)")
+        row(
+            "derive",
+            f"{layers}-layer net by W1, per layer",
+            per,
+            base,
+            "2-layer, per layer",
+            "≈ 1 (flat)",
+        )
 
 
 def slowest_random() -> None:
@@ -465,7 +518,14 @@ def slowest_random() -> None:
     worst.sort(reverse=True)
     one = timed(lambda: matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"]), 5)
     for seconds, what in worst[:3]:
-        row("derive", f"slowest random case ({seconds:.2f} s): {what[8:70]}", [seconds], one, "grad xᵀAx", "< 2 s")
+        row(
+            "derive",
+            f"slowest random case ({seconds:.2f} s): {what[8:70]}",
+            [seconds],
+            one,
+            "grad xᵀAx",
+            "< 2 s",
+        )
 
 
 def chain_cost() -> None:

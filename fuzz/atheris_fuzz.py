@@ -37,7 +37,9 @@ def one_input(data: bytes) -> None:
         elif kind in ("vjp", "jvp"):
             r = getattr(matcalc, kind)(text, wrt=wrt, v="y", let=let, expand=bool(flags & 1))
         else:
-            r = getattr(matcalc, kind)(text, wrt=wrt, let=let, layout=layout, expand=bool(flags & 1), vec=bool(flags & 2))
+            r = getattr(matcalc, kind)(
+                text, wrt=wrt, let=let, layout=layout, expand=bool(flags & 1), vec=bool(flags & 2)
+            )
         r.text()
         r.latex()
         r.numpy()

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import sympy as sp
 
+from . import ops as O
 from .budget import BudgetExceeded, Deadline, simplify_seconds
 from .derive.engine import KINDS, Problem, derive, derive_together
 from .derive.layout import check_layout, to_layout
@@ -14,7 +15,6 @@ from .errors import LimitError, MatcalcError, UndefinedError
 from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
 from .expr.build import Parsed, parse, read_input
 from .expr.decls import Decl, Decls
-from . import ops as O
 from .expr.node import Node, shape_str, transposed
 from .result import Result, Results
 from .simplify.tidy import tidy
@@ -60,7 +60,9 @@ def _bind_dims(target, got, what: str) -> dict:
 def _with_dims(decls: Decls, binding: dict) -> Decls:
     out = Decls(bound={**decls.bound, **{str(k): sp.Integer(v) for k, v in binding.items()}})
     for name, d in decls.items.items():
-        out.items[name] = Decl(name, tuple(sp.sympify(x).xreplace(binding) for x in d.shape), d.symmetric)
+        out.items[name] = Decl(
+            name, tuple(sp.sympify(x).xreplace(binding) for x in d.shape), d.symmetric
+        )
     return out
 
 
@@ -85,7 +87,12 @@ def problems(
     variables = resolve(wrt, decls, parsed.family)
     vnode = parse_v(v, decls) if v is not None else None
     row = kind == "vjp" and parsed.node.is_row and vnode is not None and vnode.is_vector
-    if vnode is not None and kind in ("vjp", "jvp") and len(variables) == 1 and vnode.op in ("lit", "num"):
+    if (
+        vnode is not None
+        and kind in ("vjp", "jvp")
+        and len(variables) == 1
+        and vnode.op in ("lit", "num")
+    ):
         target = parsed.node.shape if kind == "vjp" else variables[0].shape
         target = transposed(target) if row else target
         if vnode.shape != target:
@@ -97,7 +104,20 @@ def problems(
         vnode = O.transpose(vnode)
     raw = parse(expr, decls, raw=True).node
     out = [
-        Problem(kind, expr, parsed.node, raw, var, decls, parsed.family, layout, vec, expand, vnode, list(parsed.notes))
+        Problem(
+            kind,
+            expr,
+            parsed.node,
+            raw,
+            var,
+            decls,
+            parsed.family,
+            layout,
+            vec,
+            expand,
+            vnode,
+            list(parsed.notes),
+        )
         for var in variables
     ]
     return out, parsed
@@ -109,7 +129,9 @@ def _tidy(node: Node, notes: list[str]) -> Node:
     try:
         return tidy(node, Deadline(seconds))
     except BudgetExceeded:
-        notes.append(f"simplification stopped after {seconds:g} s; the result is correct but not simplified")
+        notes.append(
+            f"simplification stopped after {seconds:g} s; the result is correct but not simplified"
+        )
         return node
 
 
@@ -149,7 +171,9 @@ def _result(p: Problem, at: dict, check: bool, steps: bool, done=None) -> Result
     if at and derivative.form == "matrix":
         res.value = _value_at(p, node, at)
     elif at:
-        raise MatcalcError("a tensor derivative has no value without a direction: use jvp --v with --at")
+        raise MatcalcError(
+            "a tensor derivative has no value without a direction: use jvp --v with --at"
+        )
     if check:
         from .evaluate.check import fd_check
 
@@ -202,7 +226,9 @@ def grad(
     input: str = "text",
 ) -> Result | Results:
     """The gradient of a scalar expression: shaped like `wrt` in the mixed layout."""
-    return _guarded(_run, "grad", expr, wrt, let, layout, None, at, check, expand, vec, steps, input)
+    return _guarded(
+        _run, "grad", expr, wrt, let, layout, None, at, check, expand, vec, steps, input
+    )
 
 
 def jacobian(
@@ -218,7 +244,9 @@ def jacobian(
     input: str = "text",
 ) -> Result | Results:
     """The Jacobian of a vector expression: m×n in the mixed layout."""
-    return _guarded(_run, "jacobian", expr, wrt, let, layout, None, at, check, expand, vec, steps, input)
+    return _guarded(
+        _run, "jacobian", expr, wrt, let, layout, None, at, check, expand, vec, steps, input
+    )
 
 
 def hessian(
@@ -234,7 +262,9 @@ def hessian(
     input: str = "text",
 ) -> Result | Results:
     """The Hessian of a scalar expression: n×n by a vector, the second differential by a matrix."""
-    return _guarded(_run, "hessian", expr, wrt, let, layout, None, at, check, expand, vec, steps, input)
+    return _guarded(
+        _run, "hessian", expr, wrt, let, layout, None, at, check, expand, vec, steps, input
+    )
 
 
 def vjp(
@@ -278,7 +308,9 @@ def show(expr: str, let: Iterable[str] | None = None, at: At = None, input: str 
         expr = read_input(expr, input, decls)
         parsed = parse(expr, decls)  # checks shapes and values (t/0 is an error here)
         written = parse(expr, decls, raw=True).node  # printed as written, not rewritten
-        res = Result("show", "", "mixed", written, notes=list(parsed.notes), source=expr, decls=decls)
+        res = Result(
+            "show", "", "mixed", written, notes=list(parsed.notes), source=expr, decls=decls
+        )
         res.function = parsed.node
         values = parse_at(at)
         if values:

@@ -98,7 +98,9 @@ def _check_format(fmt: str, allowed: tuple[str, ...] | None = None, command: str
     if fmt not in FORMATS:
         raise MatcalcError(f"unknown format {fmt!r}; choose one of {', '.join(allowed)}")
     if fmt not in allowed:
-        raise MatcalcError(f"{command} does not print --format {fmt}; choose one of {', '.join(allowed)}")
+        raise MatcalcError(
+            f"{command} does not print --format {fmt}; choose one of {', '.join(allowed)}"
+        )
 
 
 def emit(result, fmt: str, standalone: bool = False) -> None:
@@ -216,7 +218,15 @@ def _product(kind: str):
 
             _check_format(fmt)
             result = getattr(api, kind)(
-                _read(expr), wrt=wrt, v=v, let=let, at=at, check=check, expand=expand, layout=layout, input=input
+                _read(expr),
+                wrt=wrt,
+                v=v,
+                let=let,
+                at=at,
+                check=check,
+                expand=expand,
+                layout=layout,
+                input=input,
             )
             emit(result, fmt, standalone)
             if explain:
@@ -264,7 +274,9 @@ def chain_command(
     check: Check = False,
     mode: Annotated[
         str | None,
-        typer.Option("--mode", help="forward or reverse: the order of the products and their cost."),
+        typer.Option(
+            "--mode", help="forward or reverse: the order of the products and their cost."
+        ),
     ] = None,
     standalone: Standalone = False,
     debug: Debug = False,
@@ -273,7 +285,9 @@ def chain_command(
         from .derive.chain import chain
 
         _check_format(fmt, ("text", "latex", "table", "numpy", "json", "python"), "chain")
-        result = chain([_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check, mode=mode)
+        result = chain(
+            [_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check, mode=mode
+        )
         from .render.chain import render_chain
 
         out = render_chain(result, fmt)
@@ -334,9 +348,14 @@ def cost_command(
             out = results[0][1]
             sys.stdout.write((json.dumps(out.as_json()) if fmt == "json" else out.text()) + "\n")
         elif fmt == "json":
-            sys.stdout.write(json.dumps({"paths": [{"steps": n, **c.as_json()} for n, c in results]}) + "\n")
+            sys.stdout.write(
+                json.dumps({"paths": [{"steps": n, **c.as_json()} for n, c in results]}) + "\n"
+            )
         else:
-            blocks = [f"path {k + 1} of {len(results)}: {' → '.join(n)}\n{c.text()}" for k, (n, c) in enumerate(results)]
+            blocks = [
+                f"path {k + 1} of {len(results)}: {' → '.join(n)}\n{c.text()}"
+                for k, (n, c) in enumerate(results)
+            ]
             sys.stdout.write("\n".join(blocks) + "\n")
 
     _guard(run, debug)
@@ -412,7 +431,7 @@ def protect_expression(argv: list[str]) -> list[str]:
         if a in _VALUED:
             i += 2
             continue
-        if a.startswith("--") or a in _FLAGS or "=" in a and a.startswith("--"):
+        if a.startswith("--") or a in _FLAGS or ("=" in a and a.startswith("--")):
             i += 1
             continue
         if a.startswith("-") and a != "-":

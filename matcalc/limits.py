@@ -10,6 +10,7 @@ MAX_MATPOW = 100  # k in a matrix power A**k
 MAX_CONST_DIGITS = 1_000  # digits of a constant folded from numbers, e.g. 9**9**9
 MAX_DIM = 1_000  # an integer dimension in --let
 MAX_ENTRIES = 40_000  # entries of any explicit (componentwise) matrix
+MAX_PRODUCTS = 200_000  # entry products of one explicit matrix product (r·k·c)
 MAX_DET_SIZE = 8  # explicit det/inv of a symbolic matrix larger than this is refused
 MAX_LETS = 100  # --let declarations
 TIME_BUDGET = 5.0  # seconds of simplification before matcalc returns the plain form

@@ -135,17 +135,29 @@ class Results:
 
     def latex(self) -> str:
         """One LaTeX expression: an aligned block with one line per variable."""
-        rows = [rf"\frac{{\partial f}}{{\partial {to_latex(r.var.nodes[0])}}} &= {r.latex()}" for r in self.results]
+        rows = [
+            rf"\frac{{\partial f}}{{\partial {to_latex(r.var.nodes[0])}}} &= {r.latex()}"
+            for r in self.results
+        ]
         return "\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
 
     def __repr__(self) -> str:
-        return f"<{self.kind} by {self.wrt} ({self.layout}): " + "; ".join(f"{r.wrt}: {r.text()}" for r in self.results) + ">"
+        return (
+            f"<{self.kind} by {self.wrt} ({self.layout}): "
+            + "; ".join(f"{r.wrt}: {r.text()}" for r in self.results)
+            + ">"
+        )
 
     def numpy(self) -> str:
-        return "(" + ", ".join(r.numpy() for r in self.results) + ("," if len(self.results) == 1 else "") + ")"
+        return (
+            "("
+            + ", ".join(r.numpy() for r in self.results)
+            + ("," if len(self.results) == 1 else "")
+            + ")"
+        )
 
     def python(self) -> str:
         from .render.python import python_module

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from . import api
-from .identities import IDENTITIES
 from .derive.layout import LAYOUTS
+from .identities import IDENTITIES
 
 
 def selfcheck() -> tuple[str, bool]:

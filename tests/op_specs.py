@@ -1,5 +1,4 @@
 # The references' parameters are named after the variables they stand for (A, X, S, …):
-# ruff: noqa: N803
 """One row per operator of the language (SPEC §2), and per surface spelling worth testing.
 
 Each row is an expression as a user types it, its `--let` declarations, the variable to
@@ -377,6 +376,9 @@ ROWS: list[Row] = [
         "X",
         lambda X, C: np.sum(np.sin(np.kron(C, X))),
     ),
+    # the commutation matrix: K₍₂,₃₎ vec(X) = vec(Xᵀ) for a 2×3 X
+    array("comm_vec", "comm(2,3)*vec(X)", "X:2,3", "X", lambda X: X.flatten(order="C")),
+    scalar("comm_sin", "sum(sin(comm(2,3)*vec(X)) .* vec(C.T))", "X:2,3 C:2,3", "X", lambda X, C: np.sum(np.sin(X.flatten()) * C.flatten())),
     array("kron_vectors", "kron(x, y)", "x:2 y:3", "x", lambda x, y: np.kron(x, y)),
     array("kron_map", "kron(X, C)", "X:2,2 C:2,3", "X", lambda X, C: np.kron(X, C)),
     scalar(

@@ -15,8 +15,6 @@ dimension names) land in `**_`. The tests check `d` against finite differences o
 table is verified independently of matcalc. This module does not import matcalc.
 """
 
-# ruff: noqa: N803
-
 from __future__ import annotations
 
 from collections.abc import Callable

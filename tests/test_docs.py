@@ -113,3 +113,27 @@ def test_changed_help_makes_the_reference_stale(monkeypatch):
     cmd = next(c for c in app.registered_commands if c.name == "cost")
     monkeypatch.setattr(cmd, "help", cmd.help + " Changed.")
     assert gen["reference"]() != before
+
+
+PYBLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def torch_blocks() -> list[str]:
+    return [b for p in DOCS for b in PYBLOCK.findall(p.read_text()) if "import torch" in b]
+
+
+@pytest.mark.parametrize("block", torch_blocks(), ids=lambda b: b.splitlines()[1][:40])
+def test_pytorch_examples_print_what_they_say(block, capsys):
+    """The PyTorch snippets in the docs run, and print what their comments say (where torch is)."""
+    pytest.importorskip("torch")
+    expected = [
+        line.split("#", 1)[1].strip() for line in block.splitlines() if line.startswith("print(")
+    ]
+    exec(compile(block, "<docs>", "exec"), {})  # the documentation's own example
+    printed = " ".join(capsys.readouterr().out.split())
+    for want in expected:
+        assert " ".join(want.split()) in printed.replace("\n", " "), (want, printed)
+
+
+def test_there_are_pytorch_examples():
+    assert len(torch_blocks()) >= 2

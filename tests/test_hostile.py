@@ -282,7 +282,9 @@ ROWS = [
     latex("latex-operatorname-eval", "\\operatorname{eval}(x)", False, ANY, audit=True),
     latex("latex-quadratic-form", "\\frac{1}{2} x^{\\top} A x", True, sub=True),
     latex("latex-nested-abs", "\\left|2 \\left|t\\right|\\right|", True),
-    latex("latex-number-times-power", "2 2^{t}", True),
+    # TeX ignores the space: `2 2^{t}` displays as 22ᵗ, so reading it as 2·2ᵗ would be a guess
+    latex("latex-number-times-power", "2 2^{t}", False, ANY),
+    latex("latex-number-cdot-power", "2 \\cdot 2^{t}", True),
     latex("latex-norm1", "\\left\\lVert x \\right\\rVert_{1}", True),
     # ---- code injection
     show("py-import-system", "__import__('os').system('id')", False, ANY, sub=True, audit=True),

@@ -11,8 +11,8 @@ from matcalc.evaluate.numeric import evaluate
 from matcalc.evaluate.points import valid_point
 from matcalc.expr.build import parse_expr
 from matcalc.expr.decls import Decls
-from matcalc.expr.registry import ALL, FUNCTIONS, OPS, missing_parts, raw_mode
 from matcalc.expr.node import Node
+from matcalc.expr.registry import ALL, FUNCTIONS, OPS, missing_parts, raw_mode
 
 REWRITES = [(name, i, rw) for name, op in OPS.items() for i, rw in enumerate(op.rewrites)]
 
@@ -39,7 +39,20 @@ def test_function_names_are_a_view_of_the_entries():
 
 
 def test_a_domain_is_declared_where_one_is_needed():
-    restricted = {"log", "arcsin", "arccos", "tan", "abs", "relu", "sign", "step", "inv", "logdet", "det", "pow"}
+    restricted = {
+        "log",
+        "arcsin",
+        "arccos",
+        "tan",
+        "abs",
+        "relu",
+        "sign",
+        "step",
+        "inv",
+        "logdet",
+        "det",
+        "pow",
+    }
     for name in restricted:
         assert OPS[name].domain is not ALL, name
 
@@ -53,7 +66,9 @@ def test_rewrite_keeps_the_value(name, i, rw):
     with raw_mode():
         before = _raw(name, args, rw.data)
     after = rw.fn(args, before.data)
-    assert after is not None, f"rewrite {rw.doc!r} of {name} did not fire on its example {rw.example}"
+    assert after is not None, (
+        f"rewrite {rw.doc!r} of {name} did not fire on its example {rw.example}"
+    )
     rng = np.random.default_rng(i)
     checked = 0
     for _ in range(3):

@@ -38,7 +38,12 @@ def test_abs_at_a_point_with_both_signs():
     "expr,let,wrt,ref",
     [
         ("(x.T*x)**t", ["x:n"], "t", lambda x, t, X: (x @ x) ** t * np.log(x @ x)),
-        ("norm2(x)**p", ["x:n"], "p", lambda x, t, X: np.linalg.norm(x) ** t * np.log(np.linalg.norm(x))),
+        (
+            "norm2(x)**p",
+            ["x:n"],
+            "p",
+            lambda x, t, X: np.linalg.norm(x) ** t * np.log(np.linalg.norm(x)),
+        ),
         ("tr(X)**t", ["X:n,n"], "t", lambda x, t, X: np.trace(X) ** t * np.log(np.trace(X))),
     ],
 )
@@ -57,7 +62,9 @@ def test_indexed_spellings_are_one_symbol():
 
 def test_jvp_by_a_symmetric_matrix_componentwise():
     for expand in (False, True):
-        r = matcalc.jvp("S*a", wrt="S", v="V", let=["S:2,2,sym", "a:2", "V:2,2,sym"], expand=expand, check=True)
+        r = matcalc.jvp(
+            "S*a", wrt="S", v="V", let=["S:2,2,sym", "a:2", "V:2,2,sym"], expand=expand, check=True
+        )
         assert r.check_ok, r.check_error
         V = np.array([[1.0, -2.0], [-2.0, 0.5]])
         a = np.array([0.3, -1.2])
@@ -69,7 +76,11 @@ def test_hessian_by_a_symmetric_matrix_is_one_answer_or_a_refusal():
     answers = []
     for expand in (False, True):
         try:
-            answers.append(matcalc.hessian("x.T*S*S*x", wrt="S", let=["S:2,2,sym", "x:2"], vec=True, expand=expand).numpy())
+            answers.append(
+                matcalc.hessian(
+                    "x.T*S*S*x", wrt="S", let=["S:2,2,sym", "x:2"], vec=True, expand=expand
+                ).numpy()
+            )
         except matcalc.MatcalcError as err:
             answers.append(("refused", "symmetric" in str(err)))
     assert answers[0] == answers[1]
@@ -86,7 +97,20 @@ def test_python_code_for_a_variable_the_expression_does_not_use():
 
 def test_explain_reads_standard_input_once():
     out = subprocess.run(
-        [sys.executable, "-m", "matcalc", "vjp", "-", "--wrt", "x", "--v", "1,1", "--explain", "--at", "x=[1,2]"],
+        [
+            sys.executable,
+            "-m",
+            "matcalc",
+            "vjp",
+            "-",
+            "--wrt",
+            "x",
+            "--v",
+            "1,1",
+            "--explain",
+            "--at",
+            "x=[1,2]",
+        ],
         input="[x1**2, x1*x2]",
         capture_output=True,
         text=True,
@@ -138,7 +162,20 @@ def test_latex_groups_the_base_of_an_entrywise_power():
         ["grad", "t/0", "--wrt", "t"],
         ["grad", "log(t)", "--wrt", "t", "--at", "t=0"],
         ["grad", "sqrt(t)", "--wrt", "t", "--at", "t=-1"],
-        ["grad", "x.T*inv(A)*x", "--let", "x:2", "--let", "A:2,2", "--wrt", "x", "--at", "x=[1,2]", "--at", "A=[[1,2],[2,4]]"],
+        [
+            "grad",
+            "x.T*inv(A)*x",
+            "--let",
+            "x:2",
+            "--let",
+            "A:2,2",
+            "--wrt",
+            "x",
+            "--at",
+            "x=[1,2]",
+            "--at",
+            "A=[[1,2],[2,4]]",
+        ],
     ],
 )
 def test_undefined_values_are_user_errors(cli, args):

@@ -236,11 +236,12 @@ def random_report() -> Report:
     used = 0
     while used < RESULTS:
         sample = randexpr.random_sample(rng, MAX_DEPTH)
-        where = f"{sample.describe()}"
+        where = sample.describe()
         try:
             with _time_limit(SECONDS):
                 r = difftest.call_matcalc(sample)
-                text, latex, line = r.text(), r.latex(), r.numpy()
+                line = r.numpy()
+                r.text(), r.latex()  # what is read back must print in the first place
         except matcalc.MatcalcError:
             report.notes["samples matcalc refused"] += 1
             continue
@@ -257,7 +258,6 @@ def random_report() -> Report:
         if point is None:
             report.notes["no usable point"] += 1
             continue
-        del text, latex
         values, want = point
         bound = {str(k): int(v) for k, v in r.decls.bound.items()}
         if bound:

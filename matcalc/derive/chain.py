@@ -103,7 +103,11 @@ class ChainResult:
 
     @property
     def formula(self) -> str:
-        return self.paths[0].formula if len(self.paths) == 1 else " + ".join(p.formula.split(" = ", 1)[1] for p in self.paths)
+        return (
+            self.paths[0].formula
+            if len(self.paths) == 1
+            else " + ".join(p.formula.split(" = ", 1)[1] for p in self.paths)
+        )
 
     @property
     def shapes(self) -> str:
@@ -155,8 +159,14 @@ class ChainResult:
             lines.append(f"chain rule: {path.formula}")
             lines.append(f"shapes: {path.shapes}")
         if len(self.paths) > 1:
-            lines.append(f"sum of the {len(self.paths)} paths: d{self.outer}/d{text_name(self.wrt)} = {self.formula}")
-        via = f"{to_text(self.via)} = " if self.via is not None and to_text(self.via) != self.text() else ""
+            lines.append(
+                f"sum of the {len(self.paths)} paths: d{self.outer}/d{text_name(self.wrt)} = {self.formula}"
+            )
+        via = (
+            f"{to_text(self.via)} = "
+            if self.via is not None and to_text(self.via) != self.text()
+            else ""
+        )
         lines.append(f"result: d{self.outer}/d{text_name(self.wrt)} = {via}{self.text()}")
         lines.append(f"direct: {self.agreement}")
         if self.mode:
@@ -171,7 +181,9 @@ class ChainResult:
                 rf"\frac{{\partial {latex_name(f.out)}}}{{\partial {latex_name(f.inp)}}} &= {to_latex(f.node)}"
                 for f in path.factors
             ]
-        rows.append(rf"\frac{{\partial {latex_name(self.outer)}}}{{\partial {latex_name(self.wrt)}}} &= {self.latex()}")
+        rows.append(
+            rf"\frac{{\partial {latex_name(self.outer)}}}{{\partial {latex_name(self.wrt)}}} &= {self.latex()}"
+        )
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
 
@@ -245,7 +257,9 @@ def _order(defs: dict[str, str]) -> tuple[list[str], dict[str, set[str]]]:
     outer = [n for n in defs if not users[n]]
     if len(outer) != 1:
         names = ", ".join(outer) if outer else "none (a cycle)"
-        raise MatcalcError(f"chain steps must have one output, a step no other step uses; found {names}")
+        raise MatcalcError(
+            f"chain steps must have one output, a step no other step uses; found {names}"
+        )
     order: list[str] = []
     state: dict[str, int] = {}
 
@@ -285,7 +299,9 @@ def _var(name: str, decls: Decls) -> Variable:
     return Variable(name, node.shape, "whole", (node,), d.symmetric)
 
 
-def _problem(kind: str, node: Node, var: Variable, decls: Decls, layout: str, vec: bool = False) -> Problem:
+def _problem(
+    kind: str, node: Node, var: Variable, decls: Decls, layout: str, vec: bool = False
+) -> Problem:
     return Problem(kind, "", node, node, var, decls, {}, layout, vec)
 
 
@@ -295,7 +311,11 @@ def final_layout(p: Problem, mixed: Node) -> Node:
 
 def _factor(out: str, node: Node, inp: Variable, decls: Decls, layout: str) -> Factor:
     """d(out)/d(inp) in the layout; a tensor (vector or matrix by matrix) in vec form."""
-    tensor = not node.is_scalar and inp.shape != () and (inp.shape[1] != 1 or not (node.is_vector or node.is_row))
+    tensor = (
+        not node.is_scalar
+        and inp.shape != ()
+        and (inp.shape[1] != 1 or not (node.is_vector or node.is_row))
+    )
     kind = "grad" if node.is_scalar else "jacobian"
     p = _problem(kind, node, inp, decls, layout, tensor)
     mixed = derive(p)[0].node
@@ -313,11 +333,19 @@ def _formula(names: list[str], scalar_out: bool, layout: str, factors: list[Fact
         return head + " · ".join(fnames)
     if layout == "denominator":
         spec = " ".join((f"({f.name})ᵀ" if not f.scalar_out else f.name) for f in reversed(factors))
-        return head + " · ".join(reversed(fnames)) + f"   (each a transposed Jacobian: = {spec} in mixed terms)"
-    return head + " ".join((f"({f.name})ᵀ" if not f.scalar_out else f.name) for f in reversed(factors))
+        return (
+            head
+            + " · ".join(reversed(fnames))
+            + f"   (each a transposed Jacobian: = {spec} in mixed terms)"
+        )
+    return head + " ".join(
+        (f"({f.name})ᵀ" if not f.scalar_out else f.name) for f in reversed(factors)
+    )
 
 
-def _shape_line(factors: list[Factor], result: Node, formula_order: list[Factor], transposed: set[str]) -> str:
+def _shape_line(
+    factors: list[Factor], result: Node, formula_order: list[Factor], transposed: set[str]
+) -> str:
     """The factors' shapes in the order the formula multiplies them, and the product's shape."""
     parts, shapes = [], []
     for f in formula_order:
@@ -341,7 +369,9 @@ def _dim(d: object) -> str:
     return str(d).replace("**2", "²").replace("**3", "³").replace("*", "")
 
 
-def _paths(start: str, target: str, uses: dict[str, set[str]], free: dict[str, frozenset]) -> list[list[str]]:
+def _paths(
+    start: str, target: str, uses: dict[str, set[str]], free: dict[str, frozenset]
+) -> list[list[str]]:
     """Every path of steps from `start` to the variable `target`."""
     out: list[list[str]] = []
 
@@ -388,13 +418,17 @@ def chain(
     nodes: dict[str, Node] = {}
     for name in reversed(order):  # every step after the steps it uses: their shapes declare them
         nodes[name] = parse(defs[name], decls).node
-        decls.items[name] = Decl(name, nodes[name].shape) if nodes[name].shape != () else _scalar_decl(name)
+        decls.items[name] = (
+            Decl(name, nodes[name].shape) if nodes[name].shape != () else _scalar_decl(name)
+        )
     free = {n: nodes[n].free() - set(defs) for n in order}
     for w in names:
         if not any(w in free[n] for n in order):
             raise MatcalcError(f"no step uses {w}")
     adjoints = _adjoints(order, uses, nodes, decls) if nodes[order[0]].is_scalar else []
-    results = [_one(w, order, uses, nodes, decls, free, layout, adjoints, check, mode) for w in names]
+    results = [
+        _one(w, order, uses, nodes, decls, free, layout, adjoints, check, mode) for w in names
+    ]
     if len(results) == 1:
         return results[0]
     out = ChainResults(wrt, layout, results)
@@ -409,7 +443,9 @@ def _delta(name: str, decls: Decls) -> Node:
     return E.var(f"delta_{name}", d.node().shape if d is not None else ())
 
 
-def _adjoints(order: list[str], uses: dict[str, set[str]], nodes: dict[str, Node], decls: Decls) -> list[Adjoint]:
+def _adjoints(
+    order: list[str], uses: dict[str, set[str]], nodes: dict[str, Node], decls: Decls
+) -> list[Adjoint]:
     """δ of every step but the output, in reverse-mode order: δ_u = Σ over its users s of the
     pullback of δ_s through s — as a formula in the δ's, and written out."""
     out: list[Adjoint] = []
@@ -449,9 +485,18 @@ def _one(
     scalar_out = nodes[order[0]].is_scalar
     paths, pending = [], []
     for trail in _paths(order[0], w, uses, free):
-        factors = [_factor(trail[i], nodes[trail[i]], _var(trail[i + 1], decls), decls, layout) for i in range(len(trail) - 1)]
-        transposed = {f.name for f in factors if layout == "mixed" and scalar_out and not f.scalar_out}
-        ordered = factors if (layout == "numerator" or (layout == "mixed" and not scalar_out)) else list(reversed(factors))
+        factors = [
+            _factor(trail[i], nodes[trail[i]], _var(trail[i + 1], decls), decls, layout)
+            for i in range(len(trail) - 1)
+        ]
+        transposed = {
+            f.name for f in factors if layout == "mixed" and scalar_out and not f.scalar_out
+        }
+        ordered = (
+            factors
+            if (layout == "numerator" or (layout == "mixed" and not scalar_out))
+            else list(reversed(factors))
+        )
         paths.append(Path(trail, factors, _formula(trail, scalar_out, layout, factors), ""))
         pending.append((factors, ordered, transposed))
     if scalar_out:
@@ -461,7 +506,9 @@ def _one(
             if w in free[s]:
                 cot = _delta(s, decls) if s != order[0] else E.num(1)
                 via_terms.append(_pull(nodes[s], wvar, cot))
-                full_terms.append(_pull(nodes[s], wvar, deltas[s].full if s in deltas else E.num(1)))
+                full_terms.append(
+                    _pull(nodes[s], wvar, deltas[s].full if s in deltas else E.num(1))
+                )
         via, mixed = tidy(E.add(*via_terms)), tidy(E.add(*full_terms))
     kind = "grad" if scalar_out else "jacobian"
     composed = _compose(order, nodes, decls)
@@ -496,12 +543,20 @@ def _one(
         mode=mode,
     )
     if is_map:
-        out.form, out.dleaf, out.array, out.f_shape = "map", direct_d.dleaf, out.node, composed.shape
+        out.form, out.dleaf, out.array, out.f_shape = (
+            "map",
+            direct_d.dleaf,
+            out.node,
+            composed.shape,
+        )
     if check:
         from ..evaluate.check import fd_check
 
         report = fd_check(p, direct, direct_d.dleaf if is_map else None)
-        out.check_error, out.check_ok = report.error, report.ok and not agreement.startswith("DIFFERS")
+        out.check_error, out.check_ok = (
+            report.error,
+            report.ok and not agreement.startswith("DIFFERS"),
+        )
     return out
 
 
@@ -527,7 +582,9 @@ def _forward(paths: list[Path], nodes: dict[str, Node], decls: Decls) -> Node:
         js = []
         for i in range(len(path.names) - 1):
             inp = _var(path.names[i + 1], decls)
-            js.append(derive(_problem("jacobian", nodes[path.names[i]], inp, decls, "mixed"))[0].node)
+            js.append(
+                derive(_problem("jacobian", nodes[path.names[i]], inp, decls, "mixed"))[0].node
+            )
         terms.append(_product(js))
     return E.add(*terms)
 
@@ -601,11 +658,15 @@ def _products(shapes, names, left: bool) -> tuple[list[str], sp.Expr]:
     for (r2, c2), nm in seq[1:]:
         if left:
             cost = rows * c2
-            lines.append(f"  ({acc}) · {nm}   {_dim(rows)}×{_dim(cols)} times {_dim(r2)}×{_dim(c2)}: {_cost(cost)}")
+            lines.append(
+                f"  ({acc}) · {nm}   {_dim(rows)}×{_dim(cols)} times {_dim(r2)}×{_dim(c2)}: {_cost(cost)}"
+            )
             acc, cols = f"{acc} · {nm}", c2
         else:
             cost = r2 * cols
-            lines.append(f"  {nm} · ({acc})   {_dim(r2)}×{_dim(c2)} times {_dim(rows)}×{_dim(cols)}: {_cost(cost)}")
+            lines.append(
+                f"  {nm} · ({acc})   {_dim(r2)}×{_dim(c2)} times {_dim(rows)}×{_dim(cols)}: {_cost(cost)}"
+            )
             acc, rows = f"{nm} · {acc}", r2
         total += cost
     return lines, sp.expand(total)

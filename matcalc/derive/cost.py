@@ -161,7 +161,9 @@ def cost(shapes: list[tuple[int, int]]) -> Cost:
     )
 
 
-def chain_shapes(steps: list[str], wrt: str, let: list[str] | None) -> list[tuple[list[str], list[tuple[int, int]]]]:
+def chain_shapes(
+    steps: list[str], wrt: str, let: list[str] | None
+) -> list[tuple[list[str], list[tuple[int, int]]]]:
     """For each path of a chain's graph from the output to `wrt`: its step names and the shapes
     of its factors as Jacobians (numerator layout, tensors in vec form), outermost first — the
     product whose cost `cost --from-chain` reports. Sizes must be integers."""
@@ -175,7 +177,9 @@ def chain_shapes(steps: list[str], wrt: str, let: list[str] | None) -> list[tupl
             j = f.jacobian if f.jacobian is not None else f.node
             shape = j.shape if j.shape != () else (1, 1)
             if not all(str(d).isdigit() for d in shape):
-                raise MatcalcError(f"factor {f.name} has symbolic size {shape}; give integer sizes with --let")
+                raise MatcalcError(
+                    f"factor {f.name} has symbolic size {shape}; give integer sizes with --let"
+                )
             shapes.append((int(shape[0]), int(shape[1])))
         out.append((path.names, shapes))
     return out

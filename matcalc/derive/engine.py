@@ -64,16 +64,22 @@ def check_kind(p: Problem) -> None:
     f = p.node
     if p.kind in ("grad", "hessian") and not f.is_scalar:
         other = "jacobian" if p.kind == "grad" else "jacobian of its gradient"
-        raise MatcalcError(f"{p.kind} needs a scalar expression, got {shape_str(f.shape)}; use {other}")
+        raise MatcalcError(
+            f"{p.kind} needs a scalar expression, got {shape_str(f.shape)}; use {other}"
+        )
     if p.kind in ("vjp", "jvp") and p.v is None:
         raise MatcalcError(f"{p.kind} needs --v")
     if p.kind == "vjp" and p.v.shape != f.shape:
-        raise MatcalcError(f"--v for vjp is shaped like the expression ({shape_str(f.shape)}), got {shape_str(p.v.shape)}")
+        raise MatcalcError(
+            f"--v for vjp is shaped like the expression ({shape_str(f.shape)}), got {shape_str(p.v.shape)}"
+        )
     if p.kind == "jvp" and p.v.shape != p.var.shape:
         raise MatcalcError(
             f"--v for jvp is shaped like {p.var.name} ({shape_str(p.var.shape)}), got {shape_str(p.v.shape)}"
         )
-    if p.var.symmetric and (p.kind == "hessian" or p.vec or (p.kind == "jacobian" and not f.is_scalar)):
+    if p.var.symmetric and (
+        p.kind == "hessian" or p.vec or (p.kind == "jacobian" and not f.is_scalar)
+    ):
         raise MatcalcError(
             f"{p.var.name} is symmetric: a Hessian, Jacobian or vec form by a symmetric matrix has no "
             "single convention, so matcalc refuses it (docs/layouts.md); declare it without ,sym"
@@ -93,7 +99,9 @@ def expand_env(p: Problem, node: Node) -> dict[str, Node]:
                 "need integer sizes (e.g. --let x:3)"
             )
         if size(decl.shape) > limits.MAX_ENTRIES:
-            raise LimitError(f"{name} has {size(decl.shape)} entries, over the limit {limits.MAX_ENTRIES}")
+            raise LimitError(
+                f"{name} has {size(decl.shape)} entries, over the limit {limits.MAX_ENTRIES}"
+            )
         comps = components(decl.node(), decl.shape, decl.symmetric)
         r, c = (int(d) for d in decl.shape)
         env[name] = O.lit([comps[i * c : (i + 1) * c] for i in range(r)])
@@ -122,9 +130,13 @@ def derive(p: Problem) -> tuple[Derivative, str]:
         try:
             return _derive(p, p.node, p.var, p.v), "matrix"
         except NotMatrixLevel as why:
-            integer = all(d.integer_sized for d in p.decls.items.values() if d.name in p.node.free())
+            integer = all(
+                d.integer_sized for d in p.decls.items.values() if d.name in p.node.free()
+            )
             if not integer:
-                raise MatcalcError(f"no matrix-level form here ({why}); give integer sizes to get components") from None
+                raise MatcalcError(
+                    f"no matrix-level form here ({why}); give integer sizes to get components"
+                ) from None
             p.notes.append(f"no matrix-level form ({why}); computed componentwise")
     return _componentwise(p), "components"
 
@@ -207,7 +219,9 @@ def _whole_leaf(x: Variable, d: Node) -> tuple[Node, Node]:
     if x.kind == "whole":
         return x.dleaf(x.nodes[0]), d
     if x.symmetric:
-        raise MatcalcError(f"{x.name} is symmetric: its tensor derivatives are refused (docs/layouts.md)")
+        raise MatcalcError(
+            f"{x.name} is symmetric: its tensor derivatives are refused (docs/layouts.md)"
+        )
     dx = O.dvar(x.name, x.shape)
     c = int(x.shape[1])
     mapping = {x.dleaf(u): O.entry(dx, *divmod(k, c)) for k, u in enumerate(x.nodes)}

@@ -52,7 +52,11 @@ def explain_product(
         else:
             terms = [f"{s.doprint(vi)}·{_row(j.col(i))}" for i, vi in enumerate(vv)]
         lines.append("     = " + " + ".join(terms))
-        shown = vres.value if vres.value is not None else (vres.expr if is_scalar_lit(vres.node) else None)
+        shown = (
+            vres.value
+            if vres.value is not None
+            else (vres.expr if is_scalar_lit(vres.node) else None)
+        )
         if isinstance(shown, sp.MatrixBase):
             lines.append("     = " + _row(shown))
     else:

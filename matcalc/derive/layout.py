@@ -39,7 +39,9 @@ def needs_transpose(kind: str, f_shape: Shape, x_shape: Shape, layout: str, vec:
     return False
 
 
-def to_layout(kind: str, result: Node, f_shape: Shape, x_shape: Shape, layout: str, vec: bool) -> Node:
+def to_layout(
+    kind: str, result: Node, f_shape: Shape, x_shape: Shape, layout: str, vec: bool
+) -> Node:
     """The mixed-layout derivative as the asked layout writes it."""
     if needs_transpose(kind, f_shape, x_shape, layout, vec):
         return transpose(result)

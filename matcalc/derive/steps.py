@@ -33,7 +33,13 @@ def rules_used(f: Node, leaves) -> list[str]:
 def derivation_steps(p, res) -> list[Step]:
     """The lines of the derivation (matrix engine), or one line saying it went entry by entry."""
     if res.engine != "matrix":
-        return [("componentwise: ∂fᵢ/∂xⱼ entry by entry", r"\text{componentwise}", "the same rules on the entries")]
+        return [
+            (
+                "componentwise: ∂fᵢ/∂xⱼ entry by entry",
+                r"\text{componentwise}",
+                "the same rules on the entries",
+            )
+        ]
     var = p.var
     leaves = var.leaves()
     df = differential(p.node, leaves)
@@ -48,11 +54,21 @@ def derivation_steps(p, res) -> list[Step]:
     name_t, name_l = text_name(var.name), latex_name(var.name) if var.kind == "whole" else var.name
     result_t, result_l = res.text(), res.latex()
     if res.form == "map":
-        steps.append((f"⇒ {result_t}", rf"\Rightarrow {result_l}", "the derivative is this linear map of d" + name_t))
+        steps.append(
+            (
+                f"⇒ {result_t}",
+                rf"\Rightarrow {result_l}",
+                "the derivative is this linear map of d" + name_t,
+            )
+        )
         return steps
     if var.shape == ():
         steps.append(
-            (f"⇒ d/d{name_t} = {result_t}", rf"\Rightarrow \frac{{\mathrm{{d}}}}{{\mathrm{{d}}{name_l}}} &= {result_l}", "divide by d" + name_t)
+            (
+                f"⇒ d/d{name_t} = {result_t}",
+                rf"\Rightarrow \frac{{\mathrm{{d}}}}{{\mathrm{{d}}{name_l}}} &= {result_l}",
+                "divide by d" + name_t,
+            )
         )
         return steps
     if p.kind == "grad" and var.kind == "whole":
@@ -60,20 +76,50 @@ def derivation_steps(p, res) -> list[Step]:
         dx = var.dleaf(var.nodes[0])
         canon = inner(grad, dx)
         if var.shape[1] == 1:
-            why, read = "a scalar is its own transpose: collect dx on the right", "df = gᵀ dx ⇒ ∇f = g"
+            why, read = (
+                "a scalar is its own transpose: collect dx on the right",
+                "df = gᵀ dx ⇒ ∇f = g",
+            )
         else:
-            why, read = "trace is cyclic and invariant under transpose: df = tr(Gᵀ dX)", "df = tr(Gᵀ dX) ⇒ ∇f = G"
+            why, read = (
+                "trace is cyclic and invariant under transpose: df = tr(Gᵀ dX)",
+                "df = tr(Gᵀ dX) ⇒ ∇f = G",
+            )
         steps.append((f"= {to_text(canon)}", f"&= {to_latex(canon)}", why))
         label = f"∇_{name_t}" if p.layout != "numerator" else f"∂f/∂{name_t}"
-        steps.append((f"⇒ {label} = {result_t}", rf"\Rightarrow \nabla_{{{name_l}}} &= {result_l}", read + (f" ({p.layout} layout)")))
+        steps.append(
+            (
+                f"⇒ {label} = {result_t}",
+                rf"\Rightarrow \nabla_{{{name_l}}} &= {result_l}",
+                read + (f" ({p.layout} layout)"),
+            )
+        )
         return steps
-    if p.kind == "jacobian" and not p.vec and var.kind == "whole" and var.shape[1] == 1 and not p.node.is_scalar:
+    if (
+        p.kind == "jacobian"
+        and not p.vec
+        and var.kind == "whole"
+        and var.shape[1] == 1
+        and not p.node.is_scalar
+    ):
         jac = res.node if p.layout != "denominator" else transpose(res.node)
         canon = matmul(jac, var.dleaf(var.nodes[0]))
         steps.append((f"= {to_text(canon)}", f"&= {to_latex(canon)}", "collect dx on the right"))
-        steps.append((f"⇒ J = {result_t}", rf"\Rightarrow J &= {result_l}", f"df = J dx ⇒ J ({p.layout} layout)"))
+        steps.append(
+            (
+                f"⇒ J = {result_t}",
+                rf"\Rightarrow J &= {result_l}",
+                f"df = J dx ⇒ J ({p.layout} layout)",
+            )
+        )
         return steps
-    steps.append((f"⇒ {p.kind} = {result_t}", rf"\Rightarrow \text{{{p.kind}}} &= {result_l}", f"read off ({p.layout} layout)"))
+    steps.append(
+        (
+            f"⇒ {p.kind} = {result_t}",
+            rf"\Rightarrow \text{{{p.kind}}} &= {result_l}",
+            f"read off ({p.layout} layout)",
+        )
+    )
     return steps
 
 
@@ -83,7 +129,9 @@ def steps_text(result) -> str:
     indent = rows[0][0].find("= ")
     lines = [(" " * indent + t if t.startswith("= ") and indent > 0 else t) for t, _, _ in rows]
     width = max(len(t) for t in lines)
-    return "\n".join(f"{t.ljust(width)}   [{why}]" for t, (_, _, why) in zip(lines, rows, strict=True))
+    return "\n".join(
+        f"{t.ljust(width)}   [{why}]" for t, (_, _, why) in zip(lines, rows, strict=True)
+    )
 
 
 def steps_latex(result) -> str:

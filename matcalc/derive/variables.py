@@ -75,7 +75,10 @@ class Variable:
             return O.transpose(O.vec(g)) if self.shape else g
         entries = [cots.get(self.dleaf(u), O.num(0)) for u in self._order()]
         counts = {u: self.nodes.count(u) for u in self._unique()}
-        entries = [O.mul(e, O.num(sp.Rational(1, counts[u]))) for e, u in zip(entries, self._order(), strict=True)]
+        entries = [
+            O.mul(e, O.num(sp.Rational(1, counts[u])))
+            for e, u in zip(entries, self._order(), strict=True)
+        ]
         return O.lit([entries]) if len(entries) > 1 else entries[0]
 
     def gradient(self, cots: dict[Node, Node]) -> Node:
@@ -86,7 +89,10 @@ class Variable:
                 return O.mul(O.num(sp.Rational(1, 2)), O.add(g, O.transpose(g)))
             return g
         counts = {u: self.nodes.count(u) for u in self._unique()}
-        entries = [O.mul(cots.get(self.dleaf(u), O.num(0)), O.num(sp.Rational(1, counts[u]))) for u in self.nodes]
+        entries = [
+            O.mul(cots.get(self.dleaf(u), O.num(0)), O.num(sp.Rational(1, counts[u])))
+            for u in self.nodes
+        ]
         if self.shape == ():
             return entries[0]
         r, c = (int(d) for d in self.shape)
@@ -161,8 +167,12 @@ def _one(name: str, decls: Decls, family: dict[tuple[str, int], Node]) -> Variab
     if m:
         base = decls.get(m.group(1))
         if base is not None and base.shape[1] == 1 and base.shape[0] != 1:
-            raise MatcalcError(f"--wrt {name}: {m.group(1)} is declared {shape_str(base.shape)}; differentiate by {m.group(1)}")
-        return Variable(f"{m.group(1)}{m.group(2)}", (), "whole", (O.var(f"{m.group(1)}{m.group(2)}"),))
+            raise MatcalcError(
+                f"--wrt {name}: {m.group(1)} is declared {shape_str(base.shape)}; differentiate by {m.group(1)}"
+            )
+        return Variable(
+            f"{m.group(1)}{m.group(2)}", (), "whole", (O.var(f"{m.group(1)}{m.group(2)}"),)
+        )
     return Variable(name, (), "whole", (O.var(name),))
 
 
@@ -172,8 +182,16 @@ def expanded(v: Variable, decls: Decls) -> Variable:
         return v
     decl = decls.get(v.name)
     if decl is None or not decl.integer_sized:
-        raise MatcalcError(f"{v.name} has symbolic size {shape_str(v.shape)}; --expand needs integer sizes")
-    return Variable(v.name, v.shape, "components", tuple(components(v.nodes[0], v.shape, v.symmetric)), v.symmetric)
+        raise MatcalcError(
+            f"{v.name} has symbolic size {shape_str(v.shape)}; --expand needs integer sizes"
+        )
+    return Variable(
+        v.name,
+        v.shape,
+        "components",
+        tuple(components(v.nodes[0], v.shape, v.symmetric)),
+        v.symmetric,
+    )
 
 
 __all__ = ["Variable", "components", "expanded", "norm_shape", "resolve"]

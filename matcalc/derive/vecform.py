@@ -17,7 +17,9 @@ from .differential import Dependence
 from .pullback import pullback
 
 
-def vec_jacobian(e: Node, leaf_k: dict[Node, Node], row: Callable[[dict[Node, Node]], Node], width) -> Node:
+def vec_jacobian(
+    e: Node, leaf_k: dict[Node, Node], row: Callable[[dict[Node, Node]], Node], width
+) -> Node:
     """K (size(e) × width) with vec(e) = K d vec(x); `leaf_k` gives each leaf's own K, `row`
     turns the leaves' cotangents into the 1 × width row of a scalar."""
     depends = Dependence(leaf_k)

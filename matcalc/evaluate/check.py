@@ -61,7 +61,11 @@ class _Access:
 
 def vec(a: object) -> np.ndarray:
     """Column-major stacking; a scalar is 1×1."""
-    return np.asarray(a, dtype=float).reshape(-1, 1, order="F") if np.ndim(a) else np.array([[float(a)]])
+    return (
+        np.asarray(a, dtype=float).reshape(-1, 1, order="F")
+        if np.ndim(a)
+        else np.array([[float(a)]])
+    )
 
 
 def fd_jacobian(f, acc: _Access, h: float = H1) -> np.ndarray:
@@ -84,7 +88,9 @@ def fd_jacobian(f, acc: _Access, h: float = H1) -> np.ndarray:
 def _stable(a: np.ndarray, b: np.ndarray) -> bool:
     """Two finite-difference estimates agree: no pole or kink too close to the point."""
     scale = max(1.0, float(np.max(np.abs(a))) if a.size else 1.0)
-    return bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.max(np.abs(a - b)) <= 1e-7 * scale)
+    return bool(
+        np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.max(np.abs(a - b)) <= 1e-7 * scale
+    )
 
 
 def fd_hessian(f, acc: _Access) -> np.ndarray:
@@ -113,7 +119,18 @@ def _unvec(v: np.ndarray, shape: tuple) -> np.ndarray:
     return v.reshape(shape, order="F")
 
 
-def expected(kind: str, layout: str, use_vec: bool, f0, x0: np.ndarray, x_scalar: bool, jac, hess, v, symmetric) -> np.ndarray:
+def expected(
+    kind: str,
+    layout: str,
+    use_vec: bool,
+    f0,
+    x0: np.ndarray,
+    x_scalar: bool,
+    jac,
+    hess,
+    v,
+    symmetric,
+) -> np.ndarray:
     """What the printed result must be, from the SPEC §3 table read independently."""
     f_scalar = np.ndim(f0) == 0
     f_shape = np.shape(f0) if not f_scalar else (1, 1)
@@ -144,7 +161,9 @@ def expected(kind: str, layout: str, use_vec: bool, f0, x0: np.ndarray, x_scalar
     raise ValueError("a tensor")
 
 
-def fd_check(p, printed: Node, map_leaf: Node | None = None, points: int = 3, seed: int = 0) -> CheckReport:
+def fd_check(
+    p, printed: Node, map_leaf: Node | None = None, points: int = 3, seed: int = 0
+) -> CheckReport:
     """Largest relative error of the printed result against finite differences of p.raw.
 
     Points are where every operator is defined and smooth; if the expression as written has
@@ -177,7 +196,9 @@ def fd_check(p, printed: Node, map_leaf: Node | None = None, points: int = 3, se
                         continue
                     hess = fd_hessian(f, acc) if p.kind == "hessian" else None
                     x_scalar = p.var.shape == ()
-                    want = expected(p.kind, p.layout, p.vec, f0, x0, x_scalar, jac, hess, v, p.var.symmetric)
+                    want = expected(
+                        p.kind, p.layout, p.vec, f0, x0, x_scalar, jac, hess, v, p.var.symmetric
+                    )
                     got = np.asarray(evaluate(printed, pt.values, pt.dims), dtype=float)
         except (OutsideDomain, np.linalg.LinAlgError):
             continue
@@ -202,7 +223,9 @@ def fd_check(p, printed: Node, map_leaf: Node | None = None, points: int = 3, se
     return CheckReport(worst, tried)
 
 
-def _map_values(p, printed: Node, leaf: Node, f, acc: _Access, pt, rng) -> tuple[np.ndarray, np.ndarray]:
+def _map_values(
+    p, printed: Node, leaf: Node, f, acc: _Access, pt, rng
+) -> tuple[np.ndarray, np.ndarray]:
     """A linear map dF in dX: its value at a random direction against the directional derivative."""
     x0 = acc.get()
     direction = rng.uniform(-1, 1, size=x0.shape)

@@ -23,10 +23,16 @@ class Point:
 
 def scalar_names(nodes: list[Node]) -> set[str]:
     """The scalar variables the trees use."""
-    return {m.data[0] for m in postorder([n for n in nodes if n is not None]) if m.op == "var" and m.shape == ()}
+    return {
+        m.data[0]
+        for m in postorder([n for n in nodes if n is not None])
+        if m.op == "var" and m.shape == ()
+    }
 
 
-def random_point(decls: Decls, scalars: set[str], rng: np.random.Generator, attempt: int = 0, dims=None) -> Point:
+def random_point(
+    decls: Decls, scalars: set[str], rng: np.random.Generator, attempt: int = 0, dims=None
+) -> Point:
     """Entries of both signs (|entry| in [0.3, 1.5]); every other attempt, square matrices near 𝐈
     so that det > 0 and inverses are well conditioned."""
     dims = dict(dims or {})

@@ -32,7 +32,9 @@ def parse_value(text: str, what: str = "--at") -> Value:
     try:
         return as_sympy(node)
     except MatcalcError:
-        raise MatcalcError(f"{what} {text!r}: a value is a number, [..] or [[..]] of numbers") from None
+        raise MatcalcError(
+            f"{what} {text!r}: a value is a number, [..] or [[..]] of numbers"
+        ) from None
 
 
 def from_python(value: object, what: str = "--at") -> Value:
@@ -82,7 +84,9 @@ def value_node(v: Value) -> Node:
     return O.num(v)
 
 
-def bind(values: Mapping[str, Value], decls: Decls, family: Mapping) -> tuple[dict[str, Node], dict]:
+def bind(
+    values: Mapping[str, Value], decls: Decls, family: Mapping
+) -> tuple[dict[str, Node], dict]:
     """Explicit values by variable name, and the sizes the values fix."""
     env: dict[str, Node] = {}
     dims: dict = {}
@@ -101,7 +105,9 @@ def bind(values: Mapping[str, Value], decls: Decls, family: Mapping) -> tuple[di
                 k = sp.Integer(k)
                 if d.is_Symbol:
                     if dims.setdefault(d, k) != k:
-                        raise MatcalcError(f"--at {name}: size {d} is {dims[d]} elsewhere, {k} here")
+                        raise MatcalcError(
+                            f"--at {name}: size {d} is {dims[d]} elsewhere, {k} here"
+                        )
                 elif int(d) != k:
                     raise MatcalcError(
                         f"--at {name}: {name} is {want[0]}×{want[1]}, got {shape[0]}×{shape[1]}"
@@ -113,7 +119,9 @@ def bind(values: Mapping[str, Value], decls: Decls, family: Mapping) -> tuple[di
             env[members[0][1].data[0]] = O.num(val)
         elif members and is_mat:
             if len(val) != len(members):
-                raise MatcalcError(f"--at {name}: {name} has {len(members)} components, got {len(val)}")
+                raise MatcalcError(
+                    f"--at {name}: {name} has {len(members)} components, got {len(val)}"
+                )
             for (_, n), e in zip(members, val, strict=True):
                 env[n.data[0]] = O.num(e)
         else:
@@ -128,7 +136,9 @@ def exact_value(node: Node, env: dict[str, Node], dims: dict) -> Value:
     from ..expr.node import postorder
     from .explicit import as_sympy, expand
 
-    missing = sorted({m.data[0] for m in postorder([node]) if m.op == "var" and m.data[0] not in env})
+    missing = sorted(
+        {m.data[0] for m in postorder([node]) if m.op == "var" and m.data[0] not in env}
+    )
     if missing:
         raise MatcalcError(f"no value for {', '.join(missing)}; give it with --at NAME=VALUE")
     return as_sympy(expand(node, env, dims))

@@ -21,12 +21,12 @@ from ..syntax.lexer import safe, superscript_value
 from ..syntax.names import check_name, nearest
 from ..syntax.parser import Syntax, parse_syntax
 from .decls import Decls
-from .node import ONE, Node, shape_str
+from .node import ONE, Node, norm_shape, shape_str
 from .registry import FUNCTIONS, canonical, raw_mode
 
 FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z", re.ASCII)
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
-SIZED = ("eye", "ones", "vector", "matrix", "Identity")
+SIZED = ("eye", "ones", "zeros", "vector", "matrix", "Identity")
 
 
 def number(text: str) -> sp.Rational:
@@ -96,7 +96,10 @@ class Builder:
         """A sized value: context-sized constants must have met their size by now."""
         v = self.value(s)
         if isinstance(v, Unsized):
-            raise self.error(f"the size of {v.label} is not fixed by the expression; give it one, e.g. eye(n) or ones(n)", v.pos)
+            raise self.error(
+                f"the size of {v.label} is not fixed by the expression; give it one, e.g. eye(n) or ones(n)",
+                v.pos,
+            )
         return v
 
     def value(self, s: Syntax) -> Value:
@@ -112,7 +115,9 @@ class Builder:
         if s.sub:  # 𝐈ₙ, 𝟏₃: the size in the subscript
             size = int(s.sub) if s.sub.isdigit() else self.decls.dims().get(s.sub)
             if size is None:
-                raise self.error(f"{s.text}{s.sub}: {s.sub} is not a dimension of a declared variable", s.pos)
+                raise self.error(
+                    f"{s.text}{s.sub}: {s.sub} is not a dimension of a declared variable", s.pos
+                )
             return O.eye(size) if s.text == "𝐈" else O.ones((sp.sympify(size), ONE))  # safe: a size
         return Unsized("eye" if s.text == "𝐈" else "ones", O.num(1), s.pos, name=s.text)
 
@@ -153,7 +158,9 @@ class Builder:
         if decl is not None and decl.shape[1] == 1 and decl.shape[0] != 1:
             return self.entry(decl.node(), [index], pos, base)
         if decl is not None:
-            raise self.error(f"{base}{index}: {base} is {shape_str(decl.shape)}; write {base}[i,j]", pos)
+            raise self.error(
+                f"{base}{index}: {base} is {shape_str(decl.shape)}; write {base}[i,j]", pos
+            )
         if (base, index) not in self.family:
             check_name(base)
             self.family[(base, index)] = O.var(f"{base}{index}")
@@ -173,7 +180,10 @@ class Builder:
             lo, hi = part if isinstance(part, tuple) else (part, part)
             lo, hi = sp.sympify(lo), sp.sympify(hi)  # safe: integers and dimension symbols
             if (lo.is_Integer and lo < 1) or (hi - lo).is_negative or ((hi - dim).is_positive):
-                raise self.error(f"index {lo}:{hi} is outside {name} ({shape_str(x.shape)}); indices start at 1", pos)
+                raise self.error(
+                    f"index {lo}:{hi} is outside {name} ({shape_str(x.shape)}); indices start at 1",
+                    pos,
+                )
             spans.append((lo - 1, hi))
         (r0, r1), (c0, c1) = spans
         return O.slice_(x, r0, r1, c0, c1)
@@ -189,18 +199,24 @@ class Builder:
         dims = self.decls.dims()
         if s.text in dims:
             return dims[s.text]
-        raise self.error(f"an index bound is a whole number or a dimension name, not {s.text!r}", s.pos)
+        raise self.error(
+            f"an index bound is a whole number or a dimension name, not {s.text!r}", s.pos
+        )
 
     def k_index(self, s: Syntax) -> Value:
         if s.text == "":  # (expr)[i]
             base = self.node(s.args[0])
-            return self.at(s.pos, self.entry, base, [self.index_part(a) for a in s.args[1:]], s.pos, "it")
+            return self.at(
+                s.pos, self.entry, base, [self.index_part(a) for a in s.args[1:]], s.pos, "it"
+            )
         decl = self.decls.get(s.text)
         parts = [self.index_part(a) for a in s.args]
         if decl is not None:
             return self.entry(decl.node(), parts, s.pos, s.text)
         if len(parts) != 1 or not isinstance(parts[0], int):
-            raise self.error(f"{s.text} is not declared; declare it with --let {s.text}:n or {s.text}:n,m", s.pos)
+            raise self.error(
+                f"{s.text} is not declared; declare it with --let {s.text}:n or {s.text}:n,m", s.pos
+            )
         return self.component(s.text, parts[0], s.pos)
 
     def k_call(self, s: Syntax) -> Value:
@@ -220,7 +236,10 @@ class Builder:
         allowed = arity if isinstance(arity, tuple) else (arity,)
         if arity is not None and len(s.args) not in allowed:
             want = " or ".join(str(a) for a in allowed)
-            raise self.error(f"{name} takes {want} argument{'s' if allowed != (1,) else ''}, got {len(s.args)}", s.pos)
+            raise self.error(
+                f"{name} takes {want} argument{'s' if allowed != (1,) else ''}, got {len(s.args)}",
+                s.pos,
+            )
         args = [self.node(a) for a in s.args]
         return self.at(s.pos, builder, *args)
 
@@ -233,6 +252,8 @@ class Builder:
                 raise self.error(f"{name}(c) takes a scalar c, got {shape_str(c.shape)}", s.pos)
             return Unsized("ones" if name == "vector" else "matrix", c, s.pos, name=f"{name}(c)")
         if not s.args:
+            if name == "zeros":
+                return O.num(0)  # a zero of any size is the number 0
             return Unsized("eye" if name in ("eye", "Identity") else "ones", O.num(1), s.pos)
         dims = [self.dimension(a) for a in s.args]
         if name in ("eye", "Identity"):
@@ -240,8 +261,9 @@ class Builder:
                 raise self.error(f"{name}(n) takes one size", s.pos)
             return O.eye(dims[0])
         if len(dims) > 2:
-            raise self.error("ones(n) or ones(n, m)", s.pos)
-        return O.ones((dims[0], dims[1] if len(dims) == 2 else ONE))
+            raise self.error(f"{name}(n) or {name}(n, m)", s.pos)
+        shape = norm_shape((dims[0], dims[1] if len(dims) == 2 else ONE))
+        return O.zero(shape) if name == "zeros" else O.ones(shape)
 
     def dimension(self, s: Syntax) -> sp.Expr:
         v = canonical(self.node(s))
@@ -249,7 +271,11 @@ class Builder:
         if not ok:
             raise self.error("a size is a positive whole number or a dimension name", s.pos)
         if v.data.is_Integer and int(v.data) > limits.MAX_DIM:
-            raise LimitError(f"size {v.data} is over the limit {limits.MAX_DIM}", source=safe(self.text), pos=s.pos)
+            raise LimitError(
+                f"size {v.data} is over the limit {limits.MAX_DIM}",
+                source=safe(self.text),
+                pos=s.pos,
+            )
         return v.data
 
     # ---------------------------------------------------------------- operators
@@ -270,7 +296,9 @@ class Builder:
         if op in ("+", "-"):
             return self.at(pos, self.broadcast_add, a, b, op)
         if op in ("*", "juxt"):
-            return self.at(pos, lambda: O.mul(a, b) if a.is_scalar or b.is_scalar else O.matmul(a, b))
+            return self.at(
+                pos, lambda: O.mul(a, b) if a.is_scalar or b.is_scalar else O.matmul(a, b)
+            )
         if op == "@":
             if a.is_scalar or b.is_scalar:
                 raise self.error("@ multiplies matrices or vectors; use * with a scalar", pos)
@@ -278,7 +306,8 @@ class Builder:
         if op == "/":
             if not b.is_scalar:
                 raise self.error(
-                    f"/ divides by a scalar, got {shape_str(b.shape)}; for entrywise division use ./", pos
+                    f"/ divides by a scalar, got {shape_str(b.shape)}; for entrywise division use ./",
+                    pos,
                 )
             return self.at(pos, O.div, a, b)
         if op in (".*", "⊙"):
@@ -335,7 +364,9 @@ class Builder:
             return O.mul(u.value, O.ones((ONE, rows)))
         if u.kind == "ones" and not u.transposed and not left:
             return O.mul(u.value, O.ones((cols, ONE)))
-        raise MatcalcError(f"the size of {u.label} is not fixed in this product; give it, e.g. ones(n)")
+        raise MatcalcError(
+            f"the size of {u.label} is not fixed in this product; give it, e.g. ones(n)"
+        )
 
     def scaled(self, a: Value, b: Value, op: str, pos: int) -> Value:
         """A scalar times a context-sized constant is still one (2 eye, eye/2)."""
@@ -344,7 +375,10 @@ class Builder:
             return Unsized(u.kind, O.mul(m, u.value), u.pos, u.transposed, u.name)
         if isinstance(m, Node) and m.is_scalar and op == "/" and u is a:
             return Unsized(u.kind, O.div(u.value, m), u.pos, u.transposed, u.name)
-        raise self.error(f"the size of {u.label} is not fixed by the expression; give it one, e.g. eye(n) or ones(n)", u.pos)
+        raise self.error(
+            f"the size of {u.label} is not fixed by the expression; give it one, e.g. eye(n) or ones(n)",
+            u.pos,
+        )
 
     def k_pow(self, s: Syntax) -> Value:
         base, e = self.node(s.args[0]), self.node(s.args[1])
@@ -375,7 +409,9 @@ class Builder:
             )
         k = canonical(e)
         if not (k.op == "num" and k.data.is_Integer):
-            raise MatcalcError("a matrix power needs a constant integer exponent; for entrywise powers use .^")
+            raise MatcalcError(
+                "a matrix power needs a constant integer exponent; for entrywise powers use .^"
+            )
         if abs(k.data) > limits.MAX_MATPOW:
             raise LimitError(f"matrix exponent over the limit {limits.MAX_MATPOW}")
         return O.matpow(base, int(k.data))
@@ -391,10 +427,19 @@ class Builder:
         if op == "T" and not entrywise:
             return O.transpose(v)
         if op == "-T" and not entrywise:
-            return self.at(s.pos, lambda: O.pow_(v, O.num(-1)) if v.is_scalar else O.inv(O.transpose(v)))
+            return self.at(
+                s.pos, lambda: O.pow_(v, O.num(-1)) if v.is_scalar else O.inv(O.transpose(v))
+            )
         if not re.fullmatch(r"-?[0-9]+", op):
             raise self.error(f"cannot read the superscript {s.text!r}", s.pos)
+        if len(op.lstrip("-")) > limits.MAX_INT_DIGITS:
+            raise LimitError(
+                f"exponent has more than {limits.MAX_INT_DIGITS} digits",
+                source=safe(self.text),
+                pos=s.pos,
+            )
         k = O.num(int(op))
+        self.at(s.pos, self.check_exponent, k)
         if entrywise or v.is_scalar:
             return self.at(s.pos, O.pow_, v, k)
         if not v.is_square:
@@ -461,6 +506,16 @@ def parse(text: str, decls: Decls | None = None, raw: bool = False) -> Parsed:
 
     With raw=True the tree is exactly what the user wrote, no rewrite applied: the reference
     that `--check` and the rewrite tests evaluate."""
+    relocate = getattr(text, "relocate", None)  # text read from LaTeX: errors point into it
+    if relocate is None:
+        return _parse(text, decls, raw)
+    try:
+        return _parse(text, decls, raw)
+    except MatcalcError as err:
+        raise relocate(err) from None
+
+
+def _parse(text: str, decls: Decls | None, raw: bool) -> Parsed:
     syntax = parse_syntax(text, CALLS)
     b = Builder(text, decls or Decls())
     if raw:

@@ -70,7 +70,7 @@ class Op:
     leaf: bool = False
     sympy_fn: Any = None  # the SymPy scalar function an elementwise operator folds constants with
     builder: Callable[..., Node] | None = None  # what a surface name builds (default: build)
-    push_T: Callable[[Node], Node] | None = None  # (op(…))ᵀ with the transpose moved inside
+    push_T: Callable[[Node], Node] | None = None  # noqa: N815 (ᵀ as in the math); (op(…))ᵀ with the transpose moved inside
 
     def precedence(self, n: Node) -> int:
         return self.prec(n) if callable(self.prec) else self.prec

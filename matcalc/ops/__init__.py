@@ -1,13 +1,13 @@
 """The operators: one entry per operator, one family per module. Importing this package
 registers them all; the constructors below are how the other stages build expressions."""
 
-from . import arith
-from .leaves import comm, dvar, eye, is_num, is_zero, num, ones, var, zero
+from . import arith  # noqa: F401  (registers the arithmetic entries first)
 from .arith import add, broadcast, div, emul, mul, neg, pow_, split_coeff, sqrt, sub
-from .linalg import det, inner, inv, kron, logdet, matmul, matpow, trace, transpose
-from .structure import column, diag, diagof, entry, lit, lit_rows, slice_, unvec, vec
 from .elementwise import apply, had, one_like
+from .leaves import comm, dvar, eye, is_num, is_zero, num, ones, var, zero
+from .linalg import det, inner, inv, kron, logdet, matmul, matpow, trace, transpose
 from .reductions import dot, logsumexp, mean, norm1, norm2, softmax, sum_
+from .structure import column, diag, diagof, entry, lit, lit_rows, slice_, unvec, vec
 
 __all__ = [
     "add",

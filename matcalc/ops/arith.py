@@ -8,16 +8,14 @@ is `matmul` and the entrywise one `had` (ops/linalg.py, ops/elementwise.py).
 
 from __future__ import annotations
 
-import math
 from functools import reduce
 
 import sympy as sp
 
-from .. import limits
-from ..errors import LimitError, ShapeError, UndefinedError
+from ..errors import ShapeError, UndefinedError
 from ..expr.node import Node, norm_shape, shape_str
 from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, Rewrite, build, register
-from .leaves import is_num, is_zero, num, ones, zero
+from .leaves import check_power, is_num, is_zero, num, ones, zero
 
 # ---------------------------------------------------------------- shapes
 
@@ -107,9 +105,29 @@ def _sum_of_literals(args: tuple[Node, ...], data: object) -> Node | None:
     if len(lits) < 2:
         return None
     rows = [lit_rows(a) for a in lits]
-    summed = [[add(*(r[i][j] for r in rows)) for j in range(len(rows[0][0]))] for i in range(len(rows[0]))]
+    summed = [
+        [add(*(r[i][j] for r in rows)) for j in range(len(rows[0][0]))] for i in range(len(rows[0]))
+    ]
     rest = [a for a in args if not is_scalar_lit(a)]
     return add(lit(summed), *rest) if rest else lit(summed)
+
+
+def _sum_of_blocks(args: tuple[Node, ...], data: object) -> Node | None:
+    """Block literals of one structure add block by block: [a, 0] + [0, b] = [a, b]."""
+    groups: dict[tuple, list[tuple[sp.Expr, Node]]] = {}
+    rest: list[Node] = []
+    for c, t in _terms(args):
+        if t is not None and t.op == "lit":
+            groups.setdefault((t.data, tuple(b.shape for b in t.args)), []).append((c, t))
+        else:
+            rest.append(num(c) if t is None else mul(num(c), t))
+    if all(len(g) < 2 for g in groups.values()):
+        return None
+    merged = []
+    for (data, _), g in groups.items():
+        blocks = [add(*(mul(num(c), t.args[i]) for c, t in g)) for i in range(len(g[0][1].args))]
+        merged.append(build("lit", *blocks, data=data))
+    return add(*merged, *rest)
 
 
 def _terms_text(p, terms, sized: bool) -> str:
@@ -130,8 +148,17 @@ def _flipped(n: Node) -> list[Node] | None:
     return None
 
 
+def _bare_constant(t: Node) -> bool:
+    """c𝟏, c𝐈, c𝟏ᵀ: a term that cannot fix the size of the others."""
+    while t.op == "mul" and t.args[-1].is_scalar is False:
+        t = t.args[-1]
+    while t.op == "T":
+        t = t.args[0]
+    return t.op in ("ones", "eye", "zero")
+
+
 def _add_text(p, n: Node) -> str:
-    sized = not n.is_scalar
+    sized = not n.is_scalar and not all(_bare_constant(t) for t in n.args)
     flipped = _flipped(n)
     if flipped is not None:
         inner = _terms_text(p, flipped, sized)
@@ -152,7 +179,8 @@ def _add_numpy(p, n: Node) -> str:
     terms = list(n.args)
     if not n.is_scalar and any(_broadcast_const(t) is None for t in terms):
         terms = [_broadcast_const(t) or t for t in terms]
-    code = " + ".join(p.arg(t, SUM + 1) for t in terms)
+    parts = [p.arg(t, SUM + 1) for t in terms]
+    code = parts[0] + "".join(f" - {s[1:]}" if s.startswith("-") else f" + {s}" for s in parts[1:])
     return f"({code})" if _flipped(n) is not None else code
 
 
@@ -164,7 +192,11 @@ register(
     Op(
         "add",
         shape=same_shapes("sum"),
-        jvp=lambda n, d: add(*(t for t in d if not is_zero(t))) if any(not is_zero(t) for t in d) else zero(n.shape),
+        jvp=lambda n, d: (
+            add(*(t for t in d if not is_zero(t)))
+            if any(not is_zero(t) for t in d)
+            else zero(n.shape)
+        ),
         np=lambda ctx, n, *vs: reduce(lambda a, b: a + b, vs),
         expand=lambda ctx, n, *vs: add(*vs),
         sympy=lambda n, *a: sp.Add(*a) if n.is_scalar else _mx().MatAdd(*a),
@@ -181,6 +213,12 @@ register(
         push_T=lambda a: add(*(_t(t) for t in a.args)),
         rewrites=[
             Rewrite("sum of literals: entry by entry", _sum_of_literals, ("[a, b]", "[c, 1]")),
+            Rewrite(
+                "sum of block literals: block by block",
+                _sum_of_blocks,
+                ("[x, a]", "[y, 1]"),
+                ("x:n", "y:n"),
+            ),
             Rewrite(
                 "flatten, fold numbers, combine like terms",
                 _canonical_sum,
@@ -336,7 +374,7 @@ def _denominator_parts(n: Node) -> tuple[sp.Expr, list[Node], list[Node], Node |
             coeff *= c
             for g in sp.Mul.make_args(rest):
                 if g.is_Pow and g.exp.is_negative:
-                    bottom.append(num(g.base ** -g.exp))
+                    bottom.append(num(g.base**-g.exp))
                 else:
                     top.append(num(g))
         elif not f.is_scalar:
@@ -366,11 +404,33 @@ def _mul_text(p, n: Node) -> str:
         lead = f"({p.const(numer)}/{p.const(denom)})"  # (1/2) diag(u) A, not diag(u) A/2
         return sign + " ".join([lead, *parts[1 if numer != 1 else 0 :]])
     den = ([p.const(denom)] if denom != 1 else []) + [p.arg(f, PROD + 1) for f in bottom]
-    head = " ".join(parts) or "1"
+    head = _digits_apart(parts)
+    head = head or "1"
     if not den:
         return sign + head
-    lower = den[0] if len(den) == 1 else "(" + " ".join(den) + ")"
+    lower = den[0] if len(den) == 1 else "(" + _digits_apart(den) + ")"
     return f"{sign}{head}/{lower}"
+
+
+CDOT = r" \cdot "
+_DIGITS = tuple("0123456789")
+
+
+def _juxtapose(parts: list[str], sep: str) -> str:
+    """Factors side by side; a factor that starts with a digit after another gets `sep`
+    (2 · 2ᵗ, not 2 2ᵗ, which would read as two numbers)."""
+    out = ""
+    for part in parts:
+        if out and part[:1] in _DIGITS:
+            out += sep + part
+        else:
+            out += (" " if out else "") + part
+    return out
+
+
+def _digits_apart(parts: list[str]) -> str:
+    """Text factors side by side, one that starts with a digit after another in parentheses."""
+    return " ".join(f"({x})" if i and x[:1] in _DIGITS else x for i, x in enumerate(parts))
 
 
 def _mul_latex(p, n: Node) -> str:
@@ -378,17 +438,26 @@ def _mul_latex(p, n: Node) -> str:
     sign = "-" if coeff.could_extract_minus_sign() else ""
     coeff = -coeff if sign else coeff
     numer, denom = (sp.Integer(coeff.p), sp.Integer(coeff.q)) if coeff.is_Rational else (coeff, 1)
-    lone = len(top) + (numer != 1) == 1 and big is None
-    up = ([p.const(numer)] if numer != 1 else []) + [p(f) if lone else p.arg(f, PROD + 1) for f in top]
-    lone = len(bottom) + (denom != 1) == 1
-    down = ([p.const(denom)] if denom != 1 else []) + [p(f) if lone else p.arg(f, PROD + 1) for f in bottom]
     tail = [p.arg(big, PROD)] if big is not None else []
-    if down and tail and p.prec_of(big) >= POSTFIX and not up:  # \frac{x}{‖x‖}
-        return sign + rf"\frac{{{tail[0]}}}{{{' '.join(down)}}}"
-    if down:
-        head = rf"\frac{{{' '.join(up) or '1'}}}{{{' '.join(down)}}}"
+    lone = len(bottom) + (denom != 1) == 1
+    down = ([p.const(denom)] if denom != 1 else []) + [
+        p(f) if lone else p.arg(f, PROD + 1) for f in bottom
+    ]
+    if down:  # inside \frac{…}{…} a single factor needs no parentheses
+        lone = len(top) + (numer != 1) == 1
+        up = ([p.const(numer)] if numer != 1 else []) + [
+            p(f) if lone else p.arg(f, PROD + 1) for f in top
+        ]
+        below = _juxtapose(down, CDOT)
+        if tail and p.prec_of(big) >= POSTFIX and not up:  # \frac{x}{‖x‖}
+            return sign + rf"\frac{{{tail[0]}}}{{{below}}}"
+        head = rf"\frac{{{_juxtapose(up, CDOT) or '1'}}}{{{below}}}"
         return sign + " ".join([head, *tail])
-    return sign + (" ".join([*up, *tail]) or "1")
+    alone = numer == 1 and len(top) + (big is not None) == 1
+    up = ([p.const(numer)] if numer != 1 else []) + [
+        p.arg(f, PROD if alone else PROD + 1) for f in top
+    ]
+    return sign + (_juxtapose([*up, *tail], CDOT) or "1")
 
 
 def _mul_numpy(p, n: Node) -> str:
@@ -439,7 +508,7 @@ register(
         linear=True,
         transpose=_mul_transpose,
         vec=_mul_vec,
-        push_T=lambda a: mul(*a.args[:-1], _t(a.args[-1])),
+        push_T=lambda a: mul(*(f if f.is_scalar else _t(f) for f in a.args)),
         rewrites=[
             Rewrite(
                 "flatten, fold numbers, merge equal bases, order the factors",
@@ -475,7 +544,9 @@ def mul(*factors: Node) -> Node:
 def div(a: Node, b: Node) -> Node:
     """a / b for a scalar b."""
     if not b.is_scalar:
-        raise ShapeError(f"/ divides by a scalar only, got {shape_str(b.shape)}; for entrywise division use ./")
+        raise ShapeError(
+            f"/ divides by a scalar only, got {shape_str(b.shape)}; for entrywise division use ./"
+        )
     return mul(a, pow_(b, num(-1)))
 
 
@@ -514,12 +585,7 @@ def _fold_numbers(args: tuple[Node, ...], data: object) -> Node | None:
     b, p = base.data, e.data
     if b == 0 and p.is_negative:
         raise UndefinedError("division by zero")
-    if p.is_Number and abs(p) > limits.MAX_POWER:
-        raise LimitError(f"exponent {p} is over the limit {limits.MAX_POWER}")
-    if b.is_Number and p.is_Number and b != 0 and abs(b) != 1:
-        digits = abs(math.log10(abs(float(b)))) * abs(float(p))
-        if digits > limits.MAX_CONST_DIGITS:
-            raise LimitError(f"constant {b}**{p} is too large to compute")
+    check_power(b, p)
     try:
         return num(sp.Pow(b, p))
     except UndefinedError:
@@ -606,7 +672,11 @@ def _pow_text(p, n: Node) -> str:
                 return "1/" + p.arg(pow_(base, num(-k)), POSTFIX)
             return p.arg(base, ATOM) + ("⊙" if entrywise else "") + superscript(int(k))
         if k.is_Rational:
-            return p.arg(base, ATOM) + (".^" if entrywise or not e.is_scalar else "^") + f"({p.const(k)})"
+            return (
+                p.arg(base, ATOM)
+                + (".^" if entrywise or not e.is_scalar else "^")
+                + f"({p.const(k)})"
+            )
     op = ".^" if entrywise or not e.is_scalar else "^"
     return p.arg(base, ATOM) + op + p.arg(e, ATOM)
 
@@ -662,7 +732,11 @@ def _pow_numpy(p, n: Node) -> str:
         return f"np.sqrt({p(base)})"
     if e.op == "num" and e.data == 2 and base.op == "norm2":  # ‖u‖² = u·u, without the square root
         u = p.arg(base.args[0], ATOM)
-        return f"({u} @ {u})" if base.args[0].is_vector or base.args[0].is_row else f"np.sum({u} * {u})"
+        return (
+            f"({u} @ {u})"
+            if base.args[0].is_vector or base.args[0].is_row
+            else f"np.sum({u} * {u})"
+        )
     if e.op == "num" and e.data == 2:
         return f"np.square({p(base)})"
     if e.op == "num" and e.data.is_Integer and e.data < 0:
@@ -687,9 +761,7 @@ register(
         jvp=_pow_jvp,
         np=lambda ctx, n, u, e: ctx.xp.power(u, e),
         expand=_pow_expand,
-        sympy=lambda n, u, e: sp.Pow(u, e)
-        if n.is_scalar
-        else _mx().HadamardPower(u, e),
+        sympy=lambda n, u, e: sp.Pow(u, e) if n.is_scalar else _mx().HadamardPower(u, e),
         text=_pow_text,
         latex=_pow_latex,
         numpy=_pow_numpy,

@@ -16,7 +16,18 @@ import sympy as sp
 from ..errors import UndefinedError
 from ..expr.node import Node
 from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, build, register
-from .arith import _product_rule, factor_order, add, emul, mismatch, mul, neg, pow_, same_shapes, split_coeff, sub
+from .arith import (
+    _product_rule,
+    add,
+    emul,
+    factor_order,
+    mul,
+    neg,
+    pow_,
+    same_shapes,
+    split_coeff,
+    sub,
+)
 from .leaves import is_num, is_zero, num, ones, zero
 from .linalg import _flat, matmul, transpose
 
@@ -51,7 +62,9 @@ def _canonical_hadamard(args: tuple[Node, ...], data: object) -> Node:
     for t in flat:
         base, e = (t.args[0], t.args[1]) if t.op == "pow" and t.args[1].is_scalar else (t, num(1))
         powers.setdefault(base, []).append(e)
-    merged = [b if len(es) == 1 and is_num(es[0], 1) else pow_(b, add(*es)) for b, es in powers.items()]
+    merged = [
+        b if len(es) == 1 and is_num(es[0], 1) else pow_(b, add(*es)) for b, es in powers.items()
+    ]
     if len(merged) != len(flat) and len(merged) > 1:
         return mul(*coeffs, had(*merged)) if coeffs else had(*merged)
     merged = sorted(merged, key=factor_order)
@@ -63,11 +76,20 @@ def _had_print(p, n: Node, times: str, over: str) -> str:
     """u ⊙ v ⊘ w: the factors with a negative power go below, as entrywise division."""
     top, bottom = [], []
     for f in _flat(n):
-        if f.op == "pow" and f.args[1].op == "num" and f.args[1].data.is_negative and f.args[1].is_scalar:
+        if (
+            f.op == "pow"
+            and f.args[1].op == "num"
+            and f.args[1].data.is_negative
+            and f.args[1].is_scalar
+        ):
             bottom.append(pow_(f.args[0], num(-f.args[1].data)))
         else:
             top.append(f)
-    head = times.join(p.in_context(f, PROD + 1, True) for f in top) if top else p.in_context(ones(n.shape), 40, True)
+    head = (
+        times.join(p.in_context(f, PROD + 1, True) for f in top)
+        if top
+        else p.in_context(ones(n.shape), 40, True)
+    )
     return head + "".join(over + p.in_context(f, PROD + 1, True) for f in bottom)
 
 
@@ -223,7 +245,10 @@ def elementwise(
             names=names if names is not None else (name,),
             sympy_fn=sympy_fn,
             push_T=lambda a: apply(name, transpose(a.args[0])),
-            rewrites=[Rewrite("constants fold", _fold(name, fold or sympy_fn), ("1/2",)), *rewrites],
+            rewrites=[
+                Rewrite("constants fold", _fold(name, fold or sympy_fn), ("1/2",)),
+                *rewrites,
+            ],
         )
     )
 
@@ -296,7 +321,9 @@ def _log_special(args, data):
 
 
 def _ones(n: Node, shape: tuple) -> bool:
-    return n.shape == shape and (n.op == "ones" or (n.op == "mul" and is_num(n.args[0], 1) and n.args[-1].op == "ones"))
+    return n.shape == shape and (
+        n.op == "ones" or (n.op == "mul" and is_num(n.args[0], 1) and n.args[-1].op == "ones")
+    )
 
 
 def _abs_special(args, data):

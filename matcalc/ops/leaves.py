@@ -13,7 +13,7 @@ import sympy as sp
 from .. import limits
 from ..errors import LimitError, MatcalcError, UndefinedError
 from ..expr.node import ONE, Node, Shape, size
-from ..expr.registry import ALL, ATOM, NEG, POSTFIX, PROD, SUM, Op, register
+from ..expr.registry import ALL, ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
 
 
 def _no_tangent(n: Node, d: list[Node]) -> Node:
@@ -29,7 +29,9 @@ def _const_prec(n: Node) -> int:
     if v.is_Pow:
         if v.exp == sp.Rational(1, 2):
             return ATOM
-        return PROD if (v.exp.is_negative or (v.exp.is_Rational and not v.exp.is_Integer)) else POSTFIX
+        return (
+            PROD if (v.exp.is_negative or (v.exp.is_Rational and not v.exp.is_Integer)) else POSTFIX
+        )
     if (v.is_Rational and not v.is_Integer) or v.is_Mul or v.is_Pow:
         return PROD
     return ATOM
@@ -58,13 +60,37 @@ def is_zero(n: Node) -> bool:
     return n.op == "zero" or (n.op == "num" and n.data == 0)
 
 
+def check_power(b: sp.Expr, p: sp.Expr) -> None:
+    """Refuse a number power whose value would have more than MAX_CONST_DIGITS digits."""
+    if p.is_Number and abs(p) > limits.MAX_POWER:
+        raise LimitError(f"exponent {p} is over the limit {limits.MAX_POWER}")
+    if b.is_Number and p.is_Number and b != 0 and abs(b) != 1:
+        if abs(sp.log(abs(b), 10).evalf(5)) * abs(p) > limits.MAX_CONST_DIGITS:
+            raise LimitError(f"constant {b}**{p} is too large to compute")
+
+
+def with_dims(e: sp.Expr, dims: dict) -> sp.Expr:
+    """A constant with values for its dimensions (n**n**n with n = 3), its powers checked
+    before SymPy computes them."""
+    if not dims or not e.free_symbols:
+        return e
+    if e.is_Symbol:
+        return dims.get(e, e)
+    args = [with_dims(a, dims) for a in e.args]
+    if isinstance(e, sp.Pow):
+        check_power(*args)
+    return e.func(*args)
+
+
 register(
     Op(
         "num",
         shape=lambda a, d: (),
         jvp=_no_tangent,
-        np=lambda ctx, n: float(n.data.xreplace(ctx.dims)) if n.data.free_symbols else float(n.data),
-        expand=lambda ctx, n: num(n.data.xreplace(ctx.dims)) if ctx.dims else n,
+        np=lambda ctx, n: (
+            float(with_dims(n.data, ctx.dims)) if n.data.free_symbols else float(n.data)
+        ),
+        expand=lambda ctx, n: num(with_dims(n.data, ctx.dims)) if ctx.dims else n,
         sympy=lambda n: n.data,
         text=lambda p, n: p.const(n.data),
         latex=lambda p, n: p.const(n.data),
@@ -172,7 +198,9 @@ def _dims(ctx, shape: Shape) -> tuple[int, int]:
             raise MatcalcError(f"size {d} is symbolic; give integer sizes or values for it")
         out.append(int(v))
     if out[0] * out[1] > limits.MAX_ENTRIES:
-        raise LimitError(f"an explicit {out[0]}×{out[1]} matrix is over the limit {limits.MAX_ENTRIES}")
+        raise LimitError(
+            f"an explicit {out[0]}×{out[1]} matrix is over the limit {limits.MAX_ENTRIES}"
+        )
     return out[0], out[1]
 
 
@@ -214,13 +242,38 @@ def _ones(p, n: Node, symbol: str, t: str) -> str:
     if p.sized and (c == 1 or r == 1):
         return symbol + (t if n.is_row else "")
     if p.fmt == "latex":
-        size = p.dim_text(r) if c == 1 else p.dim_text(c) if r == 1 else f"{p.dim_text(r)} \\times {p.dim_text(c)}"
+        size = (
+            p.dim_text(r)
+            if c == 1
+            else p.dim_text(c)
+            if r == 1
+            else f"{p.dim_text(r)} \\times {p.dim_text(c)}"
+        )
         return rf"\mathbf{{1}}_{{{size}}}" + (t if n.is_row else "")
     if c == 1:
         return _subscripted("𝟏", r) or f"ones({p.dim_text(r)})"
     if r == 1:
         return (_subscripted("𝟏", c) or f"ones({p.dim_text(c)})") + "ᵀ"
     return f"ones({p.dim_text(r)}, {p.dim_text(c)})"
+
+
+def sized_zero(p, n: Node) -> str:
+    """A zero block written with its size, where neighbours do not fix it: zeros(n)ᵀ, 𝟎 in LaTeX."""
+    r, c = n.shape
+    if p.fmt == "latex":
+        size = (
+            p.dim_text(r)
+            if c == 1
+            else p.dim_text(c)
+            if r == 1
+            else f"{p.dim_text(r)} \\times {p.dim_text(c)}"
+        )
+        return rf"\mathbf{{0}}_{{{size}}}" + (r"^{\top}" if n.is_row else "")
+    if c == 1:
+        return f"zeros({p.dim_text(r)})"
+    if r == 1:
+        return f"zeros({p.dim_text(c)})ᵀ"
+    return f"zeros({p.dim_text(r)}, {p.dim_text(c)})"
 
 
 def _np_dims(ctx, shape: Shape) -> tuple[int, int]:
@@ -286,8 +339,12 @@ register(
         np=lambda ctx, n: ctx.xp.eye(_np_dims(ctx, n.shape)[0]),
         expand=lambda ctx, n: _explicit(ctx, n.shape, lambda i, j: int(i == j)),
         sympy=_sympy_const("eye"),
-        text=lambda p, n: "𝐈" if p.sized else _subscripted("𝐈", n.shape[0]) or f"eye({p.dim_text(n.shape[0])})",
-        latex=lambda p, n: r"\mathbf{I}" if p.sized else rf"\mathbf{{I}}_{{{p.dim_text(n.shape[0])}}}",
+        text=lambda p, n: (
+            "𝐈" if p.sized else _subscripted("𝐈", n.shape[0]) or f"eye({p.dim_text(n.shape[0])})"
+        ),
+        latex=lambda p, n: (
+            r"\mathbf{I}" if p.sized else rf"\mathbf{{I}}_{{{p.dim_text(n.shape[0])}}}"
+        ),
         numpy=lambda p, n: f"np.eye({p.dim(n.shape[0])})",
         prec=ATOM,
         steps="d of a constant is 0",
@@ -331,11 +388,13 @@ register(
         jvp=_no_tangent,
         np=_comm_np,
         expand=_comm_expand,
-        sympy=lambda n: sp.ImmutableMatrix(_comm_np(_IntCtx(), n)).applyfunc(sp.Integer)
-        if all(d.is_Integer for d in n.data)
-        else sp.MatrixSymbol(f"K_{n.data[0]}_{n.data[1]}", *n.shape),
+        sympy=lambda n: (
+            sp.ImmutableMatrix(_comm_np(_IntCtx(), n)).applyfunc(sp.Integer)
+            if all(d.is_Integer for d in n.data)
+            else sp.MatrixSymbol(f"K_{n.data[0]}_{n.data[1]}", *n.shape)
+        ),
         text=lambda p, n: f"comm({p.dim_text(n.data[0])}, {p.dim_text(n.data[1])})",
-        latex=lambda p, n: rf"K_{{{p.dim_text(n.data[0])},{p.dim_text(n.data[1])}}}",
+        latex=lambda p, n: rf"K_{{({p.dim_text(n.data[0])},{p.dim_text(n.data[1])})}}",
         numpy=lambda p, n: (
             f"np.eye(({p.dim(n.data[0])})*({p.dim(n.data[1])}))"
             f"[np.arange(({p.dim(n.data[0])})*({p.dim(n.data[1])}))"
@@ -347,6 +406,16 @@ register(
         leaf=True,
     )
 )
+
+
+def _comm_surface(m: Node, n: Node) -> Node:
+    """`comm(m, n)`: the commutation matrix of an m×n matrix (sizes, integers or dimensions)."""
+    if m.op != "num" or n.op != "num" or not (m.data.is_integer and n.data.is_integer):
+        raise MatcalcError("comm(m, n) takes two sizes")
+    return comm(m.data, n.data)
+
+
+alias("comm", 2, _comm_surface)
 
 
 class _IntCtx:

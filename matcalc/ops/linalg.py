@@ -17,7 +17,7 @@ from ..errors import ShapeError, UndefinedError
 from ..expr.node import ONE, Node, norm_shape, shape_str, transposed
 from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, build, register
 from .arith import _product_rule, add, mismatch, mul, neg, pow_, split_coeff, superscript
-from .leaves import comm, eye, is_num, is_zero, num, ones, zero
+from .leaves import comm, eye, is_zero, num, ones, zero
 
 
 def _need_square(what: str):
@@ -72,6 +72,7 @@ def linear_unary_rewrites(
 
 def scalar_vec(op_transpose):
     """The vec rule of a scalar-valued linear operator: d s = vec(L*(1))ᵀ d vec(A)."""
+
     def rule(n: Node, i: int, k: Node) -> Node:
         from .structure import vec
 
@@ -137,7 +138,13 @@ def _canonical_matmul(args: tuple[Node, ...], data: object) -> Node:
         if out and _cancels(out[-1], f):
             out.pop()
             continue
-        if out and out[-1].op == "ones" and f.op == "ones" and out[-1].shape[0] == 1 and f.shape[1] == 1:
+        if (
+            out
+            and out[-1].op == "ones"
+            and f.op == "ones"
+            and out[-1].shape[0] == 1
+            and f.shape[1] == 1
+        ):
             coeffs.append(num(f.shape[0]))  # 𝟏ᵀ𝟏 = n
             out.pop()
             continue
@@ -197,7 +204,9 @@ def _matmul_text(p, n: Node) -> str:
     fs = _flat(n)
     parts = []
     for i, f in enumerate(fs):
-        if i == 0 and f.op == "mul":  # (c A) B = c A B: a leading scale needs no (), and reads (1/2) A B
+        if (
+            i == 0 and f.op == "mul"
+        ):  # (c A) B = c A B: a leading scale needs no (), and reads (1/2) A B
             p.leading = True
             try:
                 parts.append(p.in_context(f, PROD, _chain_sized(fs, i)))
@@ -215,7 +224,9 @@ def _matmul_numpy(p, n: Node) -> str:
 
 
 def _matmul_np(ctx, n: Node, *vs):
-    out = reduce(lambda a, b: a @ b if getattr(a, "ndim", 0) and getattr(b, "ndim", 0) else a * b, vs)
+    out = reduce(
+        lambda a, b: a @ b if getattr(a, "ndim", 0) and getattr(b, "ndim", 0) else a * b, vs
+    )
     return out[0, 0] if getattr(out, "shape", ()) == (1, 1) else out
 
 
@@ -313,7 +324,7 @@ register(
         shape=lambda args, data: transposed(args[0].shape),
         jvp=lambda n, d: transpose(d[0]),
         np=lambda ctx, n, a: ctx.xp.transpose(a),
-        expand=lambda ctx, n, a: _expand_T(a),
+        expand=lambda ctx, n, a: _expand_transpose(a),
         sympy=lambda n, a: _mx().Transpose(a) if hasattr(a, "shape") else a,
         text=_t_text,
         latex=lambda p, n: p.arg(n.args[0], ATOM) + r"^{\top}",
@@ -327,14 +338,19 @@ register(
         rewrites=[
             Rewrite("a scalar is its own transpose", _t_scalar, ("t",)),
             Rewrite("(Aᵀ)ᵀ = A", _t_twice, ("A.T",), ("A:n,m",)),
-            Rewrite("symmetric: Sᵀ = S, 𝐈ᵀ = 𝐈, diag(x)ᵀ = diag(x)", _t_symmetric, ("S",), ("S:n,n,sym",)),
+            Rewrite(
+                "symmetric: Sᵀ = S, 𝐈ᵀ = 𝐈, diag(x)ᵀ = diag(x)",
+                _t_symmetric,
+                ("S",),
+                ("S:n,n,sym",),
+            ),
             Rewrite("transposes move to the leaves", _t_inside, ("A*B",), ("A:n,m", "B:m,k")),
         ],
     )
 )
 
 
-def _expand_T(a: Node) -> Node:
+def _expand_transpose(a: Node) -> Node:
     from .structure import is_scalar_lit, lit, lit_rows
 
     if a.is_scalar:
@@ -379,7 +395,9 @@ def _inv_of_diag(args, data):
         return diag(pow_(a.args[0], num(-1)))
     if a.op == "matpow":
         return matpow(inv(a.args[0]), a.data)
-    if a.op == "matmul" and all(f.is_square for f in a.args):  # (A B)⁻¹ = B⁻¹ A⁻¹ for square factors
+    if a.op == "matmul" and all(
+        f.is_square for f in a.args
+    ):  # (A B)⁻¹ = B⁻¹ A⁻¹ for square factors
         return matmul(*(inv(f) for f in reversed(a.args)))
     return None
 
@@ -433,8 +451,12 @@ register(
         rewrites=[
             Rewrite("(X⁻¹)⁻¹ = X, 𝐈⁻¹ = 𝐈", _inv_trivial, ("inv(A)",), ("A:n,n",)),
             Rewrite("(c X)⁻¹ = X⁻¹/c", _inv_scalars_out, ("2*A",), ("A:n,n",)),
-            Rewrite("diag(x)⁻¹ = diag(x⊙⁻¹), (Xᵏ)⁻¹ = (X⁻¹)ᵏ", _inv_of_diag, ("diag(x)",), ("x:n",)),
-            Rewrite("(A B)⁻¹ = B⁻¹ A⁻¹ for square factors", _inv_of_diag, ("A*B",), ("A:n,n", "B:n,n")),
+            Rewrite(
+                "diag(x)⁻¹ = diag(x⊙⁻¹), (Xᵏ)⁻¹ = (X⁻¹)ᵏ", _inv_of_diag, ("diag(x)",), ("x:n",)
+            ),
+            Rewrite(
+                "(A B)⁻¹ = B⁻¹ A⁻¹ for square factors", _inv_of_diag, ("A*B",), ("A:n,n", "B:n,n")
+            ),
         ],
     )
 )
@@ -509,7 +531,13 @@ register(
         steps="d(Xᵏ) = Σ Xⁱ dX Xᵏ⁻¹⁻ⁱ",
         push_T=lambda a: matpow(transpose(a.args[0]), a.data),
         rewrites=[
-            Rewrite("X⁰ = 𝐈, X¹ = X, X⁻ᵏ = (X⁻¹)ᵏ, (Xʲ)ᵏ = Xʲᵏ", _matpow_trivial, ("A*A",), ("A:n,n",), 2),
+            Rewrite(
+                "X⁰ = 𝐈, X¹ = X, X⁻ᵏ = (X⁻¹)ᵏ, (Xʲ)ᵏ = Xʲᵏ",
+                _matpow_trivial,
+                ("A*A",),
+                ("A:n,n",),
+                2,
+            ),
             Rewrite("(c X)ᵏ = cᵏ Xᵏ", _matpow_scalars_out, ("2*A",), ("A:n,n",), 3),
         ],
     )
@@ -599,7 +627,7 @@ def _logdet_rewrite(args, data):
 def _positive_det(xp, n: Node, a) -> bool:
     import numpy
 
-    sign, logabs = numpy.linalg.slogdet(numpy.asarray(a, dtype=float))
+    sign, _ = numpy.linalg.slogdet(numpy.asarray(a, dtype=float))
     return bool(sign > 0 and numpy.linalg.cond(numpy.asarray(a, dtype=float)) < 1e6)
 
 
@@ -784,12 +812,11 @@ def _kron_np(ctx, n: Node, a, b):
 
 
 def _kron_expand(ctx, n: Node, a: Node, b: Node) -> Node:
-    from .structure import lit, lit_rows
+    from .structure import check_explicit, lit, lit_rows
 
     ra, rb = lit_rows(a), lit_rows(b)
-    return lit(
-        [[mul(x, y) for x in row_a for y in row_b] for row_a in ra for row_b in rb]
-    )
+    check_explicit(len(ra) * len(rb), len(ra[0]) * len(rb[0]))
+    return lit([[mul(x, y) for x in row_a for y in row_b] for row_a in ra for row_b in rb])
 
 
 register(
@@ -924,7 +951,10 @@ def _kil_expand(ctx, n: Node, a: Node, g: Node) -> Node:
     p_, q = len(rg) // r, len(rg[0]) // c
     return lit(
         [
-            [add(*(mul(ra[x][y], rg[x * p_ + i][y * q + j]) for x in range(r) for y in range(c))) for j in range(q)]
+            [
+                add(*(mul(ra[x][y], rg[x * p_ + i][y * q + j]) for x in range(r) for y in range(c)))
+                for j in range(q)
+            ]
             for i in range(p_)
         ]
     )
@@ -938,7 +968,12 @@ def _kir_expand(ctx, n: Node, g: Node, b: Node) -> Node:
     r, c = len(rg) // p_, len(rg[0]) // q
     return lit(
         [
-            [add(*(mul(rb[i][j], rg[x * p_ + i][y * q + j]) for i in range(p_) for j in range(q))) for y in range(c)]
+            [
+                add(
+                    *(mul(rb[i][j], rg[x * p_ + i][y * q + j]) for i in range(p_) for j in range(q))
+                )
+                for y in range(c)
+            ]
             for x in range(r)
         ]
     )
@@ -985,11 +1020,14 @@ register(
         sympy=lambda n, a, g: sp.Function("kron_inner_left")(a, g),
         text=_call("kron_inner_left"),
         latex=_latex_call(r"\operatorname{kron\_inner\_left}"),
-        numpy=lambda p, n: _raveled(n, (
-            f"np.einsum('ab,apbq->pq', {p.two_d(n.args[0])}, np.reshape({p.two_d(n.args[1])}, "
-            f"({p.dim(n.args[0].shape[0])}, {p.dim(n.shape[0] if n.shape else 1)}, "
-            f"{p.dim(n.args[0].shape[1])}, {p.dim(n.shape[1] if n.shape else 1)})))"
-        )),
+        numpy=lambda p, n: _raveled(
+            n,
+            (
+                f"np.einsum('ab,apbq->pq', {p.two_d(n.args[0])}, np.reshape({p.two_d(n.args[1])}, "
+                f"({p.dim(n.args[0].shape[0])}, {p.dim(n.shape[0] if n.shape else 1)}, "
+                f"{p.dim(n.args[0].shape[1])}, {p.dim(n.shape[1] if n.shape else 1)})))"
+            ),
+        ),
         prec=ATOM,
         steps="product rule (the adjoint of ⊗)",
         names=("kron_inner_left",),
@@ -1017,11 +1055,14 @@ register(
         sympy=lambda n, g, b: sp.Function("kron_inner_right")(g, b),
         text=_call("kron_inner_right"),
         latex=_latex_call(r"\operatorname{kron\_inner\_right}"),
-        numpy=lambda p, n: _raveled(n, (
-            f"np.einsum('apbq,pq->ab', np.reshape({p.two_d(n.args[0])}, "
-            f"({p.dim(n.shape[0] if n.shape else 1)}, {p.dim(n.args[1].shape[0])}, "
-            f"{p.dim(n.shape[1] if n.shape else 1)}, {p.dim(n.args[1].shape[1])})), {p.two_d(n.args[1])})"
-        )),
+        numpy=lambda p, n: _raveled(
+            n,
+            (
+                f"np.einsum('apbq,pq->ab', np.reshape({p.two_d(n.args[0])}, "
+                f"({p.dim(n.shape[0] if n.shape else 1)}, {p.dim(n.args[1].shape[0])}, "
+                f"{p.dim(n.shape[1] if n.shape else 1)}, {p.dim(n.args[1].shape[1])})), {p.two_d(n.args[1])})"
+            ),
+        ),
         prec=ATOM,
         steps="product rule (the adjoint of ⊗)",
         names=("kron_inner_right",),

@@ -8,7 +8,7 @@ from ..errors import ShapeError
 from ..expr.node import Node, shape_str, size
 from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
 from .arith import add, mismatch, mul, pow_, split_coeff, sub
-from .elementwise import apply, had
+from .elementwise import apply
 from .leaves import is_zero, num, ones
 from .linalg import inner, linear_unary_rewrites, matmul, scalar_vec, transpose
 
@@ -117,11 +117,14 @@ register(
         shape=_to_scalar,
         jvp=lambda n, d: mean(d[0]),
         np=lambda ctx, n, a: ctx.xp.mean(a),
-        expand=lambda ctx, n, a: mul(
-            pow_(num(size(n.args[0].shape).xreplace(ctx.dims)), num(-1)), sum_(a) if not a.is_scalar else a
-        )
-        if not a.is_scalar
-        else a,
+        expand=lambda ctx, n, a: (
+            mul(
+                pow_(num(size(n.args[0].shape).xreplace(ctx.dims)), num(-1)),
+                sum_(a) if not a.is_scalar else a,
+            )
+            if not a.is_scalar
+            else a
+        ),
         sympy=lambda n, a: _sum_all(a) / (a.shape[0] * a.shape[1]),
         text=lambda p, n: f"mean({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{mean}}\left({p(n.args[0])}\right)",
@@ -185,9 +188,11 @@ register(
         jvp=_norm2_jvp,
         np=lambda ctx, n, a: ctx.xp.sqrt(ctx.xp.sum(a * a)),
         expand=_norm2_expand,
-        sympy=lambda n, a: sp.sqrt((_mx().Transpose(a) * a)[0, 0])
-        if a.shape[1] == 1
-        else sp.sqrt(_mx().Trace(_mx().Transpose(a) * a)),
+        sympy=lambda n, a: (
+            sp.sqrt((_mx().Transpose(a) * a)[0, 0])
+            if a.shape[1] == 1
+            else sp.sqrt(_mx().Trace(_mx().Transpose(a) * a))
+        ),
         text=lambda p, n: f"‖{p(n.args[0])}‖",
         latex=lambda p, n: rf"\left\lVert {p(n.args[0])} \right\rVert",
         numpy=lambda p, n: f"np.linalg.norm({p(n.args[0])})",
@@ -225,7 +230,9 @@ register(
         jvp=lambda n, d: inner(apply("sign", n.args[0]), d[0]),
         np=lambda ctx, n, a: ctx.xp.sum(ctx.xp.abs(a)),
         expand=_norm1_expand,
-        sympy=lambda n, a: _sum_all(a.applyfunc(sp.Abs)) if hasattr(a, "applyfunc") else sp.Function("norm1")(a),
+        sympy=lambda n, a: (
+            _sum_all(a.applyfunc(sp.Abs)) if hasattr(a, "applyfunc") else sp.Function("norm1")(a)
+        ),
         text=lambda p, n: f"‖{p(n.args[0])}‖₁",
         latex=lambda p, n: rf"\left\lVert {p(n.args[0])} \right\rVert_{{1}}",
         numpy=lambda p, n: f"np.sum(np.abs({p(n.args[0])}))",

@@ -14,8 +14,9 @@ from ..errors import LimitError, MatcalcError, NotMatrixLevel, ShapeError, Undef
 from ..expr.node import ONE, Node, as_pair, dim_symbol, norm_shape, shape_str, size
 from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
 from .arith import add, mismatch, mul, neg, pow_
-from .leaves import eye, is_num, is_zero, num, ones, zero
+from .leaves import eye, is_zero, num, ones, sized_zero, zero
 from .linalg import kron, linear_unary_rewrites, matmul, scalar_vec, transpose
+
 
 def _mx():
     from sympy.matrices import expressions as mx
@@ -70,7 +71,9 @@ def _merge_blocks(args, data):
     if r * c == 1:
         return args[0]
     rows = [list(args[i * c : (i + 1) * c]) for i in range(r)]
-    if all(a.is_scalar for a in args) or not all(a.is_scalar or is_scalar_lit(a) or _explicit_zero(a) for a in args):
+    if all(a.is_scalar for a in args) or not all(
+        a.is_scalar or is_scalar_lit(a) or _explicit_zero(a) for a in args
+    ):
         return None
     out: list[list[Node]] = []
     for row in rows:
@@ -107,9 +110,13 @@ def _offsets(n: Node) -> tuple[list, list]:
 
 
 def _lit_transpose(n: Node, g: Node, i: int) -> Node:
-    r, c = n.data
+    _, c = n.data
     bi, bj = divmod(i, c)
-    if g.op == "lit" and g.data == n.data and all(x.shape == y.shape for x, y in zip(g.args, n.args, strict=True)):
+    if (
+        g.op == "lit"
+        and g.data == n.data
+        and all(x.shape == y.shape for x, y in zip(g.args, n.args, strict=True))
+    ):
         return g.args[i]
     r0, c0 = _offsets(n)
     return slice_(g, r0[bi], r0[bi + 1], c0[bj], c0[bj + 1])
@@ -119,7 +126,9 @@ def _lit_vec(n: Node, i: int, k: Node) -> Node:
     r, c = n.data
     width = k.shape[1] if k.shape else ONE
     if c == 1 and all(a.is_scalar or a.is_vector for a in n.args):
-        blocks = [k if j == i else zero(norm_shape((size(a.shape), width))) for j, a in enumerate(n.args)]
+        blocks = [
+            k if j == i else zero(norm_shape((size(a.shape), width))) for j, a in enumerate(n.args)
+        ]
         return lit([[b] for b in blocks])
     if all(a.is_scalar for a in n.args):
         order = [bi * c + bj for bj in range(c) for bi in range(r)]  # column-major
@@ -131,7 +140,9 @@ def _lit_vec(n: Node, i: int, k: Node) -> Node:
 def _lit_np(ctx, n: Node, *vs):
     xp = ctx.xp
     r, c = n.data
-    blocks = [[xp.atleast_2d(xp.asarray(vs[i * c + j], dtype=float)) for j in range(c)] for i in range(r)]
+    blocks = [
+        [xp.atleast_2d(xp.asarray(vs[i * c + j], dtype=float)) for j in range(c)] for i in range(r)
+    ]
     out = xp.block(blocks)
     return out[0, 0] if out.shape == (1, 1) else out
 
@@ -140,18 +151,27 @@ def _lit_expand(ctx, n: Node, *vs: Node) -> Node:
     return build("lit", *vs, data=n.data)
 
 
+def _block(p, b: Node) -> str:
+    """A block of a literal; a zero block carries its size, which nothing else in the text fixes."""
+    if b.op == "zero":
+        return sized_zero(p, b)
+    if b.op == "T" and b.args[0].op == "zero":  # as written, in show
+        return sized_zero(p, Node("zero", (), None, b.shape))
+    return p(b)
+
+
 def _lit_text(p, n: Node) -> str:
     r, c = n.data
     rows = _grid(n)
     if c == 1:
-        return "[" + ", ".join(p(b) for b in n.args) + "]"
+        return "[" + ", ".join(_block(p, b) for b in n.args) + "]"
     if r == 1 and all(b.is_scalar or b.is_row for b in n.args):
-        return "[" + ", ".join(p(transpose(b)) for b in n.args) + "]ᵀ"
-    return "[" + ", ".join("[" + ", ".join(p(b) for b in row) + "]" for row in rows) + "]"
+        return "[" + ", ".join(_block(p, transpose(b)) for b in n.args) + "]ᵀ"
+    return "[" + ", ".join("[" + ", ".join(_block(p, b) for b in row) + "]" for row in rows) + "]"
 
 
 def _lit_latex(p, n: Node) -> str:
-    body = r" \\ ".join(" & ".join(p(b) for b in row) for row in _grid(n))
+    body = r" \\ ".join(" & ".join(_block(p, b) for b in row) for row in _grid(n))
     return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
 
 
@@ -160,8 +180,16 @@ def _lit_numpy(p, n: Node) -> str:
     if all(b.is_scalar for b in n.args):
         if n.is_vector or n.is_row:
             return "np.array([" + ", ".join(p(b) for b in n.args) + "], dtype=float)"
-        return "np.array([" + ", ".join("[" + ", ".join(p(b) for b in row) + "]" for row in rows) + "], dtype=float)"
-    code = "np.block([" + ", ".join("[" + ", ".join(p.two_d(b) for b in row) + "]" for row in rows) + "])"
+        return (
+            "np.array(["
+            + ", ".join("[" + ", ".join(p(b) for b in row) + "]" for row in rows)
+            + "], dtype=float)"
+        )
+    code = (
+        "np.block(["
+        + ", ".join("[" + ", ".join(p.two_d(b) for b in row) + "]" for row in rows)
+        + "])"
+    )
     return f"np.ravel({code})" if (n.is_vector or n.is_row) else code
 
 
@@ -198,11 +226,22 @@ register(
         ),
         rewrites=[
             Rewrite(
-                "one block is itself; explicit blocks merge", _merge_blocks, ("[1, 2]", "[3, 4]"), data=(2, 1)
+                "one block is itself; explicit blocks merge",
+                _merge_blocks,
+                ("[1, 2]", "[3, 4]"),
+                data=(2, 1),
             )
         ],
     )
 )
+
+
+def check_explicit(rows: int, cols: int, products: int = 0) -> None:
+    """Refuse an explicit result before building it: its entries, and the products they take."""
+    if rows * cols > limits.MAX_ENTRIES:
+        raise LimitError(f"an explicit {rows}×{cols} matrix is over the limit {limits.MAX_ENTRIES} entries")
+    if products > limits.MAX_PRODUCTS:
+        raise LimitError(f"an explicit product of {products} entry products is over the limit {limits.MAX_PRODUCTS}")
 
 
 def lit(rows: list[list[Node]]) -> Node:
@@ -227,8 +266,12 @@ def lit_matmul(a: Node, b: Node) -> Node:
 
         return _expand_mul((a, b))
     ra, rb = lit_rows(a), lit_rows(b)
+    check_explicit(len(ra), len(rb[0]), len(ra) * len(rb) * len(rb[0]))
     return lit(
-        [[add(*(mul(ra[i][k], rb[k][j]) for k in range(len(rb)))) for j in range(len(rb[0]))] for i in range(len(ra))]
+        [
+            [add(*(mul(ra[i][k], rb[k][j]) for k in range(len(rb)))) for j in range(len(rb[0]))]
+            for i in range(len(ra))
+        ]
     )
 
 
@@ -242,7 +285,10 @@ def elementwise_lit(fn, *vals: Node) -> Node:
     out = []
     for i in range(len(shape_rows)):
         out.append(
-            [fn(*(v if rows[k] is None else rows[k][i][j] for k, v in enumerate(vals))) for j in range(len(shape_rows[0]))]
+            [
+                fn(*(v if rows[k] is None else rows[k][i][j] for k, v in enumerate(vals)))
+                for j in range(len(shape_rows[0]))
+            ]
         )
     return lit(out)
 
@@ -318,7 +364,6 @@ def explicit_inverse(a: Node, node: Node | None = None) -> Node:
 
 
 def _slice_shape(args, data):
-    a = args[0]
     r0, r1, c0, c1 = data
     return norm_shape((r1 - r0, c1 - c0))
 
@@ -333,7 +378,9 @@ def _slice_rewrite(args, data):
         return zero(_slice_shape(args, data))
     if a.op in ("ones", "eye") and all(x.is_Integer for x in data):  # entries of 𝟏 and 𝐈
         entry = (lambda i, j: 1) if a.op == "ones" else (lambda i, j: int(i == j))
-        return lit([[num(entry(i, j)) for j in range(int(c0), int(c1))] for i in range(int(r0), int(r1))])
+        return lit(
+            [[num(entry(i, j)) for j in range(int(c0), int(c1))] for i in range(int(r0), int(r1))]
+        )
     if a.op in ("add",):
         return add(*(slice_(t, *data) for t in a.args))
     if a.op == "mul":
@@ -359,7 +406,10 @@ def _slice_transpose(n: Node, g: Node, i: int) -> Node:
     ws = [w for w in (c0, c1 - c0, cols - c1) if w != 0]
     bi = 1 if r0 != 0 else 0
     bj = 1 if c0 != 0 else 0
-    grid = [[g if (i_ == bi and j == bj) else zero(norm_shape((h, w))) for j, w in enumerate(ws)] for i_, h in enumerate(hs)]
+    grid = [
+        [g if (i_ == bi and j == bj) else zero(norm_shape((h, w))) for j, w in enumerate(ws)]
+        for i_, h in enumerate(hs)
+    ]
     return lit(grid)
 
 
@@ -370,7 +420,9 @@ def _slice_vec(n: Node, i: int, k: Node) -> Node:
     width = k.shape[1] if k.shape else ONE
     if not (c0.is_Integer and c1.is_Integer):
         raise NotMatrixLevel("vec of a slice at a symbolic column")
-    return lit([[slice_(k, rows * j + r0, rows * j + r1, 0, width)] for j in range(int(c0), int(c1))])
+    return lit(
+        [[slice_(k, rows * j + r0, rows * j + r1, 0, width)] for j in range(int(c0), int(c1))]
+    )
 
 
 def _slice_np(ctx, n: Node, a):
@@ -399,7 +451,7 @@ def _index_text(p, n: Node) -> str:
 
 def _index_latex(p, n: Node) -> str:
     a = n.args[0]
-    r0, r1, c0, c1 = n.data
+    r0, _, c0, _ = n.data
     if n.is_scalar:
         sub = p.dim_text(r0 + 1) if a.is_vector else f"{p.dim_text(r0 + 1)},{p.dim_text(c0 + 1)}"
         base = p(a) if a.op == "var" and "_" not in p(a) else p.wrap(p(a))  # no double subscript
@@ -411,9 +463,17 @@ def _index_numpy(p, n: Node) -> str:
     a = n.args[0]
     r0, r1, c0, c1 = n.data
     if a.is_vector:
-        return f"{p.arg(a, ATOM)}[{p.dim(r0)}]" if n.is_scalar else f"{p.arg(a, ATOM)}[{p.dim(r0)}:{p.dim(r1)}]"
+        return (
+            f"{p.arg(a, ATOM)}[{p.dim(r0)}]"
+            if n.is_scalar
+            else f"{p.arg(a, ATOM)}[{p.dim(r0)}:{p.dim(r1)}]"
+        )
     if a.is_row:  # a row is 1-D in NumPy too
-        return f"{p.arg(a, ATOM)}[{p.dim(c0)}]" if n.is_scalar else f"{p.arg(a, ATOM)}[{p.dim(c0)}:{p.dim(c1)}]"
+        return (
+            f"{p.arg(a, ATOM)}[{p.dim(c0)}]"
+            if n.is_scalar
+            else f"{p.arg(a, ATOM)}[{p.dim(c0)}:{p.dim(c1)}]"
+        )
     if n.is_scalar:
         return f"{p.arg(a, ATOM)}[{p.dim(r0)}, {p.dim(c0)}]"
     code = f"{p.two_d(a)}[{p.dim(r0)}:{p.dim(r1)}, {p.dim(c0)}:{p.dim(c1)}]"
@@ -519,7 +579,12 @@ register(
         push_T=lambda a: a,
         rewrites=[
             linear_unary_rewrites(lambda a: diag(a), "x + y", "2*t*x", ("x:n", "y:n"))[1],
-            Rewrite("diag(0) = 0, diag(𝟏) = 𝐈, explicit diagonals", _diag_rewrite, ("ones(n)",), ("x:n",)),
+            Rewrite(
+                "diag(0) = 0, diag(𝟏) = 𝐈, explicit diagonals",
+                _diag_rewrite,
+                ("ones(n)",),
+                ("x:n",),
+            ),
         ],
     )
 )
@@ -649,7 +714,12 @@ register(
         vec=lambda n, i, k: k,
         rewrites=[
             *linear_unary_rewrites(lambda a: vec(a), "A + B", "2*t*A", ("A:n,m", "B:n,m")),
-            Rewrite("vec of a vector is itself, vec(u vᵀ) = v ⊗ u", _vec_rewrite, ("x*y.T",), ("x:n", "y:m")),
+            Rewrite(
+                "vec of a vector is itself, vec(u vᵀ) = v ⊗ u",
+                _vec_rewrite,
+                ("x*y.T",),
+                ("x:n", "y:m"),
+            ),
         ],
     )
 )
@@ -692,9 +762,15 @@ register(
         np=_unvec_np,
         expand=lambda ctx, n, a: _unvec_rewrite((a,), n.data) or unvec(a, n.data),
         sympy=lambda n, a: sp.ImmutableMatrix(a.as_explicit().reshape(*reversed(n.data)).T),
-        text=lambda p, n: f"unvec({p(n.args[0])}, {p.dim_text(n.data[0])}, {p.dim_text(n.data[1])})",
-        latex=lambda p, n: rf"\operatorname{{vec}}^{{-1}}\left({p(n.args[0])}\right)",
-        numpy=lambda p, n: f"np.reshape({p(n.args[0])}, ({p.dim(n.data[1])}, {p.dim(n.data[0])})).T",
+        text=lambda p, n: (
+            f"unvec({p(n.args[0])}, {p.dim_text(n.data[0])}, {p.dim_text(n.data[1])})"
+        ),
+        latex=lambda p, n: (
+            rf"\operatorname{{unvec}}\left({p(n.args[0])}, {p.dim_text(n.data[0])}, {p.dim_text(n.data[1])}\right)"
+        ),
+        numpy=lambda p, n: (
+            f"np.reshape({p(n.args[0])}, ({p.dim(n.data[1])}, {p.dim(n.data[0])})).T"
+        ),
         prec=ATOM,
         steps="the inverse of vec is linear",
         linear=True,

@@ -7,9 +7,9 @@ FORMATS = ("text", "latex", "table", "numpy", "json", "python")
 
 def render(result, fmt: str) -> str:
     """The result in one of the plain formats (what is printed when stdout is not a terminal)."""
+    from ..result import Results
     from . import json as json_out
     from . import plain
-    from ..result import Results
 
     if fmt == "json":
         return json_out.render(result)
@@ -21,4 +21,6 @@ def render(result, fmt: str) -> str:
         if fmt == "latex":
             return result.latex()
         return "\n".join(f"{r.wrt}: {render(r, fmt)}" for r in result.results)
-    return {"text": plain.text, "latex": plain.latex, "table": plain.table, "numpy": plain.numpy}[fmt](result)
+    return {"text": plain.text, "latex": plain.latex, "table": plain.table, "numpy": plain.numpy}[
+        fmt
+    ](result)

@@ -25,21 +25,36 @@ def payload(r: ChainResult | ChainResults) -> dict[str, object]:
         out = {
             **common(r),
             "steps": [{"name": n, "text": to_text(e)} for n, e in r.steps],
-            "adjoints": [{"name": f"delta_{a.step}", "text": to_text(a.node), "full": to_text(a.full)} for a in r.adjoints],
+            "adjoints": [
+                {"name": f"delta_{a.step}", "text": to_text(a.node), "full": to_text(a.full)}
+                for a in r.adjoints
+            ],
             "paths": [
                 {
                     "steps": p.names,
                     "formula": p.formula,
                     "shapes": p.shapes,
                     "factors": [
-                        {"name": f.name, "shape": f.shape, "vec": f.vec, "text": to_text(f.node), "latex": to_latex(f.node)}
+                        {
+                            "name": f.name,
+                            "shape": f.shape,
+                            "vec": f.vec,
+                            "text": to_text(f.node),
+                            "latex": to_latex(f.node),
+                        }
                         for f in p.factors
                     ],
                 }
                 for p in r.paths
             ],
             "factors": [
-                {"name": f.name, "shape": f.shape, "vec": f.vec, "text": to_text(f.node), "latex": to_latex(f.node)}
+                {
+                    "name": f.name,
+                    "shape": f.shape,
+                    "vec": f.vec,
+                    "text": to_text(f.node),
+                    "latex": to_latex(f.node),
+                }
                 for f in r.factors
             ],
             "formula": r.formula,
@@ -58,10 +73,16 @@ def table(r: ChainResult | ChainResults) -> str:
     rows = [("factor", "shape", "value")]
     for x in results:
         for p in x.paths:
-            rows += [(f.name, f.shape + (" (vec)" if f.vec else ""), to_text(f.node)) for f in p.factors]
-        rows.append((f"d{x.outer}/d{x.wrt}", "×".join(str(d) for d in x.shape) or "scalar", x.text()))
+            rows += [
+                (f.name, f.shape + (" (vec)" if f.vec else ""), to_text(f.node)) for f in p.factors
+            ]
+        rows.append(
+            (f"d{x.outer}/d{x.wrt}", "×".join(str(d) for d in x.shape) or "scalar", x.text())
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
 
 
 def render_chain(r: ChainResult | ChainResults, fmt: str) -> str:
@@ -87,12 +108,23 @@ def python(r: ChainResult | ChainResults) -> str:
     if any(x.form == "map" for x in results):
         from ..errors import MatcalcError
 
-        raise MatcalcError("--format python of a tensor derivative: use --format numpy for the full array")
+        raise MatcalcError(
+            "--format python of a tensor derivative: use --format numpy for the full array"
+        )
     parts = []
     for x in results:
         p = x.problem
         parts.append(
-            Result(p.kind, x.wrt, x.layout, x.direct, function=p.node, decls=p.decls, var=p.var, f_shape=p.node.shape)
+            Result(
+                p.kind,
+                x.wrt,
+                x.layout,
+                x.direct,
+                function=p.node,
+                decls=p.decls,
+                var=p.var,
+                f_shape=p.node.shape,
+            )
         )
     out = parts[0] if len(parts) == 1 else Results(parts[0].kind, r.wrt, r.layout, parts)
     return python_module(out).rstrip("\n")

@@ -71,13 +71,19 @@ def chain(p: Printer, factors, scale: str | None = None) -> str:
             continue
         code, shape = p.arg(f, 30), f.shape
         if pending is not None:  # diag(v) M = v[:, None] * M
-            code = f"({pending[0]}[:, None] * {code})" if not f.is_vector else f"({pending[0]} * {code})"
+            code = (
+                f"({pending[0]}[:, None] * {code})"
+                if not f.is_vector
+                else f"({pending[0]} * {code})"
+            )
             pending = None
         items.append((code, shape, f.op == "ones" and f.is_row))
     if pending is not None:  # a product of diagonal matrices only
         items.append((f"np.diag({pending[0]})", pending[1], False))
     if scale is not None:  # a scalar multiplies the smallest factor, not the product
-        k = min(range(len(items)), key=lambda i: _size(_rows(items[i][1])) * _size(_cols(items[i][1])))
+        k = min(
+            range(len(items)), key=lambda i: _size(_rows(items[i][1])) * _size(_cols(items[i][1]))
+        )
         code, shape, _ = items[k]
         items[k] = (f"({scale} * {code})", shape, False)
     if len(items) == 1:

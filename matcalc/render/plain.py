@@ -17,7 +17,11 @@ def _matrix_text(v: sp.MatrixBase) -> str:
     p = Printer("text")
     if v.shape[1] == 1 or v.shape[0] == 1:
         return "[" + ", ".join(p.const(e) for e in v) + "]"
-    return "[" + ", ".join("[" + ", ".join(p.const(e) for e in v.row(i)) + "]" for i in range(v.shape[0])) + "]"
+    return (
+        "["
+        + ", ".join("[" + ", ".join(p.const(e) for e in v.row(i)) + "]" for i in range(v.shape[0]))
+        + "]"
+    )
 
 
 def value_latex(v) -> str:
@@ -33,7 +37,9 @@ def check_line(r) -> str:
     verdict = "ok" if r.check_ok else "FAILED"
     if r.check_error != r.check_error:  # nan: no point in the domain
         return "check: no point found where the expression is defined and smooth (FAILED)"
-    return f"check: largest relative error {r.check_error:.1e} against finite differences ({verdict})"
+    return (
+        f"check: largest relative error {r.check_error:.1e} against finite differences ({verdict})"
+    )
 
 
 def text(r) -> str:
@@ -80,10 +86,16 @@ def table(r) -> str:
     else:
         cells = [[p(e) for e in row] for row in m]
     widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells)
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells
+    )
 
 
 def standalone(tex: str) -> str:
     """A complete LaTeX document around one expression or align* block (`--standalone`)."""
     body = tex if tex.lstrip().startswith("\\begin{align*}") else f"\\[\n{tex}\n\\]"
-    return "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n" + body + "\n\\end{document}"
+    return (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        + body
+        + "\n\\end{document}"
+    )

@@ -11,7 +11,6 @@ from ..expr.registry import ATOM, OPS, PROD, SUM
 from ..syntax.names import GREEK
 
 
-
 def text_name(name: str) -> str:
     """A variable name in text: Greek names as Greek letters (`alpha_1` → `α_1`)."""
     if name in GREEK:
@@ -31,7 +30,7 @@ def latex_name(name: str) -> str:
 
 def _sympy_to_tree(v: sp.Expr) -> Node:
     """A SymPy constant as a tree of print-only nodes (never rewritten, only printed)."""
-    from ..expr.registry import OPS as ops
+    from ..expr.registry import OPS
 
     if v.is_Number or v.is_Symbol or v in (sp.pi, sp.E):
         return Node("num", (), v, ())
@@ -44,7 +43,7 @@ def _sympy_to_tree(v: sp.Expr) -> Node:
         return Node("mul", tuple(args), None, ()) if len(args) > 1 else args[0]
     if v.is_Pow:
         return Node("pow", (_sympy_to_tree(v.base), _sympy_to_tree(v.exp)), None, ())
-    for name, op in ops.items():
+    for name, op in OPS.items():
         if op.sympy_fn is not None and isinstance(v, sp.Function) and v.func == op.sympy_fn:
             return Node(name, (_sympy_to_tree(v.args[0]),), None, ())
     if isinstance(v, sp.Abs):
@@ -182,4 +181,14 @@ def to_numpy(n: Node) -> str:
     return Printer("numpy")(n)
 
 
-__all__ = ["ATOM", "PROD", "SUM", "Printer", "latex_name", "text_name", "to_latex", "to_numpy", "to_text"]
+__all__ = [
+    "ATOM",
+    "PROD",
+    "SUM",
+    "Printer",
+    "latex_name",
+    "text_name",
+    "to_latex",
+    "to_numpy",
+    "to_text",
+]

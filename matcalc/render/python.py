@@ -78,7 +78,11 @@ def _share_transposes(nodes: list[Node]) -> list[Node]:
         out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
         if not n.is_scalar and n.op not in _LEAVES and n.op != "T":
             other = transpose(n)
-            if other in present and other != n and (transposes(other), other.sortkey()) < (transposes(n), n.sortkey()):
+            if (
+                other in present
+                and other != n
+                and (transposes(other), other.sortkey()) < (transposes(n), n.sortkey())
+            ):
                 with raw_mode():
                     out = Node("T", (go(other),), None, n.shape)
         memo[n] = out
@@ -145,7 +149,12 @@ def python_module(result) -> str:
     decls = first.decls
     arrays, scalars = _parameters(f, derivs, decls)
     for r in parts:  # the variable itself fixes the sizes of its derivative
-        if r.var is not None and r.var.kind == "whole" and r.wrt in decls.items and r.wrt not in arrays:
+        if (
+            r.var is not None
+            and r.var.kind == "whole"
+            and r.wrt in decls.items
+            and r.wrt not in arrays
+        ):
             if decls.items[r.wrt].node().shape != ():
                 arrays.append(r.wrt)
     shared = _share_chains(_share_transposes([f, *derivs]))
@@ -177,11 +186,19 @@ def python_module(result) -> str:
     out_types = ["np.ndarray" if d.shape != () else "float" for d in derivs]
     name = "f" if kind == "show" else f"f_and_{kind}"
     returns = ", ".join([value, *outs])
-    doc = [f'    """f = {to_text(f)}' + (f", and its {what} by {by} ({result.layout} layout)." if derivs else "."), ""]
+    doc = [
+        f'    """f = {to_text(f)}'
+        + (f", and its {what} by {by} ({result.layout} layout)." if derivs else "."),
+        "",
+    ]
     doc.append(f"    Shapes: {shapes}; vectors are 1-D arrays.")
     for r in parts if derivs else []:
-        doc.append(f"    Returns the {what} by {text_name(r.wrt)} = {r.text()}, of shape {_shape(r.node.shape)}.")
+        doc.append(
+            f"    Returns the {what} by {text_name(r.wrt)} = {r.text()}, of shape {_shape(r.node.shape)}."
+        )
     doc.append('    """')
     ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if derivs else f_type
     body = [*doc, *lines, f"    return {returns}"]
-    return "\n".join(["import numpy as np", "", "", f"def {name}({', '.join(params)}) -> {ret_type}:", *body, ""])
+    return "\n".join(
+        ["import numpy as np", "", "", f"def {name}({', '.join(params)}) -> {ret_type}:", *body, ""]
+    )

@@ -81,7 +81,11 @@ def _common_scalars(n: Node) -> Node | None:
 
 def _entrywise_parts(t: Node) -> tuple[list[Node], list[Node]]:
     """A term of a sum of vectors or matrices as its scalar factors and its ⊙ factors."""
-    scal, big = ([f for f in t.args if f.is_scalar], [f for f in t.args if not f.is_scalar]) if t.op == "mul" else ([], [t])
+    scal, big = (
+        ([f for f in t.args if f.is_scalar], [f for f in t.args if not f.is_scalar])
+        if t.op == "mul"
+        else ([], [t])
+    )
     factors: list[Node] = []
     for b in big:
         factors.extend(b.args if b.op == "had" else (b,))
@@ -125,7 +129,9 @@ def _expanded(n: Node) -> Node | None:
 
     terms: list[Node] = []
     for t in n.args:
-        scal, factors = _entrywise_parts(t) if not t.is_scalar else (list(t.args) if t.op == "mul" else [t], [])
+        scal, factors = (
+            _entrywise_parts(t) if not t.is_scalar else (list(t.args) if t.op == "mul" else [t], [])
+        )
         pieces = [[f] for f in scal] + [[f] for f in factors]
         sums = [i for i, (f,) in enumerate(pieces) if f.op == "add"]
         if not sums:
@@ -134,7 +140,7 @@ def _expanded(n: Node) -> Node | None:
         out = [[]]
         for (f,) in pieces:
             options = list(f.args) if f.op == "add" else [f]
-            out = [o + [g] for o in out for g in options]
+            out = [[*o, g] for o in out for g in options]
             if len(terms) + len(out) > MAX_EXPANDED:
                 return None
         for o in out:
@@ -145,6 +151,17 @@ def _expanded(n: Node) -> Node | None:
         return None
     new = add(*terms)
     return new if len(to_text(new)) < len(to_text(n)) else None
+
+
+def _like_terms(n: Node) -> Node | None:
+    """λ A − A = (λ − 1) A: terms with the same matrix part and scalar coefficients."""
+    groups: dict[Node, list[Node]] = {}
+    for t in n.args:
+        scal, chain = _split(t)
+        groups.setdefault(matmul(*chain) if chain else num(1), []).append(mul(*scal))
+    if all(len(g) < 2 for k, g in groups.items()) or any(k.is_scalar for k in groups):
+        return None
+    return add(*(mul(add(*g), k) for k, g in groups.items()))
 
 
 def _factor_chain(n: Node, deadline: Deadline) -> Node:
@@ -192,7 +209,9 @@ def tidy(n: Node, deadline: Deadline | None = None) -> Node:
         if named != out:
             out = go(named)
         if out.op == "add":
-            better = _common_scalars(out) or _common_entrywise(out) or _expanded(out)
+            better = (
+                _common_scalars(out) or _common_entrywise(out) or _like_terms(out) or _expanded(out)
+            )
             if better is not None:
                 out = go(better)
             elif not out.is_scalar:

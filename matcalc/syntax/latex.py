@@ -23,20 +23,67 @@ FUNCTIONS = {
     r"\tanh": "tanh", r"\det": "det", r"\arcsin": "arcsin", r"\arccos": "arccos",
     r"\arctan": "arctan", r"\tr": "tr", r"\max": "max",
 }  # fmt: skip
-INFIX = {r"\odot": " .* ", r"\otimes": " ⊗ ", r"\oslash": " ./ ", r"\cdot": " * ", r"\times": " * ", r"\circ": " .* "}
+INFIX = {
+    r"\odot": " .* ",
+    r"\otimes": " ⊗ ",
+    r"\oslash": " ./ ",
+    r"\cdot": " * ",
+    r"\times": " * ",
+    r"\circ": " .* ",
+}
 IGNORED = {r"\,", r"\;", r"\:", r"\!", r"\quad", r"\qquad", r"\ ", r"\displaystyle", r"\limits"}
-GREEK_COMMANDS = {"\\" + ("lambda" if n == "lam" else "Lambda" if n == "Lam" else n): n for n in GREEK}
+_CLOSERS = {
+    "(": (")",),
+    "[": ("]",),
+    "|": ("|",),
+    r"\|": (r"\|", r"\rVert"),
+    r"\lVert": (r"\rVert", r"\|"),
+}
+GREEK_COMMANDS = {
+    "\\" + ("lambda" if n == "lam" else "Lambda" if n == "Lam" else n): n for n in GREEK
+}
+
+
+LATEX_CHARS = 4 * limits.MAX_INPUT_CHARS  # LaTeX is verbose: 4× the text limit
+_MARK = 0xF0000  # private-use characters: "what follows came from source token k"
+
+
+class LatexText(str):
+    """The expression language's text for a LaTeX input, with where each character came from:
+    a parse error points into what the user typed, not into matcalc's translation."""
+
+    latex: str
+    origin: tuple[int, ...]
+
+    def source_pos(self, pos: int) -> int:
+        return self.origin[pos] if 0 <= pos < len(self.origin) else len(self.latex)
+
+    def relocate(self, err: MatcalcError) -> MatcalcError:
+        """An error located in this text, moved to the LaTeX it was read from."""
+        if err.source == str(self) and err.pos is not None:
+            err.message += f" (matcalc read the LaTeX as: {self!s})"
+            err.source, err.pos = self.latex, self.source_pos(err.pos)
+        return err
 
 
 class _Reader:
     def __init__(self, src: str, names: set[str]):
-        if len(src) > limits.MAX_INPUT_CHARS:
-            raise LimitError(f"expression is {len(src)} characters, over the limit {limits.MAX_INPUT_CHARS}")
+        if len(src) > LATEX_CHARS:
+            raise LimitError(f"LaTeX input is {len(src)} characters, over the limit {LATEX_CHARS}")
         self.src = src
         self.names = names
         self.toks = [(m.group(), m.start()) for m in _TOKEN.finditer(src)]
         self.i = 0
         self.depth = 0
+        self.marks: list[int] = []
+
+    def translate_next(self) -> str:
+        """The next token's translation, marked with where the token starts in the source."""
+        while self.i < len(self.toks) and self.toks[self.i][0].isspace():
+            self.i += 1
+        self.marks.append(self.pos())
+        mark = chr(_MARK + len(self.marks) - 1)
+        return mark + self.one(self.next())
 
     # -- tokens
     def peek(self, k: int = 0) -> str:
@@ -44,6 +91,10 @@ class _Reader:
         while j < len(self.toks) and self.toks[j][0].isspace():
             j += 1
         return self.toks[j][0] if j < len(self.toks) else ""
+
+    def adjacent(self) -> str:
+        """The very next token, spaces included (σ(x) is sigmoid, σ (x) a product)."""
+        return self.toks[self.i][0] if self.i < len(self.toks) else ""
 
     def next(self) -> str:
         while self.i < len(self.toks) and self.toks[self.i][0].isspace():
@@ -58,7 +109,9 @@ class _Reader:
         return self.toks[self.i][1] if self.i < len(self.toks) else len(self.src)
 
     def error(self, message: str) -> MatcalcError:
-        return MatcalcError(f"LaTeX input: {message}", source=self.src, pos=min(self.pos(), len(self.src)))
+        return MatcalcError(
+            f"LaTeX input: {message}", source=self.src, pos=min(self.pos(), len(self.src))
+        )
 
     def expect(self, tok: str) -> None:
         got = self.next()
@@ -97,22 +150,26 @@ class _Reader:
     def until(self, *stops: str) -> str:
         out: list[str] = []
         while self.peek() not in (*stops, ""):
-            out.append(self.one(self.next()))
+            out.append(self.translate_next())
         return "".join(out)
 
     def one(self, tok: str) -> str:
         if tok in IGNORED:
             return " "
         if tok == "{":
+            self.depth += 1
+            if self.depth > limits.MAX_DEPTH:
+                raise LimitError(f"nesting deeper than {limits.MAX_DEPTH}")
             inner = self.until("}")
             self.expect("}")
+            self.depth -= 1
             return f"({inner})"
         if tok in ("^", "_"):
             raise self.error(f"{tok} needs something before it")
         if tok == r"\left":
-            return self.delimiter(opening=True)
+            return self.delimited()
         if tok == r"\right":
-            return self.delimiter(opening=False)
+            raise self.error("\\right without its \\left")
         if tok in (r"\|", r"\lVert", r"\rVert", r"\Vert"):
             return "‖" + self.scripts()
         if tok == "|":
@@ -122,16 +179,26 @@ class _Reader:
             return f" (({a})/({b}))" + self.scripts()
         if tok == r"\sqrt":
             return f" sqrt({self.group()})" + self.scripts()
-        if tok in (r"\mathbf", r"\boldsymbol", r"\mathrm", r"\mathit", r"\operatorname", r"\text", r"\textrm"):
+        if tok in (
+            r"\mathbf",
+            r"\boldsymbol",
+            r"\mathrm",
+            r"\mathit",
+            r"\operatorname",
+            r"\text",
+            r"\textrm",
+        ):
             return self.styled(tok)
         if tok == r"\log" and self.peek() == r"\det":
             self.next()
             return " logdet" + self.scripts()
         if tok == r"\sigma":
-            if self.peek() in (r"\left", "("):
-                return " sigmoid" + self.scripts()
-            return " sigma" + self.scripts()
+            if self.adjacent() in (r"\left", "("):  # σ(x), written together: sigmoid
+                return " sigmoid" + self.call_group()
+            return " sigma" + self.scripts(name=True)
         if tok in FUNCTIONS:
+            if self.peek() in (r"\left", "("):
+                return f" {FUNCTIONS[tok]}" + self.call_group()
             return f" {FUNCTIONS[tok]}" + self.scripts()
         if tok in INFIX:
             return INFIX[tok]
@@ -159,6 +226,10 @@ class _Reader:
 
     def letters(self, run: str) -> str:
         """A run of letters: one name if it is known, else a product of single letters."""
+        if run == "K" and self.peek() == "_" and self.peek(1) == "{" and self.peek(2) == "(":
+            self.next()  # K_{(m,n)}: the commutation matrix
+            body = self.raw_group().strip("()").replace(" ", "")
+            return f" comm({body})" + self.scripts()
         if run in self.names or len(run) == 1:
             return " " + run + self.scripts(name=True)
         if run in ("e", "pi"):
@@ -172,6 +243,8 @@ class _Reader:
             return self.sized("ones")
         if cmd in (r"\mathbf", r"\boldsymbol") and body == "I":
             return self.sized("eye")
+        if cmd in (r"\mathbf", r"\boldsymbol") and body == "0":
+            return self.sized("zeros")
         if cmd == r"\mathrm" and body == "d":  # a differential dX
             nxt = self.peek()
             if nxt[:1].isalpha():
@@ -181,6 +254,8 @@ class _Reader:
         name = body.replace(r"\_", "_").replace(" ", "")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise self.error(f"cannot read {cmd}{{{body}}}")
+        if cmd == r"\operatorname" and self.peek() in (r"\left", "("):  # a function call
+            return " " + name + self.call_group()
         return " " + name + self.scripts(name=True)
 
     def sized(self, what: str) -> str:
@@ -188,38 +263,86 @@ class _Reader:
         if self.peek() == "_":
             self.next()
             size = self.group().replace("*", ",")
-            if what == "ones" and "," not in size:
-                return f" ones({size})" + self.scripts()
             return f" {what}({size})" + self.scripts()
-        return (" 𝟏" if what == "ones" else " 𝐈") + self.scripts()
+        return {"ones": " 𝟏", "eye": " 𝐈", "zeros": " 0"}[what] + self.scripts()
 
-    def delimiter(self, opening: bool) -> str:
-        tok = self.next()
-        mapping = {"(": "(", ")": ")", "[": "(", "]": ")", "|": "|", r"\|": "‖", r"\lVert": "‖", r"\rVert": "‖", ".": ""}
-        if tok not in mapping:
-            raise self.error(f"cannot read \\left/\\right {tok}")
-        out = mapping[tok]
-        if opening:
-            return " " + out
-        return out + self.scripts()
+    def call_group(self) -> str:
+        """A function's argument group, written right after its name: f(…)."""
+        if self.peek() == "(":
+            self.next()
+            inner = self.until(")")
+            self.expect(")")
+        else:
+            self.next()  # \left
+            opener = self.next()
+            if opener != "(":
+                raise self.error(
+                    f"a function's argument goes in \\left( … \\right), not \\left{opener}"
+                )
+            inner = self.inside(opener)
+        return f"({inner})" + self.scripts()
 
-    def scripts(self, name: bool = False) -> str:
-        """Superscripts and subscripts after an atom."""
+    def inside(self, opener: str) -> str:
+        """The text up to the matching \\right, nested \\left … \\right included."""
+        self.depth += 1
+        if self.depth > limits.MAX_DEPTH:
+            raise LimitError(f"nesting deeper than {limits.MAX_DEPTH}")
+        parts = []
+        while True:
+            tok = self.peek()
+            if tok == "":
+                raise self.error(f"\\left{opener} without its \\right")
+            if tok == r"\right":
+                self.next()
+                closer = self.next()
+                if closer not in _CLOSERS.get(opener, ()):
+                    raise self.error(f"\\left{opener} closed by \\right{closer}")
+                break
+            parts.append(self.translate_next())
+        self.depth -= 1
+        return "".join(parts)
+
+    def delimited(self) -> str:
+        """\\left( … \\right), \\left| … \\right|, \\left\\lVert … \\right\\rVert, with what follows."""
+        opener = self.next()
+        if opener not in _CLOSERS:
+            raise self.error(f"cannot read \\left{opener}")
+        inner = self.inside(opener)
+        if opener in ("(", "["):
+            return f" ({inner})" + self.scripts(index=True)
+        if opener == "|":
+            return f" abs({inner})" + self.scripts()
+        sub = ""
+        if self.peek() == "_":
+            self.next()
+            sub = (self.raw_group() if self.peek() == "{" else self.next()).replace(" ", "")
+            if sub not in ("1", "2", "F"):
+                raise self.error(f"a norm's subscript is 1, 2 or F, not {sub!r}")
+        return (" norm1" if sub == "1" else " norm2") + f"({inner})" + self.scripts()
+
+    def scripts(self, name: bool = False, index: bool = False) -> str:
+        """Superscripts and subscripts after an atom; after a group, a subscript is an entry."""
         out = ""
         while self.peek() in ("^", "_", "'"):
             tok = self.next()
             if tok == "'":
                 out += "'"
             elif tok == "_":
-                out += self.subscript(name)
+                out += self.subscript(name, index)
             else:
                 out += self.superscript()
-            name = False
+            name = index = False
         return out
 
-    def subscript(self, name: bool) -> str:
+    def subscript(self, name: bool, index: bool = False) -> str:
         body = self.raw_group() if self.peek() == "{" else self.next()
         body = body.replace(" ", "")
+        if not body:
+            raise self.error("an empty subscript")
+        if index:  # (A x)_{2}, (X)_{1,2}: entries
+            if re.fullmatch(r"[0-9]+(,[0-9]+)?", body):
+                return "[" + body + "]"
+            raise self.error(f"cannot read the subscript {body} of a group")
         if body == "1" and not name:
             return "₁"
         if body in ("F", "2") and not name:
@@ -235,16 +358,18 @@ class _Reader:
         raise self.error(f"cannot read the subscript {body}")
 
     def superscript(self) -> str:
+        if not self.peek():
+            raise self.error("^ needs an exponent after it")
         body = self.group() if self.peek() == "{" else self.one(self.next())
         body = body.strip()
-        plain = body.replace(" ", "")
+        plain = _unmarked(body).replace(" ", "")
         if plain in ("'", "T", r"\top", "⊤"):
             return "'"
         if plain in ("-1",):
             return "^(-1)"
         if plain in ("-'", "-T", r"-\top"):
             return "⁻ᵀ"
-        if body.startswith(".*") or plain.startswith(".*"):
+        if plain.startswith(".*"):
             return ".^(" + plain[2:] + ")"
         return f"^({body})"
 
@@ -259,7 +384,9 @@ class _Reader:
                 raise self.error(f"an unclosed {kind}")
             if tok == r"\end":
                 self.next()
-                self.raw_group()
+                end = self.raw_group()
+                if end != kind:
+                    raise self.error(f"\\begin{{{kind}}} closed by \\end{{{end}}}")
                 break
             if tok == "&":
                 self.next()
@@ -271,27 +398,69 @@ class _Reader:
                 rows.append(cells)
                 cells, cell = [], []
             else:
-                cell.append(self.one(self.next()))
+                cell.append(self.translate_next())
         if cell or cells:
             cells.append("".join(cell))
             rows.append(cells)
         if any(len(r) != len(rows[0]) for r in rows):
             raise self.error("the rows of the matrix differ in length")
-        body = "[" + ", ".join("[" + ", ".join(c.strip() or "0" for c in r) + "]" for r in rows) + "]"
+        body = (
+            "["
+            + ", ".join(
+                "[" + ", ".join(c.strip() if _unmarked(c).strip() else "0" for c in r) + "]"
+                for r in rows
+            )
+            + "]"
+        )
         return " " + body + self.scripts()
 
 
-def latex_to_text(src: str, names: set[str] | None = None) -> str:
-    """The expression language's text for a LaTeX math expression."""
-    src = src.strip()
-    for wrapper in (("$$", "$$"), ("$", "$"), (r"\[", r"\]"), (r"\(", r"\)")):
-        if src.startswith(wrapper[0]) and src.endswith(wrapper[1]) and len(src) > 2 * len(wrapper[0]):
-            src = src[len(wrapper[0]) : -len(wrapper[1])].strip()
-    m = re.match(r"\\mathrm\{d\}\^?\{?2?\}?[A-Za-z]\s*=", src)
+def _unmarked(text: str) -> str:
+    return "".join(c for c in text if ord(c) < _MARK)
+
+
+def _body(typed: str) -> tuple[int, int]:
+    """The span of the expression inside $…$, \\[…\\], and after `dF =`."""
+    start, end = 0, len(typed)
+    while start < end and typed[start].isspace():
+        start += 1
+    while end > start and typed[end - 1].isspace():
+        end -= 1
+    for left, right in (("$$", "$$"), ("$", "$"), (r"\[", r"\]"), (r"\(", r"\)")):
+        inner = typed[start:end]
+        if inner.startswith(left) and inner.endswith(right) and len(inner) > len(left) + len(right):
+            start, end = start + len(left), end - len(right)
+            break
+    m = re.compile(r"\s*\\mathrm\{d\}\^?\{?2?\}?[A-Za-z]\s*=").match(typed, start, end)
     if m:  # dF = …, d²f = …: the map itself
-        src = src[m.end() :]
-    reader = _Reader(src, set(names or ()))
-    out = reader.until("")
-    if reader.peek():
-        raise reader.error(f"unexpected {reader.peek()!r}")
-    return re.sub(r"\s+", " ", out).strip()
+        start = m.end()
+    return start, end
+
+
+def latex_to_text(typed: str, names: set[str] | None = None) -> LatexText:
+    """The expression language's text for a LaTeX math expression, with a map back to it."""
+    start, end = _body(typed)
+    reader = _Reader(typed[start:end], set(names or ()))
+    try:
+        out = reader.until("")
+        if reader.peek():
+            raise reader.error(f"unexpected {reader.peek()!r}")
+    except MatcalcError as err:
+        if err.source == reader.src and err.pos is not None:
+            err.source, err.pos = typed, err.pos + start
+        raise
+    chars: list[str] = []
+    origin: list[int] = []
+    here = start
+    for c in out:
+        if ord(c) >= _MARK:
+            here = reader.marks[ord(c) - _MARK] + start
+        elif not (c.isspace() and (not chars or chars[-1] in " ([")):
+            chars.append(" " if c.isspace() else c)
+            origin.append(here)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        origin.pop()
+    text = LatexText("".join(chars))
+    text.latex, text.origin = typed, tuple(origin)
+    return text

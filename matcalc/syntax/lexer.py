@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from .. import limits
 from ..errors import LimitError, MatcalcError
-
 from .names import GLYPH_NAMES as GREEK_NAMES
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ"
@@ -57,7 +56,12 @@ def safe(text: str) -> str:
     """The input as it may be echoed: control characters replaced, notation kept."""
     out = []
     for c in text:
-        ok = (" " <= c <= "~") or c in GREEK_NAMES or c in SUPERSCRIPTS + SUBSCRIPTS + "‖⊙⊘⊗−𝟏𝐈" or c in SUB_LETTERS
+        ok = (
+            (" " <= c <= "~")
+            or c in GREEK_NAMES
+            or c in SUPERSCRIPTS + SUBSCRIPTS + "‖⊙⊘⊗−𝟏𝐈"
+            or c in SUB_LETTERS
+        )
         out.append(c if ok else "?")
     return "".join(out)
 
@@ -65,7 +69,9 @@ def safe(text: str) -> str:
 def tokenize(text: str) -> list[Token]:
     """Split the input; any character outside the language is an error at its column."""
     if len(text) > limits.MAX_INPUT_CHARS:
-        raise LimitError(f"expression is {len(text)} characters, over the limit {limits.MAX_INPUT_CHARS}")
+        raise LimitError(
+            f"expression is {len(text)} characters, over the limit {limits.MAX_INPUT_CHARS}"
+        )
     out: list[Token] = []
     pos = 0
     space = False
@@ -78,7 +84,9 @@ def tokenize(text: str) -> list[Token]:
                 hint = "; LaTeX input needs --input latex"
             elif ch == "√":
                 hint = "; write sqrt(...)"
-            raise MatcalcError(f"unexpected character {_describe(ch)}{hint}", source=safe(text), pos=pos)
+            raise MatcalcError(
+                f"unexpected character {_describe(ch)}{hint}", source=safe(text), pos=pos
+            )
         kind = m.lastgroup or ""
         if kind == "sub":
             kind = "name"
@@ -94,7 +102,9 @@ def tokenize(text: str) -> list[Token]:
                 value = "-"
             sub = (m.group("sub") or "").translate(_SUB_DIGITS) if kind == "name" else ""
             if kind == "const":
-                sub = "".join(SUB_LETTERS.get(c, c) for c in (m.group("csub") or "")).translate(_SUB_DIGITS)
+                sub = "".join(SUB_LETTERS.get(c, c) for c in (m.group("csub") or "")).translate(
+                    _SUB_DIGITS
+                )
             glyph = value if kind == "name" and value in GREEK_NAMES else ""
             if glyph:
                 value = GREEK_NAMES[glyph]

@@ -54,7 +54,9 @@ class Parser:
         return self.tokens[min(self.i + k, len(self.tokens) - 1)]
 
     def error(self, message: str, pos: int | None = None) -> MatcalcError:
-        return MatcalcError(message, source=safe(self.text), pos=self.tok.pos if pos is None else pos)
+        return MatcalcError(
+            message, source=safe(self.text), pos=self.tok.pos if pos is None else pos
+        )
 
     def at(self, *texts: str) -> bool:
         return self.tok.kind in ("op", "eop", "tr") and self.tok.text in texts
@@ -77,7 +79,9 @@ class Parser:
     def enter(self) -> None:
         self.depth += 1
         if self.depth > limits.MAX_DEPTH:
-            raise LimitError(f"nesting deeper than {limits.MAX_DEPTH}", source=safe(self.text), pos=self.tok.pos)
+            raise LimitError(
+                f"nesting deeper than {limits.MAX_DEPTH}", source=safe(self.text), pos=self.tok.pos
+            )
 
     def leave(self) -> None:
         self.depth -= 1
@@ -120,7 +124,9 @@ class Parser:
                 node = Syntax("binop", op.text, op.pos, (node, self.unary()))
             elif self._starts_atom():
                 if self.tok.kind == "num" and _ends_in_number(node):  # `1 000`, `2 3`: refused
-                    raise self.error("two numbers side by side: write * between them (or no space in 1000)")
+                    raise self.error(
+                        "two numbers side by side: write * between them (or no space in 1000)"
+                    )
                 node = Syntax("binop", "juxt", self.tok.pos, (node, self.unary()))
             else:
                 return node
@@ -156,7 +162,11 @@ class Parser:
                 self.i += 1
                 for part in _superscripts(t.text):
                     node = Syntax("postfix", part, t.pos, (node,))
-            elif self.at("[") and not t.space_before and node.kind in ("call", "index", "postfix", "paren"):
+            elif (
+                self.at("[")
+                and not t.space_before
+                and node.kind in ("call", "index", "postfix", "paren")
+            ):
                 node = self.index(t, node)
             else:
                 return node
@@ -206,7 +216,9 @@ class Parser:
             sub = self.tok.text
             self.i += 1
             if sub != "1":
-                raise self.error(f"‖x‖ takes the subscript 1 (norm1), not {sub}", self.tokens[self.i - 1].pos)
+                raise self.error(
+                    f"‖x‖ takes the subscript 1 (norm1), not {sub}", self.tokens[self.i - 1].pos
+                )
         return Syntax(kind, bar, opener.pos, (node,), sub)
 
     def name(self, t: Token) -> Syntax:

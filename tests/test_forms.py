@@ -1,0 +1,52 @@
+"""Printed forms that must read back as the same value: block literals, zero blocks with their
+size, like terms with symbolic coefficients. Each value is checked against NumPy written here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matcalc
+
+RNG = np.random.default_rng(11)
+
+
+def signed(*shape):
+    return RNG.uniform(0.3, 1.5, size=shape) * RNG.choice([-1.0, 1.0], size=shape)
+
+
+def value(r, **env):
+    return np.asarray(eval(r.numpy(), {"np": np, **env}), dtype=float)  # the SPEC's recipe
+
+
+def test_block_literals_of_one_structure_add_block_by_block():
+    r = matcalc.jacobian("[x.T*x, sum(x)]", wrt="x", let=["x:n"])
+    assert r.text() == "[2 xᵀ, 𝟏ₙᵀ]"
+    x = signed(4)
+    assert np.allclose(value(r, x=x, n=4), np.vstack([2 * x, np.ones(4)]))
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex"])
+def test_a_zero_block_prints_its_size_and_reads_back(fmt):
+    r = matcalc.jacobian("[x.T*x, 3]", wrt="x", let=["x:n"])
+    printed = r.text() if fmt == "text" else r.latex()
+    assert printed == (
+        "[2 xᵀ, zeros(n)ᵀ]"
+        if fmt == "text"
+        else r"\begin{bmatrix}2 x^{\top} \\ \mathbf{0}_{n}^{\top}\end{bmatrix}"
+    )
+    back = matcalc.show(printed, let=["x:n"], input=fmt)
+    x = signed(3)
+    assert np.allclose(value(back, x=x, n=3), np.vstack([2 * x, np.zeros(3)]))
+
+
+def test_zeros_is_a_sized_zero():
+    assert matcalc.grad("sum(zeros(3) + x)", wrt="x", let=["x:3"]).text() == "𝟏₃"
+    assert matcalc.show("zeros(2, 3) + A", let=["A:2,3"]).text() == "0 + A"  # as written; A fixes the size
+
+
+def test_like_terms_with_a_symbolic_coefficient_combine():
+    r = matcalc.jacobian("lam*z - (z + ones)", wrt="z", let=["z:n"])
+    assert r.text() == "(λ - 1) 𝐈ₙ"
+    lam = -0.7
+    assert np.allclose(value(r, lam=lam, n=3), (lam - 1) * np.eye(3))
