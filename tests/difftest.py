@@ -11,7 +11,8 @@ layout table by this file's own code. matcalc's `--format numpy` line (`r.numpy(
 evaluated with `eval(line, {"np": np, **values})` and compared.
 
 A sample is passed, wrong (a number or a shape differs), crash (an exception that is not a
-`matcalc.MatcalcError`, also from evaluating the printed line, or the time limit), refused (a
+`matcalc.MatcalcError`, also from evaluating the printed line, the time limit, or a stack
+overflow reported as "too deeply nested" on these shallow expressions), refused (a
 `MatcalcError` saying there is no rule, no matrix-level form or a tensor), or invalid (any
 other `MatcalcError`: the SPEC calls the input a user error, so the generator needs fixing).
 The last line printed is the summary:
@@ -423,6 +424,8 @@ def _check(sample: randexpr.Sample, found: list, out: Outcome) -> None:
     except matcalc.MatcalcError as err:
         msg = str(err)
         out.status = "refused" if is_refusal(msg) else "invalid"
+        if "too deeply nested" in msg:  # the generator's depth is small: a loop in matcalc
+            out.status = "crash"
         out.message = f"MatcalcError: {msg}"
         return
     except Exception as err:

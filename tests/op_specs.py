@@ -378,7 +378,13 @@ ROWS: list[Row] = [
     ),
     # the commutation matrix: K₍₂,₃₎ vec(X) = vec(Xᵀ) for a 2×3 X
     array("comm_vec", "comm(2,3)*vec(X)", "X:2,3", "X", lambda X: X.flatten(order="C")),
-    scalar("comm_sin", "sum(sin(comm(2,3)*vec(X)) .* vec(C.T))", "X:2,3 C:2,3", "X", lambda X, C: np.sum(np.sin(X.flatten()) * C.flatten())),
+    scalar(
+        "comm_sin",
+        "sum(sin(comm(2,3)*vec(X)) .* vec(C.T))",
+        "X:2,3 C:2,3",
+        "X",
+        lambda X, C: np.sum(np.sin(X.flatten()) * C.flatten()),
+    ),
     array("kron_vectors", "kron(x, y)", "x:2 y:3", "x", lambda x, y: np.kron(x, y)),
     array("kron_map", "kron(X, C)", "X:2,2 C:2,3", "X", lambda X, C: np.kron(X, C)),
     scalar(

@@ -42,11 +42,28 @@ def test_a_zero_block_prints_its_size_and_reads_back(fmt):
 
 def test_zeros_is_a_sized_zero():
     assert matcalc.grad("sum(zeros(3) + x)", wrt="x", let=["x:3"]).text() == "𝟏₃"
-    assert matcalc.show("zeros(2, 3) + A", let=["A:2,3"]).text() == "0 + A"  # as written; A fixes the size
+    assert (
+        matcalc.show("zeros(2, 3) + A", let=["A:2,3"]).text() == "0 + A"
+    )  # as written; A fixes the size
 
 
-def test_like_terms_with_a_symbolic_coefficient_combine():
+def test_identities_in_a_sum_carry_their_size():
     r = matcalc.jacobian("lam*z - (z + ones)", wrt="z", let=["z:n"])
-    assert r.text() == "(λ - 1) 𝐈ₙ"
+    assert r.text() == "λ 𝐈ₙ - 𝐈ₙ"  # no term fixes the size of the others
     lam = -0.7
     assert np.allclose(value(r, lam=lam, n=3), (lam - 1) * np.eye(3))
+    back = matcalc.show(r.text(), let=["z:n"])
+    assert np.allclose(value(back, lam=lam, n=3), (lam - 1) * np.eye(3))
+
+
+def test_like_terms_combine_when_that_is_shorter():
+    r = matcalc.grad("lam*x'*A*x - x'*A*x", wrt="x", let=["x:n", "A:n,n"])
+    assert r.text() == "(λ - 1) (A + Aᵀ) x"
+    lam, A, x = 0.4, signed(3, 3), signed(3)
+    assert np.allclose(value(r, lam=lam, A=A, x=x, n=3), (lam - 1) * (A + A.T) @ x)
+
+
+def test_a_sum_of_context_sized_constants_takes_its_size_later():
+    r = matcalc.show("a 𝟏 + b 𝟏/n + A x", let=["A:n,m", "x:m"])
+    A, x, a, b = signed(3, 2), signed(2), 0.5, -1.5
+    assert np.allclose(value(r, A=A, x=x, a=a, b=b, n=3, m=2), a + b / 3 + A @ x)

@@ -369,7 +369,12 @@ class Builder:
         )
 
     def scaled(self, a: Value, b: Value, op: str, pos: int) -> Value:
-        """A scalar times a context-sized constant is still one (2 eye, eye/2)."""
+        """A scalar times a context-sized constant is still one (2 eye, eye/2), and so is a sum
+        of two of one kind (λ𝐈 − 𝐈, a 𝟏 + b 𝟏/n): a later neighbour fixes the size."""
+        if isinstance(a, Unsized) and isinstance(b, Unsized) and op in ("+", "-"):
+            if (a.kind, a.transposed) == (b.kind, b.transposed):
+                value = O.add(a.value, b.value) if op == "+" else O.sub(a.value, b.value)
+                return Unsized(a.kind, value, a.pos, a.transposed, a.name)
         u, m = (a, b) if isinstance(a, Unsized) else (b, a)
         if isinstance(m, Node) and m.is_scalar and op in ("*", "juxt", ".*", "⊙"):
             return Unsized(u.kind, O.mul(m, u.value), u.pos, u.transposed, u.name)

@@ -115,17 +115,35 @@ def raw_mode() -> Iterator[None]:
         _RAW.reset(token)
 
 
+_BUILT: dict[tuple, Node] = {}  # canonical forms already computed: rewrites are pure
+_BUILT_MAX = 200_000
+
+
 def build(op_name: str, *args: Node, data: Any = None) -> Node:
     """The canonical node: check shapes, try the entry's rewrites in order, else a new node."""
     op = OPS[op_name]
-    shape = op.shape(args, data)
     if _RAW.get() and not (args and all(a.op == "num" for a in args)):  # constants still fold
-        return Node(op_name, args, data, shape)
+        return Node(op_name, args, data, op.shape(args, data))
+    try:
+        key = (op_name, args, data)
+        known = _BUILT.get(key)
+    except TypeError:  # data that cannot be a key
+        key = known = None
+    if known is not None:
+        return known
+    shape = op.shape(args, data)
+    out = None
     for rw in op.rewrites:
         out = rw.fn(args, data)
         if out is not None:
-            return out
-    return Node(op_name, args, data, shape)
+            break
+    if out is None:
+        out = Node(op_name, args, data, shape)
+    if key is not None:
+        if len(_BUILT) >= _BUILT_MAX:
+            _BUILT.clear()
+        _BUILT[key] = out
+    return out
 
 
 def canonical(n: Node) -> Node:

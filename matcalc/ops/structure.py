@@ -239,9 +239,13 @@ register(
 def check_explicit(rows: int, cols: int, products: int = 0) -> None:
     """Refuse an explicit result before building it: its entries, and the products they take."""
     if rows * cols > limits.MAX_ENTRIES:
-        raise LimitError(f"an explicit {rows}×{cols} matrix is over the limit {limits.MAX_ENTRIES} entries")
+        raise LimitError(
+            f"an explicit {rows}×{cols} matrix is over the limit {limits.MAX_ENTRIES} entries"
+        )
     if products > limits.MAX_PRODUCTS:
-        raise LimitError(f"an explicit product of {products} entry products is over the limit {limits.MAX_PRODUCTS}")
+        raise LimitError(
+            f"an explicit product of {products} entry products is over the limit {limits.MAX_PRODUCTS}"
+        )
 
 
 def lit(rows: list[list[Node]]) -> Node:

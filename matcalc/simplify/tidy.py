@@ -161,7 +161,10 @@ def _like_terms(n: Node) -> Node | None:
         groups.setdefault(matmul(*chain) if chain else num(1), []).append(mul(*scal))
     if all(len(g) < 2 for k, g in groups.items()) or any(k.is_scalar for k in groups):
         return None
-    return add(*(mul(add(*g), k) for k, g in groups.items()))
+    from ..render.printer import to_text
+
+    new = add(*(mul(add(*g), k) for k, g in groups.items()))
+    return new if len(to_text(new)) < len(to_text(n)) else None  # shorter: no cycle with _expanded
 
 
 def _factor_chain(n: Node, deadline: Deadline) -> Node:
@@ -199,11 +202,15 @@ def tidy(n: Node, deadline: Deadline | None = None) -> Node:
     """Bottom-up: rebuild through the rewrites, name the textbook forms, factor every sum."""
     deadline = deadline or Deadline(None)
     memo: dict[Node, Node] = {}
+    active: set[Node] = set()  # the nodes being tidied: a rewrite back to one of them stops
 
     def go(m: Node) -> Node:
         if m in memo:
             return memo[m]
+        if m in active:
+            return m
         deadline.check()
+        active.add(m)
         out = rebuild(m, tuple(go(a) for a in m.args)) if m.args else m
         named = recognize(out)
         if named != out:
@@ -217,6 +224,7 @@ def tidy(n: Node, deadline: Deadline | None = None) -> Node:
             elif not out.is_scalar:
                 out = _factor_chain(out, deadline)
         memo[m] = out
+        active.discard(m)
         return out
 
     return go(n)
