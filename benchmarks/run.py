@@ -43,6 +43,30 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> list[float]:
     return out
 
 
+def timed_pair(
+    a: Callable[[], object], b: Callable[[], object], repeat: int
+) -> tuple[list[float], list[float]]:
+    """Per-call times of a and b, interleaved (drift hits both), each sample long enough
+    (≥ 5 ms of calls) that a timer tick or a cache miss does not decide the ratio."""
+    loops = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(loops):
+            a()
+        if time.perf_counter() - start >= 0.005 or loops >= 1 << 16:
+            break
+        loops *= 2
+    out_a: list[float] = []
+    out_b: list[float] = []
+    for _ in range(repeat):
+        for fn, out in ((a, out_a), (b, out_b)):
+            start = time.perf_counter()
+            for _ in range(loops):
+                fn()
+            out.append((time.perf_counter() - start) / loops)
+    return out_a, out_b
+
+
 def capped(fn: Callable[[], object], cap: float) -> list[float] | None:
     """One timed run in a forked child, abandoned after `cap` seconds (None: slower than cap)."""
     import multiprocessing as mp
@@ -388,8 +412,11 @@ def generated_code() -> None:
         hcall = {k: args[k] for k in __import__("inspect").signature(hand).parameters}
         got, want = gen(**call), hand(**hcall)
         assert np.allclose(got[1], want[1]) and np.isclose(got[0], want[0]), model
-        ours = timed(lambda gen=gen, call=call: gen(**call), reps)
-        base = timed(lambda hand=hand, hcall=hcall: hand(**hcall), reps)
+        ours, base = timed_pair(
+            lambda gen=gen, call=call: gen(**call),
+            lambda hand=hand, hcall=hcall: hand(**hcall),
+            reps,
+        )
         row(
             "codegen",
             f"{model} (m={m}, n={n}): generated",
@@ -557,13 +584,19 @@ def main() -> None:
     print(
         f"matcalc {matcalc.__version__} benchmarks{' (quick)' if QUICK else ''}; ratio = ours / baseline\n"
     )
-    startup()
-    matrix_level()
-    componentwise()
-    generated_code()
-    derivation_time()
-    slowest_random()
-    chain_cost()
+    sections = {
+        "startup": startup,
+        "matrix": matrix_level,
+        "components": componentwise,
+        "codegen": generated_code,
+        "derive": derivation_time,
+        "random": slowest_random,
+        "cost": chain_cost,
+    }
+    only = [a.removeprefix("--only=") for a in sys.argv[1:] if a.startswith("--only=")]
+    for name, section in sections.items():
+        if not only or name in only:
+            section()
     out = HERE / "results.json"
     out.write_text(json.dumps({"quick": QUICK, "rows": ROWS}, indent=2, ensure_ascii=False))
     print(f"\nwrote {out}")

@@ -112,8 +112,17 @@ def _sum_of_literals(args: tuple[Node, ...], data: object) -> Node | None:
     return add(lit(summed), *rest) if rest else lit(summed)
 
 
+def _lit_terms(t: Node) -> int:
+    """How many block literals a term of a sum holds (as itself, scaled, or in a nested sum)."""
+    if t.op == "lit" or (t.op == "mul" and t.args[-1].op == "lit"):
+        return 1
+    return sum(_lit_terms(u) for u in t.args) if t.op == "add" else 0
+
+
 def _sum_of_blocks(args: tuple[Node, ...], data: object) -> Node | None:
     """Block literals of one structure add block by block: [a, 0] + [0, b] = [a, b]."""
+    if sum(_lit_terms(a) for a in args) < 2:
+        return None
     groups: dict[tuple, list[tuple[sp.Expr, Node]]] = {}
     rest: list[Node] = []
     for c, t in _terms(args):
@@ -266,11 +275,14 @@ def _mul_shape(args: tuple[Node, ...], data: object) -> tuple:
     return big[0].shape if big else ()
 
 
+_ONE = num(1)
+
+
 def _power_parts(f: Node) -> tuple[Node, Node]:
     """u^e → (u, e); anything else → (itself, 1)."""
     if f.op == "pow" and f.args[0].is_scalar and f.args[1].is_scalar:
         return f.args[0], f.args[1]
-    return f, num(1)
+    return f, _ONE
 
 
 def _canonical_product(args: tuple[Node, ...], data: object) -> Node:

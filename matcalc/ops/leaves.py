@@ -40,8 +40,25 @@ def _const_prec(n: Node) -> int:
 # ---------------------------------------------------------------- exact constants
 
 
+_NUMS: dict[tuple[type, object], Node] = {}
+
+
 def num(value: object) -> Node:
     """An exact constant; an undefined one (0/0, log 0, √−1) is a user error."""
+    key = (type(value), value)
+    try:
+        known = _NUMS.get(key)
+    except TypeError:
+        known = None
+    if known is not None:
+        return known
+    out = _num(value)
+    if len(_NUMS) < 100_000 and (type(value) is int or isinstance(value, sp.Number)):
+        _NUMS[key] = out
+    return out
+
+
+def _num(value: object) -> Node:
     v = sp.sympify(value)  # safe: ints, Rationals and SymPy constants only, never user text
     if v.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or v.has(sp.I) or v.is_real is False:
         raise UndefinedError("the value is undefined (a division by zero, or outside the domain)")

@@ -80,12 +80,21 @@ def chain(p: Printer, factors, scale: str | None = None) -> str:
         items.append((code, shape, f.op == "ones" and f.is_row))
     if pending is not None:  # a product of diagonal matrices only
         items.append((f"np.diag({pending[0]})", pending[1], False))
-    if scale is not None:  # a scalar multiplies the smallest factor, not the product
-        k = min(
-            range(len(items)), key=lambda i: _size(_rows(items[i][1])) * _size(_cols(items[i][1]))
-        )
-        code, shape, _ = items[k]
-        items[k] = (f"({scale} * {code})", shape, False)
+    outer_scale = None
+    if scale is not None:  # a scalar multiplies the smallest factor, or the result if smaller
+        areas = [_size(_rows(it[1])) * _size(_cols(it[1])) for it in items]
+        k = min(range(len(items)), key=lambda i: areas[i])
+        if _size(_rows(items[0][1])) * _size(_cols(items[-1][1])) <= areas[k]:
+            outer_scale = scale
+        else:
+            code, shape, _ = items[k]
+            items[k] = (f"({scale} * {code})", shape, False)
+    code = _ordered(items)
+    return code if outer_scale is None else f"({outer_scale} * {code})"
+
+
+def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
+    """The product of the factors in the order of least work (matrix-chain order)."""
     if len(items) == 1:
         return items[0][0]
     dims = [items[0][1][0]] + [it[1][1] for it in items]

@@ -4,6 +4,8 @@ alone — so the LaTeX means what the text means, by construction."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 from ..expr.node import Node
@@ -65,10 +67,15 @@ class Printer:
         self._sized = False  # the parent fixes this operand's size (𝟏 and 𝐈 need no size)
         self.sized = False  # ... as read by the rule of the node being printed
         self.leading = False  # printing the first factor of a matrix product
+        self._memo: dict[tuple, str] = {}  # a subtree printed once (a Jacobian repeats its rows)
 
     def __call__(self, n: Node) -> str:
         if n in self.node_names:
             return self.node_names[n]
+        key = (n, self._sized, self.leading, len(self.node_names))
+        known = self._memo.get(key)
+        if known is not None:
+            return known
         rule = getattr(OPS[n.op], self.fmt)
         if rule is None:
             raise NotImplementedError(f"no {self.fmt} printer for {n.op!r}")
@@ -76,9 +83,11 @@ class Printer:
         self.sized = outer
         self._sized = outer and n.op in ("mul", "T")  # a scale or a transpose keeps the context
         try:
-            return rule(self, n)
+            out = rule(self, n)
         finally:
             self._sized = outer
+        self._memo[key] = out
+        return out
 
     def in_context(self, n: Node, min_prec: int, sized: bool) -> str:
         """An operand whose size the surrounding operation fixes (a sum's term, a product's
@@ -169,7 +178,9 @@ class Printer:
         return code
 
 
+@lru_cache(maxsize=20_000)
 def to_text(n: Node) -> str:
+    """The text form (memoised: the simplifier compares lengths of the same subtrees often)."""
     return Printer("text")(n)
 
 
