@@ -31,14 +31,23 @@ def one_input(data: bytes) -> None:
     layout = LAYOUTS[fdp.ConsumeIntInRange(0, 2)]
     flags = fdp.ConsumeIntInRange(0, 7)
     text = fdp.ConsumeUnicodeNoSurrogates(200)
+    source = "latex" if flags & 4 else "text"  # half the inputs go through the LaTeX reader
     try:
         if kind == "show":
-            r = matcalc.show(text, let=let)
+            r = matcalc.show(text, let=let, input=source)
         elif kind in ("vjp", "jvp"):
-            r = getattr(matcalc, kind)(text, wrt=wrt, v="y", let=let, expand=bool(flags & 1))
+            r = getattr(matcalc, kind)(
+                text, wrt=wrt, v="y", let=let, expand=bool(flags & 1), input=source
+            )
         else:
             r = getattr(matcalc, kind)(
-                text, wrt=wrt, let=let, layout=layout, expand=bool(flags & 1), vec=bool(flags & 2)
+                text,
+                wrt=wrt,
+                let=let,
+                layout=layout,
+                expand=bool(flags & 1),
+                vec=bool(flags & 2),
+                input=source,
             )
         r.text()
         r.latex()
