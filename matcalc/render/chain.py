@@ -5,22 +5,13 @@ from __future__ import annotations
 import json
 
 from ..derive.chain import ChainResult, ChainResults
-from .json import common
+from .json import common, several
 from .printer import to_latex, to_text
 
 
 def payload(r: ChainResult | ChainResults) -> dict[str, object]:
     if isinstance(r, ChainResults):
-        out: dict[str, object] = {
-            "kind": "chain",
-            "wrt": r.wrt,
-            "layout": r.layout,
-            "shape": [list(x.shape) for x in r.results],
-            "text": r.text(),
-            "latex": r.latex(),
-            "numpy": r.numpy(),
-            "results": [payload(x) for x in r.results],
-        }
+        out = several(r, "chain", payload)
     else:
         out = {
             **common(r),

@@ -20,20 +20,25 @@ def common(r) -> dict[str, object]:
     }
 
 
+def several(r, kind: str, each) -> dict[str, object]:
+    """The answer for several --wrt names: the common fields, then one payload per name."""
+    return {
+        "kind": kind,
+        "wrt": r.wrt,
+        "layout": r.layout,
+        "shape": [list(x.shape) for x in r.results],
+        "text": r.text(),
+        "latex": r.latex(),
+        "numpy": r.numpy(),
+        "results": [each(x) for x in r.results],
+    }
+
+
 def payload(r) -> dict[str, object]:
     from ..result import Results
 
     if isinstance(r, Results):
-        out: dict[str, object] = {
-            "kind": r.kind,
-            "wrt": r.wrt,
-            "layout": r.layout,
-            "shape": [list(x.shape) for x in r.results],
-            "text": r.text(),
-            "latex": r.latex(),
-            "numpy": r.numpy(),
-            "results": [payload(x) for x in r.results],
-        }
+        out = several(r, r.kind, payload)
     else:
         out = {**common(r), "engine": r.engine, "form": r.form}
         if r.value is not None:
