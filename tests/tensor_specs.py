@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DIMS = {"n": 3, "m": 2, "k": 2}
+DIMS = {"n": 3, "m": 2, "k": 4}  # distinct: a misplaced size cannot pass
 
 inv, det, tr = np.linalg.inv, np.linalg.det, np.trace
 

@@ -11,6 +11,8 @@ import pytest
 import matcalc
 from matcalc.identities import IDENTITIES
 
+from .conftest import ref_eval
+
 MODELS = {
     "logistic": ("sum(softplus(X*w)) - y.T*X*w", "w", ["X:m,n", "w:n", "y:m"]),
     "least squares": ("norm2(A*x - b)**2", "x", ["A:m,n", "x:n", "b:m"]),
@@ -31,6 +33,12 @@ def _inputs(let: list[str], rng: np.random.Generator, sizes: dict[str, int]) -> 
         dims = [sizes.get(d, int(d) if d.isdigit() else 3) for d in shape.split(",") if d != "sym"]
         out[name] = rng.normal(size=dims[0]) if len(dims) == 1 else rng.normal(size=dims) / dims[0]
     return out
+
+
+def _written(expr: str):
+    """The expression as written, evaluated by the tests' own NumPy reading (no matcalc code),
+    in the generated function's calling convention: (value,)."""
+    return lambda **args: (float(ref_eval(expr, args)),)
 
 
 def _fd(fn, args: dict, wrt: str, h: float = 1e-6) -> np.ndarray:
@@ -54,9 +62,10 @@ def test_models_value_and_gradient(model):
     if "- t)" in expr:
         args["t"] = 0.3
     value, grad = fn(**args)
-    assert np.allclose(grad, _fd(fn, args, wrt), rtol=1e-5, atol=1e-7)
+    ref = _written(expr)
+    assert np.isclose(value, ref(**args)[0], rtol=1e-10)
+    assert np.allclose(grad, _fd(ref, args, wrt), rtol=1e-5, atol=1e-7)
     assert np.shape(grad) == np.shape(args[wrt])
-    assert np.ndim(value) == 0
 
 
 def test_shared_work_is_computed_once():
@@ -92,13 +101,15 @@ def test_identity_functions(ident):
     args = {k: v for k, v in args.items() if k in params}
     for k in params:
         args.setdefault(k, 0.4)
-    _value, deriv = fn(**args)
+    value, deriv = fn(**args)
+    ref = _written(ident.expr)
+    assert np.isclose(value, ref(**args)[0], rtol=1e-9), r.python()
     if ident.kind == "grad":
-        want = _fd(fn, args, ident.wrt)
+        want = _fd(ref, args, ident.wrt)
         if any(s.endswith("sym") for s in ident.let):  # the gradient among symmetric matrices
             want = (want + want.T) / 2
     else:
-        want = _fd_hessian(fn, args, ident.wrt)
+        want = _fd_hessian(ref, args, ident.wrt)
     assert np.allclose(deriv, want, rtol=1e-4, atol=1e-5), r.python()
 
 

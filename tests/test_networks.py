@@ -523,7 +523,8 @@ def test_forward_and_reverse_mode_costs(n):
     for k in range(n, 0, -1):
         zs[f"z{k}"] = z
         z = vals[f"A{k}"] @ z
-    close(eval(rev.numpy(), {"np": np, **vals, **zs}), want, "dy/dt")
+    close(eval(rev.numpy(), {"np": np, **vals, **zs}), want, "dy/dt, reverse mode")
+    close(eval(fwd.numpy(), {"np": np, **vals, **zs}), want, "dy/dt, forward mode")
 
 
 @pytest.mark.parametrize("n", [2, 3, 5])
@@ -743,37 +744,20 @@ def test_residual_vector_output_by_matrix_json_shape_is_the_tensor_shape(cli):
     assert json.loads(out)["shape"] == [3, 3, 3]
 
 
-def test_residual_vector_output_by_matrix_python_runs_or_is_refused(cli):
-    """`jacobian -f python` of a tensor derivative is a user error; `chain -f python` must
-    either be refused the same way or give a module whose function runs."""
-    v = GRAPHS["residual"].point()
+def test_residual_vector_output_by_matrix_python_is_refused(cli):
+    """`--format python` of a tensor derivative is a user error (docs/layouts.md: use
+    --format numpy for the full array), for `chain` as for `jacobian`."""
     lets = ["--let", "x:3", "--let", "W:3,3"]
-    code, out, err = cli(
-        "chain", *GRAPHS["residual"].steps[1:], "--wrt", "W", *lets, "-f", "python"
-    )
-    if code == 2:
-        return
-    assert code == 0, err
-    ns: dict[str, object] = {}
-    exec(compile(out, "<chain --format python>", "exec"), ns)
-    fn = next(f for k, f in ns.items() if k.startswith("f_and_"))
-    try:
-        _, jac = fn(x=v["x"], W=v["W"])
-    except NameError as exc:
-        pytest.fail(f"the generated module does not run: {exc}")
-    assert np.shape(jac) == (3, 3, 3)
+    for args in (
+        ("chain", *GRAPHS["residual"].steps[1:]),
+        ("jacobian", "W*tanh(W*x) + x"),
+    ):
+        code, out, err = cli(*args, "--wrt", "W", *lets, "-f", "python")
+        assert (code, out) == (2, ""), err
+        assert "--format python of a tensor derivative" in err and "--format numpy" in err, err
 
 
 # --------------------------------------------------------------------------- text, reports, cost
-
-
-def _float_value(node, values: dict[str, object]) -> np.ndarray:
-    """matcalc's own float interpreter (it walks the tree; no numpy line involved)."""
-    from matcalc.evaluate.numeric import evaluate
-
-    cols = {k: (a.reshape(-1, 1) if np.ndim(a) == 1 else a) for k, a in values.items()}
-    out = np.asarray(evaluate(node, cols), dtype=float)
-    return out.reshape(-1) if out.ndim == 2 and 1 in out.shape else out
 
 
 @pytest.mark.parametrize(
@@ -786,8 +770,8 @@ def _float_value(node, values: dict[str, object]) -> np.ndarray:
 )  # fmt: skip
 def test_text_of_each_gradient_reads_back(net, layout):
     """SPEC §4 v2: the text of any result is valid input with the same value; for `chain` the
-    steps' names (h1 …, y) are declared vectors. Read back with `show`, valued by matcalc's
-    tree interpreter here (the numpy line of the read-back is tested below)."""
+    steps' names (h1 …, y) are declared vectors. Read back with `show`, its printed NumPy line
+    is evaluated as SPEC §4 says and compared with the independent forward pass's gradient."""
     v, _, inter, grads = _expected(net)
     steps_let = [f"h{k}:{net.dims[k]}" for k in range(1, len(net.acts) + 1)]
     steps_let.append(f"y:{net.dims[-1]}")
@@ -801,7 +785,8 @@ def test_text_of_each_gradient_reads_back(net, layout):
                 assert line == f"{x.wrt}: {x.text()}"
             back = matcalc.show(x.text(), let=let)
             want = in_layout(grads[x.wrt], layout)
-            close(_float_value(back.node, {**v, **inter}), want, f"{x.text()!r} read back")
+            env = {"np": np, **v, **inter, **net.sizes(False)}
+            close(eval(back.numpy(), env), want, f"{x.text()!r} read back: {back.numpy()}")
 
 
 @pytest.mark.parametrize(

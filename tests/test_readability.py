@@ -217,6 +217,53 @@ def test_value(key):
         )
 
 
+def _independent(row: Row, values: dict[str, object]) -> np.ndarray | None:
+    """The derivative by autograd on the tests' own NumPy reading of the row's expression (no
+    matcalc code); None where that reading does not cover the expression or the row is --vec."""
+    from .conftest import reference
+
+    if row.vec:
+        return None
+    try:
+        sym = any(s.partition(":")[0] == row.wrt and s.endswith(",sym") for s in row.let)
+        return reference(row.kind, row.expr, row.wrt, values, symmetric=sym)
+    except (NameError, SyntaxError, TypeError, KeyError):
+        return None
+
+
+COVERED: dict[str, bool] = {}
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_value_against_an_independent_reference(key):
+    """matcalc's printed NumPy line against autograd on the expression as written."""
+    row, c = ROWS_BY_ID[key], computed(key)
+    assert not c.error, f"{row.source}\n  command: {row.command}\n  matcalc failed: {c.error}"
+    for seed in range(POINTS):
+        values = values_for(row, seed)
+        want = _independent(row, values)
+        COVERED[key] = want is not None
+        if want is None:
+            return
+        got = np.asarray(eval(c.numpy, {"np": np, **values}), dtype=float)
+        assert got.shape == want.shape, (
+            f"{_describe(row, c)}\n  shapes: {got.shape} vs {want.shape}"
+        )
+        scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+        err = float(np.max(np.abs(got - want), initial=0.0)) / scale
+        assert err < 1e-7, f"{_describe(row, c)}\n  relative error {err:.3g} at seed {seed}"
+
+
+def test_most_rows_have_an_independent_reference():
+    """The reading above covers most rows (so the check above is not empty)."""
+    for key in IDS:
+        if key not in COVERED:
+            row = ROWS_BY_ID[key]
+            COVERED[key] = _independent(row, values_for(row, 0)) is not None
+    covered = sum(COVERED[k] for k in IDS)
+    assert covered >= 0.75 * len(IDS), f"{covered} of {len(IDS)} rows have an independent reference"
+
+
 @pytest.mark.parametrize("key", IDS)
 def test_readable(key):
     row, c = ROWS_BY_ID[key], computed(key)

@@ -318,8 +318,8 @@ def _values(let: list[str], scalars: tuple[str, ...], rng: np.random.Generator) 
         if sym:
             a = (a + a.T) / 2
         out[name] = a
-    for s in scalars:
-        out[s] = float(rng.uniform(0.3, 1.2))
+    for s in scalars:  # both signs, so that abs, sign and odd powers are seen
+        out[s] = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 1.2))
     return out
 
 
@@ -663,7 +663,5 @@ def test_textbook_round_trip(case):
 
 
 def test_zz_textbook_summary():
-    """Runs after the textbook cases (pytest keeps file order): how many passed."""
+    """A report, not a check (each case above asserts on its own): how many passed."""
     print("\n" + TEXTBOOK_REPORT.summary())
-    ran = TEXTBOOK_REPORT.passed["text"] + TEXTBOOK_REPORT.total_failed("text")
-    assert ran in (0, len(TEXTBOOK))  # 0 when run alone with -k

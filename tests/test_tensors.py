@@ -20,6 +20,7 @@ rows' hand-written differentials are themselves checked against finite differenc
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import subprocess
 import tempfile
@@ -362,3 +363,38 @@ def test_symmetric_variable_is_refused(cmd, expr, let, vec, expand):
     except Exception as exc:
         pytest.fail(f"crash: {what} raised {type(exc).__name__}: {exc}")
     pytest.fail(f"wrong: {what} was not refused: {r.text()!r}")
+
+
+def _map_value(text: str, head: str, c: Case, config: str, what: str) -> np.ndarray:
+    """The printed map read back with d<X> := a declared direction, valued by its NumPy line."""
+    body = text[len(head) :]
+    dx = f"d{c.wrt}"
+    if re.search(rf"(?<![A-Za-z0-9_]){dx}[A-Za-z0-9_]", body):
+        pytest.fail(f"wrong: {what}: {dx} runs into a longer name in {body!r}")
+    body = re.sub(rf"(?<![A-Za-z0-9_]){dx}(?![A-Za-z0-9_])", TANGENT, body)
+    let = [*c.decls(config != "symbolic"), f"{TANGENT}:{_spec(c.var_spec(), config)}"]
+    try:
+        back = matcalc.show(body, let=let)
+    except matcalc.MatcalcError as exc:
+        pytest.fail(f"wrong: {what}: the map {text!r} does not read back: {exc}")
+    return back.numpy()
+
+
+@pytest.mark.parametrize(("name", "config"), CASE_CONFIGS, ids=_ids(CASE_CONFIGS))
+def test_printed_map_has_the_value_of_the_derivative(name, config):
+    """The text `dF = …` (or `d²f = …`) with dX := V is dF along V (the second differential
+    along V for a Hessian): checked against finite differences of the row's own NumPy function."""
+    c = BY_NAME[name]
+    what = describe(c.cmd, c, config)
+    r = result(name, config, c.cmd, what)
+    head = "d²f = " if c.cmd == "hessian" else "dF = "
+    line = _map_value(r.text(), head, c, config, what)
+    p = point(name, config)
+    V = oracle.random_array(p.x_shape, _rng(name, config, "map"))
+    got = evaluate(line, env(name, config, **{TANGENT: V}), what)
+    if c.cmd == "hessian":
+        v = np.asarray(V, dtype=float).reshape(-1, order="F")
+        want = float(v @ p.hess @ v)
+    else:
+        want = oracle.printed(directional(c, config, V))
+    check_close(got, want, RTOL[c.cmd], f"{what}: the text {r.text()!r} with d{c.wrt} := V")
