@@ -103,6 +103,7 @@ def problems(
     if row and vnode.shape == transposed(parsed.node.shape):  # a row f is differentiated as fᵀ
         vnode = O.transpose(vnode)
     raw = parse(expr, decls, raw=True).node
+    notes = list(parsed.notes) + _absent(variables, raw)
     out = [
         Problem(
             kind,
@@ -116,11 +117,27 @@ def problems(
             vec,
             expand,
             vnode,
-            list(parsed.notes),
+            list(notes),
         )
         for var in variables
     ]
     return out, parsed
+
+
+def _absent(variables: list, raw: Node) -> list[str]:
+    """A note for each --wrt variable the expression does not hold (a typo gives a zero)."""
+    from .syntax.names import nearest
+
+    used = raw.free()
+    out = []
+    for var in variables:
+        names = {n.data[0] for n in var.nodes if n.op == "var"}
+        if names and not names & used:
+            same = [u for u in sorted(used) if u.lower() == var.name.lower()]
+            hint = same[0] if same else nearest(var.name, sorted(used))
+            more = f"; did you mean {hint}?" if hint else ""
+            out.append(f"{var.name} does not occur in the expression, so its derivative is 0{more}")
+    return out
 
 
 def _tidy(node: Node, notes: list[str]) -> Node:

@@ -150,15 +150,15 @@ def resolve(wrt: str, decls: Decls, family: dict[tuple[str, int], Node]) -> list
 
 
 def _one(name: str, decls: Decls, family: dict[tuple[str, int], Node]) -> Variable:
-    from ..expr.build import FAMILY
+    from ..expr.build import FAMILY, family_members
 
     decl = decls.get(name)
     if decl is not None:
         node = decl.node()
         return Variable(name, node.shape, "whole", (node,), decl.symmetric)
-    members = sorted((idx, n) for (base, idx), n in family.items() if base == name)
+    members = family_members(name, family)
     if members:
-        nodes = tuple(n for _, n in members)
+        nodes = tuple(members)
         return Variable(name, (sp.Integer(len(nodes)), ONE), "components", nodes)
     m = FAMILY.match(name)
     if m and (m.group(1), int(m.group(2))) in family:

@@ -9,6 +9,7 @@ import sympy as sp
 
 from .. import ops as O
 from ..errors import MatcalcError
+from ..expr.build import family_members
 from ..expr.decls import Decls
 from ..expr.node import Node
 from ..syntax.names import check_name
@@ -92,7 +93,7 @@ def bind(
     dims: dict = {}
     for name, val in values.items():
         decl = decls.get(name)
-        members = sorted((i, n) for (b, i), n in family.items() if b == name)
+        members = family_members(name, family)
         is_mat = isinstance(val, sp.MatrixBase)
         if decl is not None and decl.node().shape != ():
             shape = val.shape if is_mat else ()
@@ -116,17 +117,21 @@ def bind(
                 raise MatcalcError(f"--at {name}: {name} is declared symmetric")
             env[name] = value_node(val)
         elif len(members) == 1 and not is_mat:
-            env[members[0][1].data[0]] = O.num(val)
+            env[members[0].data[0]] = O.num(val)
         elif members and is_mat:
             if len(val) != len(members):
                 raise MatcalcError(
                     f"--at {name}: {name} has {len(members)} components, got {len(val)}"
                 )
-            for (_, n), e in zip(members, val, strict=True):
+            for n, e in zip(members, val, strict=True):
                 env[n.data[0]] = O.num(e)
         else:
             if is_mat:
-                raise MatcalcError(f"--at {name}: {name} is a scalar, got a matrix")
+                size = f"{val.shape[0]}" if val.shape[1] == 1 else f"{val.shape[0]},{val.shape[1]}"
+                raise MatcalcError(
+                    f"--at {name}: {name} is not declared, so it is a scalar; "
+                    f"declare it with --let {name}:{size}"
+                )
             env[name] = O.num(val)
     return env, dims
 

@@ -25,6 +25,18 @@ from .node import ONE, Node, norm_shape, shape_str
 from .registry import FUNCTIONS, canonical, raw_mode
 
 FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z", re.ASCII)
+
+
+def family_members(name: str, family: dict[tuple[str, int], Node]) -> list[Node]:
+    """The vector a family stands for: x1 … xk, k the largest index written (x1² + x3² is a
+    function of x2 too), from x0 if x0 is written. Empty when no member is written."""
+    members = {idx: n for (base, idx), n in family.items() if base == name}
+    if not members:
+        return []
+    span = range(min(1, *members), max(members) + 1)
+    return [members.get(i) or O.var(f"{name}{i}") for i in span]
+
+
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 SIZED = ("eye", "ones", "zeros", "vector", "matrix", "Identity")
 
@@ -150,6 +162,11 @@ class Builder:
             return self.decls.get(m.group(1) + m.group(2)).node()
         if m:
             return self.component(m.group(1), int(m.group(2)), s.pos, name)
+        parts = re.findall(r"[A-Za-z]+[0-9]+", name)
+        if len(parts) > 1 and "".join(parts) == name:  # x1x2: one name, not x1 times x2
+            note = f"{name} is one name (a scalar); for a product write {' '.join(parts)}"
+            if note not in self.notes:
+                self.notes.append(note)
         return O.var(name)
 
     def component(self, base: str, index: int, pos: int, spelled: str | None = None) -> Node:

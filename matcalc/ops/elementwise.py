@@ -67,9 +67,14 @@ def _canonical_hadamard(args: tuple[Node, ...], data: object) -> Node:
     ]
     if len(merged) != len(flat) and len(merged) > 1:
         return mul(*coeffs, had(*merged)) if coeffs else had(*merged)
-    merged = sorted(merged, key=factor_order)
+    merged = sorted(merged, key=_had_order)
     core = merged[0] if len(merged) == 1 else Node("had", tuple(merged), None, shape)
     return mul(*coeffs, core) if coeffs else core
+
+
+def _had_order(f: Node) -> tuple:
+    """Entrywise factors: variables first, as books write y ⊙ σ(−y ⊙ (X w)); sums last."""
+    return (f.op == "add", f.op not in ("var", "pow"), factor_order(f))
 
 
 def _had_print(p, n: Node, times: str, over: str) -> str:
@@ -226,8 +231,12 @@ def elementwise(
 
         return elementwise_lit(lambda e: apply(name, e), u)
 
-    text_rule = text if callable(text) else _text_call(text or name)
-    latex_rule = latex if callable(latex) else _latex_call(latex or rf"\operatorname{{{name}}}")
+    text_rule = _flip_row(text if callable(text) else _text_call(text or name), name, "ᵀ")
+    latex_rule = _flip_row(
+        latex if callable(latex) else _latex_call(latex or rf"\operatorname{{{name}}}"),
+        name,
+        r"^{\top}",
+    )
     return register(
         Op(
             name,
@@ -251,6 +260,22 @@ def elementwise(
             ],
         )
     )
+
+
+def _flip_row(rule: Callable, name: str, mark: str) -> Callable:
+    """f(u) of a row written f(uᵀ)ᵀ when that has fewer transposes: tanh(W x)ᵀ, not
+    tanh(xᵀ Wᵀ) (transposes are kept at the leaves, where equal expressions compare equal)."""
+    from .arith import transposes
+
+    def printed(p, n: Node) -> str:
+        u = n.args[0]
+        if n.is_row and not n.is_scalar:
+            col = transpose(u)
+            if transposes(col) < transposes(u):
+                return rule(p, Node(name, (col,), n.data, col.shape)) + mark
+        return rule(p, n)
+
+    return printed
 
 
 def _kink(xp, n: Node, u) -> bool:

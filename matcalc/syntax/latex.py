@@ -191,22 +191,26 @@ class _Reader:
             return self.styled(tok)
         if tok == r"\log" and self.peek() == r"\det":
             self.next()
-            return " logdet" + self.scripts()
+            return self.applied(r"\log\det", "logdet")
         if tok == r"\sigma":
             if self.adjacent() in (r"\left", "("):  # σ(x), written together: sigmoid
                 return " sigmoid" + self.call_group()
             return " sigma" + self.scripts(name=True)
         if tok in FUNCTIONS:
-            if self.peek() in (r"\left", "("):
-                return f" {FUNCTIONS[tok]}" + self.call_group()
-            return f" {FUNCTIONS[tok]}" + self.scripts()
+            return self.applied(tok, FUNCTIONS[tok])
         if tok in INFIX:
             return INFIX[tok]
         if tok in GREEK_COMMANDS:
             return " " + GREEK_COMMANDS[tok] + self.scripts(name=True)
         if tok == r"\top":
             return "'"
-        if tok in (r"\infty", r"\partial", r"\sum", r"\prod", r"\int", r"\lim"):
+        if tok == r"\sum":
+            raise self.error(
+                "\\sum over an index is not part of the expression language: write the vector "
+                "form, \\operatorname{sum}(u) for the sum of u's entries (Σᵢ uᵢ), e.g. "
+                "\\operatorname{sum}(\\log\\sigma(y \\odot (X w)))"
+            )
+        if tok in (r"\infty", r"\partial", r"\prod", r"\int", r"\lim"):
             raise self.error(f"{tok} is not part of the expression language")
         if tok == r"\begin":
             return self.environment()
@@ -223,6 +227,18 @@ class _Reader:
         if tok == "'":
             return "'"
         raise self.error(f"unexpected {tok!r}")
+
+    def applied(self, tok: str, name: str) -> str:
+        """A function and its argument: \\log(x), \\log\\left(…\\right), or, as papers write,
+        the next atom: \\log x, \\log \\sigma(z), \\sin^2 x."""
+        if self.peek() in (r"\left", "("):
+            return f" {name}" + self.call_group()
+        powers = self.scripts()
+        if self.peek() in (r"\left", "("):
+            return f" {name}" + self.call_group() + powers
+        if self.peek() in ("", "}", "+", "-", "&", r"\\", r"\right", ")", "]", ",", "="):
+            raise self.error(f"{tok} needs an argument")
+        return f" {name}({self.translate_next()})" + powers
 
     def letters(self, run: str) -> str:
         """A run of letters: one name if it is known, else a product of single letters."""

@@ -29,7 +29,7 @@ _TOKEN = re.compile(
   | (?P<esup>⊙[{SUPERSCRIPTS}]+)
   | (?P<sup>[{SUPERSCRIPTS}]+)
   | (?P<subs>[{SUBSCRIPTS}]+)
-  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−])
+  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−·⋅])
     """,
     re.VERBOSE,
 )
@@ -53,14 +53,13 @@ def _describe(ch: str) -> str:
 
 
 def safe(text: str) -> str:
-    """The input as it may be echoed: control characters replaced, notation kept."""
+    """The input as it may be echoed: printable characters kept; control, format (bidi
+    overrides, zero-width), combining and unassigned characters, which could hide or move text
+    on a terminal, replaced by ?."""
     out = []
     for c in text:
-        ok = (
-            (" " <= c <= "~")
-            or c in GREEK_NAMES
-            or c in SUPERSCRIPTS + SUBSCRIPTS + "‖⊙⊘⊗−𝟏𝐈"
-            or c in SUB_LETTERS
+        ok = (" " <= c <= "~") or (
+            not c.isascii() and c.isprintable() and unicodedata.category(c)[0] not in "CMZ"
         )
         out.append(c if ok else "?")
     return "".join(out)
@@ -100,6 +99,8 @@ def tokenize(text: str) -> list[Token]:
                 value = value.translate(_SUB_DIGITS)
             if kind == "op" and value == "−":
                 value = "-"
+            if kind == "op" and value in "·⋅":  # a paper's centred dot: the product
+                value = "*"
             sub = (m.group("sub") or "").translate(_SUB_DIGITS) if kind == "name" else ""
             if kind == "const":
                 sub = "".join(SUB_LETTERS.get(c, c) for c in (m.group("csub") or "")).translate(
