@@ -88,7 +88,8 @@ def test_python_code_for_a_variable_the_expression_does_not_use():
     assert np.isclose(value, a @ b) and np.allclose(g, np.zeros(4))
 
 
-def test_explain_reads_standard_input_once():
+@pytest.mark.parametrize("at", [["--at", "x=[1,2]"], []])
+def test_explain_reads_standard_input_once(at):
     out = subprocess.run(
         [
             sys.executable,
@@ -101,8 +102,7 @@ def test_explain_reads_standard_input_once():
             "--v",
             "1,1",
             "--explain",
-            "--at",
-            "x=[1,2]",
+            *at,
         ],
         input="[x1**2, x1*x2]",
         capture_output=True,
@@ -110,7 +110,9 @@ def test_explain_reads_standard_input_once():
         env={"MATCALC_PLAIN": "1", "PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0] == "[4, 1]"
+    assert out.stdout.splitlines()[0] == ("[4, 1]" if at else "[2 x1 + x2, x1]")
+    rows = "1·[2, 0] + 1·[2, 1]" if at else "1·[2 x1, 0] + 1·[x2, x1]"
+    assert f"= {rows}" in out.stdout
     assert "error" not in out.stderr
 
 

@@ -34,7 +34,9 @@ def _sympy_to_tree(v: sp.Expr) -> Node:
     """A SymPy constant as a tree of print-only nodes (never rewritten, only printed)."""
     from ..expr.registry import OPS
 
-    if v.is_Number or v.is_Symbol or v in (sp.pi, sp.E):
+    if v.is_Symbol:  # an entry of a componentwise result: x1, A12
+        return Node("var", (), (v.name, False), ())
+    if v.is_Number or v in (sp.pi, sp.E):
         return Node("num", (), v, ())
     if v.is_Add:
         return Node("add", tuple(_sympy_to_tree(a) for a in _ordered_add(v)), None, ())
