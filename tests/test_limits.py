@@ -74,7 +74,8 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProc
 
 def test_wall_clock_limit_stops_the_worker():
     run, elapsed = _run(
-        ["grad", "det(X)", "--let", "X:8,8", "--wrt", "X", "--expand"], {"MATCALC_TIMEOUT": "1"}
+        ["grad", "x.T*A*x", "--let", "x:200", "--let", "A:200,200", "--wrt", "x", "--expand"],
+        {"MATCALC_TIMEOUT": "1"},
     )
     assert run.returncode == 2 and "stopped after 1 s" in run.stderr, run.stderr
     assert elapsed < 10

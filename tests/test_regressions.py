@@ -191,3 +191,14 @@ def test_internal_error_with_debug_prints_the_traceback(cli, monkeypatch):
     assert code == 1 and "internal error" in err and "Traceback" not in err
     code, _, err = cli("grad", "logdet(X)", "--let", "X:n,n", "--wrt", "X", "--debug")
     assert code == 1 and "Traceback" in err and "deliberately broken rule" in err
+
+
+def test_counting_transposes_is_linear_in_a_shared_tree():
+    """A tree that shares subtrees (the fuzzer's slow A A A … products) is walked once per node."""
+    from matcalc.expr.node import Node
+    from matcalc.ops.arith import transposes
+
+    n = Node("T", (Node("var", (), ("A", False), (2, 2)),), None, (2, 2))
+    for _ in range(80):  # 2**80 paths: only a memoized walk finishes
+        n = Node("mul", (n, n), None, (2, 2))
+    assert transposes(n) == 2**80
