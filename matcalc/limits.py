@@ -13,6 +13,7 @@ MAX_ENTRIES = 40_000  # entries of any explicit (componentwise) matrix
 MAX_PRODUCTS = 200_000  # entry products of one explicit matrix product (r·k·c)
 MAX_DET_SIZE = 8  # explicit det/inv of a symbolic matrix larger than this is refused
 MAX_LETS = 100  # --let declarations
+MAX_WRITTEN = 10_000_000  # operations of a result written out (a shared subtree counts each time)
 TIME_BUDGET = 5.0  # seconds of simplification before matcalc returns the plain form
 WALL_SECONDS = 20.0  # a CLI command is stopped after this (MATCALC_TIMEOUT)
 MEMORY_MB = 2048  # address space of the CLI's worker (MATCALC_MEMORY_MB)

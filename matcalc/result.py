@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from .expr.node import Node, Shape
-from .render.printer import to_latex, to_numpy, to_text
+from .render.printer import check_printable, to_latex, to_numpy, to_text
 
 
 def shape_list(shape: Shape) -> list[int | str]:
@@ -70,12 +70,15 @@ class Result:
         return "d²f = " if second else "dF = "
 
     def text(self) -> str:
+        check_printable(self.node)
         return self._prefix("text") + to_text(self.node)
 
     def latex(self) -> str:
+        check_printable(self.node)
         return self._prefix("latex") + to_latex(self.node)
 
     def numpy(self) -> str:
+        check_printable(self.node)
         if self.form == "map":
             from .render.numpy import tensor_line
 

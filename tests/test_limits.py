@@ -49,6 +49,18 @@ def test_limit_is_a_clean_user_error(name, text, let):
     assert isinstance(info.value, LimitError) or "limit" in info.value.message, info.value.message
 
 
+def test_a_result_too_large_to_print_is_refused_before_printing():
+    """Found by the fuzzer: 30 characters whose expanded Jacobian repeats shared entries into
+    37 million operations (111 MB of text); the derivative exists, printing it is refused."""
+    let = ["x:3", "y:3", "A:3,3", "B:3,2", "t:1"]
+    r = matcalc.jacobian(
+        r"A8m8m/4AaeAAAJAAJmm o/4AaeAAAJm", wrt="A", let=let, expand=True, input="latex"
+    )
+    for show in (r.text, r.latex, r.numpy):
+        with pytest.raises(MatcalcError, match="too large to print: 37,299,376 operations"):
+            show()
+
+
 def test_let_count_limit():
     with pytest.raises(LimitError):
         matcalc.grad("x", wrt="x", let=[f"v{i}:2" for i in range(limits.MAX_LETS + 1)])

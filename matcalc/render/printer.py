@@ -180,6 +180,25 @@ class Printer:
         return code
 
 
+@lru_cache(maxsize=200_000)
+def written_size(n: Node) -> int:
+    """Operations of the tree written out: a subtree shared k times is printed k times."""
+    return 1 + sum(written_size(a) for a in n.args)
+
+
+def check_printable(n: Node) -> None:
+    """Refuse to print a result whose written-out form would be hundreds of megabytes."""
+    from .. import limits
+    from ..errors import MatcalcError
+
+    size = written_size(n)
+    if size > limits.MAX_WRITTEN:
+        raise MatcalcError(
+            f"the result is too large to print: {size:,} operations written out "
+            f"(limit {limits.MAX_WRITTEN:,}); try it without --expand, or give --at"
+        )
+
+
 @lru_cache(maxsize=20_000)
 def to_text(n: Node) -> str:
     """The text form (memoised: the simplifier compares lengths of the same subtrees often)."""
