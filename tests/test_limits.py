@@ -32,6 +32,7 @@ CASES = [
     ("sized constant", "sum(ones(99999))*x", []),  # v2: eye(n), ones(n) with explicit sizes
     ("sized constant 2", "tr(eye(10**9))*x", []),
     ("entrywise exponent", "sum(x.^2000)", ["x:n"]),  # v2: .^
+    ("family", "x1 + x1001", []),  # the family x1 … x1001 is a vector of 1001 entries
 ]
 
 

@@ -180,6 +180,12 @@ class Builder:
             )
         if (base, index) not in self.family:
             check_name(base)
+            if index > limits.MAX_DIM:  # the family is the vector x1 … xk: k is a dimension
+                raise self.error(
+                    f"{base}{index}: a family {base}1 … {base}k has at most {limits.MAX_DIM} "
+                    "members (the limit on a dimension)",
+                    pos,
+                )
             self.family[(base, index)] = O.var(f"{base}{index}")
         return self.family[(base, index)]
 
