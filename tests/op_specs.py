@@ -219,6 +219,14 @@ ROWS: list[Row] = [
         lambda x, t: np.sum((x**2 + 1) ** t),
     ),
     scalar("ew_pow_printed", "sum(x⊙³)", "x:n", "x", lambda x: np.sum(x**3)),
+    scalar(  # a vector exponent, differentiated by the base (was a shape error)
+        "ew_pow_vector_exponent",
+        "sum((x .^ 2 + 1) .^ y)",
+        "x:n y:n",
+        "x",
+        lambda x, y: np.sum((x**2 + 1) ** y),
+    ),
+    array("ew_pow_self_jac", "(x .^ 2 + 1) .^ x", "x:3", "x", lambda x: (x**2 + 1) ** x),
     # ---- ' .T ᵀ --------------------------------------------------------------------------------
     scalar("quote_by_A", "x'*A*x", "x:n A:n,n", "A", lambda x, A: x @ A @ x),
     scalar(

@@ -739,6 +739,16 @@ class Gen:
         return self.ediv(self.gen(shape, d), self.pos(shape, max(d - 1, 0)))
 
     def r_epow(self, shape, d):
+        if self.p(0.15):  # a positive base to an exponent of its own shape (or a scalar one)
+            base = self.pos(shape, d)
+            ex = self.bounded(shape if self.p(0.7) else None, 0)
+            return Node(
+                self.wrap(base, ATOM) + ".^" + self.wrap(ex, NEG),
+                f"({base.src} ** {ex.src})",
+                shape,
+                POW,
+                base.vars | ex.vars,
+            )
         if self.p(0.6):
             return self.power(self.gen(shape, d), self.pick([2, 3]))
         k, kt = self.pick([(-1, "-1"), (0.5, "0.5"), (-0.5, "-0.5"), (1.5, "1.5")])

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from matcalc.identities import IDENTITIES
 
 DRIVER = """
@@ -57,6 +59,27 @@ def test_rich_output_never_interprets_user_text():
         text = buf.getvalue()
         assert evil in text and "[red]w[/red]" in text, text
         assert "\x1b]8;" not in text
+
+
+@pytest.mark.parametrize("expand", [False, True])
+def test_a_narrow_terminal_gets_no_newline_inside_an_expression(expand):
+    """SPEC v2: text output wraps between expressions or not at all (copy and paste survives)."""
+    from rich.console import Console
+
+    import matcalc
+    from matcalc.render.rich_text import show
+
+    expr, let = ("sum(sqrt(1 + (A*x-b).^2))", ["A:m,n", "x:n", "b:m"])
+    if expand:
+        expr, let = "sum(sqrt(1 + (A*x-b).^2))", ["A:2,2", "x:2", "b:2"]
+    r = matcalc.grad(expr, wrt="x", let=let, expand=expand)
+    buf = io.StringIO()
+    show(r, Console(file=buf, force_terminal=True, color_system=None, width=25))
+    lines = buf.getvalue().splitlines()
+    body = "".join(lines[1:])
+    assert all(body.count(c) == r.text().count(c) for c in "()[]")
+    for line in lines[1:]:
+        assert line.count("(") == line.count(")"), lines
 
 
 def test_error_messages_echo_no_control_characters(cli):

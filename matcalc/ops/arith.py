@@ -726,7 +726,7 @@ def _pow_jvp(n: Node, d: list[Node]) -> Node:
     (u, p), (du, dp) = n.args, d
     terms = []
     if not is_zero(du):
-        terms.append(emul(emul(p, pow_(u, sub(p, num(1)))), du))
+        terms.append(emul(emul(p, pow_(u, sub(p, broadcast(num(1), p.shape)))), du))
     if not is_zero(dp):
         terms.append(emul(emul(n, apply("log", u)), dp))
     return add(*terms) if terms else zero(n.shape)

@@ -28,9 +28,9 @@ def show(r, console: Console) -> None:
             show(part, console)
         return
     m = plain.explicit(r)
-    console.print(Text(title(r), style="dim"))
+    console.print(Text(title(r), style="dim"), soft_wrap=True)
     if m is None:
-        console.print(Text(plain.text(r), style="bold"))
+        console.print(Text(plain.text(r), style="bold"), soft_wrap=True)  # no newline inside
         return
     p = Printer("text")
     cells = (
@@ -38,6 +38,10 @@ def show(r, console: Console) -> None:
         if isinstance(m, sp.MatrixBase)
         else [[p(e) for e in row] for row in m]
     )
+    widths = [max(len(row[j]) for row in cells) + 4 for j in range(len(cells[0]))]
+    if sum(widths) > console.width:  # a table would break entries: one line, wrapped by nobody
+        console.print(Text(plain.text(r), style="bold"), soft_wrap=True)
+        return
     table = Table(show_header=False, box=None, padding=(0, 2))
     for _ in range(len(cells[0])):
         table.add_column(justify="right")
