@@ -67,3 +67,23 @@ def test_a_sum_of_context_sized_constants_takes_its_size_later():
     r = matcalc.show("a 𝟏 + b 𝟏/n + A x", let=["A:n,m", "x:m"])
     A, x, a, b = signed(3, 2), signed(2), 0.5, -1.5
     assert np.allclose(value(r, A=A, x=x, a=a, b=b, n=3, m=2), a + b / 3 + A @ x)
+
+
+def test_a_variable_to_a_variable_power_prints_the_book_form():
+    """d(uᵖ) = uᵖ (p/u du + log(u) dp): t^t (1 + log t), not t^t (log(t) t^t/t^t + t^t/t^t)."""
+    r = matcalc.grad("t^t", wrt="t")
+    assert r.text() == "t^t (1 + log(t))"
+    t = 1.7
+    h = 1e-6
+    assert np.isclose(value(r, t=t), ((t + h) ** (t + h) - (t - h) ** (t - h)) / (2 * h))
+    r = matcalc.grad("(x.T*x)^(x.T*x)", wrt="x", let=["x:n"])
+    assert r.text() == "2 (xᵀ x)^(xᵀ x) (1 + log(xᵀ x)) x"
+    x = signed(3) / 2
+    s = x @ x
+    assert np.allclose(value(r, x=x, n=3), 2 * s**s * (1 + np.log(s)) * x)
+
+
+def test_an_entrywise_power_with_a_vector_exponent():
+    r = matcalc.grad("sum(x.^y)", wrt="x", let=["x:n", "y:n"])
+    x, y = np.abs(signed(4)), signed(4)
+    assert np.allclose(value(r, x=x, y=y, n=4), y * x ** (y - 1))

@@ -254,6 +254,9 @@ def random_report() -> Report:
         if getattr(r, "form", "matrix") != "matrix":
             report.notes["maps skipped"] += 1
             continue
+        if len(r.text()) > matcalc.limits.MAX_INPUT_CHARS:  # input is bounded on purpose
+            report.notes["longer than the input limit"] += 1
+            continue
         point = _usable_point(sample, line, rng)
         if point is None:
             report.notes["no usable point"] += 1

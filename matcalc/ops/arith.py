@@ -281,9 +281,12 @@ _ONE = num(1)
 
 
 def _power_parts(f: Node) -> tuple[Node, Node]:
-    """u^e → (u, e); anything else → (itself, 1)."""
+    """u^e → (u, e), (u^a)^k → (u, a k) for an integer k; anything else → (itself, 1)."""
     if f.op == "pow" and f.args[0].is_scalar and f.args[1].is_scalar:
-        return f.args[0], f.args[1]
+        base, e = f.args
+        if base.op == "pow" and e.op == "num" and e.data.is_Integer and base.args[1].is_scalar:
+            return base.args[0], mul(base.args[1], e)
+        return base, e
     return f, _ONE
 
 
@@ -724,6 +727,9 @@ def _pow_jvp(n: Node, d: list[Node]) -> Node:
     from .elementwise import apply
 
     (u, p), (du, dp) = n.args, d
+    if not is_zero(du) and not is_zero(dp):  # uᵖ (p/u du + log(u) dp): t^t (1 + log t) dt
+        ratio = emul(p, pow_(u, num(-1)))
+        return emul(n, add(emul(ratio, du), emul(apply("log", u), dp)))
     terms = []
     if not is_zero(du):
         terms.append(emul(emul(p, pow_(u, sub(p, broadcast(num(1), p.shape)))), du))
