@@ -202,3 +202,19 @@ def test_counting_transposes_is_linear_in_a_shared_tree():
     for _ in range(80):  # 2**80 paths: only a memoized walk finishes
         n = Node("mul", (n, n), None, (2, 2))
     assert transposes(n) == 2**80
+
+
+def test_equal_trees_that_share_subtrees_compare_in_linear_time():
+    """Found by the fuzzer: equal expanded products built twice (distinct objects, each sharing
+    its subtrees) compared path by path, 2**depth steps; each pair of subtrees is compared once."""
+    from matcalc.expr.node import Node
+
+    def tower(depth):
+        n = Node("var", (), ("A", False), (2, 2))
+        for _ in range(depth):
+            n = Node("mul", (n, n), None, (2, 2))
+        return n
+
+    a, b = tower(80), tower(80)
+    assert a is not b and a == b
+    assert a != Node("mul", (tower(79), tower(78)), None, (2, 2))

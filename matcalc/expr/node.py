@@ -37,12 +37,7 @@ class Node:
             return True
         if not isinstance(other, Node) or self._hash != other._hash:
             return False
-        return (self.op, self.data, self.shape, self.args) == (
-            other.op,
-            other.data,
-            other.shape,
-            other.args,
-        )
+        return _same(self, other)
 
     def __repr__(self) -> str:
         from ..render.text import to_text  # the renderers read nodes; a late import keeps it so
@@ -91,6 +86,28 @@ class Node:
                 tuple(a.sortkey() for a in self.args),
             )
         return self._key
+
+
+def _same(a: Node, b: Node) -> bool:
+    """Structural equality, each pair of subtrees compared once: equal trees that are distinct
+    objects and share subtrees inside (an expanded A¹⁶) would take exponential time otherwise."""
+    seen: set[tuple[int, int]] = set()
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y or (id(x), id(y)) in seen:
+            continue
+        if (
+            x._hash != y._hash
+            or x.op != y.op
+            or len(x.args) != len(y.args)
+            or x.shape != y.shape
+            or x.data != y.data
+        ):
+            return False
+        seen.add((id(x), id(y)))
+        stack.extend(zip(x.args, y.args, strict=True))
+    return True
 
 
 def norm_shape(shape: Shape) -> Shape:
