@@ -116,6 +116,58 @@ def test_explain_reads_standard_input_once(at):
     assert "error" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    "kind,expr,let,wrt,layout,last",
+    [
+        (
+            "jacobian",
+            "A*x",
+            ["A:m,n", "x:n"],
+            "x",
+            "denominator",
+            ("⇒ ∂f/∂x = Aᵀ", "df = J dx ⇒ ∂f/∂x = Jᵀ (denominator layout)"),
+        ),
+        (
+            "jacobian",
+            "A*x",
+            ["A:m,n", "x:n"],
+            "x",
+            "numerator",
+            ("⇒ J = A", "df = J dx ⇒ J (numerator layout)"),
+        ),
+        (
+            "grad",
+            "tr(A*X)",
+            ["A:n,m", "X:m,n"],
+            "X",
+            "numerator",
+            ("⇒ ∂f/∂X = A", "df = tr(Gᵀ dX) ⇒ ∂f/∂X = Gᵀ (numerator layout)"),
+        ),
+        (
+            "grad",
+            "tr(A*X)",
+            ["A:n,m", "X:m,n"],
+            "X",
+            "mixed",
+            ("⇒ ∇_X = Aᵀ", "df = tr(Gᵀ dX) ⇒ ∇f = G (mixed layout)"),
+        ),
+        (
+            "grad",
+            "x.T*A*x",
+            ["A:n,n", "x:n"],
+            "x",
+            "numerator",
+            ("⇒ ∂f/∂x = xᵀ (A + Aᵀ)", "df = gᵀ dx ⇒ ∂f/∂x = gᵀ (numerator layout)"),
+        ),
+    ],
+)
+def test_the_read_off_rule_agrees_with_the_result(kind, expr, let, wrt, layout, last):
+    """The last step's justification is the rule that gives the printed result in its layout."""
+    r = getattr(matcalc, kind)(expr, wrt=wrt, let=let, layout=layout, steps=True)
+    text, _, why = r.steps[-1]
+    assert (text, why) == last
+
+
 def test_steps_end_in_the_chosen_layout():
     r = matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"], layout="numerator", steps=True)
     assert r.steps[-1][0].endswith("= xᵀ (A + Aᵀ)")

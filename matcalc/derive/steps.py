@@ -75,23 +75,21 @@ def derivation_steps(p, res) -> list[Step]:
         grad = res.node if p.layout != "numerator" else transpose(res.node)
         dx = var.dleaf(var.nodes[0])
         canon = inner(grad, dx)
+        row = p.layout == "numerator"  # the numerator layout reads off gᵀ, the others g
         if var.shape[1] == 1:
-            why, read = (
-                "a scalar is its own transpose: collect dx on the right",
-                "df = gᵀ dx ⇒ ∇f = g",
-            )
+            why = "a scalar is its own transpose: collect dx on the right"
+            read = "df = gᵀ dx ⇒ " + ("∂f/∂x = gᵀ" if row else "∇f = g")
         else:
-            why, read = (
-                "trace is cyclic and invariant under transpose: df = tr(Gᵀ dX)",
-                "df = tr(Gᵀ dX) ⇒ ∇f = G",
-            )
+            why = "trace is cyclic and invariant under transpose: df = tr(Gᵀ dX)"
+            read = "df = tr(Gᵀ dX) ⇒ " + ("∂f/∂X = Gᵀ" if row else "∇f = G")
         steps.append((f"= {to_text(canon)}", f"&= {to_latex(canon)}", why))
-        label = f"∇_{name_t}" if p.layout != "numerator" else f"∂f/∂{name_t}"
+        label = f"∂f/∂{name_t}" if row else f"∇_{name_t}"
+        label_l = rf"\frac{{\partial f}}{{\partial {name_l}}}" if row else rf"\nabla_{{{name_l}}}"
         steps.append(
             (
                 f"⇒ {label} = {result_t}",
-                rf"\Rightarrow \nabla_{{{name_l}}} &= {result_l}",
-                read + (f" ({p.layout} layout)"),
+                rf"\Rightarrow {label_l} &= {result_l}",
+                f"{read} ({p.layout} layout)",
             )
         )
         return steps
@@ -105,11 +103,21 @@ def derivation_steps(p, res) -> list[Step]:
         jac = res.node if p.layout != "denominator" else transpose(res.node)
         canon = matmul(jac, var.dleaf(var.nodes[0]))
         steps.append((f"= {to_text(canon)}", f"&= {to_latex(canon)}", "collect dx on the right"))
+        if p.layout == "denominator":  # the denominator layout writes Jᵀ
+            label, label_l, read = (
+                f"∂f/∂{name_t}",
+                rf"\frac{{\partial f}}{{\partial {name_l}}}",
+                "Jᵀ",
+            )
+        else:
+            label, label_l, read = "J", "J", "J"
         steps.append(
             (
-                f"⇒ J = {result_t}",
-                rf"\Rightarrow J &= {result_l}",
-                f"df = J dx ⇒ J ({p.layout} layout)",
+                f"⇒ {label} = {result_t}",
+                rf"\Rightarrow {label_l} &= {result_l}",
+                f"df = J dx ⇒ {label} = {read} ({p.layout} layout)"
+                if label != "J"
+                else f"df = J dx ⇒ J ({p.layout} layout)",
             )
         )
         return steps
