@@ -152,9 +152,20 @@ def _tidy(node: Node, notes: list[str]) -> Node:
         return node
 
 
+def _unused_at(at: dict, p: Problem) -> None:
+    """A note for each --at name the expression does not hold (a typo, or e, which is Euler's)."""
+    known = set(p.node.free()) | set(p.decls.dims()) | {base for base, _ in p.family}
+    for name in sorted(set(at) - known):
+        why = " (e is Euler's number)" if name == "e" else ""
+        note = f"--at {name}: {name} does not occur in the expression{why}, so it is not used"
+        if note not in p.notes:
+            p.notes.append(note)
+
+
 def _value_at(p: Problem, node: Node, at: dict) -> object:
     """The exact value of the result at --at; the expression itself must be defined there."""
     env, dims = bind(at, p.decls, p.family)
+    _unused_at(at, p)
     try:
         exact_value(p.node, env, dims)
     except UndefinedError:

@@ -30,6 +30,7 @@ Layout = Annotated[str, typer.Option("--layout", help="mixed (default), numerato
 Format = Annotated[
     str, typer.Option("--format", "-f", help="text, latex, table, numpy, json or python.")
 ]
+CostFormat = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
 At = Annotated[
     list[str] | None, typer.Option("--at", help="Evaluate at NAME=VALUE, e.g. x=[1,2,3].")
 ]
@@ -328,7 +329,7 @@ def cost_command(
         str | None, typer.Option("--wrt", help="With --from-chain: the variable.")
     ] = None,
     let: Let = None,
-    fmt: Format = "text",
+    fmt: CostFormat = "text",
     debug: Debug = False,
 ) -> None:
     def run() -> None:

@@ -67,3 +67,34 @@ def test_latex_functions_apply_to_the_next_atom(latex, want):
 def test_latex_sum_over_an_index_says_what_to_write(cli):
     code, _, err = cli("show", r"-\sum_i \log \sigma(y_i)", "--input", "latex")
     assert code == 2 and r"\operatorname{sum}(u)" in err, err
+
+
+def test_a_name_declared_twice_with_two_shapes_is_an_error(cli):
+    code, _, err = cli(
+        "grad", "x.T*x", "--let", "x:3", "--let", "A:2,2", "--let", "x:2", "--wrt", "x"
+    )
+    assert code == 2 and "x is already declared with another shape" in err
+    code, out, _ = cli("grad", "x.T*x", "--let", "x:3", "--let", "x:3", "--wrt", "x")
+    assert code == 0 and out.strip() == "2 x"
+
+
+def test_at_mistakes_name_the_value_and_the_column(cli):
+    code, _, err = cli("grad", "sigma*t", "--wrt", "t", "--at", "sigma=2,t=1")
+    assert code == 2
+    assert err.splitlines()[0] == (
+        "error: --at value '2,t=1': unexpected character '='; give each name its own --at: "
+        "--at a=1 --at b=2 (column 4)"
+    )
+    assert err.splitlines()[1:] == ["  2,t=1", "     ^"]
+
+
+def test_an_at_name_the_expression_does_not_hold_is_noted(cli):
+    code, out, err = cli("grad", "a*t", "--wrt", "t", "--at", "a=2", "--at", "t=1", "--at", "q=3")
+    assert code == 0 and out.strip() == "2"
+    assert "note: --at q: q does not occur in the expression, so it is not used" in err
+    assert "--at a" not in err and "--at t" not in err
+
+
+def test_cost_help_lists_the_formats_cost_accepts(cli):
+    code, out, _ = cli("cost", "--help")
+    assert code == 0 and "text or json." in out and "numpy" not in out

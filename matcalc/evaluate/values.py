@@ -21,13 +21,17 @@ def parse_value(text: str, what: str = "--at") -> Value:
     """`3`, `1/2`, `-2`, `3,2,1`, `[3,2,1]` or `[[1,0],[0,1]]`, as exact SymPy numbers."""
     from ..expr.build import parse_expr
 
-    text = text.strip()
-    if "," in text and not text.startswith("["):
-        text = f"[{text}]"
+    original = text.strip()
+    wrapped = "," in original and not original.startswith("[")  # 3,2,1 is the vector [3,2,1]
+    text = f"[{original}]" if wrapped else original
     try:
         node = parse_expr(text)
     except MatcalcError as err:
-        raise MatcalcError(f"{what} {text!r}: {err.message}") from None
+        hint = "; give each name its own --at: --at a=1 --at b=2" if "=" in original else ""
+        pos = None if err.pos is None else min(max(0, err.pos - wrapped), len(original))
+        raise MatcalcError(
+            f"{what} value {original!r}: {err.message}{hint}", source=original, pos=pos
+        ) from None
     from .explicit import as_sympy
 
     try:

@@ -52,6 +52,11 @@ class Decls:
         out = cls()
         for spec in specs or ():
             decl = parse_let(spec)
+            before = out.items.get(decl.name)
+            if before is not None and before != decl:
+                raise MatcalcError(
+                    f"--let {spec!r}: {decl.name} is already declared with another shape"
+                )
             out.items[decl.name] = decl
             if len(out.items) > limits.MAX_LETS:
                 raise LimitError(f"more than {limits.MAX_LETS} --let declarations")
