@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,18 @@ def test_an_at_name_the_expression_does_not_hold_is_noted(cli):
 def test_cost_help_lists_the_formats_cost_accepts(cli):
     code, out, _ = cli("cost", "--help")
     assert code == 0 and "text or json." in out and "numpy" not in out
+
+
+def test_sigma_is_one_thing_in_one_output():
+    """SPEC v2: one glyph, one meaning. With a variable σ, sigmoid is written out; σ times a
+    parenthesis gets a · in LaTeX, where σ(t + 1) would typeset as the sigmoid."""
+    r = matcalc.grad("sigma*t + σ(t)", wrt="t")
+    assert r.text() == "sigmoid(t) + σ - sigmoid(t)²"
+    assert r.latex().count(r"\operatorname{sigmoid}") == 2
+    assert matcalc.grad("σ(t)", wrt="t").text() == "σ(t) (1 - σ(t))"
+    for fmt in ("text", "latex"):
+        shown = matcalc.show("sigma*(t+1) + sigmoid(t)*sigma", input="text")
+        printed = shown.text() if fmt == "text" else shown.latex()
+        back = matcalc.show(printed, input=fmt, at={"sigma": 2, "t": 1})
+        assert float(back.value) == pytest.approx(4 + 2 / (1 + math.exp(-1))), printed
+    assert matcalc.show("sigma*(t+1)").latex() == r"\sigma \cdot \left(t + 1\right)"

@@ -216,3 +216,12 @@ def test_latex_reads_back(cli, kind, e, wrt, let):
     code, got, err = cli("show", r.latex(), "--input", "latex", *lets, *ats, "-f", "json")
     assert code == 0, err
     assert json.loads(got)["value"] == json.loads(want)["value"]
+
+
+@pytest.mark.parametrize(
+    "text,column", [(r"t + \foo t", 5), (r"t + \foo{t}", 5), (r"\frac{t}{\infty}", 10)]
+)
+def test_an_unknown_command_is_pointed_at_where_it_starts(text, column):
+    with pytest.raises(matcalc.MatcalcError) as info:
+        matcalc.grad(text, wrt="t", input="latex")
+    assert info.value.render().splitlines()[0].endswith(f"(column {column})")

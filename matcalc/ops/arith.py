@@ -438,7 +438,9 @@ def _juxtapose(parts: list[str], sep: str) -> str:
     (2 · 2ᵗ, not 2 2ᵗ, which would read as two numbers)."""
     out = ""
     for part in parts:
-        if out and part[:1] in _DIGITS:
+        sigma_call = out.endswith(r"\sigma") and part.startswith(("(", r"\left("))
+        if out and (part[:1] in _DIGITS or sigma_call):
+            # σ (t + 1) typeset is σ(t + 1), which reads as sigmoid: σ · (t + 1)
             out += sep + part
         else:
             out += (" " if out else "") + part

@@ -441,8 +441,9 @@ elementwise(
     np_fn=lambda xp, u: 0.5 + 0.5 * xp.tanh(0.5 * u),
     numpy="(0.5 + 0.5 * np.tanh(0.5 * ({})))",
     sympy_fn=_sigmoid,
-    text="σ",
-    latex=r"\sigma",
+    # σ(u), unless the expression has a variable σ: then σ is that variable, and this `sigmoid`
+    text=lambda p, n: _text_call("sigmoid" if p.greek_sigma else "σ")(p, n),
+    latex=lambda p, n: _latex_call(r"\operatorname{sigmoid}" if p.greek_sigma else r"\sigma")(p, n),
     steps="d σ(U) = σ(U) ⊙ (1 − σ(U)) ⊙ dU",
 )
 elementwise(

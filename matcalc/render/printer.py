@@ -70,8 +70,11 @@ class Printer:
         self.sized = False  # ... as read by the rule of the node being printed
         self.leading = False  # printing the first factor of a matrix product
         self._memo: dict[tuple, str] = {}  # a subtree printed once (a Jacobian repeats its rows)
+        self.greek_sigma: bool | None = None  # the tree has a variable σ (set by the first call)
 
     def __call__(self, n: Node) -> str:
+        if self.greek_sigma is None:  # one glyph, one meaning: σ is the variable or sigmoid
+            self.greek_sigma = "sigma" in n.free()
         if n in self.node_names:
             return self.node_names[n]
         key = (n, self._sized, self.leading, len(self.node_names))

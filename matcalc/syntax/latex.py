@@ -74,6 +74,7 @@ class _Reader:
         self.names = names
         self.toks = [(m.group(), m.start()) for m in _TOKEN.finditer(src)]
         self.i = 0
+        self.last = 0
         self.depth = 0
         self.marks: list[int] = []
 
@@ -102,16 +103,17 @@ class _Reader:
         if self.i >= len(self.toks):
             return ""
         tok = self.toks[self.i][0]
+        self.last = self.toks[self.i][1]  # where the token just read starts, for its errors
         self.i += 1
         return tok
 
     def pos(self) -> int:
         return self.toks[self.i][1] if self.i < len(self.toks) else len(self.src)
 
-    def error(self, message: str) -> MatcalcError:
-        return MatcalcError(
-            f"LaTeX input: {message}", source=self.src, pos=min(self.pos(), len(self.src))
-        )
+    def error(self, message: str, here: bool = False) -> MatcalcError:
+        """An error at the next token, or (here) at the token just read."""
+        pos = self.last if here else self.pos()
+        return MatcalcError(f"LaTeX input: {message}", source=self.src, pos=min(pos, len(self.src)))
 
     def expect(self, tok: str) -> None:
         got = self.next()
@@ -208,14 +210,15 @@ class _Reader:
             raise self.error(
                 "\\sum over an index is not part of the expression language: write the vector "
                 "form, \\operatorname{sum}(u) for the sum of u's entries (Σᵢ uᵢ), e.g. "
-                "\\operatorname{sum}(\\log\\sigma(y \\odot (X w)))"
+                "\\operatorname{sum}(\\log\\sigma(y \\odot (X w)))",
+                here=True,
             )
         if tok in (r"\infty", r"\partial", r"\prod", r"\int", r"\lim"):
-            raise self.error(f"{tok} is not part of the expression language")
+            raise self.error(f"{tok} is not part of the expression language", here=True)
         if tok == r"\begin":
             return self.environment()
         if tok.startswith("\\"):
-            raise self.error(f"unknown command {tok}")
+            raise self.error(f"unknown command {tok}", here=True)
         if tok[0].isalpha():
             return self.letters(tok)
         if tok[0].isdigit():
