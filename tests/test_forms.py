@@ -87,3 +87,10 @@ def test_an_entrywise_power_with_a_vector_exponent():
     r = matcalc.grad("sum(x.^y)", wrt="x", let=["x:n", "y:n"])
     x, y = np.abs(signed(4)), signed(4)
     assert np.allclose(value(r, x=x, y=y, n=4), y * x ** (y - 1))
+
+
+def test_a_power_of_a_differential_is_parenthesised():
+    """d²f = 2 tr((dX)²): `dX²` would read as d(X²)."""
+    r = matcalc.hessian("tr(X*X)", wrt="X", let=["X:n,n"])
+    assert r.text() == "d²f = 2 tr((dX)²)"
+    assert r.latex() == r"\mathrm{d}^{2}f = 2 \operatorname{tr}\left((\mathrm{d}X)^{2}\right)"

@@ -494,14 +494,19 @@ def _matpow_text(p, n: Node) -> str:
     a = n.args[0]
     if a.op == "inv" and a.args[0].op != "T":
         return p.arg(a.args[0], ATOM) + "⁻" + superscript(n.data)
-    return p.arg(a, ATOM) + superscript(n.data)
+    return _printed_base(p, a) + superscript(n.data)
+
+
+def _printed_base(p, a: Node) -> str:
+    """The base of a power: a differential in parentheses, (dX)², which dX² would not say."""
+    return f"({p(a)})" if a.op == "dvar" else p.arg(a, ATOM)
 
 
 def _matpow_latex(p, n: Node) -> str:
     a = n.args[0]
     if a.op == "inv" and a.args[0].op != "T":
         return p.arg(a.args[0], ATOM) + "^{-" + str(n.data) + "}"
-    return p.arg(a, ATOM) + "^{" + str(n.data) + "}"
+    return _printed_base(p, a) + "^{" + str(n.data) + "}"
 
 
 def _matpow_jvp(n: Node, d: list[Node]) -> Node:
