@@ -21,13 +21,15 @@ ONE = sp.Integer(1)
 class Node:
     """One operation with its operands, its payload and its shape."""
 
-    __slots__ = ("_free", "_hash", "_key", "args", "data", "op", "shape")
+    __slots__ = ("_free", "_hash", "_key", "_transposes", "_written", "args", "data", "op", "shape")
 
     def __init__(self, op: str, args: tuple[Node, ...] = (), data: Any = None, shape: Shape = ()):
         self.op, self.args, self.data, self.shape = op, args, data, shape
         self._hash = hash((op, args, data, shape))
         self._free: frozenset[str] | None = None
         self._key: tuple | None = None
+        self._transposes: int | None = None  # memos of walks that count the tree as printed
+        self._written: int | None = None
 
     def __hash__(self) -> int:
         return self._hash

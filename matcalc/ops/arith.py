@@ -8,7 +8,7 @@ is `matmul` and the entrywise one `had` (ops/linalg.py, ops/elementwise.py).
 
 from __future__ import annotations
 
-from functools import lru_cache, reduce
+from functools import reduce
 
 import sympy as sp
 
@@ -50,10 +50,11 @@ def split_coeff(n: Node) -> tuple[sp.Expr, Node | None]:
     return sp.Integer(1), n
 
 
-@lru_cache(maxsize=200_000)
 def transposes(n: Node) -> int:
     """Transposes in the tree as printed (a shared subtree counts each time: memoized, linear)."""
-    return (n.op == "T") + sum(transposes(a) for a in n.args)
+    if n._transposes is None:
+        n._transposes = (n.op == "T") + sum(transposes(a) for a in n.args)
+    return n._transposes
 
 
 # ---------------------------------------------------------------- sums

@@ -183,10 +183,11 @@ class Printer:
         return code
 
 
-@lru_cache(maxsize=200_000)
 def written_size(n: Node) -> int:
     """Operations of the tree written out: a subtree shared k times is printed k times."""
-    return 1 + sum(written_size(a) for a in n.args)
+    if n._written is None:
+        n._written = 1 + sum(written_size(a) for a in n.args)
+    return n._written
 
 
 def check_printable(n: Node) -> None:
