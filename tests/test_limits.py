@@ -50,16 +50,33 @@ def test_limit_is_a_clean_user_error(name, text, let):
     assert isinstance(info.value, LimitError) or "limit" in info.value.message, info.value.message
 
 
-def test_a_result_too_large_to_print_is_refused_before_printing():
+def test_a_result_too_large_to_print_is_refused_before_printing(monkeypatch):
     """Found by the fuzzer: 30 characters whose expanded Jacobian repeats shared entries into
-    37 million operations (111 MB of text); the derivative exists, printing it is refused."""
+    tens of millions of operations (111 MB of text); the derivative exists, printing is refused
+    before any printer runs."""
     let = ["x:3", "y:3", "A:3,3", "B:3,2", "t:1"]
     r = matcalc.jacobian(
         r"A8m8m/4AaeAAAJAAJmm o/4AaeAAAJm", wrt="A", let=let, expand=True, input="latex"
     )
+
+    def boom(node):
+        raise AssertionError("a printer ran")
+
+    for printer in ("to_text", "to_latex", "to_numpy"):
+        monkeypatch.setattr(f"matcalc.result.{printer}", boom)
     for show in (r.text, r.latex, r.numpy):
-        with pytest.raises(MatcalcError, match="too large to print: 37,299,376 operations"):
+        with pytest.raises(MatcalcError, match="too large to print") as info:
             show()
+        count = int(info.value.message.split(": ")[1].split(" ")[0].replace(",", ""))
+        assert count > limits.MAX_WRITTEN
+        assert f"limit {limits.MAX_WRITTEN:,}" in info.value.message
+
+
+def test_a_family_has_at_most_a_dimension_of_members():
+    r = matcalc.grad("x1 + x1000", wrt="x")
+    assert r.shape == (1000, 1)
+    with pytest.raises(MatcalcError, match=r"x1001: a family x1 … xk has at most 1000 members"):
+        matcalc.grad("x1 + x1001", wrt="x")
 
 
 def test_let_count_limit():
@@ -80,7 +97,7 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProc
         text=True,
         check=False,
         timeout=120,
-        env={**os.environ, **env},
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("MATCALC_")}, **env},
     )
     return run, time.perf_counter() - start
 

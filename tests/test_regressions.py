@@ -3,8 +3,10 @@ with matcalc: a NumPy formula written here, or the exact value a hand calculatio
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -164,8 +166,11 @@ def test_explain_reads_standard_input_once(at):
 def test_the_read_off_rule_agrees_with_the_result(kind, expr, let, wrt, layout, last):
     """The last step's justification is the rule that gives the printed result in its layout."""
     r = getattr(matcalc, kind)(expr, wrt=wrt, let=let, layout=layout, steps=True)
-    text, _, why = r.steps[-1]
+    text, latex, why = r.steps[-1]
     assert (text, why) == last
+    label = {"∂f": rf"\frac{{\partial f}}{{\partial {wrt}}}", "∇_": rf"\nabla_{{{wrt}}}", "J ": "J"}
+    want = next(v for k, v in label.items() if text[2:].startswith(k))
+    assert latex.startswith(rf"\Rightarrow {want} &= "), latex
 
 
 def test_steps_end_in_the_chosen_layout():
@@ -245,28 +250,48 @@ def test_internal_error_with_debug_prints_the_traceback(cli, monkeypatch):
     assert code == 1 and "Traceback" in err and "deliberately broken rule" in err
 
 
+@contextmanager
+def _seconds(limit: int):
+    """Fail, rather than hang, if the block runs past the limit (no plugin needed)."""
+
+    def stop(signum, frame):
+        raise AssertionError(f"took more than {limit} s: a walk that is not linear")
+
+    before = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(limit)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
+def _tower(depth: int, leaf: str = "A", op: str = "mul"):
+    from matcalc.expr.node import Node
+
+    n = Node("T", (Node("var", (), (leaf, False), (2, 2)),), None, (2, 2))
+    for _ in range(depth):  # 2**depth paths through depth + 2 distinct nodes
+        n = Node(op, (n, n), None, (2, 2))
+    return n
+
+
 def test_counting_transposes_is_linear_in_a_shared_tree():
     """A tree that shares subtrees (the fuzzer's slow A A A … products) is walked once per node."""
-    from matcalc.expr.node import Node
     from matcalc.ops.arith import transposes
 
-    n = Node("T", (Node("var", (), ("A", False), (2, 2)),), None, (2, 2))
-    for _ in range(80):  # 2**80 paths: only a memoized walk finishes
-        n = Node("mul", (n, n), None, (2, 2))
-    assert transposes(n) == 2**80
+    with _seconds(10):
+        got = transposes(_tower(80))
+    assert got == 2**80, got  # each shared subtree counts each time it is printed
 
 
 def test_equal_trees_that_share_subtrees_compare_in_linear_time():
     """Found by the fuzzer: equal expanded products built twice (distinct objects, each sharing
     its subtrees) compared path by path, 2**depth steps; each pair of subtrees is compared once."""
-    from matcalc.expr.node import Node
-
-    def tower(depth):
-        n = Node("var", (), ("A", False), (2, 2))
-        for _ in range(depth):
-            n = Node("mul", (n, n), None, (2, 2))
-        return n
-
-    a, b = tower(80), tower(80)
-    assert a is not b and a == b
-    assert a != Node("mul", (tower(79), tower(78)), None, (2, 2))
+    a, b = _tower(80), _tower(80)
+    c = _tower(80, leaf="B")
+    c._hash = a._hash  # a collision: equality must look inside, not trust the hash
+    with _seconds(10):
+        same, other = a == b, a == c
+    assert a is not b
+    assert same, "equal towers compared unequal"
+    assert not other, "towers with different leaves compared equal"
