@@ -133,3 +133,22 @@ def test_simplification_budget_keeps_a_correct_result(monkeypatch):
     assert r.check_ok
     assert any("simplification stopped" in n for n in r.notes)
     assert r.text() != "(A + Aᵀ) x"  # the unfactored form: the budget really stopped tidy
+
+
+def test_the_simplifier_never_prints_a_huge_tree_to_compare_lengths(monkeypatch):
+    """Found by the fuzzer: A⁶ A⁶ A⁶ of a 3×3 matrix, expanded, shares its entries into 10¹¹
+    operations written out; the simplifier printed them to compare lengths (2.7 GB, 7 s)."""
+    import matcalc.render.printer as printer
+
+    real = printer.to_text
+
+    def guarded(n):
+        assert printer.written_size(n) <= 100_000, "printed a huge tree"
+        return real(n)
+
+    monkeypatch.setattr(printer, "to_text", guarded)
+    let = ["x:3", "y:3", "A:3,3", "B:3,2", "t:1"]
+    r = matcalc.jacobian(
+        "knAAAAAAknum QQAAAAAAknAAAAAAkn", wrt="A", let=let, expand=True, input="latex"
+    )
+    assert printer.written_size(r.node) > 10**11

@@ -24,7 +24,7 @@ class ExpandContext:
 
 def expand(node: Node, env: dict, dims: dict | None = None) -> Node:
     """The node with every variable in env replaced by its explicit value, computed explicitly."""
-    from ..render.printer import to_text
+    from ..render.printer import brief
 
     ctx = ExpandContext(env, dims or {})
     memo: dict[Node, Node] = {}
@@ -33,7 +33,7 @@ def expand(node: Node, env: dict, dims: dict | None = None) -> Node:
         try:
             memo[m] = fn(ctx, m, *(memo[a] for a in m.args))
         except UndefinedError as err:
-            where = to_text(m)
+            where = brief(m)
             if where in err.message:
                 raise
             raise UndefinedError(f"{where} is undefined at this point ({err.message})") from None

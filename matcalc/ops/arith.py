@@ -22,11 +22,11 @@ from .leaves import check_power, is_num, is_zero, num, ones, zero
 
 def mismatch(what: str, a: Node, b: Node) -> ShapeError:
     """The error that names both operands and both shapes."""
-    from ..render.text import to_text
+    from ..render.text import brief
 
     return ShapeError(
-        f"shape mismatch in {what}: {to_text(a)} is {shape_str(a.shape)} "
-        f"but {to_text(b)} is {shape_str(b.shape)}"
+        f"shape mismatch in {what}: {brief(a)} is {shape_str(a.shape)} "
+        f"but {brief(b)} is {shape_str(b.shape)}"
     )
 
 

@@ -190,6 +190,12 @@ def written_size(n: Node) -> int:
     return n._written
 
 
+def brief(n: Node) -> str:
+    """The text of a node named in a message, or what it is when it would print pages."""
+    size = written_size(n)
+    return to_text(n) if size <= 2_000 else f"an expression of {size:,} operations"
+
+
 def check_printable(n: Node) -> None:
     """Refuse to print a result whose written-out form would be hundreds of megabytes."""
     from .. import limits

@@ -125,7 +125,6 @@ MAX_EXPANDED = 16
 def _expanded(n: Node) -> Node | None:
     """Products of sums multiplied out and like terms collected — kept only if shorter."""
     from ..ops import had
-    from ..render.printer import to_text
 
     terms: list[Node] = []
     for t in n.args:
@@ -150,7 +149,17 @@ def _expanded(n: Node) -> Node | None:
     if len(terms) > MAX_EXPANDED:
         return None
     new = add(*terms)
-    return new if len(to_text(new)) < len(to_text(n)) else None
+    return new if _shorter(new, n) else None
+
+
+def _shorter(new: Node, old: Node) -> bool:
+    """`new` prints shorter; for trees that would print megabytes, the one with fewer operations."""
+    from ..render.printer import to_text, written_size
+
+    a, b = written_size(new), written_size(old)
+    if max(a, b) > 20_000:  # printing to compare would cost more than the comparison is worth
+        return a < b
+    return len(to_text(new)) < len(to_text(old))
 
 
 def _like_terms(n: Node) -> Node | None:
@@ -161,10 +170,8 @@ def _like_terms(n: Node) -> Node | None:
         groups.setdefault(matmul(*chain) if chain else num(1), []).append(mul(*scal))
     if all(len(g) < 2 for k, g in groups.items()) or any(k.is_scalar for k in groups):
         return None
-    from ..render.printer import to_text
-
     new = add(*(mul(add(*g), k) for k, g in groups.items()))
-    return new if len(to_text(new)) < len(to_text(n)) else None  # shorter: no cycle with _expanded
+    return new if _shorter(new, n) else None  # shorter: no cycle with _expanded
 
 
 def _factor_chain(n: Node, deadline: Deadline) -> Node:
