@@ -61,7 +61,9 @@ def _with_dims(decls: Decls, binding: dict) -> Decls:
     out = Decls(bound={**decls.bound, **{str(k): sp.Integer(v) for k, v in binding.items()}})
     for name, d in decls.items.items():
         out.items[name] = Decl(
-            name, tuple(sp.sympify(x).xreplace(binding) for x in d.shape), d.symmetric
+            name,
+            tuple(sp.sympify(x).xreplace(binding) for x in d.shape),  # safe: dimensions
+            d.symmetric,
         )
     return out
 

@@ -24,13 +24,10 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +35,7 @@ import numpy as np
 import pytest
 
 import matcalc
+from tests.alarm import TooSlow, time_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 LET = ("--let", "x:3", "--let", "y:3", "--let", "A:3,3")
@@ -641,28 +639,6 @@ FUZZ_RANDOM = 1000
 FUZZ_MUTANTS = 1000
 
 
-class _Slow(BaseException):
-    pass
-
-
-@contextmanager
-def _limit(seconds: float):
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def alarm(signum, frame):
-        raise _Slow
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def _fuzz_inputs() -> list[tuple[str, str]]:
     rng = np.random.default_rng(20250611)
     out = []
@@ -701,7 +677,7 @@ def test_fuzz_ends_in_a_result_or_a_matcalc_error():
     for s, mode in inputs:
         for fn in ("show", "grad"):
             try:
-                with _limit(10.0):
+                with time_limit(10.0):
                     if fn == "show":
                         r = matcalc.show(s, let=FUZZ_LET, input=mode)
                     else:
@@ -710,7 +686,7 @@ def test_fuzz_ends_in_a_result_or_a_matcalc_error():
                 err.render()
                 counts["MatcalcError"] += 1
                 continue
-            except _Slow:
+            except TooSlow:
                 crashes.setdefault((fn, mode, "no answer in 10 s"), []).append(s)
                 continue
             except Exception as err:
@@ -718,10 +694,10 @@ def test_fuzz_ends_in_a_result_or_a_matcalc_error():
                 crashes.setdefault(key, []).append(s)
                 continue
             try:  # a result that was returned must also print
-                with _limit(10.0):
+                with time_limit(10.0):
                     r.text(), r.latex(), r.numpy()
                 counts["result"] += 1
-            except (Exception, _Slow) as err:
+            except (Exception, TooSlow) as err:
                 key = (fn, mode, f"printing its result: {type(err).__name__}: {str(err)[:60]}")
                 crashes.setdefault(key, []).append(s)
     seconds = time.perf_counter() - start

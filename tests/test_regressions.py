@@ -3,15 +3,14 @@ with matcalc: a NumPy formula written here, or the exact value a hand calculatio
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 
 import matcalc
+from tests.alarm import time_limit
 
 RNG = np.random.default_rng(2026)
 
@@ -250,22 +249,6 @@ def test_internal_error_with_debug_prints_the_traceback(cli, monkeypatch):
     assert code == 1 and "Traceback" in err and "deliberately broken rule" in err
 
 
-@contextmanager
-def _seconds(limit: int):
-    """Fail, rather than hang, if the block runs past the limit (no plugin needed)."""
-
-    def stop(signum, frame):
-        raise AssertionError(f"took more than {limit} s: a walk that is not linear")
-
-    before = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(limit)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, before)
-
-
 def _tower(depth: int, leaf: str = "A", op: str = "mul"):
     from matcalc.expr.node import Node
 
@@ -279,7 +262,7 @@ def test_counting_transposes_is_linear_in_a_shared_tree():
     """A tree that shares subtrees (the fuzzer's slow A A A … products) is walked once per node."""
     from matcalc.ops.arith import transposes
 
-    with _seconds(10):
+    with time_limit(10, AssertionError("over 10 s: a walk that is not linear")):
         got = transposes(_tower(80))
     assert got == 2**80, got  # each shared subtree counts each time it is printed
 
@@ -290,7 +273,7 @@ def test_equal_trees_that_share_subtrees_compare_in_linear_time():
     a, b = _tower(80), _tower(80)
     c = _tower(80, leaf="B")
     c._hash = a._hash  # a collision: equality must look inside, not trust the hash
-    with _seconds(10):
+    with time_limit(10, AssertionError("over 10 s: a walk that is not linear")):
         same, other = a == b, a == c
     assert a is not b
     assert same, "equal towers compared unequal"

@@ -20,11 +20,8 @@ of them; the test fails if there is any.
 from __future__ import annotations
 
 import re
-import signal
-import threading
 import zlib
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -33,6 +30,7 @@ import pytest
 
 import matcalc
 from matcalc.syntax.latex import LATEX_CHARS
+from tests.alarm import TooSlow, time_limit
 
 from . import difftest, randexpr
 
@@ -42,32 +40,6 @@ MAX_DEPTH = 4
 RTOL = 1e-9
 SECONDS = 30.0  # per matcalc call
 EXAMPLES = 2  # examples shown per cause of failure
-
-
-class _Timeout(BaseException):
-    pass
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """SIGALRM on the main thread (a hang becomes a reported failure, not a stuck run)."""
-    if (
-        not hasattr(signal, "setitimer")
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield
-        return
-
-    def alarm(signum, frame):
-        raise _Timeout
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -153,12 +125,12 @@ def _round_trip(report: Report, r, let: list[str], values: dict, want: np.ndarra
         source = r.text() if mode == "text" else r.latex()
         detail = f"  {where}\n  --let {' '.join(let)}\n  {mode}: {_cut(source)}"
         try:
-            with _time_limit(SECONDS):
+            with time_limit(SECONDS):
                 parsed = matcalc.show(source, let=let, input=mode)
         except matcalc.MatcalcError as err:
             report.fail(mode, "MatcalcError", str(err), f"{detail}\n  error: {_cut(str(err), 300)}")
             continue
-        except _Timeout:
+        except TooSlow:
             report.fail(mode, "timeout", f"no answer in {SECONDS:g} s", detail)
             continue
         except Exception as err:
@@ -167,9 +139,9 @@ def _round_trip(report: Report, r, let: list[str], values: dict, want: np.ndarra
             )
             continue
         try:  # show() accepted it: printing what it read must work too
-            with _time_limit(SECONDS):
+            with time_limit(SECONDS):
                 line = parsed.numpy()
-        except (Exception, _Timeout) as err:
+        except (Exception, TooSlow) as err:
             name = type(err).__name__
             report.fail(
                 mode,
@@ -239,14 +211,14 @@ def random_report() -> Report:
         sample = randexpr.random_sample(rng, MAX_DEPTH)
         where = sample.describe()
         try:
-            with _time_limit(SECONDS):
+            with time_limit(SECONDS):
                 r = difftest.call_matcalc(sample)
                 line = r.numpy()
                 r.text(), r.latex()  # what is read back must print in the first place
         except matcalc.MatcalcError:
             report.notes["samples matcalc refused"] += 1
             continue
-        except _Timeout:
+        except TooSlow:
             report.notes["derivations over the time limit"] += 1
             continue
         except Exception as err:  # not the round trip's business, but never to be hidden

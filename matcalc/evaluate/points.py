@@ -43,7 +43,8 @@ def random_point(
     values: dict = {}
     for name in sorted(decls.items):
         decl = decls.items[name]
-        r, c = (int(sp.sympify(d).xreplace(dims)) for d in decl.shape) if decl.shape else (1, 1)
+        sizes = [sp.sympify(d).xreplace(dims) for d in decl.shape]  # safe: dimensions
+        r, c = (int(sizes[0]), int(sizes[1])) if sizes else (1, 1)
         if (r, c) == (1, 1):
             values[name] = _signed(rng, ())
             continue

@@ -25,7 +25,7 @@ def parse_value(text: str, what: str = "--at") -> Value:
     wrapped = "," in original and not original.startswith("[")  # 3,2,1 is the vector [3,2,1]
     text = f"[{original}]" if wrapped else original
     try:
-        node = parse_expr(text)
+        node = parse_expr(text)  # safe: matcalc's own parser, not SymPy's
     except MatcalcError as err:
         hint = "; give each name its own --at: --at a=1 --at b=2" if "=" in original else ""
         pos = None if err.pos is None else min(max(0, err.pos - wrapped), len(original))

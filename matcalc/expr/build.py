@@ -554,5 +554,5 @@ def _parse(text: str, decls: Decls | None, raw: bool) -> Parsed:
     return Parsed(node, b.family, b.notes, syntax)
 
 
-def parse_expr(text: str, decls: Decls | None = None) -> Node:
+def parse_expr(text: str, decls: Decls | None = None) -> Node:  # safe: matcalc's own parser
     return parse(text, decls).node

@@ -430,14 +430,14 @@ def _slice_vec(n: Node, i: int, k: Node) -> Node:
 
 
 def _slice_np(ctx, n: Node, a):
-    r0, r1, c0, c1 = (int(sp.sympify(x).xreplace(ctx.dims)) for x in n.data)
+    r0, r1, c0, c1 = (int(sp.sympify(x).xreplace(ctx.dims)) for x in n.data)  # safe: dimensions
     out = ctx.xp.atleast_2d(a)[r0:r1, c0:c1]
     return out[0, 0] if out.shape == (1, 1) else out
 
 
 def _slice_expand(ctx, n: Node, a: Node) -> Node:
     rows = lit_rows(a)
-    r0, r1, c0, c1 = (int(sp.sympify(x).xreplace(ctx.dims)) for x in n.data)
+    r0, r1, c0, c1 = (int(sp.sympify(x).xreplace(ctx.dims)) for x in n.data)  # safe: dimensions
     return lit([row[c0:c1] for row in rows[r0:r1]])
 
 
@@ -754,7 +754,7 @@ def _unvec_rewrite(args, data):
 
 
 def _unvec_np(ctx, n: Node, a):
-    r, c = (int(sp.sympify(d).xreplace(ctx.dims)) for d in n.data)
+    r, c = (int(sp.sympify(d).xreplace(ctx.dims)) for d in n.data)  # safe: dimensions
     return ctx.xp.transpose(ctx.xp.reshape(a, (c, r)))
 
 
