@@ -71,11 +71,11 @@ class Result:
 
     def text(self) -> str:
         check_printable(self.node)
-        return self._prefix("text") + to_text(self.node)
+        return self._prefix("text") + _printed(to_text, self.node)
 
     def latex(self) -> str:
         check_printable(self.node)
-        return self._prefix("latex") + to_latex(self.node)
+        return self._prefix("latex") + _printed(to_latex, self.node)
 
     def numpy(self) -> str:
         check_printable(self.node)
@@ -102,6 +102,16 @@ class Result:
 
     def __str__(self) -> str:
         return self.text()
+
+
+def _printed(printer, node: Node) -> str:
+    """A tree too deep for the printers' recursion is a limit, as it is for the derivation."""
+    from .errors import LimitError
+
+    try:
+        return printer(node)
+    except RecursionError:
+        raise LimitError("expression too deeply nested to print") from None
 
 
 def _axes(shape: Shape) -> list:

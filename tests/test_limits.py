@@ -152,3 +152,12 @@ def test_the_simplifier_never_prints_a_huge_tree_to_compare_lengths(monkeypatch)
         "knAAAAAAknum QQAAAAAAknAAAAAAkn", wrt="A", let=let, expand=True, input="latex"
     )
     assert printer.written_size(r.node) > 10**11
+
+
+def test_a_long_juxtaposed_chain_shows_without_a_stack_overflow():
+    """Found by the fuzzer: `n n n … n` (150 letters) in LaTeX, shown as written, nested one
+    product per letter and overflowed the printer's stack; a chain is one product node."""
+    typed = "5y+715y Nq" + "n" * 35 + "k" * 38 + "n" * 15 + "endtedmummm" + "n" * 24
+    typed += "endtedmummmmnu" + "n" * 27  # the fuzzer's input, as LaTeX
+    r = matcalc.show(typed, let=["x:n", "y:n", "A:n,n", "B:n,m", "S:n,n,sym"], input="latex")
+    assert r.text().startswith("5 y + 715 N q n n n") and r.text().count("k") == 38

@@ -70,7 +70,7 @@ def test_hessian_and_scalar_results():
     assert np.isclose(ev(line, t=0.5), 3 * 0.25 * np.sin(0.5) + 0.125 * np.cos(0.5))
 
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from .conftest import random_values, reference  # noqa: E402
@@ -99,6 +99,7 @@ def test_generated_numpy_lines(case, layout, seed):
     r = getattr(matcalc, kind)(e, wrt=wrt, let=LET, layout=layout)
     values, dims = random_values(LET, np.random.default_rng(seed), scalars=("t",))
     want = reference(kind, e, wrt, values, layout)
+    assume(np.all(np.isfinite(want)))  # autograd's nan at a kink (‖x − x‖), where 0 is right
     got = ev(r.numpy(), **values, **dims)
     assert got.shape == want.shape, (e, r.numpy())
     assert np.allclose(got, want, rtol=1e-8, atol=1e-9), (e, r.numpy())

@@ -115,6 +115,7 @@ def raw_mode() -> Iterator[None]:
         _RAW.reset(token)
 
 
+_CHAINS = frozenset({"add", "mul", "matmul", "had"})  # n-ary, associative, printed flat
 _BUILT: dict[tuple, Node] = {}  # canonical forms already computed: rewrites are pure
 _BUILT_MAX = 200_000
 
@@ -123,6 +124,8 @@ def build(op_name: str, *args: Node, data: Any = None) -> Node:
     """The canonical node: check shapes, try the entry's rewrites in order, else a new node."""
     op = OPS[op_name]
     if _RAW.get() and not (args and all(a.op == "num" for a in args)):  # constants still fold
+        if op_name in _CHAINS and args and args[0].op == op_name:  # a b c: one node, not a
+            args = args[0].args + args[1:]  # nest as deep as the chain is long (it prints alike)
         return Node(op_name, args, data, op.shape(args, data))
     try:
         key = (op_name, args, data)
