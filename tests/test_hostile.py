@@ -416,7 +416,7 @@ NO_HANG = [
     Row("outer-1000-at", ("show", "ones(1000) ones(1000)ᵀ", "--at", "t=1"), False),
     Row("scalar-tower-at", ("show", "t^t^t^t", "--at", "t=3"), False),
 ]
-NO_HANG_SECONDS = 5.0
+NO_HANG_SECONDS = 120.0  # a hang fails loudly; a busy machine is slow, not wrong
 
 
 @pytest.fixture(scope="module")
@@ -669,6 +669,9 @@ def _fuzz_inputs() -> list[tuple[str, str]]:
     return out
 
 
+FUZZ_SECONDS = 60.0  # per call: catches a hang, not a slow machine
+
+
 def test_fuzz_ends_in_a_result_or_a_matcalc_error():
     crashes: dict[tuple, list[str]] = {}
     counts = {"result": 0, "MatcalcError": 0}
@@ -677,7 +680,7 @@ def test_fuzz_ends_in_a_result_or_a_matcalc_error():
     for s, mode in inputs:
         for fn in ("show", "grad"):
             try:
-                with time_limit(10.0):
+                with time_limit(FUZZ_SECONDS):
                     if fn == "show":
                         r = matcalc.show(s, let=FUZZ_LET, input=mode)
                     else:
@@ -687,14 +690,14 @@ def test_fuzz_ends_in_a_result_or_a_matcalc_error():
                 counts["MatcalcError"] += 1
                 continue
             except TooSlow:
-                crashes.setdefault((fn, mode, "no answer in 10 s"), []).append(s)
+                crashes.setdefault((fn, mode, f"no answer in {FUZZ_SECONDS:g} s"), []).append(s)
                 continue
             except Exception as err:
                 key = (fn, mode, f"{type(err).__name__}: {str(err)[:80]}")
                 crashes.setdefault(key, []).append(s)
                 continue
             try:  # a result that was returned must also print
-                with time_limit(10.0):
+                with time_limit(FUZZ_SECONDS):
                     r.text(), r.latex(), r.numpy()
                 counts["result"] += 1
             except (Exception, TooSlow) as err:

@@ -13,7 +13,7 @@ COUNT = 3000
 
 def test_random_expressions_match_finite_differences(capsys):
     jobs = min(2, os.cpu_count() or 1)
-    summary = difftest.run(COUNT, SEED, jobs=jobs, points=2, timeout=15.0, max_depth=4)
+    summary = difftest.run(COUNT, SEED, jobs=jobs, points=2, timeout=60.0, max_depth=4)
     with capsys.disabled():
         for outcome in summary.failed[:40]:
             print(outcome.report())
