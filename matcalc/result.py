@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from .expr.node import Node, Shape
-from .render.printer import check_printable, to_latex, to_numpy, to_text
+from .render.printer import check_printable, to_latex, to_text
 
 
 def shape_list(shape: Shape) -> list[int | str]:
@@ -78,12 +78,10 @@ class Result:
         return self._prefix("latex") + _printed(to_latex, self.node)
 
     def numpy(self) -> str:
-        check_printable(self.node)
-        if self.form == "map":
-            from .render.numpy import tensor_line
+        from .render.numpy import numpy_line
 
-            return tensor_line(self)
-        return to_numpy(self.node)
+        check_printable(self.node)
+        return numpy_line(self)
 
     def python(self) -> str:
         """A complete NumPy module: a function returning the value and this derivative."""
