@@ -199,7 +199,8 @@ SPELLINGS = {
     "x_1^3 + 2*x_2^2 + 3*x_3*x_1": ("x_1", "x_2", "x_3"),
     "x1^3 + 2*x2^2 + 3*x3*x1": ("x1", "x2", "x3"),
     "x[1]^3 + 2*x[2]^2 + 3*x[3]*x[1]": ("x1", "x2", "x3"),
-    "x[1]^3 + 2*x_2^2 + 3*x₃*x_1": ("x_1", "x_2", "x3"),  # the first Python name written
+    "x[1]^3 + 2*x_2^2 + 3*x₃*x_1": ("x_1", "x_2", "x3"),  # the Python name written
+    "x_1^3 + 2*x_2^2 + 3*x_3*x1": ("x1", "x_2", "x_3"),  # written both ways: x1
 }
 
 

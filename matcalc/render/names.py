@@ -74,8 +74,8 @@ class Namespace:
 
 
 def spellings(source: str, family: Iterable[str]) -> dict[str, str]:
-    """How the user wrote each indexed scalar (x1 as `x_1`): the first spelling that is a Python
-    name (`x1` or `x_1`); `x[1]` and `x₁` are not, so they print as `x1`."""
+    """How the user wrote each indexed scalar: x1 as `x_1` when `x_1` is how it is written, and
+    never `x1` (written both ways, it is x1); `x[1]` and `x₁` are not Python names: x1."""
     from ..errors import MatcalcError
     from ..expr.build import FAMILY
     from ..syntax.lexer import tokenize
@@ -85,12 +85,10 @@ def spellings(source: str, family: Iterable[str]) -> dict[str, str]:
         tokens = tokenize(source)
     except MatcalcError:
         return {}
-    out: dict[str, str] = {}
+    written: dict[str, list[str]] = {}
     for tok in tokens:
-        if tok.kind != "name" or tok.sub:
-            continue
-        m = FAMILY.match(tok.text)
+        m = FAMILY.match(tok.text) if tok.kind == "name" and not tok.sub else None
         canonical = f"{m.group(1)}{int(m.group(2))}" if m else None
-        if canonical in wanted and canonical not in out:
-            out[canonical] = tok.text
-    return {k: v for k, v in out.items() if k != v}
+        if canonical in wanted:
+            written.setdefault(canonical, []).append(tok.text)
+    return {k: v[0] for k, v in written.items() if k not in v}
