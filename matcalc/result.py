@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from .expr.node import Node, Shape
-from .render.printer import check_printable, to_latex, to_text
+from .render.printer import check_printable, to_latex, to_numpy, to_text
 
 
 def shape_list(shape: Shape) -> list[int | str]:
@@ -78,10 +78,14 @@ class Result:
         return self._prefix("latex") + _printed(to_latex, self.node)
 
     def numpy(self) -> str:
-        from .render.numpy import numpy_line
+        """SPEC §4's line, evaluated as `eval(line, {"np": numpy, **values})`."""
+        from .render.numpy import line_namespace, tensor_line
 
         check_printable(self.node)
-        return numpy_line(self)
+        names = line_namespace(self)  # the expression's names, as the user wrote them
+        if self.form == "map":
+            return tensor_line(self, names)
+        return to_numpy(self.node, names)
 
     def python(self) -> str:
         """A complete NumPy module: a function returning the value and this derivative."""

@@ -8,17 +8,9 @@ from .names import Namespace, spellings
 from .printer import Printer, to_numpy
 
 
-def numpy_line(result) -> str:
-    """SPEC §4's line, which is evaluated as `eval(line, {"np": numpy, **values})`: NumPy is
-    `np` there, so a user's name `np` is refused; an indexed scalar is spelled as written."""
-    names = line_namespace(result)
-    if result.form == "map":
-        return tensor_line(result, names)
-    return names.finish(Printer("numpy", names)(result.node))
-
-
 def line_namespace(result) -> Namespace:
-    """The names of the expression (variables, dimensions) and how the user wrote them."""
+    """The names of the expression (variables, dimensions) and how the user wrote them. The line
+    is evaluated as `eval(line, {"np": numpy, **values})`: a user's name `np` is refused."""
     from ..errors import MatcalcError
 
     trees = [t for t in (result.node, result.function, result.array) if t is not None]
@@ -70,7 +62,7 @@ def tensor_line(result, names: Namespace | None = None) -> str:
     return names.finish(f"np.moveaxis({stacked}, (0, 1), (-2, -1))")
 
 
-__all__ = ["numpy_line", "tensor_line", "to_numpy"]
+__all__ = ["line_namespace", "tensor_line", "to_numpy"]
 
 
 # ---------------------------------------------------------------- products of matrices

@@ -229,8 +229,11 @@ def to_latex(n: Node) -> str:
     return Printer("latex")(n)
 
 
-def to_numpy(n: Node) -> str:
-    return Printer("numpy")(n)
+def to_numpy(n: Node, names: Namespace | None = None) -> str:
+    """NumPy code; with `names`, finished: the user's names as written, aliases fresh."""
+    if names is None:
+        return Printer("numpy")(n)
+    return names.finish(Printer("numpy", names)(n))
 
 
 __all__ = [
