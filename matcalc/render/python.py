@@ -4,6 +4,8 @@ value and the derivative(s), shared work computed once.
 Common subexpressions of the value and every derivative are bound to names once (CSE over the
 expression DAG, so `X @ w` is shared by a loss and its gradient); a product chain that
 contains a chain computed elsewhere reuses it; matrix-vector chains multiply right to left.
+Every name the module adds (the NumPy alias, temporaries) comes from a `Namespace`
+(render/names.py), fresh against the user's names, which stay the function's parameters.
 """
 
 from __future__ import annotations
