@@ -54,12 +54,12 @@ def f_ref(x, c, A, s) -> float:
 def written(role: str, name: str) -> tuple[str, dict[str, str], list[str]]:
     """The expression with `name` as the vector x, the scalar s or the dimension n; the
     renaming of x and s; the --let list."""
-    ren = {"vector": {"x": name}, "scalar": {"s": name}}.get(role, {})
+    ren = {"vector": {"x": name}, "matrix": {"A": name}, "scalar": {"s": name}}.get(role, {})
     dim = name if role == "dimension" else "n"
     text = "sum(tanh(A*x)) + s*(c'*x)^2 + sin(s)*mean(x .* x)"
     for old, new in ren.items():
         text = _rename(text, old, new)
-    return text, ren, [f"{ren.get('x', 'x')}:{dim}", f"c:{dim}", f"A:m,{dim}"]
+    return text, ren, [f"{ren.get('x', 'x')}:{dim}", f"c:{dim}", f"{ren.get('A', 'A')}:m,{dim}"]
 
 
 def _rename(text: str, old: str, new: str) -> str:
@@ -68,7 +68,7 @@ def _rename(text: str, old: str, new: str) -> str:
 
 def cases():
     for name in NAMES:
-        for role in ("vector", "scalar", "dimension"):
+        for role in ("vector", "matrix", "scalar", "dimension"):
             if role == "scalar" and name in NOT_SCALARS:
                 continue
             yield pytest.param(role, name, id=f"{role}-{name}")
@@ -117,16 +117,16 @@ def test_python_module_with_any_name(role, name):
     values = point(zlib.crc32(f"{role} {name}".encode()))
     args = {ren.get(k, k): v for k, v in values.items()}
     sizes = {"m": SIZES["m"], ("n" if role != "dimension" else name): SIZES["n"]}
-    x, s = ren.get("x", "x"), ren.get("s", "s")
+    x, s, A = ren.get("x", "x"), ren.get("s", "s"), ren.get("A", "A")
 
     def ref(**kw) -> float:
-        return f_ref(kw[x], kw["c"], kw["A"], kw[s])
+        return f_ref(kw[x], kw["c"], kw[A], kw[s])
 
     want = ref(**args)
     with time_limit(120):
         grad = matcalc.grad(text, wrt=x, let=let).python()
         hess = matcalc.hessian(text, wrt=x, let=let).python()
-        several = matcalc.grad(text, wrt=f"{x},A,{s}", let=let).python()
+        several = matcalc.grad(text, wrt=f"{x},{A},{s}", let=let).python()
     value, g = _call(load(grad)["f_and_grad"], args, sizes)
     assert np.isclose(value, want, rtol=1e-12), grad
     assert np.allclose(g, fd_grad(ref, args, x), rtol=1e-6, atol=1e-8), grad
@@ -136,7 +136,7 @@ def test_python_module_with_any_name(role, name):
     value, gx, gA, gs = _call(load(several)["f_and_grad"], args, sizes)
     assert np.isclose(value, want, rtol=1e-12), several
     assert np.allclose(gx, fd_grad(ref, args, x), rtol=1e-6, atol=1e-8), several
-    assert np.allclose(gA, fd_grad(ref, args, "A"), rtol=1e-6, atol=1e-8), several
+    assert np.allclose(gA, fd_grad(ref, args, A), rtol=1e-6, atol=1e-8), several
     assert np.allclose(gs, fd_grad(ref, args, s), rtol=1e-6, atol=1e-8), several
 
 
@@ -148,7 +148,7 @@ def test_numpy_line_with_any_name(role, name):
     values = point(zlib.crc32(f"{name} {role}".encode()))
     args = {ren.get(k, k): v for k, v in values.items()}
     sizes = {"m": SIZES["m"], ("n" if role != "dimension" else name): SIZES["n"]}
-    x, s = ren.get("x", "x"), ren.get("s", "s")
+    x, s, A = ren.get("x", "x"), ren.get("s", "s"), ren.get("A", "A")
     with time_limit(120):
         r = matcalc.grad(text, wrt=x, let=let)
         if name == "np":
@@ -158,7 +158,7 @@ def test_numpy_line_with_any_name(role, name):
         line = r.numpy()
 
     def ref(**kw) -> float:
-        return f_ref(kw[x], kw["c"], kw["A"], kw[s])
+        return f_ref(kw[x], kw["c"], kw[A], kw[s])
 
     got = eval(line, {"np": np, **sizes, **args})
     assert np.allclose(got, fd_grad(ref, args, x), rtol=1e-6, atol=1e-8), line
