@@ -73,6 +73,22 @@ class Namespace:
         return "".join(parts)
 
 
+def user_names(trees: list, decls=None) -> set[str]:
+    """Every variable and dimension name of the trees (in shapes and constants) and of the
+    declarations: the names generated code must leave to the user."""
+    from ..expr.node import postorder
+
+    out: set[str] = set(decls.items) | set(decls.dims()) if decls is not None else set()
+    for n in postorder(trees):
+        if n.op == "var":
+            out.add(n.data[0])
+        symbols = [s for d in n.shape for s in d.free_symbols]
+        if n.op == "num":
+            symbols += n.data.free_symbols
+        out |= {s.name for s in symbols}
+    return out
+
+
 def spellings(source: str, family: Iterable[str]) -> dict[str, str]:
     """How the user wrote each indexed scalar: x1 as `x_1` when `x_1` is how it is written, and
     never `x1` (written both ways, it is x1); `x[1]` and `x₁` are not Python names: x1."""

@@ -4,7 +4,7 @@ L applied to each basis matrix E of X, with F's axes first (X's first in denomin
 
 from __future__ import annotations
 
-from .names import Namespace, spellings
+from .names import Namespace, spellings, user_names
 from .printer import Printer, to_numpy
 
 
@@ -14,31 +14,22 @@ def line_namespace(result) -> Namespace:
     from ..errors import MatcalcError
 
     trees = [t for t in (result.node, result.function, result.array) if t is not None]
-    user = _user_names(trees, result.decls)
+    user = user_names(trees, result.decls)
     if "np" in user:
         raise MatcalcError(
             "a variable or dimension named np cannot be used in a NumPy line (--format numpy, "
             'json): the line is evaluated with np bound to NumPy, eval(line, {"np": numpy, '
             "**values}); rename it, or use --format python, which imports NumPy under a free name"
         )
-    scalars = [u for u in user if result.decls is None or u not in result.decls.items]
+    declared = set(result.decls.items) if result.decls is not None else set()
+    scalars = set().union(*(t.free() for t in trees)) - declared
     return Namespace(user, spellings(getattr(result, "source", "") or "", scalars))
-
-
-def _user_names(trees: list, decls) -> set[str]:
-    """Every variable and dimension name the trees use or the declarations give."""
-    from .python import dimension_names
-
-    out = set().union(*(t.free() for t in trees)) | dimension_names(trees)
-    if decls is not None:
-        out |= set(decls.items) | set(decls.dims())
-    return out
 
 
 def tensor_line(result, names: Namespace | None = None) -> str:
     """The full array of a linear map: L(Eᵢⱼ) for every basis matrix Eᵢⱼ of X, axes arranged."""
     if names is None:
-        names = Namespace(_user_names([result.array], getattr(result, "decls", None)))
+        names = Namespace(user_names([result.array], getattr(result, "decls", None)))
     p = Printer("numpy", names)
     leaf = result.dleaf
     d = names.fresh("_d_" + leaf.data)

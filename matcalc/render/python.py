@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..expr.node import Node, postorder
-from .names import MODULES, Namespace, spellings
+from .names import MODULES, Namespace, spellings, user_names
 from .printer import Printer, text_name, to_text
 
 _LEAVES = {"var", "num", "eye", "ones", "zero", "comm", "dvar"}
@@ -104,11 +104,6 @@ def _parameters(f: Node, extra: list[Node], decls) -> tuple[list[str], list[str]
     return arrays, scalars
 
 
-def dimension_names(nodes: list[Node]) -> set[str]:
-    """Every dimension name the trees use, in shapes and in constants."""
-    return {str(d) for d in _dimensions(nodes)}
-
-
 def _dimensions(nodes: list[Node]) -> set:
     """Every dimension symbol the trees use, in shapes and in constants."""
     out: set = set()
@@ -169,8 +164,7 @@ def python_module(result) -> str:
     counts = _count(shared)
     temps = [n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n)]
     name = "f" if kind == "show" else f"f_and_{kind}"
-    user = set(arrays) | set(scalars) | set(decls.items) | set(decls.dims())
-    user |= dimension_names([f, *derivs])
+    user = user_names([f, *derivs], decls) | set(arrays)
     ns = Namespace(user, spellings(getattr(first, "source", "") or "", scalars))
     ns.taken.add(name)
     np_ = ns.module("np")  # `import numpy as np` unless a user's name is np
