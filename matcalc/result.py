@@ -78,12 +78,14 @@ class Result:
         return self._prefix("latex") + _printed(to_latex, self.node)
 
     def numpy(self) -> str:
-        check_printable(self.node)
-        if self.form == "map":
-            from .render.numpy import tensor_line
+        """SPEC §4's line, evaluated as `eval(line, {"np": numpy, **values})`."""
+        from .render.numpy import line_namespace, tensor_line
 
-            return tensor_line(self)
-        return to_numpy(self.node)
+        check_printable(self.node)
+        names = line_namespace(self)  # the expression's names, as the user wrote them
+        if self.form == "map":
+            return tensor_line(self, names)
+        return to_numpy(self.node, names)
 
     def python(self) -> str:
         """A complete NumPy module: a function returning the value and this derivative."""

@@ -3,6 +3,7 @@ derivative correctly; shared work is computed once."""
 
 from __future__ import annotations
 
+import inspect
 import types
 
 import numpy as np
@@ -95,8 +96,6 @@ def test_identity_functions(ident):
             and args[name].shape[0] == args[name].shape[1]
         ):
             args[name] = args[name] + 3 * np.eye(args[name].shape[0])
-    import inspect
-
     params = inspect.signature(fn).parameters
     args = {k: v for k, v in args.items() if k in params}
     for k in params:
@@ -159,3 +158,48 @@ def test_python_format_for_vjp_and_jvp(cli):
     value, jvp = load(out).f_and_jvp(A=A, x=x)
     assert np.allclose(value, np.tanh(A @ x))
     assert np.allclose(jvp, (1 - np.tanh(A @ x) ** 2) * (A @ x))
+
+
+HEAD_SHARED = {  # a product chain whose head (A B, yᵀA) is computed elsewhere, its tail not
+    ("sum(tanh(A*B)) + sum(A*B*C*d)", "C"): lambda A, B, C, d, y: (
+        np.sum(np.tanh(A @ B)) + np.sum(A @ B @ C @ d)
+    ),
+    ("sum(tanh(A*B)) + sum(A*B*C*d)", "d"): lambda A, B, C, d, y: (
+        np.sum(np.tanh(A @ B)) + np.sum(A @ B @ C @ d)
+    ),
+    ("sum(tanh(A*B)) + sum(A*B*C)", "A"): lambda A, B, C, d, y: (
+        np.sum(np.tanh(A @ B)) + np.sum(A @ B @ C)
+    ),
+    ("sum(tanh(A*B)) + sum(A*B*C)", "B"): lambda A, B, C, d, y: (
+        np.sum(np.tanh(A @ B)) + np.sum(A @ B @ C)
+    ),
+    ("sum(exp(y'*A)) + y'*A*B*C*d", "B"): lambda A, B, C, d, y: (
+        np.sum(np.exp(y @ A)) + y @ A @ B @ C @ d
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HEAD_SHARED, ids=lambda c: f"{c[0]} by {c[1]}")
+def test_product_chain_with_a_shared_head(case):
+    """A B C d with A B bound to a temporary is _t0 (C d), in that order: the value and the
+    gradient against central differences, every factor non-square (no order commutes)."""
+    expr, wrt = case
+    let = ["A:m,n", "B:n,k", "C:k,p", "d:p", "y:m"]
+    src = matcalc.grad(expr, wrt=wrt, let=let).python()
+    rng = np.random.default_rng(12)
+    values = {
+        "A": rng.normal(size=(4, 3)) / 2,
+        "B": rng.normal(size=(3, 2)) / 2,
+        "C": rng.normal(size=(2, 5)) / 2,
+        "d": rng.normal(size=5),
+        "y": rng.normal(size=4),
+    }
+    fn = load(src).f_and_grad
+    args = {k: v for k, v in values.items() if k in inspect.signature(fn).parameters}
+
+    def value(**kw):
+        return (HEAD_SHARED[case](**{**values, **kw}),)
+
+    got_value, grad = fn(**args)
+    assert np.isclose(got_value, value(**args)[0], rtol=1e-10), src
+    assert np.allclose(grad, _fd(value, args, wrt), rtol=1e-6, atol=1e-8), src

@@ -103,3 +103,39 @@ def test_generated_numpy_lines(case, layout, seed):
     got = ev(r.numpy(), **values, **dims)
     assert got.shape == want.shape, (e, r.numpy())
     assert np.allclose(got, want, rtol=1e-8, atol=1e-9), (e, r.numpy())
+
+
+ONES_ROW = {  # results whose numerator layout holds 𝟏ᵀ M with M not square: the axis matters
+    "sum(X*w)": ("w", lambda X, w, W, v, A: np.sum(X @ w)),
+    "sum(X*W*v)": ("v", lambda X, w, W, v, A: np.sum(X @ W @ v)),
+    "sum(A*X*w)": ("w", lambda X, w, W, v, A: np.sum(A @ X @ w)),
+    "sum(X*w) + w'*w": ("w", lambda X, w, W, v, A: np.sum(X @ w) + w @ w),
+}
+
+
+@pytest.mark.parametrize("expr", ONES_ROW)
+def test_ones_row_times_matrix_in_numerator_layout(expr):
+    """𝟏ᵀ M prints as the column sums of M (axis 0): its value and shape against central
+    differences of the tests' own NumPy, with every dimension different."""
+    wrt, f = ONES_ROW[expr]
+    sizes = {"m": 4, "n": 3, "k": 2, "p": 5}
+    let = ["X:m,n", "w:n", "W:n,k", "v:k", "A:p,m"]
+    r = matcalc.grad(expr, wrt=wrt, let=let, layout="numerator")
+    assert "𝟏ᵀ" in r.text()
+    g = np.random.default_rng(11)
+    values = {
+        "X": g.normal(size=(4, 3)),
+        "w": g.normal(size=3),
+        "W": g.normal(size=(3, 2)),
+        "v": g.normal(size=2),
+        "A": g.normal(size=(5, 4)),
+    }
+    h, x0 = 1e-6, values[wrt]
+    want = np.array(
+        [
+            (f(**{**values, wrt: x0 + d}) - f(**{**values, wrt: x0 - d})) / (2 * h)
+            for d in h * np.eye(x0.size)
+        ]
+    )
+    got = ev(r.numpy(), **values, **sizes)
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-8), r.numpy()

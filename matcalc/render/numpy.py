@@ -4,33 +4,56 @@ L applied to each basis matrix E of X, with F's axes first (X's first in denomin
 
 from __future__ import annotations
 
+from .names import Namespace, spellings, user_names
 from .printer import Printer, to_numpy
 
 
-def tensor_line(result) -> str:
+def line_namespace(result) -> Namespace:
+    """The names of the expression (variables, dimensions) and how the user wrote them. The line
+    is evaluated as `eval(line, {"np": numpy, **values})`: a user's name `np` is refused."""
+    from ..errors import MatcalcError
+
+    trees = [t for t in (result.node, result.function, result.array) if t is not None]
+    user = user_names(trees, result.decls)
+    if "np" in user:
+        raise MatcalcError(
+            "a variable or dimension named np cannot be used in a NumPy line (--format numpy, "
+            'json): the line is evaluated with np bound to NumPy, eval(line, {"np": numpy, '
+            "**values}); rename it, or use --format python, which imports NumPy under a free name"
+        )
+    declared = set(result.decls.items) if result.decls is not None else set()
+    scalars = set().union(*(t.free() for t in trees)) - declared
+    return Namespace(user, spellings(getattr(result, "source", "") or "", scalars))
+
+
+def tensor_line(result, names: Namespace | None = None) -> str:
     """The full array of a linear map: L(Eᵢⱼ) for every basis matrix Eᵢⱼ of X, axes arranged."""
-    p = Printer("numpy")
+    if names is None:
+        names = Namespace(user_names([result.array], getattr(result, "decls", None)))
+    p = Printer("numpy", names)
     leaf = result.dleaf
-    d = "_d_" + leaf.data
+    d = names.fresh("_d_" + leaf.data)
+    p.node_names[leaf] = d  # dX is the lambda's parameter
     body = f"(lambda {d}: {p(result.array)} + np.zeros({p.np_shape(result.array.shape)}))"
     r, c = leaf.shape
     if c == 1 or r == 1:
-        n = p.dim(r if c == 1 else c)
-        stacked = f"np.array([{body}(np.eye({n})[_i]) for _i in range({n})])"
+        n, e = p.dim(r if c == 1 else c), names.fresh("_e")
+        stacked = f"np.array([{body}({e}) for {e} in np.eye({n})])"
         x_axes = 1
     else:
         rr, cc = p.dim(r), p.dim(c)
-        e = f"np.outer(np.eye({rr})[_i], np.eye({cc})[_j])"
-        stacked = f"np.array([[{body}({e}) for _j in range({cc})] for _i in range({rr})])"
+        a, b = names.fresh("_a"), names.fresh("_b")
+        e = f"np.outer({a}, {b})"
+        stacked = f"np.array([[{body}({e}) for {b} in np.eye({cc})] for {a} in np.eye({rr})])"
         x_axes = 2
     if result.layout == "denominator" or result.array.shape == ():
-        return stacked
+        return names.finish(stacked)
     if x_axes == 1:
-        return f"np.moveaxis({stacked}, 0, -1)"
-    return f"np.moveaxis({stacked}, (0, 1), (-2, -1))"
+        return names.finish(f"np.moveaxis({stacked}, 0, -1)")
+    return names.finish(f"np.moveaxis({stacked}, (0, 1), (-2, -1))")
 
 
-__all__ = ["tensor_line", "to_numpy"]
+__all__ = ["line_namespace", "tensor_line", "to_numpy"]
 
 
 # ---------------------------------------------------------------- products of matrices

@@ -11,6 +11,7 @@ import sympy as sp
 from ..expr.node import Node
 from ..expr.registry import ATOM, OPS, PROD, SUM
 from ..syntax.names import GREEK
+from .names import Namespace
 
 
 def text_name(name: str) -> str:
@@ -63,8 +64,9 @@ def _ordered_add(v: sp.Add) -> list[sp.Expr]:
 class Printer:
     """Prints a tree in one format (`text`, `latex`, `numpy`) from the entries' rules."""
 
-    def __init__(self, fmt: str):
+    def __init__(self, fmt: str, names: Namespace | None = None):
         self.fmt = fmt
+        self.names = names  # code: the user's names marked, finished by `names.finish`
         self.node_names: dict[Node, str] = {}  # subtrees bound to a name (generated code)
         self._sized = False  # the parent fixes this operand's size (𝟏 and 𝐈 need no size)
         self.sized = False  # ... as read by the rule of the node being printed
@@ -123,7 +125,13 @@ class Printer:
             return text_name(name)
         if self.fmt == "latex":
             return latex_name(name)
-        return name
+        return name if self.names is None else self.names.name(name)
+
+    def _sympy_str(self, v: sp.Expr) -> str:
+        """SymPy's own spelling of a constant, its symbols (dimensions) printed as names."""
+        if self.names is None or not v.free_symbols:
+            return str(v)
+        return str(v.xreplace({s: sp.Symbol(self.name(s.name)) for s in v.free_symbols}))
 
     def const(self, v: sp.Expr) -> str:
         """An exact constant in this format."""
@@ -146,15 +154,17 @@ class Printer:
             return repr(float(v))
         tree = _sympy_to_tree(v)
         if tree.op == "num":
-            return str(v)
+            return self._sympy_str(v)
         return self(tree)
 
     def dim(self, d: object) -> str:
         """A dimension as NumPy code (dimension names are bound to their sizes)."""
         d = sp.sympify(d)  # safe: a dimension
-        if d.is_Integer or d.is_Symbol:
+        if d.is_Symbol:
+            return str(d) if self.names is None else self.names.name(d.name)
+        if d.is_Integer:
             return str(d)
-        return f"({d})"
+        return f"({self._sympy_str(d)})"
 
     def dim_text(self, d: object) -> str:
         """A dimension as this format writes a value (`m n`, `n²`), which reads back."""
@@ -219,8 +229,11 @@ def to_latex(n: Node) -> str:
     return Printer("latex")(n)
 
 
-def to_numpy(n: Node) -> str:
-    return Printer("numpy")(n)
+def to_numpy(n: Node, names: Namespace | None = None) -> str:
+    """NumPy code; with `names`, finished: the user's names as written, aliases fresh."""
+    if names is None:
+        return Printer("numpy")(n)
+    return names.finish(Printer("numpy", names)(n))
 
 
 __all__ = [

@@ -4,6 +4,8 @@ value and the derivative(s), shared work computed once.
 Common subexpressions of the value and every derivative are bound to names once (CSE over the
 expression DAG, so `X @ w` is shared by a loss and its gradient); a product chain that
 contains a chain computed elsewhere reuses it; matrix-vector chains multiply right to left.
+Every name the module adds (the NumPy alias, temporaries) comes from a `Namespace`
+(render/names.py), fresh against the user's names, which stay the function's parameters.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..expr.node import Node, postorder
+from .names import MODULES, Namespace, spellings, user_names
 from .printer import Printer, text_name, to_text
 
 _LEAVES = {"var", "num", "eye", "ones", "zero", "comm", "dvar"}
@@ -160,31 +163,36 @@ def python_module(result) -> str:
     shared = _share_chains(_share_transposes([f, *derivs]))
     counts = _count(shared)
     temps = [n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n)]
-    printer = Printer("numpy")
+    name = "f" if kind == "show" else f"f_and_{kind}"
+    user = user_names([f, *derivs], decls) | set(arrays)
+    ns = Namespace(user, spellings(getattr(first, "source", "") or "", scalars))
+    ns.taken.add(name)
+    np_ = ns.module("np")  # `import numpy as np` unless a user's name is np
+    printer = Printer("numpy", ns)
     lines: list[str] = []
     dims: dict[str, str] = {}
-    for name in arrays:
-        shape = decls.items[name].shape
+    for a in arrays:
+        shape = decls.items[a].shape
         for axis, dim in enumerate(shape if shape[1] != 1 else shape[:1]):
             if dim.is_Symbol and str(dim) not in dims:
-                dims[str(dim)] = f"{name}.shape[{axis}]"
-    lines += [f"    {dim} = {src}" for dim, src in dims.items()]
+                dims[str(dim)] = f"{ns.spell(a)}.shape[{axis}]"
+    lines += [f"    {ns.spell(dim)} = {src}" for dim, src in dims.items()]
     unbound = sorted(str(d) for d in _dimensions([f, *derivs]) if str(d) not in dims)
-    for i, t in enumerate(temps):
-        code = printer(t)
-        name = f"_t{i}"
-        printer.node_names[t] = name
-        lines.append(f"    {name} = {code}")
-    value = printer(shared[0])
-    outs = [printer(d) for d in shared[1:]]
-    params = [f"{a}: np.ndarray" for a in arrays] + [f"{s}: float" for s in scalars]
-    params += [f"{d}: int" for d in unbound]
+    for t in temps:
+        code = ns.finish(printer(t))
+        temp = ns.temporary()
+        printer.node_names[t] = temp
+        lines.append(f"    {temp} = {code}")
+    value = ns.finish(printer(shared[0]))
+    outs = [ns.finish(printer(d)) for d in shared[1:]]
+    params = [f"{ns.spell(a)}: {np_}.ndarray" for a in arrays]
+    params += [f"{ns.spell(s)}: float" for s in scalars]
+    params += [f"{ns.spell(d)}: int" for d in unbound]
     shapes = ", ".join(f"{a}: {_shape(decls.items[a].shape)}" for a in arrays) or "scalars only"
     what = WHAT[kind]
     by = ", ".join(text_name(r.wrt) for r in parts)
-    f_type = "float" if f.shape == () else "np.ndarray"
-    out_types = ["np.ndarray" if d.shape != () else "float" for d in derivs]
-    name = "f" if kind == "show" else f"f_and_{kind}"
+    f_type = "float" if f.shape == () else f"{np_}.ndarray"
+    out_types = [f"{np_}.ndarray" if d.shape != () else "float" for d in derivs]
     returns = ", ".join([value, *outs])
     doc = [
         f'    """f = {to_text(f)}'
@@ -199,6 +207,10 @@ def python_module(result) -> str:
     doc.append('    """')
     ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if derivs else f_type
     body = [*doc, *lines, f"    return {returns}"]
+    imports = [
+        f"import {MODULES[m]}" + ("" if a == MODULES[m] else f" as {a}")
+        for m, a in ns.modules.items()
+    ]
     return "\n".join(
-        ["import numpy as np", "", "", f"def {name}({', '.join(params)}) -> {ret_type}:", *body, ""]
+        [*imports, "", "", f"def {name}({', '.join(params)}) -> {ret_type}:", *body, ""]
     )
