@@ -104,3 +104,27 @@ def test_missing_rule_names_the_operator(monkeypatch):
     monkeypatch.setattr(OPS["logdet"], "jvp", None)
     with pytest.raises(matcalc.MatcalcError, match="no jvp rule for 'logdet'"):
         matcalc.grad("logdet(X)", wrt="X", let=["X:n,n"])
+
+
+ENTRYWISE = sorted(name for name, op in OPS.items() if op.entrywise)
+
+
+@pytest.mark.parametrize("name", ENTRYWISE)
+def test_latex_of_every_function_reads_back(name):
+    """The LaTeX reader's command names are a view of the entries: every elementwise function's
+    LaTeX (a bare command such as \\sin, or \\operatorname{…}) reads back as that function."""
+    shown = matcalc.show(f"{name}(t/3) + 1")
+    back = matcalc.show(shown.latex(), input="latex")
+    assert back.text() == shown.text(), shown.latex()
+
+
+def test_latex_reader_reads_every_bare_command_an_entry_declares():
+    """`\\det`, `\\ln`, `\\tr`: each entry's extra LaTeX names read as that entry."""
+    from matcalc.expr.registry import latex_commands
+
+    cmds = latex_commands()
+    assert cmds[r"\ln"] == "log" and cmds[r"\det"] == "det" and cmds[r"\tr"] == "tr"
+    d = ["X:n,n"]
+    assert matcalc.show(r"\ln t + \det(X) + \tr X", input="latex", let=d).text() == (
+        "log(t) + det(X) + tr(X)"
+    )
