@@ -23,7 +23,7 @@ import matcalc
 from matcalc.expr.registry import FUNCTIONS
 
 from . import oracle
-from .op_specs import OPERATOR_SPELLINGS, ROWS, Row
+from .op_specs import INTERNAL, OPERATOR_SPELLINGS, ROWS, Row
 
 # Two size assignments: distinct sizes (so that a transposed result has the wrong shape), and
 # swapped between the points (so that a result right for one size only is caught).
@@ -32,13 +32,6 @@ LAYOUTS = ("mixed", "numerator", "denominator")
 DIRECTION = "u"  # the declared vjp/jvp direction
 SCALAR_V = 0.7  # the literal direction when it is a scalar
 RTOL, RTOL_HESSIAN = 1e-6, 1e-5
-
-# Names in FUNCTIONS that are internal helpers, not part of the user language of SPEC §2.
-INTERNAL = {
-    "kron_inner_left",  # a factor of the derivative of kron
-    "kron_inner_right",  # a factor of the derivative of kron
-    "unvec",  # the inverse of vec, printed in --vec results
-}
 
 
 # --------------------------------------------------------------------------- rows → variables

@@ -3,6 +3,9 @@ canonical rewrite keeps the value — checked on its own, raw node against rewri
 
 from __future__ import annotations
 
+import re
+import sys
+
 import numpy as np
 import pytest
 
@@ -14,12 +17,63 @@ from matcalc.expr.decls import Decls
 from matcalc.expr.node import Node
 from matcalc.expr.registry import ALL, FUNCTIONS, OPS, missing_parts, raw_mode
 
+from .op_specs import INTERNAL, ROWS, references
+
 REWRITES = [(name, i, rw) for name, op in OPS.items() for i, rw in enumerate(op.rewrites)]
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_every_entry_is_complete(name):
-    assert missing_parts(OPS[name]) == [], f"{name} lacks {missing_parts(OPS[name])}"
+    """The entry has every part a format needs (registry.missing_parts), and the tests have what
+    they need of it: an elementwise entry's reference row (the random tester draws it), a row
+    for each language function, whose LaTeX reads back (a bare command it prints is one of the
+    reader's names: the entry's `latex_names`)."""
+    missing = missing_parts(OPS[name]) + missing_in_tests(name)
+    assert missing == [], f"{name} lacks {missing}"
+
+
+def rows_using(op) -> list:
+    """The spec rows that call one of the entry's surface names."""
+    names = "|".join(map(re.escape, op.names))
+    pattern = re.compile(rf"(?<![A-Za-z0-9_])({names})\s*\(")
+    return [row for row in ROWS if pattern.search(row.expr)]
+
+
+def missing_in_tests(name: str) -> list[str]:
+    op = OPS[name]
+    out = []
+    if op.entrywise and name not in references(ROWS):
+        out.append("a reference row (ref=, domain=) in tests/op_specs.py")
+    if not op.names or set(op.names) <= INTERNAL:
+        return out
+    rows = rows_using(op)
+    if not rows:
+        out.append("a row in tests/op_specs.py")
+    for row in rows[:1]:
+        latex = matcalc.show(row.expr, let=list(row.let)).latex()
+        try:
+            matcalc.show(latex, input="latex", let=list(row.let))
+        except matcalc.MatcalcError as err:
+            out.append(f"a LaTeX name the reader knows (latex_names): {latex} gives {err}")
+    return out
+
+
+def test_completeness_sees_a_missing_reference_row(monkeypatch):
+    """An elementwise entry without a reference row is incomplete, and so is the random tester."""
+    from tests import randexpr
+
+    monkeypatch.setattr(OPS["tanh"], "entrywise", True)
+    rows = [row for row in ROWS if row.id != "tanh"]
+    monkeypatch.setattr(sys.modules["tests.op_specs"], "ROWS", rows)
+    monkeypatch.setattr(sys.modules[__name__], "ROWS", rows)
+    assert "a reference row (ref=, domain=) in tests/op_specs.py" in missing_in_tests("tanh")
+    with pytest.raises(randexpr.MissingReference, match="tanh"):
+        randexpr.entrywise_functions()
+
+
+def test_completeness_sees_an_unreadable_latex_command(monkeypatch):
+    monkeypatch.setattr(OPS["det"], "latex_names", ())
+    assert any("LaTeX name" in m for m in missing_in_tests("det"))
 
 
 def test_completeness_check_sees_a_missing_part(monkeypatch):
