@@ -577,6 +577,8 @@ ROWS: list[Row] = [
         ref=np.arctan,
     ),
     array("arctan_jac", "arctan(x)", "x:3", "x", lambda x: np.arctan(x)),
+    *entrywise("sinh", np.sinh),
+    *entrywise("cosh", np.cosh),
     scalar(
         "elementwise_matrix",
         "sum(exp(X/2) .* A) + sum(tanh(X*B))",

@@ -532,6 +532,23 @@ elementwise(
     latex=r"\arctan",
 )
 
+elementwise(
+    "sinh",
+    deriv=lambda u, f: apply("cosh", u),
+    np_fn=lambda xp, u: xp.sinh(u),
+    numpy="np.sinh({})",
+    sympy_fn=sp.sinh,
+    latex=r"\sinh",
+)
+elementwise(
+    "cosh",
+    deriv=lambda u, f: apply("sinh", u),
+    np_fn=lambda xp, u: xp.cosh(u),
+    numpy="np.cosh({})",
+    sympy_fn=sp.cosh,
+    latex=r"\cosh",
+)
+
 
 def _sqrt_surface(u: Node) -> Node:
     return pow_(u, num(sp.Rational(1, 2)))
