@@ -156,6 +156,26 @@ REFS = {f"_ref_{f.op}": f.ref for f in FUNCTIONS.values()}  # in the NumPy sourc
 FREE = [f.op for f in FUNCTIONS.values() if f.domain == "all"]
 RESTRICTED = [f.op for f in FUNCTIONS.values() if f.domain != "all"]
 NOTATION = {"sigmoid": "σ({})", "abs": "(|{}|)"}  # the text output's spellings, also input
+
+# The registry's other operators, each written by a hand production of the grammar below (with
+# its domain: SPD arguments of logdet, square ones of det, …), or not drawn, with the reason.
+# tests/test_registry.py fails on an operator in neither: a new matrix operator needs a
+# production here (its rows in tests/op_specs.py check it meanwhile in every format).
+GRAMMAR = {
+    *("num", "var", "ones", "eye", "add", "mul", "pow", "matmul", "T", "inv", "matpow"),
+    *("det", "logdet", "tr", "kron", "had", "sum", "mean", "norm1", "norm2", "softmax"),
+    *("lse", "lit", "diag", "diagof"),
+}
+NOT_DRAWN = {
+    "dvar": "a differential dX: only in printed maps",
+    "zero": "never written as input (a --wrt absent from EXPR is tested by its rows)",
+    "comm": "the commutation matrix: only in printed --vec results and their rows",
+    "kron_inner_left": "internal: a factor of the derivative of kron",
+    "kron_inner_right": "internal: a factor of the derivative of kron",
+    "unvec": "internal: the inverse of vec in --vec results",
+    "vec": "not drawn yet: checked by its rows (vec, vec_map)",
+    "slice": "not drawn yet: x[i:j] is checked by tests of its own",
+}
 NUMBERS = [("2", 2.0), ("3", 3.0), ("0.5", 0.5), ("1.5", 1.5), ("0.25", 0.25), ("4", 4.0)]
 NUMBERS_ATOM = [*NUMBERS, ("1e-1", 0.1), ("2.5", 2.5), ("pi", np.pi), ("e", np.e)]
 SUPERSCRIPT = {2: "²", 3: "³"}

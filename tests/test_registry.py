@@ -71,6 +71,16 @@ def test_completeness_sees_a_missing_reference_row(monkeypatch):
         randexpr.entrywise_functions()
 
 
+def test_random_tester_draws_every_operator():
+    """Every operator enters the random tester: drawn from the registry (elementwise), written
+    by a production of its grammar, or set aside with a reason."""
+    from tests import randexpr
+
+    drawn = set(randexpr.FUNCTIONS) | randexpr.GRAMMAR | set(randexpr.NOT_DRAWN)
+    assert sorted(set(OPS) - drawn) == [], "operators the random tester never writes"
+    assert sorted(drawn - set(OPS)) == [], "names in tests/randexpr.py that are no operator"
+
+
 def test_completeness_sees_an_unreadable_latex_command(monkeypatch):
     monkeypatch.setattr(OPS["det"], "latex_names", ())
     assert any("LaTeX name" in m for m in missing_in_tests("det"))
