@@ -314,8 +314,10 @@ def test_operator(case: Case):
 # where the Jacobian is a tensor, printed as a map), else the vjp.
 
 
-def format_case(row: Row) -> tuple[Case, object]:
-    """The row's case whose result is a matrix, and that result."""
+@functools.cache
+def format_case_of(row_id: str) -> tuple[Case, object]:
+    """The row's case whose result is a matrix, and that result (computed once per row)."""
+    row = BY_ID[row_id]
     cases = cases_of(row)
     order = [c for c in cases if c.layout == "mixed" and not c.vec and c.cmd != "hessian"]
     order += [c for c in cases if c.layout == "mixed" and c.vec and c.cmd != "hessian"]
@@ -325,6 +327,10 @@ def format_case(row: Row) -> tuple[Case, object]:
         if getattr(r, "form", "matrix") == "matrix":
             return case, r
     raise AssertionError(f"{row.id}: no case of this row prints a matrix")
+
+
+def format_case(row: Row) -> tuple[Case, object]:
+    return format_case_of(row.id)
 
 
 def expected_at(case: Case, idx: int) -> tuple[dict, object, object]:
