@@ -11,6 +11,13 @@ scalars x1, x2, x3) and any dimension names it needs (bound to their sizes).
 a matrix-valued one (or a vector by a matrix) is a tensor derivative, printed as a map.
 A row may drop commands with `skip=` (with the reason in a comment).
 
+A row whose id names an elementwise operator of the registry also carries `ref=`, that
+operator's own NumPy implementation (applied entry by entry), and its `domain=` ("all",
+"positive": arguments > 0, "bounded": |argument| ≤ 1/2): the random-expression generator
+(tests/randexpr.py) draws every elementwise entry of the registry with this reference, and a
+test fails when an entry has no such row. `entrywise(name, ref)` writes the two rows of a new
+elementwise function (a gradient at a symbolic size and a Jacobian at an integer size).
+
 This module does not import matcalc.
 """
 
@@ -29,7 +36,7 @@ def sigmoid(z):
 
 
 def softplus(z):
-    return np.log1p(np.exp(z))
+    return np.logaddexp(0.0, z)
 
 
 def relu(z):
@@ -81,6 +88,8 @@ class Row:
     hints: dict[str, str] = field(default_factory=dict)
     skip: tuple[str, ...] = ()  # commands that do not apply to this row
     vshape: str | None = None  # the vjp direction's --let shape, when the table cannot infer it
+    ref: Callable[[object], object] | None = None  # the elementwise operator `id`, entry by entry
+    domain: str = "all"  # where ref's argument may go: "all", "positive", "bounded" (|u| ≤ 1/2)
 
 
 def _let(let: str) -> tuple[str, ...]:
@@ -93,6 +102,32 @@ def scalar(id, expr, let, wrt, f, **kw) -> Row:
 
 def array(id, expr, let, wrt, f, **kw) -> Row:
     return Row(id, expr, _let(let), wrt, f, "array", **kw)
+
+
+# The argument an elementwise function's rows apply it to, inside its domain: text, NumPy.
+_ARGUMENT = {
+    "all": ("A*x", lambda A, x: A @ x),
+    "positive": ("x .^ 2 + 1", lambda A, x: x**2 + 1),
+    "bounded": ("A*x/8", lambda A, x: A @ x / 8),
+}
+
+
+def entrywise(name: str, ref: Callable[[object], object], domain: str = "all") -> list[Row]:
+    """The rows of an elementwise function: Σ name(u) by x (symbolic n: grad, Hessian, vjp, jvp,
+    vec) and name(u) by x (integer size: the Jacobian), u inside the domain."""
+    text, u = _ARGUMENT[domain]
+    kw = {"ref": ref, "domain": domain}
+    return [
+        scalar(
+            name, f"sum({name}({text}))", "A:n,n x:n", "x", lambda A, x: np.sum(ref(u(A, x))), **kw
+        ),
+        array(f"{name}_jac", f"{name}({text})", "A:3,3 x:3", "x", lambda A, x: ref(u(A, x))),
+    ]
+
+
+def references(rows: list[Row]) -> dict[str, Row]:
+    """The elementwise operators' reference rows, by operator name."""
+    return {row.id: row for row in rows if row.ref is not None}
 
 
 NE = {"X": "near_eye"}
@@ -415,15 +450,42 @@ ROWS: list[Row] = [
         lambda B, x, b: logsumexp(B @ x) - b @ B @ x,
     ),
     # ---- elementwise functions: each as a gradient (symbolic n) and a Jacobian (integer size) -----
-    scalar("sin", "sum(sin(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.sin(A @ x))),
+    scalar(
+        "sin", "sum(sin(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.sin(A @ x)), ref=np.sin
+    ),
     array("sin_jac", "sin(A*x)", "A:3,3 x:3", "x", lambda A, x: np.sin(A @ x)),
-    scalar("cos", "sum(cos(A*x))", "A:m,n x:n", "x", lambda A, x: np.sum(np.cos(A @ x))),
+    scalar(
+        "cos", "sum(cos(A*x))", "A:m,n x:n", "x", lambda A, x: np.sum(np.cos(A @ x)), ref=np.cos
+    ),
     array("cos_jac", "cos(x)", "x:3", "x", lambda x: np.cos(x)),
-    scalar("tan", "sum(tan(x/2))", "x:n", "x", lambda x: np.sum(np.tan(x / 2))),
+    scalar(
+        "tan",
+        "sum(tan(x/2))",
+        "x:n",
+        "x",
+        lambda x: np.sum(np.tan(x / 2)),
+        ref=np.tan,
+        domain="bounded",
+    ),
     array("tan_jac", "tan(x/2)", "x:3", "x", lambda x: np.tan(x / 2)),
-    scalar("exp", "sum(exp(A*x/2))", "A:n,n x:n", "x", lambda A, x: np.sum(np.exp(A @ x / 2))),
+    scalar(
+        "exp",
+        "sum(exp(A*x/2))",
+        "A:n,n x:n",
+        "x",
+        lambda A, x: np.sum(np.exp(A @ x / 2)),
+        ref=np.exp,
+    ),
     array("exp_jac", "exp(x)", "x:3", "x", lambda x: np.exp(x)),
-    scalar("log", "sum(log(x .^ 2 + 1))", "x:n", "x", lambda x: np.sum(np.log(x**2 + 1))),
+    scalar(
+        "log",
+        "sum(log(x .^ 2 + 1))",
+        "x:n",
+        "x",
+        lambda x: np.sum(np.log(x**2 + 1)),
+        ref=np.log,
+        domain="positive",
+    ),
     array("log_jac", "log(x .^ 2 + 1)", "x:3", "x", lambda x: np.log(x**2 + 1)),
     scalar("ln", "sum(ln(1 + exp(x)))", "x:n", "x", lambda x: np.sum(np.log(1 + np.exp(x)))),
     scalar(
@@ -436,19 +498,42 @@ ROWS: list[Row] = [
     ),
     scalar("sqrt", "sum(sqrt(x .^ 2 + 1))", "x:n", "x", lambda x: np.sum(np.sqrt(x**2 + 1))),
     array("sqrt_jac", "sqrt(x .^ 2 + 1)", "x:3", "x", lambda x: np.sqrt(x**2 + 1)),
-    scalar("tanh", "sum(tanh(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.tanh(A @ x))),
+    scalar(
+        "tanh", "sum(tanh(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.tanh(A @ x)), ref=np.tanh
+    ),
     array("tanh_jac", "tanh(A*x)", "A:2,3 x:3", "x", lambda A, x: np.tanh(A @ x)),
-    scalar("sigmoid", "sum(sigmoid(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(sigmoid(A @ x))),
+    scalar(
+        "sigmoid",
+        "sum(sigmoid(A*x))",
+        "A:n,n x:n",
+        "x",
+        lambda A, x: np.sum(sigmoid(A @ x)),
+        ref=sigmoid,
+    ),
     array("sigmoid_jac", "sigmoid(x)", "x:3", "x", lambda x: sigmoid(x)),
     scalar("sigma_symbol", "sum(σ(A x))", "A:n,n x:n", "x", lambda A, x: np.sum(sigmoid(A @ x))),
     scalar(
-        "softplus", "sum(softplus(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(softplus(A @ x))
+        "softplus",
+        "sum(softplus(A*x))",
+        "A:n,n x:n",
+        "x",
+        lambda A, x: np.sum(softplus(A @ x)),
+        ref=softplus,
     ),
     array("softplus_jac", "softplus(x)", "x:3", "x", lambda x: softplus(x)),
-    scalar("abs", "sum(abs(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.abs(A @ x))),
+    scalar(
+        "abs", "sum(abs(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.abs(A @ x)), ref=np.abs
+    ),
     array("abs_jac", "abs(x) .* x", "x:3", "x", lambda x: np.abs(x) * x),
     scalar("abs_bars", "sum(|A*x|)", "A:n,n x:n", "x", lambda A, x: np.sum(np.abs(A @ x))),
-    scalar("relu", "sum(relu(A*x) .^ 2)", "A:n,n x:n", "x", lambda A, x: np.sum(relu(A @ x) ** 2)),
+    scalar(
+        "relu",
+        "sum(relu(A*x) .^ 2)",
+        "A:n,n x:n",
+        "x",
+        lambda A, x: np.sum(relu(A @ x) ** 2),
+        ref=relu,
+    ),
     array("relu_jac", "relu(A*x)", "A:3,3 x:3", "x", lambda A, x: relu(A @ x)),
     scalar(
         "sign",
@@ -456,16 +541,44 @@ ROWS: list[Row] = [
         "A:n,n x:n",
         "x",
         lambda A, x: np.sum(np.sign(A @ x) * x**2),
+        ref=np.sign,
     ),
     array("sign_jac", "sign(x) .* sin(x)", "x:3", "x", lambda x: np.sign(x) * np.sin(x)),
     # `step` is not in SPEC §2 but is a language function (the derivative of relu)
-    scalar("step", "sum(step(x) .* x .^ 3)", "x:n", "x", lambda x: np.sum(step(x) * x**3)),
-    scalar("arcsin", "sum(arcsin(x/2))", "x:n", "x", lambda x: np.sum(np.arcsin(x / 2))),
+    scalar(
+        "step", "sum(step(x) .* x .^ 3)", "x:n", "x", lambda x: np.sum(step(x) * x**3), ref=step
+    ),
+    scalar(
+        "arcsin",
+        "sum(arcsin(x/2))",
+        "x:n",
+        "x",
+        lambda x: np.sum(np.arcsin(x / 2)),
+        ref=np.arcsin,
+        domain="bounded",
+    ),
     array("arcsin_jac", "arcsin(x/2)", "x:3", "x", lambda x: np.arcsin(x / 2)),
-    scalar("arccos", "sum(arccos(x/2) .* x)", "x:n", "x", lambda x: np.sum(np.arccos(x / 2) * x)),
+    scalar(
+        "arccos",
+        "sum(arccos(x/2) .* x)",
+        "x:n",
+        "x",
+        lambda x: np.sum(np.arccos(x / 2) * x),
+        ref=np.arccos,
+        domain="bounded",
+    ),
     array("arccos_jac", "arccos(x/2)", "x:3", "x", lambda x: np.arccos(x / 2)),
-    scalar("arctan", "sum(arctan(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.arctan(A @ x))),
+    scalar(
+        "arctan",
+        "sum(arctan(A*x))",
+        "A:n,n x:n",
+        "x",
+        lambda A, x: np.sum(np.arctan(A @ x)),
+        ref=np.arctan,
+    ),
     array("arctan_jac", "arctan(x)", "x:3", "x", lambda x: np.arctan(x)),
+    *entrywise("sinh", np.sinh),
+    *entrywise("cosh", np.cosh),
     scalar(
         "elementwise_matrix",
         "sum(exp(X/2) .* A) + sum(tanh(X*B))",
@@ -691,6 +804,14 @@ ROWS: list[Row] = [
     ),
     # Hessians by a matrix are maps too: see logdet, det, trace, matpow_trace, inv_trace above.
 ]
+
+
+# Names in matcalc's FUNCTIONS that are internal helpers, not part of the user language of SPEC §2.
+INTERNAL = {
+    "kron_inner_left",  # a factor of the derivative of kron
+    "kron_inner_right",  # a factor of the derivative of kron
+    "unvec",  # the inverse of vec, printed in --vec results
+}
 
 
 # Operator spellings of SPEC §2 that the table must use (the function names are checked against

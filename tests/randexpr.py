@@ -69,18 +69,6 @@ def _sc(m):
     return float(a[0, 0])
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _softplus(x):
-    return np.logaddexp(0.0, x)
-
-
-def _relu(x):
-    return np.maximum(x, 0.0)
-
-
 def _softmax(v):
     e = np.exp(v - np.max(v))
     return e / np.sum(e)
@@ -126,24 +114,73 @@ HELPERS = {
     if name.startswith("_") and not name.startswith("__") and callable(fn)
 }
 
-ELEM = {
-    "sin": "np.sin",
-    "cos": "np.cos",
-    "tan": "np.tan",
-    "exp": "np.exp",
-    "log": "np.log",
-    "sqrt": "np.sqrt",
-    "tanh": "np.tanh",
-    "sigmoid": "_sigmoid",
-    "softplus": "_softplus",
-    "abs": "np.abs",
-    "relu": "_relu",
-    "sign": "np.sign",
-    "arcsin": "np.arcsin",
-    "arccos": "np.arccos",
-    "arctan": "np.arctan",
+
+class MissingReference(LookupError):
+    """An elementwise operator of the registry with no reference row in tests/op_specs.py."""
+
+
+@dataclass(frozen=True)
+class Function:
+    """An elementwise function as the generator draws it: the registry's surface names, the
+    reference implementation and domain from its row in tests/op_specs.py."""
+
+    op: str
+    names: tuple[str, ...]
+    ref: object
+    domain: str  # "all", "positive", "bounded"
+
+
+def entrywise_functions() -> dict[str, Function]:
+    """Every elementwise entry of matcalc's registry (only its list of names is read), with its
+    reference row; an entry without one raises MissingReference."""
+    import matcalc.ops  # noqa: F401  (registers the entries)
+    from matcalc.expr.registry import OPS
+
+    try:
+        from .op_specs import ROWS, references
+    except (
+        ImportError
+    ):  # imported as a top-level module (benchmarks/run.py puts tests/ on the path)
+        from op_specs import ROWS, references
+
+    refs = references(ROWS)
+    missing = sorted(name for name, op in OPS.items() if op.entrywise and name not in refs)
+    if missing:
+        raise MissingReference(
+            f"elementwise operators with no reference row (ref=) in tests/op_specs.py: {missing}"
+        )
+    return {
+        name: Function(name, op.names or (name,), refs[name].ref, refs[name].domain)
+        for name, op in sorted(OPS.items())
+        if op.entrywise
+    }
+
+
+FUNCTIONS = entrywise_functions()
+REFS = {f"_ref_{f.op}": f.ref for f in FUNCTIONS.values()}  # in the NumPy sources' namespace
+FREE = [f.op for f in FUNCTIONS.values() if f.domain == "all"]
+RESTRICTED = [f.op for f in FUNCTIONS.values() if f.domain != "all"]
+NOTATION = {"sigmoid": "σ({})", "abs": "(|{}|)"}  # the text output's spellings, also input
+
+# The registry's other operators, each written by a hand production of the grammar below (with
+# its domain: SPD arguments of logdet, square ones of det, …), or not drawn, with the reason.
+# tests/test_registry.py fails on an operator in neither: a new matrix operator needs a
+# production here (its rows in tests/op_specs.py check it meanwhile in every format).
+GRAMMAR = {
+    *("num", "var", "ones", "eye", "add", "mul", "pow", "matmul", "T", "inv", "matpow"),
+    *("det", "logdet", "tr", "kron", "had", "sum", "mean", "norm1", "norm2", "softmax"),
+    *("lse", "lit", "diag", "diagof"),
 }
-FREE = ["sin", "cos", "exp", "tanh", "sigmoid", "softplus", "abs", "relu", "sign", "arctan"]
+NOT_DRAWN = {
+    "dvar": "a differential dX: only in printed maps",
+    "zero": "never written as input (a --wrt absent from EXPR is tested by its rows)",
+    "comm": "the commutation matrix: only in printed --vec results and their rows",
+    "kron_inner_left": "internal: a factor of the derivative of kron",
+    "kron_inner_right": "internal: a factor of the derivative of kron",
+    "unvec": "internal: the inverse of vec in --vec results",
+    "vec": "not drawn yet: checked by its rows (vec, vec_map)",
+    "slice": "not drawn yet: x[i:j] is checked by tests of its own",
+}
 NUMBERS = [("2", 2.0), ("3", 3.0), ("0.5", 0.5), ("1.5", 1.5), ("0.25", 0.25), ("4", 4.0)]
 NUMBERS_ATOM = [*NUMBERS, ("1e-1", 0.1), ("2.5", 2.5), ("pi", np.pi), ("e", np.e)]
 SUPERSCRIPT = {2: "²", 3: "³"}
@@ -417,14 +454,15 @@ class Gen:
         return Node(text, src, shape, ATOM, frozenset().union(*(a.vars for a in args)))
 
     def elem(self, name: str, a: Node) -> Node:
-        src = f"{ELEM[name]}({a.src})"
-        if name == "log" and self.p(0.15):
-            return self.call("ln", [a], src, a.shape)
-        if name == "sigmoid" and self.p(0.15):
-            return self.call("σ", [a], src, a.shape)
-        if name == "abs" and self.p(0.15):
-            return Node(f"(|{a.text}|)", src, a.shape, ATOM, a.vars)
-        return self.call(name, [a], src, a.shape)
+        """name(a) for an elementwise function of the registry (or sqrt, a power)."""
+        if name == "sqrt":
+            return self.call("sqrt", [a], f"np.sqrt({a.src})", a.shape)
+        fn = FUNCTIONS[name]
+        src = f"_ref_{name}({a.src})"
+        if name in NOTATION and self.p(0.15):
+            return Node(NOTATION[name].format(a.text), src, a.shape, ATOM, a.vars)
+        spelling = fn.names[0] if len(fn.names) == 1 or self.p(0.85) else self.pick(fn.names[1:])
+        return self.call(spelling, [a], src, a.shape)
 
     # ------------------------------------------------------------------ domain wrappers
     def pos(self, shape: Shape, depth: int) -> Node:
@@ -469,10 +507,12 @@ class Gen:
         return self.mul(self.num("0.5"), self.elem("tanh", u))
 
     def elementwise(self, shape: Shape, depth: int) -> Node:
-        name = self.pick([*FREE, *FREE, "tan", "log", "sqrt", "arcsin", "arccos"])
-        if name in ("log", "sqrt"):
+        """Any elementwise function of the registry, its argument kept inside its domain."""
+        name = self.pick([*FREE, *FREE, *RESTRICTED, "sqrt"])
+        domain = "positive" if name == "sqrt" else FUNCTIONS[name].domain
+        if domain == "positive":
             return self.elem(name, self.pos(shape, depth))
-        if name in ("tan", "arcsin", "arccos"):
+        if domain == "bounded":
             return self.elem(name, self.bounded(shape, depth))
         return self.elem(name, self.gen(shape, depth))
 
@@ -913,7 +953,7 @@ def _shell(text: str) -> str:
 
 
 def compile_numpy(src: str, names: list[str]):
-    return eval(f"lambda {', '.join(names)}: {src}", {"np": np, **HELPERS})
+    return eval(f"lambda {', '.join(names)}: {src}", {"np": np, **HELPERS, **REFS})
 
 
 def _decl(var: Var, dimtxt: dict) -> str:

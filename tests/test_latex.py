@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import matcalc
+from matcalc.expr.registry import OPS
 from matcalc.identities import IDENTITIES
 from matcalc.render.chain import render_chain
 from matcalc.render.plain import latex as latex_of
@@ -38,6 +39,12 @@ MATRIX_FUNCTIONS = [
 LET = ["x:n", "X:n,n", "A:n,n"]
 
 
+def registry_functions() -> list[str]:
+    """Every elementwise function of the registry applied to x: a new entry's LaTeX (and its
+    derivative's) enters the corpus with no edit here."""
+    return [f"sum({(op.names or (op.name,))[0]}(x))" for op in OPS.values() if op.entrywise]
+
+
 def corpus() -> list[str]:
     out: list[str] = []
     for i in IDENTITIES:
@@ -48,6 +55,9 @@ def corpus() -> list[str]:
     for e, wrt in MATRIX_FUNCTIONS:
         out.append(matcalc.grad(e, wrt=wrt, let=LET).latex())
         out.append(latex_of(matcalc.grad(e, wrt=wrt, let=LET, steps=True)))
+    for e in registry_functions():
+        out.append(matcalc.show(e, let=LET).latex())
+        out.append(matcalc.grad(e, wrt="x", let=LET).latex())
     for e in FUNCTIONS:
         out.append(matcalc.grad(e, wrt="x").latex())
         out.append(matcalc.hessian(e, wrt="x").latex())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import re
 import zlib
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import matcalc
 from matcalc.expr.registry import FUNCTIONS
 
 from . import oracle
-from .op_specs import OPERATOR_SPELLINGS, ROWS, Row
+from .op_specs import INTERNAL, OPERATOR_SPELLINGS, ROWS, Row
 
 # Two size assignments: distinct sizes (so that a transposed result has the wrong shape), and
 # swapped between the points (so that a result right for one size only is caught).
@@ -32,13 +33,6 @@ LAYOUTS = ("mixed", "numerator", "denominator")
 DIRECTION = "u"  # the declared vjp/jvp direction
 SCALAR_V = 0.7  # the literal direction when it is a scalar
 RTOL, RTOL_HESSIAN = 1e-6, 1e-5
-
-# Names in FUNCTIONS that are internal helpers, not part of the user language of SPEC §2.
-INTERNAL = {
-    "kron_inner_left",  # a factor of the derivative of kron
-    "kron_inner_right",  # a factor of the derivative of kron
-    "unvec",  # the inverse of vec, printed in --vec results
-}
 
 
 # --------------------------------------------------------------------------- rows → variables
@@ -312,6 +306,120 @@ def check_case(case: Case) -> str | None:
 def test_operator(case: Case):
     failure = check_case(case)
     assert failure is None, failure
+
+
+# --------------------------------------------------------------------------- every format, once per row
+# The NumPy line is checked above in every command and layout; the other formats are checked
+# once per row, on one result: the gradient or the Jacobian in the mixed layout (its vec form
+# where the Jacobian is a tensor, printed as a map), else the vjp.
+
+
+@functools.cache
+def format_case_of(row_id: str) -> tuple[Case, object]:
+    """The row's case whose result is a matrix, and that result (computed once per row)."""
+    row = BY_ID[row_id]
+    cases = cases_of(row)
+    order = [c for c in cases if c.layout == "mixed" and not c.vec and c.cmd != "hessian"]
+    order += [c for c in cases if c.layout == "mixed" and c.vec and c.cmd != "hessian"]
+    order += [c for c in cases if c.cmd == "vjp"]
+    for case in order:
+        r = run_matcalc(case)
+        if getattr(r, "form", "matrix") == "matrix":
+            return case, r
+    raise AssertionError(f"{row.id}: no case of this row prints a matrix")
+
+
+def format_case(row: Row) -> tuple[Case, object]:
+    return format_case_of(row.id)
+
+
+def expected_at(case: Case, idx: int) -> tuple[dict, object, object]:
+    """The values, the reference's value of the expression and the FD derivative there."""
+    row = case.row
+    pt = point(row.id, idx)
+    env, vval = values_at(case, idx)
+    value = call_reference(row)(**pt.values, **DIMS[idx])
+    want = oracle.expected(
+        case.cmd,
+        pt.jac,
+        pt.f_shape,
+        pt.x_shape,
+        layout=case.layout or "mixed",
+        vec_form=case.vec,
+        sym=x_decl(row).sym,
+        v=vval,
+        hess=pt.hess,
+    )
+    return env, value, want
+
+
+def _let_of(case: Case) -> list[str]:
+    let = list(case.row.let)
+    if case.cmd in ("vjp", "jvp"):
+        _, vdecl = direction(case.row, case.cmd)
+        if vdecl is not None:
+            let.append(f"{DIRECTION}:{vdecl.text()}")
+    return let
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_text_and_latex_read_back(row: Row):
+    """The expression's and its derivative's text and LaTeX, read back with `show` (--input
+    latex for the LaTeX), evaluate at a random point (entries of both signs, in the domain) to
+    the reference's value and the finite differences of the reference."""
+    case, r = format_case(row)
+    let = _let_of(case)
+    shown = matcalc.show(row.expr, let=list(row.let))
+    env, value, want = expected_at(case, 0)
+    for what, printed, expected in (("expression", shown, value), ("derivative", r, want)):
+        for mode in ("text", "latex"):
+            source = printed.text() if mode == "text" else printed.latex()
+            back = matcalc.show(source, let=let, input=mode)
+            with np.errstate(all="ignore"):
+                got = eval(back.numpy(), {"np": np, **env})
+            if np.ndim(got) == 0 and got == 0:  # a zero array prints as 0, read back a scalar
+                got = np.zeros(np.shape(expected))
+            ok, why = oracle.compare(got, expected, RTOL)
+            assert ok, f"{row.id}: the {what}'s {mode} {source!r} read back: {why}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_python_module_runs(row: Row):
+    """`--format python`: the module imports and its function returns the reference's value and
+    the finite-difference derivative, at two points of different sizes."""
+    case, r = format_case(row)
+    namespace: dict[str, object] = {}
+    exec(compile(r.python(), f"<{row.id}>", "exec"), namespace)  # matcalc's generated module
+    fn = next(v for k, v in namespace.items() if k.startswith("f_and_"))
+    for idx in range(len(DIMS)):
+        env, value, want = expected_at(case, idx)
+        args = {p: env[p] for p in inspect.signature(fn).parameters}
+        with np.errstate(all="ignore"):
+            got_value, got = fn(**args)
+        ok, why = oracle.compare(got_value, value, RTOL)
+        assert ok, f"{row.id}: the python module's value at point {idx}: {why}\n{r.python()}"
+        ok, why = oracle.compare(got, want, RTOL)
+        assert ok, f"{row.id}: the python module's {case.cmd} at point {idx}: {why}\n{r.python()}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_json_has_every_form(row: Row, cli):
+    """`--format json` parses, has the keys of SPEC §4, and its forms are the other formats'."""
+    case, r = format_case(row)
+    args = [case.cmd, row.expr, "--wrt", row.wrt, "--format", "json"]
+    for item in _let_of(case):
+        args += ["--let", item]
+    if case.cmd in ("vjp", "jvp"):
+        args += ["--v", direction(row, case.cmd)[0]]
+    else:
+        args += ["--layout", case.layout] + (["--vec"] if case.vec else [])
+    code, out, err = cli(*args)
+    assert code == 0, err
+    got = json.loads(out)
+    assert {"kind", "wrt", "layout", "shape", "text", "latex", "numpy"} <= set(got), got
+    assert (got["kind"], got["wrt"]) == (case.cmd, row.wrt)
+    assert (got["text"], got["latex"], got["numpy"]) == (r.text(), r.latex(), r.numpy())
+    assert got["shape"] == list(r.shape)
 
 
 # --------------------------------------------------------------------------- the table itself

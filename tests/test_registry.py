@@ -3,6 +3,9 @@ canonical rewrite keeps the value — checked on its own, raw node against rewri
 
 from __future__ import annotations
 
+import re
+import sys
+
 import numpy as np
 import pytest
 
@@ -14,12 +17,73 @@ from matcalc.expr.decls import Decls
 from matcalc.expr.node import Node
 from matcalc.expr.registry import ALL, FUNCTIONS, OPS, missing_parts, raw_mode
 
+from .op_specs import INTERNAL, ROWS, references
+
 REWRITES = [(name, i, rw) for name, op in OPS.items() for i, rw in enumerate(op.rewrites)]
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_every_entry_is_complete(name):
-    assert missing_parts(OPS[name]) == [], f"{name} lacks {missing_parts(OPS[name])}"
+    """The entry has every part a format needs (registry.missing_parts), and the tests have what
+    they need of it: an elementwise entry's reference row (the random tester draws it), a row
+    for each language function, whose LaTeX reads back (a bare command it prints is one of the
+    reader's names: the entry's `latex_names`)."""
+    missing = missing_parts(OPS[name]) + missing_in_tests(name)
+    assert missing == [], f"{name} lacks {missing}"
+
+
+def rows_using(op) -> list:
+    """The spec rows that call one of the entry's surface names."""
+    names = "|".join(map(re.escape, op.names))
+    pattern = re.compile(rf"(?<![A-Za-z0-9_])({names})\s*\(")
+    return [row for row in ROWS if pattern.search(row.expr)]
+
+
+def missing_in_tests(name: str) -> list[str]:
+    op = OPS[name]
+    out = []
+    if op.entrywise and name not in references(ROWS):
+        out.append("a reference row (ref=, domain=) in tests/op_specs.py")
+    if not op.names or set(op.names) <= INTERNAL:
+        return out
+    rows = rows_using(op)
+    if not rows:
+        out.append("a row in tests/op_specs.py")
+    for row in rows[:1]:
+        latex = matcalc.show(row.expr, let=list(row.let)).latex()
+        try:
+            matcalc.show(latex, input="latex", let=list(row.let))
+        except matcalc.MatcalcError as err:
+            out.append(f"a LaTeX name the reader knows (latex_names): {latex} gives {err}")
+    return out
+
+
+def test_completeness_sees_a_missing_reference_row(monkeypatch):
+    """An elementwise entry without a reference row is incomplete, and so is the random tester."""
+    from tests import randexpr
+
+    monkeypatch.setattr(OPS["tanh"], "entrywise", True)
+    rows = [row for row in ROWS if row.id != "tanh"]
+    monkeypatch.setattr(sys.modules["tests.op_specs"], "ROWS", rows)
+    monkeypatch.setattr(sys.modules[__name__], "ROWS", rows)
+    assert "a reference row (ref=, domain=) in tests/op_specs.py" in missing_in_tests("tanh")
+    with pytest.raises(randexpr.MissingReference, match="tanh"):
+        randexpr.entrywise_functions()
+
+
+def test_random_tester_draws_every_operator():
+    """Every operator enters the random tester: drawn from the registry (elementwise), written
+    by a production of its grammar, or set aside with a reason."""
+    from tests import randexpr
+
+    drawn = set(randexpr.FUNCTIONS) | randexpr.GRAMMAR | set(randexpr.NOT_DRAWN)
+    assert sorted(set(OPS) - drawn) == [], "operators the random tester never writes"
+    assert sorted(drawn - set(OPS)) == [], "names in tests/randexpr.py that are no operator"
+
+
+def test_completeness_sees_an_unreadable_latex_command(monkeypatch):
+    monkeypatch.setattr(OPS["det"], "latex_names", ())
+    assert any("LaTeX name" in m for m in missing_in_tests("det"))
 
 
 def test_completeness_check_sees_a_missing_part(monkeypatch):
@@ -104,3 +168,46 @@ def test_missing_rule_names_the_operator(monkeypatch):
     monkeypatch.setattr(OPS["logdet"], "jvp", None)
     with pytest.raises(matcalc.MatcalcError, match="no jvp rule for 'logdet'"):
         matcalc.grad("logdet(X)", wrt="X", let=["X:n,n"])
+
+
+ENTRYWISE = sorted(name for name, op in OPS.items() if op.entrywise)
+
+
+@pytest.mark.parametrize("name", ENTRYWISE)
+def test_latex_of_every_function_reads_back(name):
+    """The LaTeX reader's command names are a view of the entries: every elementwise function's
+    LaTeX (a bare command such as \\sin, or \\operatorname{…}) reads back as that function."""
+    shown = matcalc.show(f"{name}(t/3) + 1")
+    back = matcalc.show(shown.latex(), input="latex")
+    assert back.text() == shown.text(), shown.latex()
+
+
+def test_latex_reader_reads_every_bare_command_an_entry_declares():
+    """`\\det`, `\\ln`, `\\tr`: each entry's extra LaTeX names read as that entry."""
+    from matcalc.expr.registry import latex_commands
+
+    cmds = latex_commands()
+    assert cmds[r"\ln"] == "log" and cmds[r"\det"] == "det" and cmds[r"\tr"] == "tr"
+    d = ["X:n,n"]
+    assert matcalc.show(r"\ln t + \det(X) + \tr X", input="latex", let=d).text() == (
+        "log(t) + det(X) + tr(X)"
+    )
+
+
+UFUNC_ROWS = sorted(n for n, row in references(ROWS).items() if isinstance(row.ref, np.ufunc))
+
+
+@pytest.mark.parametrize("name", UFUNC_ROWS)
+def test_gradient_of_every_function_matches_autograd(name):
+    """The tests' reference (conftest.ref_eval) knows every elementwise function whose row's
+    reference is a NumPy ufunc, with no edit to conftest: matcalc's gradient of Σ f(x) agrees
+    with autograd's, at a point inside the row's domain."""
+    from .conftest import reference
+
+    domain = references(ROWS)[name].domain
+    x = {"all": np.array([0.7, -0.4, 1.1]), "positive": np.array([0.7, 0.4, 1.1])}.get(
+        domain, np.array([0.3, -0.2, 0.4])
+    )
+    r = matcalc.grad(f"sum({name}(x))", wrt="x", let=["x:n"])
+    got = eval(r.numpy(), {"np": np, "x": x, "n": 3})
+    assert np.allclose(got, reference("grad", f"sum({name}(x))", "x", {"x": x}), rtol=1e-9)

@@ -22,7 +22,7 @@ from ..syntax.names import check_name, nearest
 from ..syntax.parser import Syntax, parse_syntax
 from .decls import Decls
 from .node import ONE, Node, norm_shape, shape_str
-from .registry import FUNCTIONS, canonical, raw_mode
+from .registry import FUNCTIONS, canonical, latex_commands, raw_mode
 
 FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z", re.ASCII)
 
@@ -526,7 +526,7 @@ def read_input(text: str, kind: str, decls: Decls | None) -> str:
     names = set(FUNCTIONS) | set(SIZED) | set(CONSTANTS)
     if decls is not None:
         names |= set(decls.items) | set(decls.dims())
-    return latex_to_text(text, names)
+    return latex_to_text(text, names, latex_commands())
 
 
 def parse(text: str, decls: Decls | None = None, raw: bool = False) -> Parsed:

@@ -71,6 +71,8 @@ class Op:
     sympy_fn: Any = None  # the SymPy scalar function an elementwise operator folds constants with
     builder: Callable[..., Node] | None = None  # what a surface name builds (default: build)
     push_T: Callable[[Node], Node] | None = None  # noqa: N815 (ᵀ as in the math); (op(…))ᵀ with the transpose moved inside
+    latex_names: tuple[str, ...] = ()  # bare LaTeX commands read back as it (\sin, \det, \ln)
+    entrywise: bool = False  # a scalar function applied entry by entry (the `elementwise` family)
 
     def precedence(self, n: Node) -> int:
         return self.prec(n) if callable(self.prec) else self.prec
@@ -81,9 +83,21 @@ FUNCTIONS: dict[str, tuple[int | tuple[int, ...], Callable[..., Node]]] = {}
 """Surface function names → (arity, builder): a view of the entries' `names`, plus aliases."""
 
 
+def latex_commands() -> dict[str, str]:
+    """Bare LaTeX commands → function names (`\\sin` → sin): what `--input latex` reads, a view
+    of the entries' `latex_names` (the first surface name, else the operator's own)."""
+    return {
+        cmd: (op.names[0] if op.names else op.name) for op in OPS.values() for cmd in op.latex_names
+    }
+
+
 def register(op: Op) -> Op:
     if op.name in OPS:
         raise ValueError(f"operator {op.name!r} registered twice")
+    taken = latex_commands()
+    for cmd in op.latex_names:
+        if cmd in taken:
+            raise ValueError(f"LaTeX command {cmd!r} registered twice")
     OPS[op.name] = op
     for name in op.names:
         alias(name, op.arity if op.arity is not None else 1, op.builder or _default_builder(op))

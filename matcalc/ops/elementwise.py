@@ -220,8 +220,11 @@ def elementwise(
     domain: object = ALL,
     steps: str = "",
     rewrites: tuple[Rewrite, ...] = (),
+    latex_names: tuple[str, ...] = (),
 ) -> Op:
-    """Register an elementwise function: `deriv(u, f(u))` is f′(u), entrywise."""
+    """Register an elementwise function: `deriv(u, f(u))` is f′(u), entrywise. A bare LaTeX
+    command (`latex=r"\\sinh"`) is also what `--input latex` reads back; `latex_names` adds more."""
+    bare = (latex,) if isinstance(latex, str) and not latex.startswith(r"\operatorname") else ()
 
     def jvp(n: Node, d: list[Node]) -> Node:
         return emul(deriv(n.args[0], n), d[0])
@@ -254,6 +257,8 @@ def elementwise(
             names=names if names is not None else (name,),
             sympy_fn=sympy_fn,
             push_T=lambda a: apply(name, transpose(a.args[0])),
+            latex_names=(*bare, *latex_names),
+            entrywise=True,
             rewrites=[
                 Rewrite("constants fold", _fold(name, fold or sympy_fn), ("1/2",)),
                 *rewrites,
@@ -387,6 +392,7 @@ elementwise(
     sympy_fn=sp.log,
     names=("log", "ln"),
     latex=r"\log",
+    latex_names=(r"\ln",),
     domain=_positive,
     steps="d log(U) = U⊙⁻¹ ⊙ dU",
     rewrites=(
@@ -524,6 +530,23 @@ elementwise(
     numpy="np.arctan({})",
     sympy_fn=sp.atan,
     latex=r"\arctan",
+)
+
+elementwise(
+    "sinh",
+    deriv=lambda u, f: apply("cosh", u),
+    np_fn=lambda xp, u: xp.sinh(u),
+    numpy="np.sinh({})",
+    sympy_fn=sp.sinh,
+    latex=r"\sinh",
+)
+elementwise(
+    "cosh",
+    deriv=lambda u, f: apply("sinh", u),
+    np_fn=lambda xp, u: xp.cosh(u),
+    numpy="np.cosh({})",
+    sympy_fn=sp.cosh,
+    latex=r"\cosh",
 )
 
 

@@ -590,6 +590,7 @@ register(
         sympy=lambda n, a: _mx().Determinant(a),
         text=_call("det"),
         latex=_latex_call(r"\det"),
+        latex_names=(r"\det",),
         numpy=lambda p, n: f"np.linalg.det({p(n.args[0])})",
         prec=ATOM,
         steps="Jacobi: d det X = det X tr(X⁻¹ dX)",
@@ -732,6 +733,7 @@ register(
         sympy=lambda n, a: _mx().Trace(a),
         text=_call("tr"),
         latex=_latex_call(r"\operatorname{tr}"),
+        latex_names=(r"\tr",),  # a paper's spelling
         numpy=lambda p, n: f"np.trace({p(n.args[0])})",
         prec=ATOM,
         steps="d tr X = tr dX",

@@ -6,6 +6,8 @@ Reads at least everything `--format latex` writes (\\frac, \\left( \\right), ^{\
 a paper (\\|x\\|, \\cdot, \\top, T as a superscript, \\mathrm{tr}). A run of letters is one name
 when it is a declared name or a function; otherwise each letter is a factor (`Ax` is A x).
 Nothing is evaluated: the result is text that the parser reads like any other input.
+The functions' bare commands (\\sin, \\det, \\ln, …) are not listed here: the caller passes them
+in, a view of the registry's entries (`expr.registry.latex_commands`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,6 @@ from .names import GREEK
 
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[A-Za-z]+|[0-9]+(?:\.[0-9]+)?|\s+|.", re.S)
 
-FUNCTIONS = {
-    r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\exp": "exp", r"\log": "log", r"\ln": "log",
-    r"\tanh": "tanh", r"\det": "det", r"\arcsin": "arcsin", r"\arccos": "arccos",
-    r"\arctan": "arctan", r"\tr": "tr", r"\max": "max",
-}  # fmt: skip
 INFIX = {
     r"\odot": " .* ",
     r"\otimes": " ⊗ ",
@@ -67,11 +64,12 @@ class LatexText(str):
 
 
 class _Reader:
-    def __init__(self, src: str, names: set[str]):
+    def __init__(self, src: str, names: set[str], commands: dict[str, str]):
         if len(src) > LATEX_CHARS:
             raise LimitError(f"LaTeX input is {len(src)} characters, over the limit {LATEX_CHARS}")
         self.src = src
         self.names = names
+        self.commands = commands
         self.toks = [(m.group(), m.start()) for m in _TOKEN.finditer(src)]
         self.i = 0
         self.last = 0
@@ -198,8 +196,8 @@ class _Reader:
             if self.adjacent() in (r"\left", "("):  # σ(x), written together: sigmoid
                 return " sigmoid" + self.call_group()
             return " sigma" + self.scripts(name=True)
-        if tok in FUNCTIONS:
-            return self.applied(tok, FUNCTIONS[tok])
+        if tok in self.commands:
+            return self.applied(tok, self.commands[tok])
         if tok in INFIX:
             return INFIX[tok]
         if tok in GREEK_COMMANDS:
@@ -456,10 +454,15 @@ def _body(typed: str) -> tuple[int, int]:
     return start, end
 
 
-def latex_to_text(typed: str, names: set[str] | None = None) -> LatexText:
-    """The expression language's text for a LaTeX math expression, with a map back to it."""
+def latex_to_text(
+    typed: str, names: set[str] | None = None, commands: dict[str, str] | None = None
+) -> LatexText:
+    """The expression language's text for a LaTeX math expression, with a map back to it.
+
+    `names` are the names read whole (functions, declared names); `commands` the bare LaTeX
+    commands of functions (`\\sin` → sin), which the caller takes from the operator registry."""
     start, end = _body(typed)
-    reader = _Reader(typed[start:end], set(names or ()))
+    reader = _Reader(typed[start:end], set(names or ()), dict(commands or {}))
     try:
         out = reader.until("")
         if reader.peek():
