@@ -150,7 +150,8 @@ def resolve(wrt: str, decls: Decls, family: dict[tuple[str, int], Node]) -> list
 
 
 def _one(name: str, decls: Decls, family: dict[tuple[str, int], Node]) -> Variable:
-    from ..expr.build import FAMILY, family_members
+    from ..expr.build import family_members
+    from ..syntax.names import FAMILY
 
     decl = decls.get(name)
     if decl is not None:

@@ -18,13 +18,11 @@ from .. import limits
 from .. import ops as O
 from ..errors import LimitError, MatcalcError, ShapeError
 from ..syntax.lexer import safe, superscript_value
-from ..syntax.names import check_name, nearest
+from ..syntax.names import FAMILY, check_name, nearest
 from ..syntax.parser import Syntax, parse_syntax
 from .decls import Decls
 from .node import ONE, Node, norm_shape, shape_str
 from .registry import FUNCTIONS, canonical, latex_commands, raw_mode
-
-FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z", re.ASCII)
 
 
 def family_members(name: str, family: dict[tuple[str, int], Node]) -> list[Node]:

@@ -93,8 +93,8 @@ def spellings(source: str, family: Iterable[str]) -> dict[str, str]:
     """How the user wrote each indexed scalar: x1 as `x_1` when `x_1` is how it is written, and
     never `x1` (written both ways, it is x1); `x[1]` and `x₁` are not Python names: x1."""
     from ..errors import MatcalcError
-    from ..expr.build import FAMILY
     from ..syntax.lexer import tokenize
+    from ..syntax.names import FAMILY
 
     wanted = set(family)
     try:

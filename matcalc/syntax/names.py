@@ -9,6 +9,9 @@ import re
 
 from ..errors import MatcalcError
 
+# An indexed member of a family: x1, x_1 (the base, then the index).
+FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z", re.ASCII)
+
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # Greek letters by name. Capitals that look like Latin letters (Α, Β, Ε, …) and omicron are left
