@@ -71,6 +71,7 @@ KNOWN_CIRCLES = {
         {
             "matcalc.expr.node",
             "matcalc.expr.registry",
+            "matcalc.render.names",
             "matcalc.render.printer",
             "matcalc.render.text",
         }
