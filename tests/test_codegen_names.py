@@ -24,6 +24,7 @@ NAMES = [
     "out", "value", "result", "f_and_grad", "f_and_hessian", "_d_x", "_d_A", "_a", "_b", "_e",
 ]  # fmt: skip
 NOT_SCALARS = {"sum", "abs", "pi", "e"}  # function names, and the constants π and e
+NOT_DIMENSIONS = {"pi", "e"}  # numbers in EXPR: refused as a dimension (test below)
 
 SIZES = {"m": 4, "n": 3}
 
@@ -70,6 +71,8 @@ def cases():
     for name in NAMES:
         for role in ("vector", "matrix", "scalar", "dimension"):
             if role == "scalar" and name in NOT_SCALARS:
+                continue
+            if role == "dimension" and name in NOT_DIMENSIONS:
                 continue
             yield pytest.param(role, name, id=f"{role}-{name}")
 
@@ -257,3 +260,12 @@ def test_componentwise_code_with_any_scalar_name(name):
     if name != "np":
         got = eval(r.numpy(), {"np": np, **values})
         assert np.allclose(got, want, rtol=1e-6), r.numpy()
+
+
+@pytest.mark.parametrize("name", sorted(NOT_DIMENSIONS))
+def test_a_constant_cannot_name_a_dimension(cli, name):
+    """`pi/2` in EXPR is π/2, so a dimension pi could not be written as a value (SPEC §2, v2
+    dimension names as values); it is refused at --let, not printed as ones(π)."""
+    code, out, err = cli("grad", f"x'*x/{name}", "--let", f"x:{name}", "--wrt", "x")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: --let 'x:{name}': {name} is the number") and "\n" == err[-1:]

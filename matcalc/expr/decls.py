@@ -95,4 +95,14 @@ def _dim(text: str, spec: str) -> sp.Expr:
             raise MatcalcError(f"--let {spec!r}: dimensions are at least 1")
         return sp.Integer(int(text))
     check_name(text, "dimension")
+    if text in CONSTANT_NAMES:
+        raise MatcalcError(
+            f"--let {spec!r}: {text} is the number {CONSTANT_NAMES[text]} in an expression, so it "
+            f"cannot also name a dimension; call the dimension something else (e.g. {text}_dim)"
+        )
     return dim_symbol(text)
+
+
+# Names that are numbers wherever they occur (SPEC §2), so a dimension of that name could not
+# be written in EXPR (`n/2` is the size n; `pi/2` is π/2).
+CONSTANT_NAMES = {"pi": "π", "e": "e = 2.718…"}
