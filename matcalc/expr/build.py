@@ -309,8 +309,15 @@ class Builder:
         return self.at(s.pos, O.neg, v)
 
     def k_binop(self, s: Syntax) -> Value:
-        a, b = self.value(s.args[0]), self.value(s.args[1])
-        return self.product(a, b, s.pos, s.text)
+        """A left-deep chain a + b - c … (or a b c …) in a loop: one frame, not one per term."""
+        spine = []
+        while s.kind == "binop":
+            spine.append(s)
+            s = s.args[0]
+        acc = self.value(s)
+        for op in reversed(spine):
+            acc = self.product(acc, self.value(op.args[1]), op.pos, op.text)
+        return acc
 
     def product(self, a: Value, b: Value, pos: int, op: str) -> Value:
         a, b = self.fit(a, b, op, pos)

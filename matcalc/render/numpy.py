@@ -97,28 +97,11 @@ def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
     """The product of the factors in the order of least work (matrix-chain order)."""
     if len(items) == 1:
         return items[0][0]
+    from ..derive.cost import fold_chain, product_order
+
     dims = [items[0][1][0]] + [it[1][1] for it in items]
-    sizes = [_size(d) for d in dims]
-    k = len(items)
-    cost = [[0] * k for _ in range(k)]
-    split = [[0] * k for _ in range(k)]
-    for length in range(1, k):
-        for i in range(k - length):
-            j = i + length
-            best = None
-            for s in range(i, j):
-                c = cost[i][s] + cost[s + 1][j] + sizes[i] * sizes[s + 1] * sizes[j + 1]
-                if best is None or c < best:
-                    best, split[i][j] = c, s
-            cost[i][j] = best
-
-    def build(i: int, j: int) -> tuple[str, tuple, bool]:
-        if i == j:
-            return items[i]
-        s = split[i][j]
-        return _combine(build(i, s), build(s + 1, j))
-
-    return build(0, k - 1)[0]
+    split = product_order([_size(d) for d in dims])
+    return fold_chain(split, len(items), items.__getitem__, lambda a, b, i, j: _combine(a, b))[0]
 
 
 def _rows(shape) -> object:
