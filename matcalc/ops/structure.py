@@ -507,7 +507,8 @@ register(
         linear=True,
         transpose=_slice_transpose,
         vec=_slice_vec,
-        push_T=lambda a: slice_(transpose(a.args[0]), a.data[2], a.data[3], a.data[0], a.data[1]),
+        # no push_T: a transpose stays outside a slice (the rewrite moves it out), else the two
+        # rewrites would hand (x[1:4])ᵀ back and forth for ever
         rewrites=[
             Rewrite(
                 "a slice of a sum, of a product with scalars, of a literal",

@@ -56,6 +56,8 @@ def payload(r: ChainResult | ChainResults) -> dict[str, object]:
         }
     if r.check_error is not None:
         out["check"] = {"max_relative_error": r.check_error, "ok": bool(r.check_ok)}
+        if getattr(r, "check_refusal", ""):
+            out["check"]["refused"] = r.check_refusal
     return out
 
 
