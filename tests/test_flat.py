@@ -430,3 +430,20 @@ def _as(value, want: np.ndarray) -> np.ndarray:
     """A printed value in the shape of `want`: NumPy lines print a row or a column as 1-D."""
     value = np.asarray(value, dtype=float)
     return value.reshape(want.shape) if value.ndim < 2 else value
+
+
+def test_slice_bounds_may_be_dimension_expressions():
+    """SPEC §7.1: x[2:n], x[1:n-1]; the NumPy line takes n bound to its size."""
+    expr = "sum(100*(x[2:n] - x[1:n-1].^2).^2 + (1 - x[1:n-1]).^2)"
+    with time_limit(LIMIT):
+        r = matcalc.grad(expr, wrt="x", let=["x:n"])
+    for n in (3, 5, 8):
+        x = _point([f"x:{n}"], np.random.default_rng(n))
+        want = fd_jacobian(
+            lambda v: np.sum(100 * (v[1:] - v[:-1] ** 2) ** 2 + (1 - v[:-1]) ** 2), x
+        )
+        np.testing.assert_allclose(numpy_value(r, x=x, n=n), want[0], rtol=1e-7, atol=1e-7)
+    assert "x[1:n - 1]" in r.text()
+    assert matcalc.show("x[1:n-1]", let=["x:n"]).text() == "x[1:n - 1]"
+    back = matcalc.show("x[2:n+1-1]", let=["x:5"], at={"x": [1, 2, 3, 4, 5]})
+    assert np.array(back.value, dtype=float).ravel().tolist() == [2, 3, 4, 5]

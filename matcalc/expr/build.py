@@ -217,6 +217,16 @@ class Builder:
         return self.index_bound(s)
 
     def index_bound(self, s: Syntax) -> object:
+        terms = []
+        while s.kind == "binop":  # n - 1 + …: a left-deep chain, read in a loop
+            terms.append((s.text, s.args[1]))
+            s = s.args[0]
+        if terms:
+            total = sp.sympify(self.index_bound(s))  # safe: an integer or a dimension
+            for op, t in reversed(terms):
+                v = sp.sympify(self.index_bound(t))  # safe: an integer or a dimension
+                total = total + v if op == "+" else total - v
+            return total
         if s.kind == "num":
             return int(s.text)
         dims = self.decls.dims()
