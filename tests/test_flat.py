@@ -445,5 +445,5 @@ def test_slice_bounds_may_be_dimension_expressions():
         np.testing.assert_allclose(numpy_value(r, x=x, n=n), want[0], rtol=1e-7, atol=1e-7)
     assert "x[1:n - 1]" in r.text()
     assert matcalc.show("x[1:n-1]", let=["x:n"]).text() == "x[1:n - 1]"
-    back = matcalc.show("x[2:n+1-1]", let=["x:5"], at={"x": [1, 2, 3, 4, 5]})
+    back = matcalc.show("x[2:n+1-1]", let=["x:n"], at={"x": [1, 2, 3, 4, 5]})
     assert np.array(back.value, dtype=float).ravel().tolist() == [2, 3, 4, 5]
