@@ -462,7 +462,17 @@ class Builder:
         return O.matpow(base, int(k.data))
 
     def k_postfix(self, s: Syntax) -> Value:
-        v = self.value(s.args[0])
+        """x′′′…: a chain of postfix operators in a loop, not one frame each."""
+        spine = []
+        while s.kind == "postfix":
+            spine.append(s)
+            s = s.args[0]
+        v = self.value(s)
+        for op in reversed(spine):
+            v = self.postfix(op, v)
+        return v
+
+    def postfix(self, s: Syntax, v: Value) -> Value:
         entrywise = s.text.startswith("⊙")
         op = superscript_value(s.text.lstrip("⊙"))
         if isinstance(v, Unsized):
