@@ -157,14 +157,29 @@ def test_matrix_product_chain_at_the_token_limit(kind, head, tail):
 
 
 def test_product_of_sums_at_the_token_limit():
-    m = (limits.MAX_NODES + 1) // 8  # (1+t/7)* is eight tokens
-    expr = at_token_limit("*".join(f"(1+t/{i})" for i in range(1, m + 1)))
-    i = np.arange(1, m + 1)
-    t = 0.37
+    m = (limits.MAX_NODES + 1) // 6  # (t+x7)* is six tokens
+    expr = at_token_limit("*".join(f"(t+x{i})" for i in range(1, m + 1)))
+    rng = np.random.default_rng(11)
+    x, t = rng.uniform(0.6, 1.4, m) * rng.choice([-1, 1], m), 0.05
+    values = {"t": t, **{f"x{i}": v for i, v in enumerate(x, 1)}}
     with time_limit(LIMIT):
         g = matcalc.grad(expr, wrt="t")
-    want = np.prod(1 + t / i) * np.sum(1 / (i + t))
-    assert numpy_value(g, t=t) == pytest.approx(want, rel=1e-9)
+    want = np.prod(t + x) * np.sum(1 / (t + x))
+    assert numpy_value(g, **values) == pytest.approx(want, rel=1e-9)
+
+
+def test_product_of_sums_with_growing_constants():
+    """∏ (1 + t/i): simplifying its gradient meets constants of 1,500 digits (625!), which
+    must not turn into a limit error; the exact value at t = 1 is 626 (H₆₂₆ − 1)."""
+    from fractions import Fraction
+
+    m = (limits.MAX_NODES + 1) // 8  # (1+t/7)* is eight tokens
+    expr = at_token_limit("*".join(f"(1+t/{i})" for i in range(1, m + 1)))
+    with time_limit(LIMIT):
+        v = matcalc.grad(expr, wrt="t", at={"t": 1}).value
+    assert Fraction(int(v.p), int(v.q)) == (m + 1) * sum(
+        Fraction(1, i + 1) for i in range(1, m + 1)
+    )
 
 
 def test_long_sum_through_the_command_line(cli):
