@@ -463,3 +463,29 @@ def test_slice_bounds_may_be_dimension_expressions():
     assert matcalc.show("x[1:n-1]", let=["x:n"]).text() == "x[1:n - 1]"
     back = matcalc.show("x[2:n+1-1]", let=["x:n"], at={"x": [1, 2, 3, 4, 5]})
     assert np.array(back.value, dtype=float).ravel().tolist() == [2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_long_products_of_mixed_shapes_in_numpy(seed):
+    """Past 300 factors generated code orders a product greedily; the order, its nesting and
+    its transposed form must keep the value, whatever the shapes along the chain."""
+    rng = np.random.default_rng(seed)
+    mats = {"A": (2, 3), "B": (3, 2), "C": (2, 2), "D": (3, 3)}
+    values = {k: rng.standard_normal(s) for k, s in mats.items()}
+    values = {k: v / np.linalg.norm(v, 2) for k, v in values.items()}
+    values |= {"u": rng.standard_normal(2), "w": rng.standard_normal(3)}
+    names = [rng.choice(["A", "C"])]
+    while len(names) < 1100:
+        names.append(rng.choice(["B", "D"] if mats[names[-1]][1] == 3 else ["A", "C"]))
+    head = ["u'"] if rng.integers(2) else []
+    tail = [rng.choice(["u"] if mats[names[-1]][1] == 2 else ["w"])] if rng.integers(2) else []
+    factors = head + names + tail
+    let = [f"{k}:{r},{c}" for k, (r, c) in mats.items()] + ["u:2", "w:3"]
+    want = values[names[0]] if not head else values["u"] @ values[names[0]]
+    for f in factors[1 + len(head) :]:
+        want = want @ values[f.rstrip("'")]
+    with time_limit(LIMIT):
+        r = matcalc.show("*".join(factors), let=let)
+    got = numpy_value(r, **values)
+    assert np.shape(got) == np.shape(want)
+    assert np.linalg.norm(got - want) <= 1e-9 * np.linalg.norm(want)
