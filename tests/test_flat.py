@@ -489,3 +489,26 @@ def test_long_products_of_mixed_shapes_in_numpy(seed):
     got = numpy_value(r, **values)
     assert np.shape(got) == np.shape(want)
     assert np.linalg.norm(got - want) <= 1e-9 * np.linalg.norm(want)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_greedy_order_is_a_parenthesization(seed):
+    """The greedy order names a split for every product it forms, and nothing else."""
+    from matcalc.derive.cost import greedy_order
+
+    rng = random.Random(seed)
+    n = rng.randint(2, 40)
+    d = [rng.choice([1, 2, 3, rng.randint(1, 50)]) for _ in range(n + 1)]
+    split = greedy_order(d)
+    seen, stack, total = set(), [(0, n - 1)], 0
+    while stack:
+        i, j = stack.pop()
+        if i == j:
+            continue
+        s = split[i, j]
+        assert i <= s < j
+        seen.add((i, j))
+        total += d[i] * d[s + 1] * d[j + 1]
+        stack += [(i, s), (s + 1, j)]
+    assert seen == set(split) and len(seen) == n - 1
+    assert total >= _best(d)
