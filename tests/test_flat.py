@@ -222,10 +222,11 @@ def test_gradient_through_slices(expr, let, f, layout):
     if layout == "numerator":
         want = want.T
     np.testing.assert_allclose(numpy_value(r, **{name: x}), want, rtol=1e-7, atol=1e-7)
-    back = matcalc.show(r.text(), let=let, at={name: x.tolist()})  # the text read back
-    got = np.array(back.value, dtype=float).reshape(np.shape(want))
-    np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-7)
-    assert name in r.latex()
+    for fmt in ("text", "latex"):  # the printed forms read back have the same value
+        text = r.text() if fmt == "text" else r.latex()
+        back = matcalc.show(text, let=let, input=fmt, at={name: x.tolist()})
+        got = np.array(back.value, dtype=float).reshape(np.shape(want))
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-7)
 
 
 @pytest.mark.parametrize("expr,let,f", SCALAR_SLICES[:3], ids=[c[0] for c in SCALAR_SLICES[:3]])
