@@ -208,7 +208,8 @@ def _result(p: Problem, at: dict, check: bool, steps: bool, done=None) -> Result
         from .evaluate.check import fd_check
 
         report = fd_check(p, node, derivative.dleaf if derivative.form == "map" else None)
-        res.check_error, res.check_ok = report.error, report.ok
+        res.check_error, res.check_ok = report.error, None if report.refusal else report.ok
+        res.check_refusal = report.refusal
     if steps:
         from .derive.steps import derivation_steps
 
@@ -239,7 +240,9 @@ def _run(
     out = Results(kind, wrt, layout, results, notes=sorted({n for r in results for n in r.notes}))
     if check:
         out.check_error = max(r.check_error for r in results)
-        out.check_ok = all(r.check_ok for r in results)
+        from .evaluate.check import combined_check
+
+        out.check_ok, out.check_refusal = combined_check(results)
     return out
 
 

@@ -131,6 +131,8 @@ def emit(result, fmt: str, standalone: bool = False) -> None:
         stream.write(plain.check_line(result) + "\n")
     if result.check_ok is False:
         raise typer.Exit(1)
+    if getattr(result, "check_refusal", ""):  # no verdict is not a failure, nor a pass
+        raise typer.Exit(2)
 
 
 def _derivative(kind: str, doc: str):
@@ -303,6 +305,8 @@ def chain_command(
             sys.stdout.write(check_line(result) + "\n")
         if result.agreement.startswith("DIFFERS") or result.check_ok is False:
             raise typer.Exit(1)
+        if getattr(result, "check_refusal", ""):  # no verdict is not a failure, nor a pass
+            raise typer.Exit(2)
 
     _guard(run, debug)
 

@@ -31,7 +31,8 @@ class Result:
     form: str = "matrix"
     value: Any = None
     check_error: float | None = None
-    check_ok: bool | None = None
+    check_ok: bool | None = None  # None with check_refusal: --check could give no verdict
+    check_refusal: str = ""
     notes: list[str] = field(default_factory=list)
     steps: list[tuple[str, str, str]] = field(default_factory=list)
     source: str = ""
@@ -137,7 +138,8 @@ class Results:
     results: list[Result]
     notes: list[str] = field(default_factory=list)
     check_error: float | None = None
-    check_ok: bool | None = None
+    check_ok: bool | None = None  # None with check_refusal: --check could give no verdict
+    check_refusal: str = ""
     steps: list = field(default_factory=list)
     value: Any = None
 

@@ -87,7 +87,8 @@ class ChainResult:
     adjoints: list[Adjoint] = field(default_factory=list)
     via: Node | None = None  # the result in terms of the δ's
     check_error: float | None = None
-    check_ok: bool | None = None
+    check_ok: bool | None = None  # None with check_refusal: --check could give no verdict
+    check_refusal: str = ""
     notes: list[str] = field(default_factory=list)
     kind: str = "chain"
     problem: Problem | None = None
@@ -196,7 +197,8 @@ class ChainResults:
     results: list[ChainResult]
     kind: str = "chain"
     check_error: float | None = None
-    check_ok: bool | None = None
+    check_ok: bool | None = None  # None with check_refusal: --check could give no verdict
+    check_refusal: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -434,7 +436,9 @@ def chain(
     out = ChainResults(wrt, layout, results)
     if check:
         out.check_error = max(r.check_error for r in results)
-        out.check_ok = all(r.check_ok for r in results)
+        from ..evaluate.check import combined_check
+
+        out.check_ok, out.check_refusal = combined_check(results)
     return out
 
 
@@ -557,6 +561,8 @@ def _one(
             report.error,
             report.ok and not agreement.startswith("DIFFERS"),
         )
+        if report.refusal and not agreement.startswith("DIFFERS"):
+            out.check_ok, out.check_refusal = None, report.refusal
     return out
 
 

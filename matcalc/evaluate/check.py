@@ -13,7 +13,7 @@ import numpy as np
 
 from ..expr.node import Node
 from .numeric import OutsideDomain, evaluate
-from .points import valid_point
+from .points import random_point, scalar_names, valid_point
 
 TOLERANCE = 1e-5
 H1, H2 = 1e-4, 1e-4
@@ -26,6 +26,7 @@ class CheckReport:
     error: float
     points: int
     tolerance: float = TOLERANCE
+    refusal: str = ""  # why no verdict is possible: the check refuses rather than fail falsely
 
     @property
     def ok(self) -> bool:
@@ -171,6 +172,7 @@ def fd_check(
     where the finite differences at h and h/2 disagree (a pole or a kink nearby) is skipped."""
     rng = np.random.default_rng(seed)
     worst, tried = 0.0, 0
+    unmeasured: dict[str, int] = {}  # points skipped, by the reason finite differences fail
     nodes = [p.raw, printed if map_leaf is None else None, p.v]
     own = {n.data[0] for n in p.var.nodes if n.op == "var" and n.shape == ()}
     strict = valid_point(nodes, p.decls, np.random.default_rng(seed), extra=own) is not None
@@ -192,6 +194,10 @@ def fd_check(
                     want, got = _map_values(p, printed, map_leaf, f, acc, pt, rng)
                 else:
                     jac = fd_jacobian(f, acc) if p.kind != "hessian" else None
+                    why = _unmeasurable(f0, jac)
+                    if why:
+                        unmeasured[why] = unmeasured.get(why, 0) + 1
+                        continue
                     if jac is not None and not _stable(jac, fd_jacobian(f, acc, H1 / 2)):
                         continue
                     hess = fd_hessian(f, acc) if p.kind == "hessian" else None
@@ -219,8 +225,59 @@ def fd_check(
         if tried >= points:
             break
     if tried == 0:
-        return CheckReport(float("nan"), 0)
+        if not unmeasured and _overflows(p, nodes, seed):
+            unmeasured[OVERFLOW] = 1
+        refusal = max(unmeasured, key=unmeasured.get) if unmeasured else ""
+        return CheckReport(float("nan"), 0, refusal=refusal)
     return CheckReport(worst, tried)
+
+
+def combined_check(results) -> tuple[bool | None, str]:
+    """One verdict for several checks: any failure fails; else any refusal refuses."""
+    if any(r.check_ok is False for r in results):
+        return False, ""
+    refusal = next((r.check_refusal for r in results if r.check_refusal), "")
+    return (None, refusal) if refusal else (True, "")
+
+
+OVERFLOW = "the values overflow double precision (over 1.8e308) at the points tried"
+ROUNDING = (
+    "the values (about {:.0e}) are too large beside their derivative for finite differences "
+    "in double precision to measure a relative error"
+)
+
+
+def _unmeasurable(f0, jac) -> str:
+    """Why finite differences cannot check this point, or "": the values overflow, or rounding
+    of f (ε|f|/h per difference) is not far below the error the check must resolve."""
+    big = float(np.max(np.abs(f0))) if np.size(f0) else 0.0
+    if not np.isfinite(big) or (jac is not None and not np.all(np.isfinite(jac))):
+        return OVERFLOW
+    if jac is None:
+        return ""
+    scale = max(1.0, float(np.max(np.abs(jac))) if jac.size else 1.0)
+    noise = 3 * np.finfo(float).eps * big / H1  # the stencil's weights sum to 18/12
+    return ROUNDING.format(big) if noise > 0.01 * TOLERANCE * scale else ""
+
+
+def _overflows(p, nodes, seed: int) -> bool:
+    """Whether the expression is defined at random points but its value is not finite there."""
+    rng = np.random.default_rng(seed)
+    scalars = scalar_names(nodes) | {
+        n.data[0] for n in p.var.nodes if n.op == "var" and n.shape == ()
+    }
+    for attempt in range(20):
+        pt = random_point(p.decls, scalars, rng, attempt)
+        try:
+            with np.errstate(all="ignore"):
+                out = np.asarray(evaluate(p.raw, pt.values, pt.dims), dtype=float)
+        except (OutsideDomain, np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+            continue
+        except OverflowError:
+            return True
+        if np.any(np.isinf(out)):
+            return True
+    return False
 
 
 def _map_values(

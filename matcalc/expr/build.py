@@ -215,6 +215,16 @@ class Builder:
         return self.index_bound(s)
 
     def index_bound(self, s: Syntax) -> object:
+        terms = []
+        while s.kind == "binop":  # n - 1 + …: a left-deep chain, read in a loop
+            terms.append((s.text, s.args[1]))
+            s = s.args[0]
+        if terms:
+            total = sp.sympify(self.index_bound(s))  # safe: an integer or a dimension
+            for op, t in reversed(terms):
+                v = sp.sympify(self.index_bound(t))  # safe: an integer or a dimension
+                total = total + v if op == "+" else total - v
+            return total
         if s.kind == "num":
             return int(s.text)
         dims = self.decls.dims()
@@ -307,8 +317,15 @@ class Builder:
         return self.at(s.pos, O.neg, v)
 
     def k_binop(self, s: Syntax) -> Value:
-        a, b = self.value(s.args[0]), self.value(s.args[1])
-        return self.product(a, b, s.pos, s.text)
+        """A left-deep chain a + b - c … (or a b c …) in a loop: one frame, not one per term."""
+        spine = []
+        while s.kind == "binop":
+            spine.append(s)
+            s = s.args[0]
+        acc = self.value(s)
+        for op in reversed(spine):
+            acc = self.product(acc, self.value(op.args[1]), op.pos, op.text)
+        return acc
 
     def product(self, a: Value, b: Value, pos: int, op: str) -> Value:
         a, b = self.fit(a, b, op, pos)
@@ -443,7 +460,17 @@ class Builder:
         return O.matpow(base, int(k.data))
 
     def k_postfix(self, s: Syntax) -> Value:
-        v = self.value(s.args[0])
+        """x′′′…: a chain of postfix operators in a loop, not one frame each."""
+        spine = []
+        while s.kind == "postfix":
+            spine.append(s)
+            s = s.args[0]
+        v = self.value(s)
+        for op in reversed(spine):
+            v = self.postfix(op, v)
+        return v
+
+    def postfix(self, s: Syntax, v: Value) -> Value:
         entrywise = s.text.startswith("⊙")
         op = superscript_value(s.text.lstrip("⊙"))
         if isinstance(v, Unsized):

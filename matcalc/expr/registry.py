@@ -138,9 +138,10 @@ def build(op_name: str, *args: Node, data: Any = None) -> Node:
     """The canonical node: check shapes, try the entry's rewrites in order, else a new node."""
     op = OPS[op_name]
     if _RAW.get() and not (args and all(a.op == "num" for a in args)):  # constants still fold
+        shape = op.shape(args, data)  # the seam only: the chain args[0] is checked already
         if op_name in _CHAINS and args and args[0].op == op_name:  # a b c: one node, not a
             args = args[0].args + args[1:]  # nest as deep as the chain is long (it prints alike)
-        return Node(op_name, args, data, op.shape(args, data))
+        return Node(op_name, args, data, shape)
     try:
         key = (op_name, args, data)
         known = _BUILT.get(key)

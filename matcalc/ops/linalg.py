@@ -116,7 +116,8 @@ def _cancels(a: Node, b: Node) -> bool:
 def _canonical_matmul(args: tuple[Node, ...], data: object) -> Node:
     coeffs: list[Node] = []
     flat: list[Node] = []
-    stack = list(reversed(args))
+    out: list[Node] = []  # a leading product is canonical already: A B … Z times C is
+    stack = list(reversed(args))  # checked at Z C only (a chain of n is built in O(n), not n²)
     while stack:
         f = stack.pop()
         if f.is_scalar:
@@ -124,14 +125,20 @@ def _canonical_matmul(args: tuple[Node, ...], data: object) -> Node:
         elif f.op == "mul":
             coeffs.extend(f.args[:-1])
             stack.append(f.args[-1])
+        elif f.op == "matmul" and not flat and not out:
+            out.extend(f.args)
         elif f.op == "matmul":
             stack.extend(reversed(f.args))
         else:
             flat.append(f)
-    shape = _matmul_shape(tuple(flat), None)
+    _matmul_shape(tuple(out[-1:] + flat), None)  # the seam and the new factors
+    first, last = (
+        (out or flat)[0] if out or flat else None,
+        (flat or out)[-1] if out or flat else None,
+    )
+    shape = norm_shape((first.shape[0], last.shape[1])) if first is not None else ()
     if any(is_zero(f) for f in flat):
         return zero(shape)
-    out: list[Node] = []
     for f in flat:
         if f.op == "eye":
             continue
@@ -156,7 +163,7 @@ def _canonical_matmul(args: tuple[Node, ...], data: object) -> Node:
             continue
         out.append(f)
     if not out:
-        core = eye(flat[0].shape[0]) if flat else num(1)
+        core = eye(first.shape[0]) if first is not None else num(1)
     elif len(out) == 1:
         core = out[0]
     else:

@@ -454,13 +454,22 @@ def _index_text(p, n: Node) -> str:
 
 
 def _index_latex(p, n: Node) -> str:
+    """x_{2}, X_{1,2}, and slices as papers write them: x_{1:4}, X_{1:2,2:3}, x_{2:n - 1}."""
     a = n.args[0]
-    r0, _, c0, _ = n.data
-    if n.is_scalar:
-        sub = p.dim_text(r0 + 1) if a.is_vector else f"{p.dim_text(r0 + 1)},{p.dim_text(c0 + 1)}"
-        base = p(a) if a.op == "var" and "_" not in p(a) else p.wrap(p(a))  # no double subscript
-        return f"{base}_{{{sub}}}"
-    return _index_text(p, n)
+    r0, r1, c0, c1 = n.data
+
+    def span(lo, hi) -> str:
+        return p.dim_text(lo + 1) if hi - lo == 1 else f"{p.dim_text(lo + 1)}:{p.dim_text(hi)}"
+
+    sub = (
+        span(r0, r1)
+        if a.is_vector
+        else span(c0, c1)
+        if a.is_row
+        else f"{span(r0, r1)},{span(c0, c1)}"
+    )
+    base = p(a) if a.op == "var" and "_" not in p(a) else p.wrap(p(a))  # no double subscript
+    return f"{base}_{{{sub}}}"
 
 
 def _index_numpy(p, n: Node) -> str:
@@ -507,7 +516,8 @@ register(
         linear=True,
         transpose=_slice_transpose,
         vec=_slice_vec,
-        push_T=lambda a: slice_(transpose(a.args[0]), a.data[2], a.data[3], a.data[0], a.data[1]),
+        # no push_T: a transpose stays outside a slice (the rewrite moves it out), else the two
+        # rewrites would hand (x[1:4])ᵀ back and forth for ever
         rewrites=[
             Rewrite(
                 "a slice of a sum, of a product with scalars, of a literal",

@@ -55,7 +55,10 @@ def payload(r: ChainResult | ChainResults) -> dict[str, object]:
             "agreement": r.agreement,
         }
     if r.check_error is not None:
-        out["check"] = {"max_relative_error": r.check_error, "ok": bool(r.check_ok)}
+        error = r.check_error if r.check_error == r.check_error else None  # NaN is no JSON
+        out["check"] = {"max_relative_error": error, "ok": bool(r.check_ok)}
+        if getattr(r, "check_refusal", ""):
+            out["check"]["refused"] = r.check_refusal
     return out
 
 

@@ -46,7 +46,10 @@ def payload(r) -> dict[str, object]:
         if r.steps:
             out["steps"] = [{"text": t, "latex": lx, "rule": why} for t, lx, why in r.steps]
     if r.check_error is not None:
-        out["check"] = {"max_relative_error": r.check_error, "ok": bool(r.check_ok)}
+        error = r.check_error if r.check_error == r.check_error else None  # NaN is no JSON
+        out["check"] = {"max_relative_error": error, "ok": bool(r.check_ok)}
+        if getattr(r, "check_refusal", ""):
+            out["check"]["refused"] = r.check_refusal
     if r.notes:
         out["notes"] = list(r.notes)
     return out

@@ -120,28 +120,46 @@ def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
     """The product of the factors in the order of least work (matrix-chain order)."""
     if len(items) == 1:
         return items[0][0]
+    code, depth = _folded(items, flat=False)
+    if depth <= MAX_NESTING:
+        return code
+    # Python refuses 200 nested parentheses: a long product is written as an @ chain read left
+    # to right, (P @ Q) @ R as P @ Q @ R; a product that nests to the right, A (B (… x)), as
+    # its transpose xᵀ … Bᵀ Aᵀ, which nests to the left
+    code, depth = _folded(items, flat=True)
+    if depth <= MAX_NESTING:
+        return code
+    mirrored = [(_t_code(c, sh), sh[::-1] if sh else sh, False) for c, sh, _ in reversed(items)]
+    code, _ = _folded(mirrored, flat=True)
+    shape = items[0][1][:1] + items[-1][1][1:]
+    return f"({code}).T" if len(shape) == 2 and 1 not in shape else code
+
+
+MAX_NESTING = 100  # parentheses that an order of a product may nest in generated code
+
+
+def _folded(items: list[tuple[str, tuple, bool]], flat: bool) -> tuple[str, int]:
+    """The product in the order of least work, and how deep it nests parentheses."""
+    from ..derive.cost import fold_chain, product_order
+
     dims = [items[0][1][0]] + [it[1][1] for it in items]
-    sizes = [_size(d) for d in dims]
-    k = len(items)
-    cost = [[0] * k for _ in range(k)]
-    split = [[0] * k for _ in range(k)]
-    for length in range(1, k):
-        for i in range(k - length):
-            j = i + length
-            best = None
-            for s in range(i, j):
-                c = cost[i][s] + cost[s + 1][j] + sizes[i] * sizes[s + 1] * sizes[j + 1]
-                if best is None or c < best:
-                    best, split[i][j] = c, s
-            cost[i][j] = best
+    split = product_order([_size(d) for d in dims])
 
-    def build(i: int, j: int) -> tuple[str, tuple, bool]:
-        if i == j:
-            return items[i]
-        s = split[i][j]
-        return _combine(build(i, s), build(s + 1, j))
+    def join(a, b, i, j):
+        (left, depth_a), (right, depth_b) = a, b
+        if flat and left[0].startswith("(") and split[i, j] > i:  # a product, not a factor
+            left, depth_a = (left[0][1:-1], *left[1:]), depth_a - 1
+        return _combine(left, right), 1 + max(depth_a, depth_b)
 
-    return build(0, k - 1)[0]
+    (code, _, _), depth = fold_chain(split, len(items), lambda i: (items[i], 0), join)
+    return code, depth
+
+
+def _t_code(code: str, shape: tuple) -> str:
+    """The transpose of a factor: 1-D arrays and scalars are their own."""
+    if not shape or 1 in shape:
+        return code
+    return f"{code}.T" if code.isidentifier() else f"({code}).T"
 
 
 def _rows(shape) -> object:

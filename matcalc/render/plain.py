@@ -34,6 +34,8 @@ def value_numpy(v) -> str:
 
 
 def check_line(r) -> str:
+    if getattr(r, "check_refusal", ""):
+        return f"check: no verdict: {r.check_refusal}"
     verdict = "ok" if r.check_ok else "FAILED"
     if r.check_error != r.check_error:  # nan: no point in the domain
         return "check: no point found where the expression is defined and smooth (FAILED)"

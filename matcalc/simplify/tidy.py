@@ -14,6 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..budget import Deadline
+from ..errors import LimitError
 from ..expr.node import Node
 from ..expr.registry import rebuild
 from ..ops import add, matmul, mul, num, pow_
@@ -223,9 +224,15 @@ def tidy(n: Node, deadline: Deadline | None = None) -> Node:
         if named != out:
             out = go(named)
         if out.op == "add":
-            better = (
-                _common_scalars(out) or _common_entrywise(out) or _like_terms(out) or _expanded(out)
-            )
+            try:
+                better = (
+                    _common_scalars(out)
+                    or _common_entrywise(out)
+                    or _like_terms(out)
+                    or _expanded(out)
+                )
+            except LimitError:  # a factored form whose constant has 1,000 digits is no simpler
+                better = None
             if better is not None:
                 out = go(better)
             elif not out.is_scalar:

@@ -18,6 +18,9 @@ from .. import limits
 from ..errors import LimitError, MatcalcError
 from .names import GREEK
 
+_BOUND = r"[0-9A-Za-z]+(?:[+-][0-9A-Za-z]+)*"
+_PART = rf"{_BOUND}(?::{_BOUND})?"
+_SLICE = re.compile(rf"(?=.*:){_PART}(?:,{_PART})?")  # a range in one part at least
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[A-Za-z]+|[0-9]+(?:\.[0-9]+)?|\s+|.", re.S)
 
 INFIX = {
@@ -356,6 +359,8 @@ class _Reader:
         body = body.replace(" ", "")
         if not body:
             raise self.error("an empty subscript")
+        if (name or index) and _SLICE.fullmatch(body):  # x_{1:4}, X_{1:2,n-1}: a slice
+            return "[" + body + "]"
         if index:  # (A x)_{2}, (X)_{1,2}: entries
             if re.fullmatch(r"[0-9]+(,[0-9]+)?", body):
                 return "[" + body + "]"

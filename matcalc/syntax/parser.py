@@ -256,20 +256,29 @@ class Parser:
         return Syntax("index", "", opener.pos, (base, *idx))
 
     def bound(self) -> Syntax:
-        """One index part: k, or lo:hi, of whole numbers or dimension names."""
+        """One index part: k, or lo:hi, of whole numbers or dimension names, each maybe plus
+        or minus more of them (`x[2:n]`, `x[1:n-1]`)."""
         parts = []
         for _ in range(2):
-            k = self.tok
-            if not (k.kind == "num" and k.text.isdigit() and len(k.text) <= 6) and k.kind != "name":
-                raise self.error("an index x[k] or A[i,j] takes whole numbers (or ranges i:j)")
-            self.i += 1
-            parts.append(Syntax("num" if k.kind == "num" else "name", k.text, k.pos))
+            part = self.bound_term()
+            while self.tok.kind == "op" and self.tok.text in ("+", "-"):  # a loop: no nesting
+                op = self.tok
+                self.i += 1
+                part = Syntax("binop", op.text, op.pos, (part, self.bound_term()))
+            parts.append(part)
             if not (self.tok.kind == "op" and self.tok.text == ":"):
                 break
             self.i += 1
         if len(parts) == 1:
             return parts[0]
         return Syntax("range", ":", parts[0].pos, tuple(parts))
+
+    def bound_term(self) -> Syntax:
+        k = self.tok
+        if not (k.kind == "num" and k.text.isdigit() and len(k.text) <= 6) and k.kind != "name":
+            raise self.error("an index x[k] or A[i,j] takes whole numbers (or ranges i:j)")
+        self.i += 1
+        return Syntax("num" if k.kind == "num" else "name", k.text, k.pos)
 
     def bracket(self) -> Syntax:
         opener = self.expect("[")
