@@ -495,7 +495,7 @@ def test_long_products_of_mixed_shapes_in_numpy(seed):
 @pytest.mark.parametrize("seed", range(30))
 def test_greedy_order_is_a_parenthesization(seed):
     """The greedy order names a split for every product it forms, and nothing else."""
-    from matcalc.derive.cost import greedy_order
+    from matcalc.derive.order import greedy_order
 
     rng = random.Random(seed)
     n = rng.randint(2, 40)

@@ -79,11 +79,7 @@ def _dims(node: Node) -> tuple[int, int]:
 def _operand(n: Node) -> int:
     """The index of the operand that holds X."""
     for i, a in enumerate(n.args):
-        if (
-            a.op == "var"
-            and a.data[0] == "X"
-            or any(m.op == "var" and m.data[0] == "X" for m in _walk(a))
-        ):
+        if any(m.op == "var" and m.data[0] == "X" for m in _walk(a)):
             return i
     raise AssertionError(f"no operand holds X in {n.op}")
 

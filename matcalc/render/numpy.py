@@ -140,7 +140,7 @@ MAX_NESTING = 100  # parentheses that an order of a product may nest in generate
 
 def _folded(items: list[tuple[str, tuple, bool]], flat: bool) -> tuple[str, int]:
     """The product in the order of least work, and how deep it nests parentheses."""
-    from ..derive.cost import fold_chain, product_order
+    from ..derive.order import fold_chain, product_order
 
     dims = [items[0][1][0]] + [it[1][1] for it in items]
     split = product_order([_size(d) for d in dims])
