@@ -306,6 +306,24 @@ ROWS = [
     show("shell-dollar", "$(id)", False, 1, sub=True, audit=True),
     show("py-assignment", "x = 1", False, ANY, audit=True),
     grad("py-sympify-bait", "Symbol('x')", False, ANY, audit=True),
+    # ---- literals of other languages (SPEC §7.7): an error at the literal, never 0 · x10
+    show("lit-hex", "0x10*t", False, 1, sub=True),
+    show("lit-hex-upper", "0X1F", False, 1),
+    show("lit-hex-inside", "t + 0x1f", False, 5),
+    show("lit-octal", "0o7", False, 1),
+    show("lit-binary", "0b1", False, 1),
+    show("lit-separator", "1_000*t", False, 1),
+    show("lit-imaginary", "1j*t", False, 1),
+    show("lit-imaginary-upper", "1J", False, 1),
+    show("lit-imaginary-exponent", "2.5e3j", False, 1),
+    show("lit-imaginary-sci", "t - 1e3j", False, 5),
+    show("lit-zero-times-x", "0x", True),  # a lone letter after 0 multiplies (docs/language.md)
+    show("lit-two-b", "2b", True),
+    show("lit-two-jk", "2jk", True),
+    show("lit-name-with-digits", "t*z10", True),
+    show("lit-at-hex", "t", False, 1, "--at", "t=0x10"),
+    show("lit-at-imaginary", "t", False, 3, "--at", "t=1,2j"),
+    Row("lit-v-separator", ("vjp", "x", "--wrt", "x", *LET, "--v", "1_0,2,3"), False, 1),
     # ---- size
     show("argv-100k", "x" * 100_000, False, None, sub=True),
     Row("stdin-million", ("show", "-", *LET), False, None, stdin=MILLION, sub=True),
@@ -707,3 +725,24 @@ def test_fuzz_ends_in_a_result_or_a_matcalc_error():
     ]
     assert len(inputs) >= 500
     assert not crashes, "\n".join(report)
+
+
+FOREIGN = [
+    ("0x10*t", "0x10 is a hexadecimal literal; matcalc reads decimal numbers only: write 16"),
+    ("0o7", "0o7 is an octal literal; matcalc reads decimal numbers only: write 7"),
+    ("0b101", "0b101 is a binary literal; matcalc reads decimal numbers only: write 5"),
+    (
+        "1_000*t",
+        "1_000 is a number with digit separators; matcalc reads decimal numbers only: write 1000",
+    ),
+    ("t + 2.5e3j", "2.5e3j is an imaginary literal; matcalc has real numbers only"),
+]
+
+
+@pytest.mark.parametrize("text,message", FOREIGN, ids=[f[0] for f in FOREIGN])
+def test_a_foreign_literal_is_named_in_the_message(text, message):
+    """SPEC §7.7: the message names the literal as typed, and its column."""
+    with pytest.raises(matcalc.MatcalcError) as info:
+        matcalc.show(text)
+    assert info.value.message == message
+    assert text[info.value.pos :].startswith(message.split()[0])
