@@ -11,7 +11,7 @@ from .budget import BudgetExceeded, Deadline, simplify_seconds
 from .derive.engine import KINDS, Problem, derive, derive_together
 from .derive.layout import check_layout, to_layout
 from .derive.variables import Variable, resolve
-from .errors import LimitError, MatcalcError, UndefinedError
+from .errors import TOO_LARGE, LimitError, MatcalcError, UndefinedError
 from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
 from .expr.build import Parsed, parse, read_input
 from .expr.decls import Decl, Decls
@@ -28,6 +28,8 @@ def _guarded(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except RecursionError:
         raise LimitError("expression too deeply nested for the derivation") from None
+    except OverflowError:
+        raise LimitError(TOO_LARGE) from None
 
 
 def parse_v(text: str | Node, decls: Decls) -> Node:

@@ -324,6 +324,41 @@ ROWS = [
     show("lit-at-hex", "t", False, 1, "--at", "t=0x10"),
     show("lit-at-imaginary", "t", False, 3, "--at", "t=1,2j"),
     Row("lit-v-separator", ("vjp", "x", "--wrt", "x", *LET, "--v", "1_0,2,3"), False, 1),
+    # ---- numbers that overflow: a user error (a limit) or the right value, never exit 1
+    grad("huge-sigmoid", "sigmoid(exp(exp(exp(9))))", False, 1, wrt="t", sub=True),
+    grad("huge-softplus", "softplus(exp(exp(exp(9))))*t", False, 1, wrt="t"),
+    grad("huge-sigmoid-negative", "sigmoid(-exp(exp(exp(9))))", False, 1, wrt="t"),
+    grad("huge-tan", "tan(exp(exp(exp(9))))*t", False, 1, wrt="t"),
+    grad(
+        "huge-written-sigmoid-at",
+        "t/(1+exp(-exp(exp(exp(9)))))",
+        False,
+        None,
+        "--at",
+        "t=1",
+        wrt="t",
+    ),
+    grad("huge-log-exp-at", "log(1+exp(exp(exp(exp(9)))))*t", False, None, "--at", "t=1", wrt="t"),
+    grad(
+        "huge-trig-at",
+        "(sin(exp(exp(exp(9))))^2 + cos(exp(exp(exp(9))))^2)*t",
+        False,
+        None,
+        "--at",
+        "t=1",
+        wrt="t",
+    ),
+    show("huge-exp-1000", "exp(1000)*t", True, None, "--at", "t=2"),
+    show("huge-exp-1000-json", "exp(1000)*t", False, None, "--at", "t=2", "--format", "json"),
+    grad("huge-exp-1000-check", "exp(1000)*t^2", False, None, "--check", wrt="t"),
+    grad("huge-power-check", "10^400*t^2", False, None, "--check", wrt="t"),
+    grad("huge-tower-check", "(exp(exp(exp(9)))+1)*t^2", False, None, "--check", wrt="t"),
+    show("huge-power-json", "10^400", True, None, "--at", "t=1", "--format", "json"),
+    show("huge-exp-exp-latex", "exp(exp(10))*t", True, None, "--format", "latex"),
+    show("huge-exp-exp-numpy", "exp(exp(10))*t", True, None, "--format", "numpy"),
+    grad("huge-tanh", "tanh(exp(exp(9)))*t^2", True, None, "--check", wrt="t"),
+    grad("huge-log-exp", "log(exp(exp(exp(9))))*t", True, None, "--at", "t=1", wrt="t"),
+    grad("huge-sigmoid-of-minus", "sigmoid(-exp(800))*t^2", True, None, "--check", wrt="t"),
     # ---- size
     show("argv-100k", "x" * 100_000, False, None, sub=True),
     Row("stdin-million", ("show", "-", *LET), False, None, stdin=MILLION, sub=True),
@@ -746,3 +781,34 @@ def test_a_foreign_literal_is_named_in_the_message(text, message):
         matcalc.show(text)
     assert info.value.message == message
     assert text[info.value.pos :].startswith(message.split()[0])
+
+
+OVERFLOW_VALUES = [  # the right answers, written out by hand
+    (("show", "log(exp(exp(exp(9))))"), "exp(exp(9))"),
+    (("grad", "sigmoid(-exp(800))*t", "--wrt", "t"), "1/(1 + exp(exp(800)))"),
+    (("grad", "tanh(exp(exp(9)))*t", "--wrt", "t", "--at", "t=3"), "tanh(exp(exp(9)))"),
+    (("show", "10^400*t", "--at", "t=1"), "1" + "0" * 400),
+    (("grad", "exp(exp(exp(9)))", "--wrt", "t"), "0"),
+]
+
+
+@pytest.mark.parametrize("args,text", OVERFLOW_VALUES, ids=[a[1] for a, _ in OVERFLOW_VALUES])
+def test_huge_constants_that_have_a_value_get_it(cli, args, text):
+    code, out, err = cli(*args)
+    assert (code, out.strip()) == (0, text), err
+
+
+OVERFLOW_ERRORS = [
+    (("grad", "sigmoid(exp(exp(exp(9))))", "--wrt", "t"), "sigmoid(exp(exp(exp(9)))) is too large"),
+    (
+        ("show", "exp(1000)", "--at", "t=1", "--format", "json"),
+        "value exp(1000) is beyond floating",
+    ),
+    (("grad", "exp(1000)*t^2", "--wrt", "t", "--check"), "--check computes in floating point"),
+]
+
+
+@pytest.mark.parametrize("args,start", OVERFLOW_ERRORS, ids=[a[1] for a, _ in OVERFLOW_ERRORS])
+def test_huge_constants_beyond_reach_are_named(cli, args, start):
+    code, out, err = cli(*args)
+    assert (code, out) == (2, "") and err.startswith(f"error: {start}"), err

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 import sympy as sp
 
 from .. import ops as O
-from ..errors import MatcalcError
+from ..errors import LimitError, MatcalcError
 from ..expr.build import family_members
 from ..expr.decls import Decls
 from ..expr.node import Node
@@ -161,7 +162,18 @@ def json_number(e: sp.Expr) -> object:
         return f"{e.p}/{e.q}"
     if e.is_real is False or not e.is_number:
         raise MatcalcError(f"value {e} is not a real number")
-    return float(e)
+    value = float(e)
+    if not math.isfinite(value):  # json.dumps would write Infinity, which is not JSON
+        raise LimitError(
+            f"value {_short(e)} is beyond floating point (about 1.8e308), so JSON has no "
+            "number for it; the text format gives it exactly"
+        )
+    return value
+
+
+def _short(e: sp.Expr) -> str:
+    text = str(e)
+    return text if len(text) <= 80 else f"{text[:60]}… ({len(text):,} characters)"
 
 
 def json_value(v: Value) -> object:

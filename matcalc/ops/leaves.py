@@ -58,6 +58,13 @@ def num(value: object) -> Node:
     return out
 
 
+def too_large(what: str) -> LimitError:
+    """A constant whose exact value SymPy cannot even estimate (mpmath overflows on e^(e^8103))."""
+    if len(what) > 80:
+        what = f"{what[:60]}… ({len(what):,} characters)"
+    return LimitError(f"{what} is too large to compute: a number in it has too many digits")
+
+
 def _num(value: object) -> Node:
     v = sp.sympify(value)  # safe: ints, Rationals and SymPy constants only, never user text
     if v.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or v.has(sp.I) or v.is_real is False:
