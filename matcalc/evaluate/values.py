@@ -9,6 +9,7 @@ from fractions import Fraction
 import sympy as sp
 
 from .. import ops as O
+from ..budget import check_time
 from ..errors import LimitError, MatcalcError
 from ..expr.build import family_members
 from ..expr.decls import Decls
@@ -60,6 +61,7 @@ def from_python(value: object, what: str = "--at") -> Value:
     if hasattr(value, "tolist"):
         return from_python(value.tolist(), what)
     if isinstance(value, list | tuple) and value:
+        check_time()  # a host may pass a million entries: the API's timeout= still holds
         if isinstance(value[0], list | tuple):
             return sp.ImmutableMatrix([[from_python(e, what) for e in row] for row in value])
         return sp.ImmutableMatrix([from_python(e, what) for e in value])

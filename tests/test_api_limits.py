@@ -1,0 +1,132 @@
+"""The library in a host program (SPEC §6, §7.6): `timeout=` on every API function, from any
+thread, with no signal handler replaced and no timer touched; caches bounded in size.
+
+No test here measures time: a hang is turned into a failure by a generous alarm (tests/alarm.py),
+and the time limit itself is asserted only through the error it raises."""
+
+from __future__ import annotations
+
+import inspect
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc.errors import LimitError, MatcalcError
+from tests.alarm import time_limit
+
+ALARM = 90  # seconds: only a hang comes near it (each hostile call stops after 1 s)
+
+# Inputs that run far past a minute without a limit.
+HOSTILE = [
+    ("nested-sin-hessian", lambda **k: matcalc.hessian("sin(" * 99 + "t" + ")" * 99, wrt="t", **k)),
+    (
+        "power-100-expanded",
+        lambda **k: matcalc.grad(
+            "tr((A+B)^100)", wrt="A", let=["A:3,3", "B:3,3"], expand=True, **k
+        ),
+    ),
+]
+IDS = [h[0] for h in HOSTILE]
+
+
+def _handlers() -> dict:
+    return {s: signal.getsignal(s) for s in (signal.SIGALRM, signal.SIGINT, signal.SIGTERM)}
+
+
+@pytest.mark.parametrize("name,call", HOSTILE, ids=IDS)
+def test_timeout_stops_a_hostile_input_in_the_main_thread(name, call):
+    with time_limit(ALARM):
+        before = _handlers()
+        with pytest.raises(LimitError, match=r"time limit of 1 s \(timeout=\)"):
+            call(timeout=1)
+        assert _handlers() == before, "the library replaced a signal handler"
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert left > 0, "the library cancelled the host's timer (the test's own alarm)"
+
+
+@pytest.mark.parametrize("name,call", HOSTILE, ids=IDS)
+def test_timeout_stops_a_hostile_input_in_a_worker_thread(name, call):
+    got: list[BaseException | object] = []
+
+    def work() -> None:
+        try:
+            got.append(call(timeout=1))
+        except BaseException as err:  # handed to the main thread
+            got.append(err)
+
+    before = _handlers()
+    with time_limit(ALARM):
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        worker.join()
+    assert len(got) == 1 and isinstance(got[0], LimitError), got
+    assert "timeout=" in got[0].message
+    assert _handlers() == before
+
+
+def test_threads_keep_their_own_time_limits():
+    """A short limit in one thread does not stop a call without a limit in another."""
+    results: dict[str, object] = {}
+
+    def short() -> None:
+        try:
+            results["short"] = HOSTILE[0][1](timeout=1)
+        except LimitError as err:
+            results["short"] = err
+
+    def plain() -> None:
+        results["plain"] = matcalc.grad("x.T*A*x", wrt="x", let=["x:n", "A:n,n"]).text()
+
+    with time_limit(ALARM):
+        threads = [threading.Thread(target=short), threading.Thread(target=plain)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert isinstance(results["short"], LimitError)
+    assert results["plain"] == "(A + Aᵀ) x"
+
+
+def test_a_normal_call_with_a_timeout_gives_the_right_value():
+    rng = np.random.default_rng(1)
+    a, x = rng.normal(size=(3, 3)), rng.normal(size=3)
+    with time_limit(ALARM):
+        r = matcalc.grad("x.T*A*x", wrt="x", let=["x:3", "A:3,3"], at={"x": x, "A": a}, timeout=60)
+    got = np.array([float(v) for v in r.value], dtype=float)
+    assert np.allclose(got, (a + a.T) @ x)
+
+
+def test_a_call_after_a_timeout_runs_without_one():
+    with time_limit(ALARM):
+        with pytest.raises(LimitError):
+            HOSTILE[0][1](timeout=1)
+        assert matcalc.grad("sin(t)^2", wrt="t", at={"t": 0}).value == 0
+        assert matcalc.show("t^2", at={"t": 3}, timeout=30).value == 9
+
+
+API = ["grad", "jacobian", "hessian", "vjp", "jvp", "show", "chain", "cost"]
+
+
+@pytest.mark.parametrize("name", API)
+def test_every_api_function_takes_a_timeout(name):
+    fn = getattr(matcalc, name)
+    param = inspect.signature(fn).parameters.get("timeout")
+    assert param is not None and param.default is None, f"matcalc.{name} has no timeout=None"
+
+
+def test_chain_and_cost_with_a_timeout():
+    with time_limit(ALARM):
+        r = matcalc.chain(["y = sin(z)", "z = t^2"], wrt="t", timeout=30)
+        assert r.text() == "2 cos(z) t"  # dy/dt = cos(z) · 2t, written with the step z
+        c = matcalc.cost([(10, 5), (5, 20), (20, 1)], timeout=30)
+        # left to right 10·5·20 + 10·20·1; right to left 5·20·1 + 10·5·1
+        assert [o.multiplications for o in c.orders] == [1200, 150, 150]
+
+
+@pytest.mark.parametrize("bad", [0, -1, "1", True, float("nan")])
+def test_a_timeout_that_is_not_a_positive_number_is_a_user_error(bad):
+    with pytest.raises(MatcalcError, match="timeout="):
+        matcalc.show("t", timeout=bad)
