@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import signal
@@ -23,6 +24,25 @@ from contextvars import ContextVar
 
 from . import limits
 from .errors import LimitError, MatcalcError
+
+
+class Memo(dict):
+    """A memo that forgets its oldest half when it holds `size` entries, so that a host calling
+    matcalc a million times keeps bounded memory (SPEC §7.6). Every memo that outlives one call
+    is one of these (or an lru_cache with a maxsize); `Memo.ALL` lists them for the tests."""
+
+    ALL: list[Memo] = []
+
+    def __init__(self, name: str, size: int):
+        super().__init__()
+        self.name, self.size = name, size
+        Memo.ALL.append(self)
+
+    def put(self, key: object, value: object) -> None:
+        if len(self) >= self.size:
+            for old in list(itertools.islice(self, len(self) // 2)):  # insertion order: oldest
+                self.pop(old, None)
+        self[key] = value
 
 
 class BudgetExceeded(Exception):

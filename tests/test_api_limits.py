@@ -130,3 +130,73 @@ def test_chain_and_cost_with_a_timeout():
 def test_a_timeout_that_is_not_a_positive_number_is_a_user_error(bad):
     with pytest.raises(MatcalcError, match="timeout="):
         matcalc.show("t", timeout=bad)
+
+
+# --------------------------------------------------------------------------- bounded caches
+
+CACHE_RUN = r"""
+import gc, json, sys
+import matcalc
+from matcalc.budget import Memo
+from matcalc.render.printer import to_text
+
+def rss_mb():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096 / 2**20
+    except OSError:
+        return None
+
+seen = {}
+rss = {}
+for i in range(1, 2001):
+    k = i + 1
+    matcalc.grad(
+        f"sum(log(1+exp(A*x+{k}*b))) + x'*x/{k} + sin({k}*t)*norm2(x)^{k % 7 + 2}",
+        wrt="x", let=["A:m,n", "x:n", "b:m"],
+    ).text()
+    for m in Memo.ALL:
+        seen[m.name] = max(seen.get(m.name, 0), len(m))
+    seen["printed text"] = max(seen.get("printed text", 0), to_text.cache_info().currsize)
+    if i in (1000, 2000):
+        gc.collect()
+        rss[i] = rss_mb()
+bounds = {m.name: m.size for m in Memo.ALL}
+bounds["printed text"] = to_text.cache_info().maxsize
+print(json.dumps({"seen": seen, "bounds": bounds, "rss": rss}))
+"""
+
+
+@pytest.fixture(scope="module")
+def cache_run():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATCALC_")}
+    with time_limit(600):
+        done = subprocess.run(
+            [sys.executable, "-c", CACHE_RUN], capture_output=True, text=True, env=env, check=True
+        )
+    return json.loads(done.stdout)
+
+
+def test_every_cache_stays_within_its_bound(cache_run):
+    """2,000 gradients of different expressions: each memo that outlives a call reaches its
+    bound (so the run tests the bound) and never holds more."""
+    seen, bounds = cache_run["seen"], cache_run["bounds"]
+    assert set(seen) == set(bounds) and {"canonical forms", "constants", "printed text"} <= set(
+        seen
+    )
+    for name, most in seen.items():
+        assert most <= bounds[name], f"the {name} memo held {most} entries (bound {bounds[name]})"
+    assert seen["canonical forms"] > bounds["canonical forms"] // 2, "the run never filled it"
+
+
+def test_memory_stops_growing_once_the_caches_are_full(cache_run):
+    rss = cache_run["rss"]
+    if rss["1000"] is None:
+        pytest.skip("no /proc/self/statm here")
+    grown = rss["2000"] - rss["1000"]
+    assert grown < 30, f"RSS grew {grown:.1f} MB between call 1,000 and call 2,000"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .. import limits
+from ..budget import Memo
 from ..errors import LimitError, MatcalcError, UndefinedError
 from ..expr.node import ONE, Node, Shape, size
 from ..expr.registry import ALL, ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
@@ -40,7 +41,7 @@ def _const_prec(n: Node) -> int:
 # ---------------------------------------------------------------- exact constants
 
 
-_NUMS: dict[tuple[type, object], Node] = {}
+_NUMS = Memo("constants", limits.MEMO_CONSTANTS)  # (type, value) → its node
 
 
 def num(value: object) -> Node:
@@ -53,8 +54,8 @@ def num(value: object) -> Node:
     if known is not None:
         return known
     out = _num(value)
-    if len(_NUMS) < 100_000 and (type(value) is int or isinstance(value, sp.Number)):
-        _NUMS[key] = out
+    if type(value) is int or isinstance(value, sp.Number):
+        _NUMS.put(key, out)
     return out
 
 
