@@ -200,3 +200,19 @@ def test_memory_stops_growing_once_the_caches_are_full(cache_run):
         pytest.skip("no /proc/self/statm here")
     grown = rss["2000"] - rss["1000"]
     assert grown < 30, f"RSS grew {grown:.1f} MB between call 1,000 and call 2,000"
+
+
+# --------------------------------------------------------------------------- size before work
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.ones(10**6), [0.5] * 10**6, np.ones((1000, 1000)).tolist()],
+    ids=["numpy", "list", "nested"],
+)
+def test_a_huge_at_value_is_refused_before_its_entries_are_converted(value):
+    """10⁶ entries were converted (40 s) before the entry limit refused them; the limit's own
+    message, not the time limit's, shows the size came first."""
+    with time_limit(ALARM), pytest.raises(LimitError) as info:
+        matcalc.show("sum(x)", let=["x:n"], at={"x": value}, timeout=30)
+    assert info.value.message == "--at: a value with 1000000 entries is over the limit 40000"

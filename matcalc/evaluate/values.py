@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .. import limits
 from .. import ops as O
 from ..budget import check_time
 from ..errors import LimitError, MatcalcError
@@ -59,13 +60,25 @@ def from_python(value: object, what: str = "--at") -> Value:
             raise MatcalcError(f"{what}: {value!r} is not a finite number")
         return sp.Rational(repr(value))
     if hasattr(value, "tolist"):
+        _check_entries(int(getattr(value, "size", 0)), what)
         return from_python(value.tolist(), what)
     if isinstance(value, list | tuple) and value:
-        check_time()  # a host may pass a million entries: the API's timeout= still holds
+        check_time()
+        first = value[0]
+        rows = isinstance(first, list | tuple) or hasattr(first, "tolist")
+        _check_entries(len(value) * (len(first) if rows and hasattr(first, "__len__") else 1), what)
         if isinstance(value[0], list | tuple):
             return sp.ImmutableMatrix([[from_python(e, what) for e in row] for row in value])
         return sp.ImmutableMatrix([from_python(e, what) for e in value])
     raise MatcalcError(f"{what}: cannot read {value!r} as a value")
+
+
+def _check_entries(count: int, what: str) -> None:
+    """A value's size is checked before any entry is converted (10⁶ entries took 40 s)."""
+    if count > limits.MAX_ENTRIES:
+        raise LimitError(
+            f"{what}: a value with {count} entries is over the limit {limits.MAX_ENTRIES}"
+        )
 
 
 def parse_at(at: Mapping[str, object] | Iterable[str] | None) -> dict[str, Value]:
