@@ -367,6 +367,27 @@ ROWS = [
     Row("stdin-valid", ("show", "-", *LET, "--format", "numpy"), True, stdin="x ⊙ y", sub=True),
 ]
 
+# Huge constants in every command and format: (name, expression, --check ok, json ok). They are
+# exact everywhere; only --check (floats) and JSON (floats) refuse a value beyond 1.8e308.
+HUGE = [
+    ("exp1000", "exp(1000)", False, False),
+    ("expexp10", "exp(exp(10))", False, False),
+    ("ten400", "10^400", False, True),  # an exact integer is a JSON number
+    ("tanh", "tanh(exp(exp(9)))", True, True),
+    ("logexp", "log(exp(exp(exp(9))))", False, False),
+    ("sigmoid", "sigmoid(-exp(800))", True, True),
+]
+for _name, _e, _check_ok, _json_ok in HUGE:
+    ROWS += [
+        show(f"huge-{_name}-show", _e, True),
+        grad(f"huge-{_name}-grad", f"{_e}*t", True, wrt="t"),
+        grad(f"huge-{_name}-at", f"{_e}*t", True, None, "--at", "t=2", wrt="t"),
+        grad(f"huge-{_name}-check", f"{_e}*t^2", _check_ok, None, "--check", wrt="t"),
+        show(f"huge-{_name}-numpy", _e, True, None, "--format", "numpy"),
+        show(f"huge-{_name}-latex", _e, True, None, "--format", "latex"),
+        show(f"huge-{_name}-json", f"{_e}*t", _json_ok, None, "--at", "t=1", "--format", "json"),
+    ]
+
 _IDS = [r.name for r in ROWS]
 assert len(set(_IDS)) == len(_IDS), "row names must be unique"
 
