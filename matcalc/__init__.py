@@ -2,7 +2,7 @@
 
 from . import ops as _ops  # noqa: F401 - importing the operators registers them
 from .api import grad, hessian, jacobian, jvp, show, vjp
-from .errors import MatcalcError
+from .errors import LimitError, MatcalcError
 from .result import Result, Results
 
 __version__ = "0.2.0"
@@ -10,18 +10,15 @@ __version__ = "0.2.0"
 
 def __getattr__(name: str) -> object:
     """`chain` and `cost` load on first use: start-up time is a feature."""
-    if name == "chain":
-        from .derive.chain import chain
+    if name in ("chain", "cost"):  # with timeout=, like every API function
+        from . import api
 
-        return chain
-    if name == "cost":
-        from .derive.cost import cost
-
-        return cost
+        return getattr(api, name)
     raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
 
 
 __all__ = [
+    "LimitError",
     "MatcalcError",
     "Result",
     "Results",

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping
 import sympy as sp
 
 from . import ops as O
-from .budget import BudgetExceeded, Deadline, simplify_seconds
+from .budget import BudgetExceeded, Deadline, check_time, simplify_seconds, time_limit
 from .derive.engine import KINDS, Problem, derive, derive_together
 from .derive.layout import check_layout, to_layout
 from .derive.variables import Variable, resolve
-from .errors import LimitError, MatcalcError, UndefinedError
+from .errors import TOO_LARGE, LimitError, MatcalcError, UndefinedError
 from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
 from .expr.build import Parsed, parse, read_input
 from .expr.decls import Decl, Decls
@@ -22,12 +22,22 @@ from .simplify.tidy import tidy
 At = Mapping[str, object] | Iterable[str] | None
 
 
-def _guarded(fn, *args, **kwargs):
-    """Turn a stack overflow (which the depth limit should prevent) into a limit error."""
+def _guarded(fn, *args, timeout: float | None = None, **kwargs):
+    """Run one API call within its time limit (`timeout=` seconds, SPEC §7.6); turn a stack
+    overflow (which the depth limit should prevent) into a limit error."""
     try:
-        return fn(*args, **kwargs)
+        with time_limit(timeout):
+            try:
+                out = fn(*args, **kwargs)
+            except MatcalcError:
+                check_time()  # an error met after the time ran out (maybe re-worded) is the limit's
+                raise
+            check_time()  # a step that caught the limit and fell back must not pass for a result
+            return out
     except RecursionError:
         raise LimitError("expression too deeply nested for the derivation") from None
+    except OverflowError:
+        raise LimitError(TOO_LARGE) from None
 
 
 def parse_v(text: str | Node, decls: Decls) -> Node:
@@ -230,6 +240,7 @@ def _run(
     vec: bool = False,
     steps: bool = False,
     input: str = "text",
+    timeout: float | None = None,
 ) -> Result | Results:
     found, _ = problems(kind, expr, wrt, let, layout, v, vec, expand, input)
     values = parse_at(at)
@@ -257,10 +268,24 @@ def grad(
     vec: bool = False,
     steps: bool = False,
     input: str = "text",
+    timeout: float | None = None,
 ) -> Result | Results:
     """The gradient of a scalar expression: shaped like `wrt` in the mixed layout."""
     return _guarded(
-        _run, "grad", expr, wrt, let, layout, None, at, check, expand, vec, steps, input
+        _run,
+        "grad",
+        expr,
+        wrt,
+        let,
+        layout,
+        None,
+        at,
+        check,
+        expand,
+        vec,
+        steps,
+        input,
+        timeout=timeout,
     )
 
 
@@ -275,10 +300,24 @@ def jacobian(
     vec: bool = False,
     steps: bool = False,
     input: str = "text",
+    timeout: float | None = None,
 ) -> Result | Results:
     """The Jacobian of a vector expression: m×n in the mixed layout."""
     return _guarded(
-        _run, "jacobian", expr, wrt, let, layout, None, at, check, expand, vec, steps, input
+        _run,
+        "jacobian",
+        expr,
+        wrt,
+        let,
+        layout,
+        None,
+        at,
+        check,
+        expand,
+        vec,
+        steps,
+        input,
+        timeout=timeout,
     )
 
 
@@ -293,10 +332,24 @@ def hessian(
     vec: bool = False,
     steps: bool = False,
     input: str = "text",
+    timeout: float | None = None,
 ) -> Result | Results:
     """The Hessian of a scalar expression: n×n by a vector, the second differential by a matrix."""
     return _guarded(
-        _run, "hessian", expr, wrt, let, layout, None, at, check, expand, vec, steps, input
+        _run,
+        "hessian",
+        expr,
+        wrt,
+        let,
+        layout,
+        None,
+        at,
+        check,
+        expand,
+        vec,
+        steps,
+        input,
+        timeout=timeout,
     )
 
 
@@ -310,10 +363,13 @@ def vjp(
     expand: bool = False,
     layout: str = "mixed",
     input: str = "text",
+    timeout: float | None = None,
 ) -> Result | Results:
     """vᵀJ shaped like `wrt`: what PyTorch's `y.backward(v)` leaves in `x.grad`."""
     check_layout(layout)
-    return _guarded(_run, "vjp", expr, wrt, let, "mixed", v, at, check, expand, input=input)
+    return _guarded(
+        _run, "vjp", expr, wrt, let, "mixed", v, at, check, expand, input=input, timeout=timeout
+    )
 
 
 def jvp(
@@ -326,13 +382,22 @@ def jvp(
     expand: bool = False,
     layout: str = "mixed",
     input: str = "text",
+    timeout: float | None = None,
 ) -> Result | Results:
     """J v shaped like the expression: forward mode."""
     check_layout(layout)
-    return _guarded(_run, "jvp", expr, wrt, let, "mixed", v, at, check, expand, input=input)
+    return _guarded(
+        _run, "jvp", expr, wrt, let, "mixed", v, at, check, expand, input=input, timeout=timeout
+    )
 
 
-def show(expr: str, let: Iterable[str] | None = None, at: At = None, input: str = "text") -> Result:
+def show(
+    expr: str,
+    let: Iterable[str] | None = None,
+    at: At = None,
+    input: str = "text",
+    timeout: float | None = None,
+) -> Result:
     """The expression itself, parsed and shape-checked (SPEC §1 v2), and its value with --at."""
 
     def run() -> Result:
@@ -351,7 +416,40 @@ def show(expr: str, let: Iterable[str] | None = None, at: At = None, input: str 
             res.value = exact_value(parsed.node, env, dims)
         return res
 
-    return _guarded(run)
+    return _guarded(run, timeout=timeout)
 
 
-__all__ = ["Variable", "grad", "hessian", "jacobian", "jvp", "problems", "show", "vjp"]
+def chain(
+    steps: list[str],
+    wrt: str,
+    let: list[str] | None = None,
+    layout: str = "mixed",
+    check: bool = False,
+    mode: str | None = None,
+    timeout: float | None = None,
+):
+    """The chain rule through named steps `NAME = EXPR`, every factor shown (SPEC §1)."""
+    from .derive.chain import chain as run
+
+    return _guarded(run, steps, wrt, let, layout, check, mode, timeout=timeout)
+
+
+def cost(shapes: list[tuple[int, int]], timeout: float | None = None):
+    """Multiplications of a Jacobian chain in each order (`matcalc cost`)."""
+    from .derive.cost import cost as run
+
+    return _guarded(run, shapes, timeout=timeout)
+
+
+__all__ = [
+    "Variable",
+    "chain",
+    "cost",
+    "grad",
+    "hessian",
+    "jacobian",
+    "jvp",
+    "problems",
+    "show",
+    "vjp",
+]

@@ -4,17 +4,45 @@
   deadline (wall clock). An alarm alone is not enough: big-integer work in C ignores signals.
 * `Deadline`: a soft, cooperative limit on simplification; when it runs out matcalc keeps the
   unsimplified (still correct) result and says so.
+* `time_limit` / `check_time`: the API's `timeout=` (SPEC §7.6). The end time sits in a context
+  variable (each thread has its own); cheap, frequent points — every node built, every step of
+  the simplifier and of an evaluation — call `check_time`, which raises `TimeLimitError` once it
+  has passed. No signal and no timer: a host's handlers and alarms are left alone.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from . import limits
+from .errors import LimitError, MatcalcError
+
+
+class Memo(dict):
+    """A memo that forgets its oldest half when it holds `size` entries, so that a host calling
+    matcalc a million times keeps bounded memory (SPEC §7.6). Every memo that outlives one call
+    is one of these (or an lru_cache with a maxsize); `Memo.ALL` lists them for the tests."""
+
+    ALL: list[Memo] = []
+
+    def __init__(self, name: str, size: int):
+        super().__init__()
+        self.name, self.size = name, size
+        Memo.ALL.append(self)
+
+    def put(self, key: object, value: object) -> None:
+        if len(self) >= self.size:
+            for old in list(itertools.islice(self, len(self) // 2)):  # insertion order: oldest
+                self.pop(old, None)
+        self[key] = value
 
 
 class BudgetExceeded(Exception):
@@ -41,8 +69,44 @@ class Deadline:
         self.seconds = seconds
 
     def check(self) -> None:
+        check_time()
         if self.end is not None and time.monotonic() > self.end:
             raise BudgetExceeded
+
+
+class TimeLimitError(LimitError):
+    """An API call ran past its `timeout=`."""
+
+
+_END: ContextVar[tuple[float, float, str] | None] = ContextVar("matcalc_end", default=None)
+
+
+def check_time() -> None:
+    """Raise TimeLimitError once the running API call's timeout has passed (one lookup if none)."""
+    end = _END.get()
+    if end is not None and time.monotonic() > end[0]:
+        raise TimeLimitError(f"stopped after the time limit of {end[1]:g} s ({end[2]})")
+
+
+@contextmanager
+def time_limit(seconds: float | None, name: str = "timeout=") -> Iterator[None]:
+    """Inside the block, `check_time` raises once `seconds` have passed; nested limits keep the
+    earlier end. None: no limit of its own. `name` is what the message calls the limit."""
+    if seconds is None:
+        yield
+        return
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+        raise MatcalcError(f"timeout= is a positive number of seconds, not {seconds!r}")
+    if not math.isfinite(seconds):
+        yield
+        return
+    end = (time.monotonic() + seconds, float(seconds), name)
+    outer = _END.get()
+    token = _END.set(end if outer is None or end[0] < outer[0] else outer)
+    try:
+        yield
+    finally:
+        _END.reset(token)
 
 
 def supervise(run: Callable[[], int]) -> int:

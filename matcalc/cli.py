@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from . import __version__, limits
-from .errors import InternalError, MatcalcError
+from .errors import TOO_LARGE, InternalError, MatcalcError
 
 app = typer.Typer(
     name="matcalc",
@@ -76,6 +76,8 @@ def _guard(fn, debug: bool):
         raise
     except RecursionError:
         _fail("error: expression too deeply nested", 2)
+    except OverflowError:
+        _fail(f"error: {TOO_LARGE}", 2)
     except MemoryError:
         raise
     except Exception as err:  # an internal error: short message, no traceback without --debug

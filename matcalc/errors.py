@@ -35,6 +35,10 @@ class LimitError(MatcalcError):
     """Input over one of the documented limits (docs/limits.md)."""
 
 
+TOO_LARGE = "a number in the expression is too large to compute (it has too many digits)"
+"""What an OverflowError from big-number work (SymPy, mpmath, int → float) means to a user."""
+
+
 class UndefinedError(MatcalcError):
     """A value that does not exist: a division by zero, a log of 0, a singular inverse (SPEC §5)."""
 

@@ -306,6 +306,59 @@ ROWS = [
     show("shell-dollar", "$(id)", False, 1, sub=True, audit=True),
     show("py-assignment", "x = 1", False, ANY, audit=True),
     grad("py-sympify-bait", "Symbol('x')", False, ANY, audit=True),
+    # ---- literals of other languages (SPEC §7.7): an error at the literal, never 0 · x10
+    show("lit-hex", "0x10*t", False, 1, sub=True),
+    show("lit-hex-upper", "0X1F", False, 1),
+    show("lit-hex-inside", "t + 0x1f", False, 5),
+    show("lit-octal", "0o7", False, 1),
+    show("lit-binary", "0b1", False, 1),
+    show("lit-separator", "1_000*t", False, 1),
+    show("lit-imaginary", "1j*t", False, 1),
+    show("lit-imaginary-upper", "1J", False, 1),
+    show("lit-imaginary-exponent", "2.5e3j", False, 1),
+    show("lit-imaginary-sci", "t - 1e3j", False, 5),
+    show("lit-zero-times-x", "0x", True),  # a lone letter after 0 multiplies (docs/language.md)
+    show("lit-two-b", "2b", True),
+    show("lit-two-jk", "2jk", True),
+    show("lit-name-with-digits", "t*z10", True),
+    show("lit-at-hex", "t", False, 1, "--at", "t=0x10"),
+    show("lit-at-imaginary", "t", False, 3, "--at", "t=1,2j"),
+    Row("lit-v-separator", ("vjp", "x", "--wrt", "x", *LET, "--v", "1_0,2,3"), False, 1),
+    # ---- numbers that overflow: a user error (a limit) or the right value, never exit 1
+    grad("huge-sigmoid", "sigmoid(exp(exp(exp(9))))", False, 1, wrt="t", sub=True),
+    grad("huge-softplus", "softplus(exp(exp(exp(9))))*t", False, 1, wrt="t"),
+    grad("huge-sigmoid-negative", "sigmoid(-exp(exp(exp(9))))", False, 1, wrt="t"),
+    grad("huge-tan", "tan(exp(exp(exp(9))))*t", False, 1, wrt="t"),
+    grad(
+        "huge-written-sigmoid-at",
+        "t/(1+exp(-exp(exp(exp(9)))))",
+        False,
+        None,
+        "--at",
+        "t=1",
+        wrt="t",
+    ),
+    grad("huge-log-exp-at", "log(1+exp(exp(exp(exp(9)))))*t", False, None, "--at", "t=1", wrt="t"),
+    grad(
+        "huge-trig-at",
+        "(sin(exp(exp(exp(9))))^2 + cos(exp(exp(exp(9))))^2)*t",
+        False,
+        None,
+        "--at",
+        "t=1",
+        wrt="t",
+    ),
+    show("huge-exp-1000", "exp(1000)*t", True, None, "--at", "t=2"),
+    show("huge-exp-1000-json", "exp(1000)*t", False, None, "--at", "t=2", "--format", "json"),
+    grad("huge-exp-1000-check", "exp(1000)*t^2", False, None, "--check", wrt="t"),
+    grad("huge-power-check", "10^400*t^2", False, None, "--check", wrt="t"),
+    grad("huge-tower-check", "(exp(exp(exp(9)))+1)*t^2", False, None, "--check", wrt="t"),
+    show("huge-power-json", "10^400", True, None, "--at", "t=1", "--format", "json"),
+    show("huge-exp-exp-latex", "exp(exp(10))*t", True, None, "--format", "latex"),
+    show("huge-exp-exp-numpy", "exp(exp(10))*t", True, None, "--format", "numpy"),
+    grad("huge-tanh", "tanh(exp(exp(9)))*t^2", True, None, "--check", wrt="t"),
+    grad("huge-log-exp", "log(exp(exp(exp(9))))*t", True, None, "--at", "t=1", wrt="t"),
+    grad("huge-sigmoid-of-minus", "sigmoid(-exp(800))*t^2", True, None, "--check", wrt="t"),
     # ---- size
     show("argv-100k", "x" * 100_000, False, None, sub=True),
     Row("stdin-million", ("show", "-", *LET), False, None, stdin=MILLION, sub=True),
@@ -313,6 +366,27 @@ ROWS = [
     Row("stdin-long-sum", ("show", "-", *LET), False, None, stdin="1+" * 500_000 + "1", sub=True),
     Row("stdin-valid", ("show", "-", *LET, "--format", "numpy"), True, stdin="x ⊙ y", sub=True),
 ]
+
+# Huge constants in every command and format: (name, expression, --check ok, json ok). They are
+# exact everywhere; only --check (floats) and JSON (floats) refuse a value beyond 1.8e308.
+HUGE = [
+    ("exp1000", "exp(1000)", False, False),
+    ("expexp10", "exp(exp(10))", False, False),
+    ("ten400", "10^400", False, True),  # an exact integer is a JSON number
+    ("tanh", "tanh(exp(exp(9)))", True, True),
+    ("logexp", "log(exp(exp(exp(9))))", False, False),
+    ("sigmoid", "sigmoid(-exp(800))", True, True),
+]
+for _name, _e, _check_ok, _json_ok in HUGE:
+    ROWS += [
+        show(f"huge-{_name}-show", _e, True),
+        grad(f"huge-{_name}-grad", f"{_e}*t", True, wrt="t"),
+        grad(f"huge-{_name}-at", f"{_e}*t", True, None, "--at", "t=2", wrt="t"),
+        grad(f"huge-{_name}-check", f"{_e}*t^2", _check_ok, None, "--check", wrt="t"),
+        show(f"huge-{_name}-numpy", _e, True, None, "--format", "numpy"),
+        show(f"huge-{_name}-latex", _e, True, None, "--format", "latex"),
+        show(f"huge-{_name}-json", f"{_e}*t", _json_ok, None, "--at", "t=1", "--format", "json"),
+    ]
 
 _IDS = [r.name for r in ROWS]
 assert len(set(_IDS)) == len(_IDS), "row names must be unique"
@@ -710,3 +784,55 @@ def test_fuzz_ends_in_a_result_or_a_matcalc_error():
     ]
     assert len(inputs) >= 500
     assert not crashes, "\n".join(report)
+
+
+FOREIGN = [
+    ("0x10*t", "0x10 is a hexadecimal literal; matcalc reads decimal numbers only: write 16"),
+    ("0o7", "0o7 is an octal literal; matcalc reads decimal numbers only: write 7"),
+    ("0b101", "0b101 is a binary literal; matcalc reads decimal numbers only: write 5"),
+    (
+        "1_000*t",
+        "1_000 is a number with digit separators; matcalc reads decimal numbers only: write 1000",
+    ),
+    ("t + 2.5e3j", "2.5e3j is an imaginary literal; matcalc has real numbers only"),
+]
+
+
+@pytest.mark.parametrize("text,message", FOREIGN, ids=[f[0] for f in FOREIGN])
+def test_a_foreign_literal_is_named_in_the_message(text, message):
+    """SPEC §7.7: the message names the literal as typed, and its column."""
+    with pytest.raises(matcalc.MatcalcError) as info:
+        matcalc.show(text)
+    assert info.value.message == message
+    assert text[info.value.pos :].startswith(message.split()[0])
+
+
+OVERFLOW_VALUES = [  # the right answers, written out by hand
+    (("show", "log(exp(exp(exp(9))))"), "exp(exp(9))"),
+    (("grad", "sigmoid(-exp(800))*t", "--wrt", "t"), "1/(1 + exp(exp(800)))"),
+    (("grad", "tanh(exp(exp(9)))*t", "--wrt", "t", "--at", "t=3"), "tanh(exp(exp(9)))"),
+    (("show", "10^400*t", "--at", "t=1"), "1" + "0" * 400),
+    (("grad", "exp(exp(exp(9)))", "--wrt", "t"), "0"),
+]
+
+
+@pytest.mark.parametrize("args,text", OVERFLOW_VALUES, ids=[a[1] for a, _ in OVERFLOW_VALUES])
+def test_huge_constants_that_have_a_value_get_it(cli, args, text):
+    code, out, err = cli(*args)
+    assert (code, out.strip()) == (0, text), err
+
+
+OVERFLOW_ERRORS = [
+    (("grad", "sigmoid(exp(exp(exp(9))))", "--wrt", "t"), "sigmoid(exp(exp(exp(9)))) is too large"),
+    (
+        ("show", "exp(1000)", "--at", "t=1", "--format", "json"),
+        "value exp(1000) is beyond floating",
+    ),
+    (("grad", "exp(1000)*t^2", "--wrt", "t", "--check"), "--check computes in floating point"),
+]
+
+
+@pytest.mark.parametrize("args,start", OVERFLOW_ERRORS, ids=[a[1] for a, _ in OVERFLOW_ERRORS])
+def test_huge_constants_beyond_reach_are_named(cli, args, start):
+    code, out, err = cli(*args)
+    assert (code, out) == (2, "") and err.startswith(f"error: {start}"), err

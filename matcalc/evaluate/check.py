@@ -7,11 +7,13 @@ of the layout table of SPEC §3 — it shares no code with the derivation's layo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..expr.node import Node
+from ..errors import LimitError
+from ..expr.node import Node, postorder
 from .numeric import OutsideDomain, evaluate
 from .points import random_point, scalar_names, valid_point
 
@@ -174,6 +176,7 @@ def fd_check(
     worst, tried = 0.0, 0
     unmeasured: dict[str, int] = {}  # points skipped, by the reason finite differences fail
     nodes = [p.raw, printed if map_leaf is None else None, p.v]
+    _refuse_huge_constants(nodes)
     own = {n.data[0] for n in p.var.nodes if n.op == "var" and n.shape == ()}
     strict = valid_point(nodes, p.decls, np.random.default_rng(seed), extra=own) is not None
     for _ in range(points * 6):
@@ -278,6 +281,25 @@ def _overflows(p, nodes, seed: int) -> bool:
         if np.any(np.isinf(out)):
             return True
     return False
+
+
+def _refuse_huge_constants(nodes: list[Node | None]) -> None:
+    """The check computes in floats: a constant beyond their range (exp(1000)) would make every
+    point look undefined and the check a false alarm, so it is refused with the reason."""
+    for m in postorder([n for n in nodes if n is not None]):
+        if m.op != "num" or m.data.free_symbols:
+            continue
+        try:
+            finite = math.isfinite(float(m.data))
+        except OverflowError:
+            finite = False
+        if not finite:
+            text = str(m.data)  # SymPy's own spelling of a number: exp(1000), 10**400
+            text = text if len(text) <= 80 else f"{text[:60]}… ({len(text):,} characters)"
+            raise LimitError(
+                f"--check computes in floating point, and the constant {text} is beyond its "
+                "range (about 1.8e308)"
+            )
 
 
 def _map_values(

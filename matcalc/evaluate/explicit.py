@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ..budget import check_time
 from ..errors import MatcalcError, UndefinedError
 from ..expr.node import Node, postorder
 from ..expr.registry import rule
@@ -29,6 +30,7 @@ def expand(node: Node, env: dict, dims: dict | None = None) -> Node:
     ctx = ExpandContext(env, dims or {})
     memo: dict[Node, Node] = {}
     for m in postorder([node]):
+        check_time()  # each step may be SymPy work on a whole matrix
         fn = rule(m, "expand")
         try:
             memo[m] = fn(ctx, m, *(memo[a] for a in m.args))

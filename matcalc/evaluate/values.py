@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 import sympy as sp
 
+from .. import limits
 from .. import ops as O
-from ..errors import MatcalcError
+from ..budget import check_time
+from ..errors import LimitError, MatcalcError
 from ..expr.build import family_members
 from ..expr.decls import Decls
 from ..expr.node import Node
@@ -57,12 +60,25 @@ def from_python(value: object, what: str = "--at") -> Value:
             raise MatcalcError(f"{what}: {value!r} is not a finite number")
         return sp.Rational(repr(value))
     if hasattr(value, "tolist"):
+        _check_entries(int(getattr(value, "size", 0)), what)
         return from_python(value.tolist(), what)
     if isinstance(value, list | tuple) and value:
+        check_time()
+        first = value[0]
+        rows = isinstance(first, list | tuple) or hasattr(first, "tolist")
+        _check_entries(len(value) * (len(first) if rows and hasattr(first, "__len__") else 1), what)
         if isinstance(value[0], list | tuple):
             return sp.ImmutableMatrix([[from_python(e, what) for e in row] for row in value])
         return sp.ImmutableMatrix([from_python(e, what) for e in value])
     raise MatcalcError(f"{what}: cannot read {value!r} as a value")
+
+
+def _check_entries(count: int, what: str) -> None:
+    """A value's size is checked before any entry is converted (10⁶ entries took 40 s)."""
+    if count > limits.MAX_ENTRIES:
+        raise LimitError(
+            f"{what}: a value with {count} entries is over the limit {limits.MAX_ENTRIES}"
+        )
 
 
 def parse_at(at: Mapping[str, object] | Iterable[str] | None) -> dict[str, Value]:
@@ -161,7 +177,18 @@ def json_number(e: sp.Expr) -> object:
         return f"{e.p}/{e.q}"
     if e.is_real is False or not e.is_number:
         raise MatcalcError(f"value {e} is not a real number")
-    return float(e)
+    value = float(e)
+    if not math.isfinite(value):  # json.dumps would write Infinity, which is not JSON
+        raise LimitError(
+            f"value {_short(e)} is beyond floating point (about 1.8e308), so JSON has no "
+            "number for it; the text format gives it exactly"
+        )
+    return value
+
+
+def _short(e: sp.Expr) -> str:
+    text = str(e)
+    return text if len(text) <= 80 else f"{text[:60]}… ({len(text):,} characters)"
 
 
 def json_value(v: Value) -> object:

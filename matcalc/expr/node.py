@@ -13,6 +13,8 @@ from typing import Any
 
 import sympy as sp
 
+from ..budget import check_time
+
 Dim = sp.Expr
 Shape = tuple[()] | tuple[Dim, Dim]
 ONE = sp.Integer(1)
@@ -24,6 +26,7 @@ class Node:
     __slots__ = ("_free", "_hash", "_key", "_transposes", "_written", "args", "data", "op", "shape")
 
     def __init__(self, op: str, args: tuple[Node, ...] = (), data: Any = None, shape: Shape = ()):
+        check_time()  # every long computation builds nodes: the API's timeout= is checked here
         self.op, self.args, self.data, self.shape = op, args, data, shape
         self._hash = hash((op, args, data, shape))
         self._free: frozenset[str] | None = None
@@ -81,6 +84,7 @@ class Node:
     def sortkey(self) -> tuple:
         """A total order on nodes that does not depend on hashing (outputs are reproducible)."""
         if self._key is None:
+            check_time()
             self._key = (
                 self.op,
                 str(self.data),
@@ -99,6 +103,8 @@ def _same(a: Node, b: Node) -> bool:
         x, y = stack.pop()
         if x is y or (id(x), id(y)) in seen:
             continue
+        if len(seen) & 1023 == 1023:
+            check_time()
         if (
             x._hash != y._hash
             or x.op != y.op
@@ -172,6 +178,8 @@ def postorder(roots: list[Node]) -> list[Node]:
             if n not in done:
                 done.add(n)
                 out.append(n)
+                if len(out) & 1023 == 0:
+                    check_time()
             continue
         if n in done:
             continue

@@ -16,6 +16,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import limits
+from ..budget import Memo
 from ..errors import MatcalcError, NotMatrixLevel
 from .node import Node, Shape
 
@@ -130,8 +132,7 @@ def raw_mode() -> Iterator[None]:
 
 
 _CHAINS = frozenset({"add", "mul", "matmul", "had"})  # n-ary, associative, printed flat
-_BUILT: dict[tuple, Node] = {}  # canonical forms already computed: rewrites are pure
-_BUILT_MAX = 200_000
+_BUILT = Memo("canonical forms", limits.MEMO_CANONICAL)  # rewrites are pure: reuse their results
 
 
 def build(op_name: str, *args: Node, data: Any = None) -> Node:
@@ -158,9 +159,7 @@ def build(op_name: str, *args: Node, data: Any = None) -> Node:
     if out is None:
         out = Node(op_name, args, data, shape)
     if key is not None:
-        if len(_BUILT) >= _BUILT_MAX:
-            _BUILT.clear()
-        _BUILT[key] = out
+        _BUILT.put(key, out)
     return out
 
 

@@ -28,7 +28,7 @@ from .arith import (
     split_coeff,
     sub,
 )
-from .leaves import is_num, is_zero, num, ones, zero
+from .leaves import is_num, is_zero, num, ones, too_large, zero
 from .linalg import _flat, matmul, transpose
 
 T_ARG = sp.Symbol("t", real=True)  # the argument of a SymPy scalar function in `Result.expr`
@@ -171,13 +171,13 @@ def _fold(name: str, fold: Callable[[sp.Expr], sp.Expr | None]):
     def rewrite(args: tuple[Node, ...], data: object) -> Node | None:
         u = args[0]
         if u.op == "num":
-            value = fold(u.data)
-            if value is None:
-                return None
             try:
-                return num(value)
+                value = fold(u.data)
+                return None if value is None else num(value)
             except UndefinedError:
                 raise UndefinedError(f"{name} is undefined at {u.data}") from None
+            except OverflowError:
+                raise too_large(f"{name}({u.data})") from None
         if u.op == "zero":
             at0 = rewrite((num(0),), None)
             if at0 is None:

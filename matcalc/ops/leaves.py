@@ -11,6 +11,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .. import limits
+from ..budget import Memo
 from ..errors import LimitError, MatcalcError, UndefinedError
 from ..expr.node import ONE, Node, Shape, size
 from ..expr.registry import ALL, ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
@@ -40,7 +41,7 @@ def _const_prec(n: Node) -> int:
 # ---------------------------------------------------------------- exact constants
 
 
-_NUMS: dict[tuple[type, object], Node] = {}
+_NUMS = Memo("constants", limits.MEMO_CONSTANTS)  # (type, value) → its node
 
 
 def num(value: object) -> Node:
@@ -53,9 +54,16 @@ def num(value: object) -> Node:
     if known is not None:
         return known
     out = _num(value)
-    if len(_NUMS) < 100_000 and (type(value) is int or isinstance(value, sp.Number)):
-        _NUMS[key] = out
+    if type(value) is int or isinstance(value, sp.Number):
+        _NUMS.put(key, out)
     return out
+
+
+def too_large(what: str) -> LimitError:
+    """A constant whose exact value SymPy cannot even estimate (mpmath overflows on e^(e^8103))."""
+    if len(what) > 80:
+        what = f"{what[:60]}… ({len(what):,} characters)"
+    return LimitError(f"{what} is too large to compute: a number in it has too many digits")
 
 
 def _num(value: object) -> Node:

@@ -10,6 +10,7 @@ import sympy as sp
 
 from ..expr.node import Node
 from ..expr.registry import ATOM, OPS, PROD, SUM
+from ..limits import MEMO_TEXT
 from ..syntax.names import GREEK
 from .names import Namespace
 
@@ -219,7 +220,7 @@ def check_printable(n: Node) -> None:
         )
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=MEMO_TEXT)
 def to_text(n: Node) -> str:
     """The text form (memoised: the simplifier compares lengths of the same subtrees often)."""
     return Printer("text")(n)

@@ -87,6 +87,8 @@ def tokenize(text: str) -> list[Token]:
                 f"unexpected character {_describe(ch)}{hint}", source=safe(text), pos=pos
             )
         kind = m.lastgroup or ""
+        if kind == "num":
+            _refuse_foreign_literal(text, pos, m.end())
         if kind == "sub":
             kind = "name"
         if kind == "csub":
@@ -116,6 +118,38 @@ def tokenize(text: str) -> list[Token]:
         pos = m.end()
     out.append(Token("end", "", len(text), "", space))
     return out
+
+
+_FOREIGN = re.compile(r"[A-Za-z0-9_]*")
+_BASES = {"x": ("a hexadecimal", 16), "o": ("an octal", 8), "b": ("a binary", 2)}
+
+
+def _refuse_foreign_literal(text: str, start: int, end: int) -> None:
+    """A number in another language's literal syntax (SPEC §7.7) is an error, not a product by
+    juxtaposition: `0x10` (not 0 · x10), `0o7`, `0b1`, `1_000`, `1j`, `2.5e3j`. A `0` before a
+    lone letter (`0x`, `0b`) and a number before any other name (`2b`, `2x`, `2jk`) multiply."""
+    rest = _FOREIGN.match(text, end).group()
+    literal = text[start : end + len(rest)]
+    base = _BASES.get(rest[:1].lower())
+    if text[start:end] == "0" and base and len(rest) > 1:
+        why = f"{base[0]} literal; matcalc reads decimal numbers only"
+        why += _decimal(rest[1:], base[1])
+    elif rest[:1] == "_" and rest[1:2].isdigit():
+        why = "a number with digit separators; matcalc reads decimal numbers only"
+        why += _decimal(literal, 10)
+    elif rest in ("j", "J"):
+        why = "an imaginary literal; matcalc has real numbers only"
+    else:
+        return
+    raise MatcalcError(f"{literal} is {why}", source=safe(text), pos=start)
+
+
+def _decimal(digits: str, base: int) -> str:
+    """`: write 16` for a short literal that is a number in its base, else nothing."""
+    try:
+        return f": write {int(digits, base)}" if len(digits) <= 20 else ""
+    except ValueError:
+        return ""
 
 
 def superscript_value(sup: str) -> str:
