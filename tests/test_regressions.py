@@ -270,7 +270,12 @@ def test_counting_transposes_is_linear_in_a_shared_tree():
 def test_equal_trees_that_share_subtrees_compare_in_linear_time():
     """Found by the fuzzer: equal expanded products built twice (distinct objects, each sharing
     its subtrees) compared path by path, 2**depth steps; each pair of subtrees is compared once."""
-    a, b = _tower(80), _tower(80)
+    from matcalc.expr import node
+
+    a = _tower(80)
+    assert _tower(80) is a, "a tree built twice is one object while it lives (hash-consing)"
+    node._LIVE.clear()  # forget the live trees: the next tower is a distinct object
+    b = _tower(80)
     c = _tower(80, leaf="B")
     c._hash = a._hash  # a collision: equality must look inside, not trust the hash
     with time_limit(120, AssertionError("over 120 s: a walk that is not linear")):

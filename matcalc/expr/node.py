@@ -9,6 +9,7 @@ and every walker memoizes on nodes.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import sympy as sp
@@ -20,19 +21,43 @@ Shape = tuple[()] | tuple[Dim, Dim]
 ONE = sp.Integer(1)
 
 
+_LIVE: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # the live trees
+
+
 class Node:
     """One operation with its operands, its payload and its shape."""
 
-    __slots__ = ("_free", "_hash", "_key", "_transposes", "_written", "args", "data", "op", "shape")
+    __slots__ = (
+        "__weakref__",
+        "_free",
+        "_hash",
+        "_key",
+        "_transposes",
+        "_written",
+        "args",
+        "data",
+        "op",
+        "shape",
+    )
 
-    def __init__(self, op: str, args: tuple[Node, ...] = (), data: Any = None, shape: Shape = ()):
+    def __new__(cls, op: str, args: tuple[Node, ...] = (), data: Any = None, shape: Shape = ()):
+        """One object per distinct tree while it is alive (hash-consing): equal subtrees are the
+        same object, so equality and the comparison of sort keys stop at the first shared
+        subtree instead of walking an expanded A¹⁰⁰ once per path (in C, past any time check)."""
         check_time()  # every long computation builds nodes: the API's timeout= is checked here
+        key = (op, args, data, shape)
+        known = _LIVE.get(key)
+        if known is not None:
+            return known
+        self = object.__new__(cls)
         self.op, self.args, self.data, self.shape = op, args, data, shape
-        self._hash = hash((op, args, data, shape))
+        self._hash = hash(key)
         self._free: frozenset[str] | None = None
         self._key: tuple | None = None
         self._transposes: int | None = None  # memos of walks that count the tree as printed
         self._written: int | None = None
+        _LIVE[key] = self
+        return self
 
     def __hash__(self) -> int:
         return self._hash
