@@ -1,0 +1,239 @@
+"""The command line as a process (SPEC §7.6): the worker never outlives the CLI, however the CLI
+ends, and Ctrl-C, a closed stdout, a closed stdin and a reader that goes away end with one line
+or in silence, never with a traceback.
+
+A command that runs until it is stopped is `matcalc grad - --wrt t` whose stdin stays open and
+empty: its worker waits for the expression. A test waits for a process only under a generous
+alarm (`tests/alarm.py`), so a worker that survives is a failure, not a stuck run. The worker is
+found through /proc, so these tests run on Linux.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import pytest
+
+from tests.alarm import time_limit
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+ROOT = Path(__file__).resolve().parent.parent
+MATCALC = [sys.executable, "-m", "matcalc"]
+LIMIT = 90  # seconds: a hang becomes a failure; nothing here should take more than a few
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("MATCALC_")}
+ENV.update(MATCALC_PLAIN="1", MATCALC_TIMEOUT="3600")  # only a stop ends a waiting worker
+MODES = {"worker": ENV, "no worker": {**ENV, "MATCALC_NO_WORKER": "1"}}
+INTERRUPTED = "error: interrupted\n"
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is pid (read from /proc/*/stat)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping; a zombie is dead (nobody may reap an orphan here)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in "ZX"
+
+
+def _reading_stdin(pid: int) -> bool:
+    """The process is blocked in read(0, …); True where /proc does not say."""
+    try:
+        call = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return True
+    return call[:2] == ["0", "0x0"]
+
+
+def _poll(ready, what: str) -> None:
+    with time_limit(LIMIT, AssertionError(f"{what}: not within {LIMIT} s")):
+        while not ready():
+            time.sleep(0.02)
+
+
+@contextmanager
+def _waiting(tmp_path: Path, argv: list[str] | None = None) -> Iterator[tuple]:
+    """A CLI (or `argv`) in its own session whose worker waits; yields (process, worker pid,
+    stdout file, stderr file). Everything it started is killed at the end."""
+    out, err = tmp_path / "out", tmp_path / "err"
+    with open(out, "w") as o, open(err, "w") as e:
+        cli = subprocess.Popen(
+            argv or [*MATCALC, "grad", "-", "--wrt", "t"],
+            stdin=subprocess.PIPE,
+            stdout=o,
+            stderr=e,
+            env=ENV,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    worker = None
+    try:
+        _poll(lambda: _children(cli.pid), "the CLI started no worker")
+        worker = _children(cli.pid)[0]
+        _poll(lambda: _reading_stdin(worker) or not _alive(worker), "the worker never waited")
+        yield cli, worker, out, err
+    finally:
+        for pid in (cli.pid, worker):
+            if pid is not None and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        cli.stdin.close()
+        cli.wait()
+
+
+def _ended(cli: subprocess.Popen, worker: int) -> int:
+    """Wait for the CLI and then for its worker to end; the CLI's exit code."""
+    with time_limit(LIMIT, AssertionError(f"the CLI did not end within {LIMIT} s")):
+        code = cli.wait()
+    _poll(lambda: not _alive(worker), "the worker outlived the CLI")
+    return code
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM", "SIGHUP"])
+def test_killing_the_cli_alone_ends_the_worker(tmp_path, sig):
+    with _waiting(tmp_path) as (cli, worker, _out, _err):
+        os.kill(cli.pid, getattr(signal, sig))
+        assert _ended(cli, worker) == -getattr(signal, sig)
+
+
+def test_ctrl_c_to_the_cli_alone_stops_the_worker(tmp_path):
+    """What `kill -INT` does: exit 130, one line, the worker stopped."""
+    with _waiting(tmp_path) as (cli, worker, out, err):
+        os.kill(cli.pid, signal.SIGINT)
+        assert _ended(cli, worker) == 130
+        assert (out.read_text(), err.read_text()) == ("", INTERRUPTED)
+
+
+def test_ctrl_c_on_a_terminal_prints_one_line(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group, the worker too: one line, not two."""
+    with _waiting(tmp_path) as (cli, worker, out, err):
+        os.killpg(cli.pid, signal.SIGINT)
+        assert _ended(cli, worker) == 130
+        assert (out.read_text(), err.read_text()) == ("", INTERRUPTED)
+
+
+BUSY_WORKER = """
+import sys
+from matcalc import budget
+if sys.argv[1] == "pipe":  # what a system without PR_SET_PDEATHSIG gets
+    budget._kill_when_orphaned = lambda: False
+def busy():
+    sys.stdin.read()  # the test sees this wait, then the worker computes
+    while True:
+        pass
+sys.exit(budget.supervise(busy))
+"""
+
+
+@pytest.mark.parametrize("how", ["kernel", "pipe"])
+def test_a_computing_worker_ends_with_its_parent(tmp_path, how):
+    """Both ways the worker learns that the CLI is gone, while it computes (holding the GIL)."""
+    argv = [sys.executable, "-c", BUSY_WORKER, how]
+    with _waiting(tmp_path, argv) as (cli, worker, _out, _err):
+        cli.stdin.close()  # the worker starts its endless loop
+        _poll(lambda: not _reading_stdin(worker), "the worker never started computing")
+        os.kill(cli.pid, signal.SIGKILL)
+        assert _ended(cli, worker) == -signal.SIGKILL
+
+
+class _CtrlC(io.StringIO):
+    def read(self, *args):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_without_the_worker(capsys, monkeypatch):
+    """MATCALC_NO_WORKER (and systems without fork): the same line and exit code."""
+    from matcalc import cli
+
+    monkeypatch.setattr(sys, "argv", ["matcalc", "grad", "-", "--wrt", "t"])
+    monkeypatch.setattr(sys, "stdin", _CtrlC())
+    monkeypatch.setattr(cli, "_STDIN", [])
+    monkeypatch.setenv("MATCALC_NO_WORKER", "1")
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 130
+    assert capsys.readouterr() == ("", INTERRUPTED)
+
+
+def _shell(redirect: str, args: list[str], env: dict) -> subprocess.CompletedProcess:
+    """matcalc ARGS with a shell redirection such as `>&-` (stdout closed)."""
+    return subprocess.run(
+        ["sh", "-c", f'exec "$@" {redirect}', "sh", *MATCALC, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=LIMIT,
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_closed_stdout_is_one_line(mode):
+    done = _shell(">&-", ["grad", "t^2", "--wrt", "t"], MODES[mode])
+    assert (done.returncode, done.stderr) == (
+        2,
+        "error: standard output is closed; there is nowhere to print the answer\n",
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_closed_stdin(mode):
+    done = _shell("<&-", ["grad", "-", "--wrt", "t"], MODES[mode])
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "error: EXPR is '-' but standard input is closed\n",
+    )
+    done = _shell("<&-", ["grad", "t^2", "--wrt", "t"], MODES[mode])  # unused: no matter
+    assert (done.returncode, done.stdout, done.stderr) == (0, "2 t\n", "")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_closed_stderr(mode):
+    done = _shell("2>&-", ["grad", "t+", "--wrt", "t"], MODES[mode])
+    assert (done.returncode, done.stdout) == (2, "")
+    done = _shell("2>&-", ["grad", "t^2", "--wrt", "t"], MODES[mode])
+    assert (done.returncode, done.stdout) == (0, "2 t\n")
+
+
+BIG = ["show", "ones(200) ones(200)ᵀ", "--at", "t=1"]  # 120 kB: more than a pipe holds
+
+
+@pytest.mark.parametrize("args", [["grad", "t^2", "--wrt", "t"], BIG], ids=["small", "big"])
+@pytest.mark.parametrize("mode", MODES)
+def test_a_reader_that_has_gone_is_not_an_error(mode, args):
+    """`matcalc … | head -1` where head has already exited: silent, exit 1 (as Click does)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [*MATCALC, *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=MODES[mode],
+            cwd=ROOT,
+            timeout=LIMIT,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (1, "")
