@@ -56,12 +56,12 @@ def _alive(pid: int) -> bool:
     return state not in "ZX"
 
 
-def _reading_stdin(pid: int) -> bool:
-    """The process is blocked in read(0, …); True where /proc does not say."""
+def _reading_stdin(pid: int) -> bool | None:
+    """Whether the process is blocked in read(0, …); None where /proc does not say."""
     try:
         call = Path(f"/proc/{pid}/syscall").read_text().split()
     except OSError:
-        return True
+        return None
     return call[:2] == ["0", "0x0"]
 
 
@@ -90,7 +90,7 @@ def _waiting(tmp_path: Path, argv: list[str] | None = None) -> Iterator[tuple]:
     try:
         _poll(lambda: _children(cli.pid), "the CLI started no worker")
         worker = _children(cli.pid)[0]
-        _poll(lambda: _reading_stdin(worker) or not _alive(worker), "the worker never waited")
+        _poll(lambda: _reading_stdin(worker) is not False, "the worker never waited")
         yield cli, worker, out, err
     finally:
         for pid in (cli.pid, worker):
@@ -150,7 +150,7 @@ def test_a_computing_worker_ends_with_its_parent(tmp_path, how):
     argv = [sys.executable, "-c", BUSY_WORKER, how]
     with _waiting(tmp_path, argv) as (cli, worker, _out, _err):
         cli.stdin.close()  # the worker starts its endless loop
-        _poll(lambda: not _reading_stdin(worker), "the worker never started computing")
+        _poll(lambda: _reading_stdin(worker) is not True, "the worker never started computing")
         os.kill(cli.pid, signal.SIGKILL)
         assert _ended(cli, worker) == -signal.SIGKILL
 
