@@ -109,6 +109,23 @@ def _check_format(fmt: str, allowed: tuple[str, ...] | None = None, command: str
         )
 
 
+def _terminal_size() -> tuple[int, int]:
+    """Columns and lines: $COLUMNS/$LINES when a positive integer (at most 10⁶), else the
+    terminal's own size, else 80×25 — Rich would print nothing at COLUMNS=0 and fail on COLUMNS=²."""
+    try:
+        measured = os.get_terminal_size(sys.stdout.fileno())
+    except (OSError, ValueError):
+        measured = os.terminal_size((0, 0))
+    size = []
+    for name, own, default in (("COLUMNS", measured.columns, 80), ("LINES", measured.lines, 25)):
+        text = os.environ.get(name, "").strip().lstrip("0")
+        if text.isascii() and text.isdigit():
+            size.append(int(text) if len(text) <= 6 else 10**6)
+        else:
+            size.append(own or default)
+    return size[0], size[1]
+
+
 def emit(result, fmt: str, standalone: bool = False) -> None:
     """Print a result: Rich on a terminal in text format, the plain rendering otherwise."""
     from .render import plain, render
@@ -119,7 +136,9 @@ def emit(result, fmt: str, standalone: bool = False) -> None:
         from .render.rich_text import show
 
         plain_style = bool(os.environ.get("NO_COLOR"))
-        show(result, Console(highlight=False, color_system=None if plain_style else "auto"))
+        color = None if plain_style else "auto"
+        width, height = _terminal_size()
+        show(result, Console(highlight=False, color_system=color, width=width, height=height))
     else:
         out = render(result, fmt)
         if standalone and fmt == "latex":

@@ -237,3 +237,51 @@ def test_a_reader_that_has_gone_is_not_an_error(mode, args):
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (1, "")
+
+
+def _on_a_terminal(args: list[str], columns: str | None, width: int) -> str:
+    """stdout of matcalc ARGS written to a pseudo-terminal `width` columns wide (0: unknown)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    env = {k: v for k, v in ENV.items() if k not in ("MATCALC_PLAIN", "COLUMNS", "LINES")}
+    env.update(NO_COLOR="1", **({} if columns is None else {"COLUMNS": columns, "LINES": columns}))
+    main, side = pty.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
+    with time_limit(LIMIT, AssertionError(f"no answer within {LIMIT} s")):
+        cli = subprocess.Popen([*MATCALC, *args], stdout=side, env=env, cwd=ROOT)
+        os.close(side)
+        out = b""
+        while chunk := _read_or_eof(main):
+            out += chunk
+        os.close(main)
+        assert cli.wait() == 0
+    return out.decode().replace("\r\n", "\n")
+
+
+def _read_or_eof(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # EIO: the terminal's other side is closed
+        return b""
+
+
+JACOBIAN = ["jacobian", "[x1*x2, x1]", "--wrt", "x"]
+TITLE = "jacobian by x · 2×2 · mixed layout"
+
+
+@pytest.mark.parametrize("width", [0, 100])
+@pytest.mark.parametrize("columns", [None, "0", "000", "-3", "abc", "²", " ", "9" * 5000])
+def test_columns_that_are_no_width_print_the_table(columns, width):
+    """COLUMNS (and LINES) that are no positive integer: the terminal's width, else 80."""
+    out = _on_a_terminal(JACOBIAN, columns, width)
+    title, *rows = out.splitlines()
+    assert title == TITLE
+    assert [row.split() for row in rows] == [["x2", "x1"], ["1", "0"]]
+
+
+def test_a_narrow_columns_is_still_obeyed():
+    """COLUMNS=1 on a wide terminal: the table does not fit, the answer is one line."""
+    assert _on_a_terminal(JACOBIAN, "1", 100) == f"{TITLE}\n[[x2, x1], [1, 0]]\n"
