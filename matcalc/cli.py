@@ -10,7 +10,7 @@ import typer
 
 from . import __version__, limits
 from .budget import INTERRUPTED
-from .errors import InternalError, MatcalcError
+from .errors import InternalError, MatcalcError, quote, shown
 
 app = typer.Typer(
     name="matcalc",
@@ -91,7 +91,7 @@ def _guard(fn, debug: bool):
             raise typer.Exit(1) from None
         name = type(err).__name__
         _fail(
-            f"internal error ({name}: {str(err)[:200]}); this is a bug in matcalc {__version__}, "
+            f"internal error ({name}: {shown(str(err)[:200])}); this is a bug in matcalc {__version__}, "
             "please report it with the command line (--debug shows the traceback)",
             1,
         )
@@ -102,7 +102,7 @@ def _check_format(fmt: str, allowed: tuple[str, ...] | None = None, command: str
 
     allowed = allowed or FORMATS
     if fmt not in FORMATS:
-        raise MatcalcError(f"unknown format {fmt!r}; choose one of {', '.join(allowed)}")
+        raise MatcalcError(f"unknown format {quote(fmt)}; choose one of {', '.join(allowed)}")
     if fmt not in allowed:
         raise MatcalcError(
             f"{command} does not print --format {fmt}; choose one of {', '.join(allowed)}"
@@ -145,7 +145,7 @@ def emit(result, fmt: str, standalone: bool = False) -> None:
             out = plain.standalone(out)
         sys.stdout.write(out + "\n")
     for note in result.notes:
-        sys.stderr.write(f"note: {note}\n")
+        sys.stderr.write(f"note: {shown(note)}\n")
     if getattr(result, "steps", None) and fmt in ("text", "table"):
         from .derive.steps import steps_text
 
@@ -563,10 +563,10 @@ def run_app() -> int:
             sys.stdout.write(ctx.get_help() + "\n")
             code = 0
         else:
-            sys.stderr.write(f"error: {err.format_message()}\n")
+            sys.stderr.write(f"error: {shown(err.format_message())}\n")
             code = 2
     except InternalError as err:
-        sys.stderr.write(f"internal error: {err}\n")
+        sys.stderr.write(f"internal error: {shown(str(err))}\n")
         code = 1
     except MemoryError:
         os.write(2, out_of_memory)

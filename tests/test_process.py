@@ -285,3 +285,148 @@ def test_columns_that_are_no_width_print_the_table(columns, width):
 def test_a_narrow_columns_is_still_obeyed():
     """COLUMNS=1 on a wide terminal: the table does not fit, the answer is one line."""
     assert _on_a_terminal(JACOBIAN, "1", 100) == f"{TITLE}\n[[x2, x1], [1, 0]]\n"
+
+
+# --------------------------------------------------------------------------- quoted user input
+
+HUGE = "[" + ",".join(["1"] * 50_000) + "]"  # 100 kB
+ESC = "\x1b[31m"  # would turn a terminal red
+LONG = "x" * 100_000
+
+QUOTED = {  # (arguments after `matcalc`, stdin) -> the exact stderr
+    "at-huge": (
+        ["grad", "x'*x", "--let", "x:n", "--wrt", "x", "--at", "x=" + HUGE],
+        "error: --at value '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1…1,1,1,1,1]': "
+        "expression is 100001 characters, over the limit 10000\n",
+    ),
+    "at-escape": (  # the column and the caret stay where they were
+        ["grad", "x'*x", "--let", "x:n", "--wrt", "x", "--at", f"x=[1,2{ESC},3]"],
+        "error: --at value '[1,2\\x1b[31m,3]': unexpected character U+001B (column 5)\n"
+        "  [1,2?[31m,3]\n"
+        "      ^\n",
+    ),
+    "at-name-title": (  # an xterm title sequence, BEL-terminated
+        ["grad", "t", "--wrt", "t", "--at", "t\x1b]0;pwned\x07=1"],
+        "error: --at 't\\x1b]0;pwned\\x07' is not a valid name\n",
+    ),
+    "at-carriage-return": (
+        ["grad", "t", "--wrt", "t", "--at", "t=1\r2"],
+        "error: --at value '1\\r2': two numbers side by side: write * between them "
+        "(or no space in 1000) (column 3)\n  1?2\n    ^\n",
+    ),
+    "at-no-equals": (
+        ["grad", "t", "--wrt", "t", "--at", LONG],
+        f"error: --at '{'x' * 30}…{'x' * 10}': expected NAME=VALUE\n",
+    ),
+    "let-bidi": (
+        ["grad", "t", "--wrt", "t", "--let", "x:n\u202e"],
+        "error: dimension 'n\\u202e' is not a valid name\n",
+    ),
+    "let-huge-dimension": (
+        ["grad", "t", "--wrt", "t", "--let", "x:" + "9" * 100_000],
+        f"error: --let 'x:{'9' * 28}…{'9' * 10}': dimension '{'9' * 30}…{'9' * 10}' "
+        "is over the limit 1000\n",
+    ),
+    "let-huge-name": (
+        ["grad", "t", "--wrt", "t", "--let", "\x1b[2J" + LONG + ":n"],
+        f"error: --let '\\x1b[2J{'x' * 26}…{'x' * 10}' is not a valid name\n",
+    ),
+    "v-huge": (
+        ["vjp", "t", "--wrt", "t", "--v", HUGE.replace("]", f",{ESC}]")],
+        "error: --v value '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1…1,1,\\x1b[31m]': "
+        "expression is 100007 characters, over the limit 10000\n",
+    ),
+    "v-huge-name": (
+        ["vjp", "x", "--let", "x:n", "--wrt", "x", "--v", LONG],
+        f"error: --v value '{'x' * 30}…{'x' * 10}': "
+        "expression is 100000 characters, over the limit 10000\n",
+    ),
+    "wrt-huge": (
+        ["grad", "t", "--wrt", f"t,{LONG}{ESC}"],
+        f"error: --wrt '{'x' * 30}…xxxxx\\x1b[31m' is not a valid name\n",
+    ),
+    "format": (
+        ["grad", "t", "--wrt", "t", "--format", LONG + ESC],
+        f"error: unknown format '{'x' * 30}…xxxxx\\x1b[31m'; "
+        "choose one of text, latex, table, numpy, json, python\n",
+    ),
+    "expr-escape": (
+        ["grad", f"t{ESC} + 1", "--wrt", "t"],
+        "error: unexpected character U+001B (column 2)\n  t?[31m + 1\n   ^\n",
+    ),
+    "expr-long-function": (
+        ["grad", "x" * 9000 + "(t)", "--wrt", "t"],
+        f"error: unknown function '{'x' * 30}…{'x' * 10}' (column 1)\n  {'x' * 70}…\n  ^\n",
+    ),
+    "expr-stdin-nul": (
+        ["grad", "-", "--wrt", "t"],  # stdin: STDIN below
+        "error: unexpected character U+0000 (column 2)\n  t? + 1\n   ^\n",
+    ),
+}
+STDIN = {"expr-stdin-nul": "t\x00 + 1"}
+
+
+@pytest.mark.parametrize("row", QUOTED)
+def test_a_message_quotes_user_input_short_and_escaped(cli, monkeypatch, row):
+    """One short message, whatever the user typed: a quote is cut with … and escapes control,
+    format (bidi) and other invisible characters; the column and the caret are kept."""
+    from matcalc import cli as the_cli
+
+    monkeypatch.setattr(the_cli, "_STDIN", [])
+    args, expected = QUOTED[row]
+    with time_limit(LIMIT):
+        code, out, err = cli(*args, stdin=STDIN.get(row))
+    assert (code, out, err) == (2, "", expected)
+    assert all(len(line) < 200 for line in err.splitlines())
+
+
+def test_a_note_is_short_and_escaped(cli):
+    """Notes quote user input too (an --at that the expression does not use)."""
+    code, out, err = cli("grad", "t", "--wrt", "t", "--at", "t" + LONG + "=1")
+    assert (code, out) == (0, "1\n")
+    assert err.startswith("note: --at txxx") and len(err) < 500 and "…" in err
+
+
+# --------------------------------------------------------------------------- the API's values
+
+OVER = 201 * 200  # entries: over the limit of 40 000
+
+
+def _value(kind: str) -> object:
+    """OVER entries, the first of which matcalc cannot read: converting any entry before the
+    size check makes a 'cannot read' error instead of the limit error."""
+    import numpy as np
+
+    first = object()
+    flat = [first] + [1.5] * (OVER - 1)
+    nested = [flat[i : i + 200] for i in range(0, OVER, 200)]
+    return {
+        "list": flat,
+        "tuple": tuple(flat),
+        "nested": nested,
+        "numpy": np.array(flat, dtype=object),
+        "numpy-2d": np.array(nested, dtype=object),
+        "list-of-arrays": [np.array(flat, dtype=object)],
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["list", "tuple", "nested", "numpy", "numpy-2d", "list-of-arrays"])
+def test_an_api_value_over_the_entry_limit_is_refused_before_conversion(kind):
+    import matcalc
+    from matcalc.errors import LimitError
+
+    with time_limit(LIMIT), pytest.raises(LimitError) as refused:
+        matcalc.grad("x'*x", wrt="x", let=["x:n"], at={"x": _value(kind)})
+    assert refused.value.message == "--at: a value with 40200 entries is over the limit 40000"
+
+
+def test_an_api_value_of_a_million_is_refused():
+    import numpy as np
+
+    import matcalc
+    from matcalc.errors import LimitError
+
+    for value in ([1] * 10**6, np.ones(10**6), ",".join(["1"] * 10**6)):
+        with time_limit(LIMIT), pytest.raises(LimitError) as refused:
+            matcalc.grad("x'*x", wrt="x", let=["x:n"], at={"x": value})
+        assert len(refused.value.message) < 200
