@@ -6,6 +6,10 @@ A command that runs until it is stopped is `matcalc grad - --wrt t` whose stdin 
 empty: its worker waits for the expression. A test waits for a process only under a generous
 alarm (`tests/alarm.py`), so a worker that survives is a failure, not a stuck run. The worker is
 found through /proc, so these tests run on Linux.
+
+Also what the process shows a user: the answer on a terminal whatever COLUMNS says, messages that
+quote user input short and escaped, and an API value over the entry limit refused before any
+entry is converted.
 """
 
 from __future__ import annotations
