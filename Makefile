@@ -47,11 +47,12 @@ format: $(STAMP)
 
 # Coverage-guided fuzzing (optional): installs atheris into the venv, runs for FUZZ_SECONDS.
 # An input past the CLI's own limits (FUZZ_TIMEOUT seconds, 2048 MB) is a finding: timeout-*, oom-*.
+# Every finding is kept in fuzz/findings/ (the fuzzer starts again after each); exit 1 if any.
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 20
 fuzz: $(STAMP)
 	$(PY) -m pip install --quiet atheris
-	$(PY) fuzz/atheris_fuzz.py -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048
+	$(PY) fuzz/campaign.py --seconds $(FUZZ_SECONDS) --timeout $(FUZZ_TIMEOUT) --rss-mb 2048
 
 # The random-expression differential tester: N random expressions, every command and layout,
 # checked against finite differences of an independent NumPy implementation of each.

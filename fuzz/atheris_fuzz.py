@@ -3,6 +3,9 @@
 Every input must end in a result or a MatcalcError that is not an internal one; anything else is
 a crash atheris keeps. An input slower than the CLI's wall-clock limit (`-timeout`) or larger than
 its memory limit (`-rss_limit_mb`) is kept too: the CLI would stop it cleanly, but it is a finding.
+libFuzzer itself writes each finding, from its own SIGALRM timer and memory watch: the harness sets
+no alarm, no signal handler and no rlimit, which would stop the process before the file is written.
+`make fuzz` runs it through fuzz/campaign.py, which keeps every finding in fuzz/findings/.
     .venv/bin/python fuzz/atheris_fuzz.py -max_total_time=60
 """
 

@@ -2,6 +2,8 @@
 
 * `supervise`: the CLI runs each command in a forked worker with `RLIMIT_AS` (memory) and a kill
   deadline (wall clock). An alarm alone is not enough: big-integer work in C ignores signals.
+  The worker never outlives the CLI, however the CLI ends (SIGKILL included), and Ctrl-C is
+  answered once, by the CLI.
 * `Deadline`: a soft, cooperative limit on simplification; when it runs out matcalc keeps the
   unsimplified (still correct) result and says so.
 * `time_limit` / `check_time`: the API's `timeout=` (SPEC §7.6). The end time sits in a context
@@ -12,11 +14,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +47,9 @@ class Memo(dict):
             for old in list(itertools.islice(self, len(self) // 2)):  # insertion order: oldest
                 self.pop(old, None)
         self[key] = value
+
+
+INTERRUPTED = "error: interrupted"  # Ctrl-C: this line on stderr, exit 130 (SPEC §7.6)
 
 
 class BudgetExceeded(Exception):
@@ -116,10 +123,15 @@ def supervise(run: Callable[[], int]) -> int:
     out_of_memory = memory_message(memory_mb)  # made now: there may be no memory for it later
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
+    watch, alive = os.pipe()  # only the CLI holds `alive`: its end of file means the CLI is gone
     pid = os.fork()
     if pid == 0:  # the worker
         code = 1
         try:
+            os.close(alive)
+            _die_with_parent(parent, watch)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches both: the CLI answers
             _limit_memory(memory_mb)
             code = run()
         except MemoryError:
@@ -134,7 +146,60 @@ def supervise(run: Callable[[], int]) -> int:
             except BaseException:
                 pass
             os._exit(code)
-    return _wait(pid, timeout, memory_mb)
+    os.close(watch)
+    try:
+        return _wait(pid, timeout, memory_mb)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+        _stop(pid)
+        sys.stderr.write(INTERRUPTED + "\n")
+        return 130
+    finally:
+        os.close(alive)
+
+
+def _die_with_parent(parent: int, watch: int) -> None:
+    """End the worker when the CLI ends (SPEC §7.6): on Linux the kernel kills it when its parent
+    dies (PR_SET_PDEATHSIG); elsewhere a thread does, when the CLI's pipe reaches its end."""
+    if _kill_when_orphaned():
+        os.close(watch)
+    else:
+        threading.Thread(target=_watch_parent, args=(watch,), daemon=True).start()
+    if os.getppid() != parent:  # the CLI died before the fork returned here
+        os._exit(1)
+
+
+def _kill_when_orphaned() -> bool:
+    """Ask Linux for SIGKILL when the parent dies; False where there is no such request."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        pr_set_pdeathsig, kill, zero = (
+            ctypes.c_int(1),
+            ctypes.c_ulong(signal.SIGKILL),
+            ctypes.c_ulong(0),
+        )
+        return ctypes.CDLL(None).prctl(pr_set_pdeathsig, kill, zero, zero, zero) == 0
+    except (ImportError, OSError, AttributeError):
+        return False
+
+
+def _watch_parent(watch: int) -> None:
+    """Block until every write end of the pipe is closed, i.e. the CLI is gone; then die."""
+    with contextlib.suppress(OSError):
+        os.read(watch, 1)  # nothing is ever written: this returns at the end of the pipe
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _stop(pid: int) -> None:
+    """Kill the worker and reap it."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 def memory_message(memory_mb: int | None = None) -> bytes:
@@ -175,8 +240,7 @@ def _wait(pid: int, timeout: float, memory_mb: int) -> int:
         if done:
             break
         if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            _stop(pid)
             sys.stderr.write(
                 f"error: stopped after {timeout:g} s (MATCALC_TIMEOUT); "
                 "the expression is too expensive to differentiate or evaluate\n"

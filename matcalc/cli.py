@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from . import __version__, limits
-from .errors import TOO_LARGE, InternalError, MatcalcError
+from .budget import INTERRUPTED
+from .errors import TOO_LARGE, InternalError, MatcalcError, quote, shown
 
 app = typer.Typer(
     name="matcalc",
@@ -57,6 +58,8 @@ def _read(expr: str) -> str:
     """The expression; `-` reads standard input (once: a second use sees the same text)."""
     if expr.strip() != "-":
         return expr.strip() if expr[:1] == " " else expr
+    if sys.stdin is None:
+        raise MatcalcError("EXPR is '-' but standard input is closed")
     if not _STDIN:
         _STDIN.append(sys.stdin.read(limits.MAX_INPUT_CHARS + 1).strip())
     return _STDIN[0]
@@ -72,8 +75,10 @@ def _guard(fn, debug: bool):
         return fn()
     except MatcalcError as err:
         _fail(err.render(), 2)
-    except (typer.Exit, KeyboardInterrupt):
+    except (typer.Exit, BrokenPipeError):
         raise
+    except KeyboardInterrupt:
+        _fail(INTERRUPTED, 130)
     except RecursionError:
         _fail("error: expression too deeply nested", 2)
     except OverflowError:
@@ -88,7 +93,7 @@ def _guard(fn, debug: bool):
             raise typer.Exit(1) from None
         name = type(err).__name__
         _fail(
-            f"internal error ({name}: {str(err)[:200]}); this is a bug in matcalc {__version__}, "
+            f"internal error ({name}: {shown(str(err)[:200])}); this is a bug in matcalc {__version__}, "
             "please report it with the command line (--debug shows the traceback)",
             1,
         )
@@ -99,11 +104,28 @@ def _check_format(fmt: str, allowed: tuple[str, ...] | None = None, command: str
 
     allowed = allowed or FORMATS
     if fmt not in FORMATS:
-        raise MatcalcError(f"unknown format {fmt!r}; choose one of {', '.join(allowed)}")
+        raise MatcalcError(f"unknown format {quote(fmt)}; choose one of {', '.join(allowed)}")
     if fmt not in allowed:
         raise MatcalcError(
             f"{command} does not print --format {fmt}; choose one of {', '.join(allowed)}"
         )
+
+
+def _terminal_size() -> tuple[int, int]:
+    """Columns and lines: $COLUMNS/$LINES when a positive integer (at most 10⁶), else the
+    terminal's own size, else 80×25 — Rich would print nothing at COLUMNS=0 and fail on COLUMNS=²."""
+    try:
+        measured = os.get_terminal_size(sys.stdout.fileno())
+    except (OSError, ValueError):
+        measured = os.terminal_size((0, 0))
+    size = []
+    for name, own, default in (("COLUMNS", measured.columns, 80), ("LINES", measured.lines, 25)):
+        text = os.environ.get(name, "").strip().lstrip("0")
+        if text.isascii() and text.isdigit():
+            size.append(int(text) if len(text) <= 6 else 10**6)
+        else:
+            size.append(own or default)
+    return size[0], size[1]
 
 
 def emit(result, fmt: str, standalone: bool = False) -> None:
@@ -116,14 +138,16 @@ def emit(result, fmt: str, standalone: bool = False) -> None:
         from .render.rich_text import show
 
         plain_style = bool(os.environ.get("NO_COLOR"))
-        show(result, Console(highlight=False, color_system=None if plain_style else "auto"))
+        color = None if plain_style else "auto"
+        width, height = _terminal_size()
+        show(result, Console(highlight=False, color_system=color, width=width, height=height))
     else:
         out = render(result, fmt)
         if standalone and fmt == "latex":
             out = plain.standalone(out)
         sys.stdout.write(out + "\n")
     for note in result.notes:
-        sys.stderr.write(f"note: {note}\n")
+        sys.stderr.write(f"note: {shown(note)}\n")
     if getattr(result, "steps", None) and fmt in ("text", "table"):
         from .derive.steps import steps_text
 
@@ -452,14 +476,58 @@ def protect_expression(argv: list[str]) -> list[str]:
 def main() -> None:
     """Entry point: each command runs in a bounded worker process (see budget.py)."""
     sys.argv = protect_expression(sys.argv)
+    if _fill_closed_streams():
+        sys.stderr.write("error: standard output is closed; there is nowhere to print the answer\n")
+        sys.exit(2)
     if os.environ.get("MATCALC_NO_WORKER") or not hasattr(os, "fork"):
-        sys.exit(run_app())
+        code = run_app()
+        _flush_stdout()
+        sys.exit(code)
     from .budget import supervise
 
     code = supervise(run_app)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)  # the worker did the work; tearing down SymPy here would only cost time
+
+
+def _fill_closed_streams() -> bool:
+    """Put /dev/null on a closed standard stream (`<&-`, `>&-`, `2>&-`), so that no file or pipe
+    opened later takes its number; stdin stays None (`-` then says so). True if stdout was closed."""
+    closed = [fd for fd, stream in enumerate((sys.stdin, sys.stdout, sys.stderr)) if stream is None]
+    for fd in closed:
+        try:
+            os.fstat(fd)
+            continue  # open after all (a host set the stream to None): not ours to replace
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+    if 2 in closed:
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+    if 1 in closed:
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+        return True
+    return False
+
+
+def _flush_stdout() -> None:
+    """Flush stdout; a reader that has gone (`| head -1`) is not an error: the rest is dropped."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """Send what is left for stdout to /dev/null (after a broken pipe), so no later flush fails."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
 
 
 def _usage_error_types() -> tuple[type[Exception], ...]:
@@ -485,8 +553,15 @@ def run_app() -> int:
         code = app(standalone_mode=False)
     except typer.Exit as done:
         code = done.exit_code
-    except typer.Abort:
-        sys.stderr.write("error: aborted\n")
+    except typer.Abort as err:  # Click's answer to Ctrl-C outside a command, and to EOF
+        interrupted = isinstance(err.__cause__, KeyboardInterrupt)
+        sys.stderr.write(f"{INTERRUPTED if interrupted else 'error: aborted'}\n")
+        code = 130 if interrupted else 1
+    except KeyboardInterrupt:
+        sys.stderr.write(INTERRUPTED + "\n")
+        code = 130
+    except BrokenPipeError:  # the reader of stdout has gone: silent, exit 1, as Click does it
+        _drop_stdout()
         code = 1
     except _usage_error_types() as err:
         ctx = getattr(err, "ctx", None)
@@ -494,10 +569,10 @@ def run_app() -> int:
             sys.stdout.write(ctx.get_help() + "\n")
             code = 0
         else:
-            sys.stderr.write(f"error: {err.format_message()}\n")
+            sys.stderr.write(f"error: {shown(err.format_message())}\n")
             code = 2
     except InternalError as err:
-        sys.stderr.write(f"internal error: {err}\n")
+        sys.stderr.write(f"internal error: {shown(str(err))}\n")
         code = 1
     except MemoryError:
         os.write(2, out_of_memory)

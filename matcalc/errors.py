@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+QUOTE_CHARS = 40  # a quoted user value is cut to this many characters, with …
+MESSAGE_CHARS = 400  # a message longer than this (a long name, unquoted) is cut in the middle
+
 
 class MatcalcError(Exception):
     """A problem with the user's input: printed as one message, exit code 2."""
@@ -21,10 +26,10 @@ class MatcalcError(Exception):
     def render(self) -> str:
         """The message, with the input and a caret under the offending character."""
         if self.source is None or self.pos is None:
-            return f"error: {self.message}"
+            return f"error: {shown(self.message)}"
         col = self.pos + 1
-        shown, caret = _window(self.source, self.pos)
-        return f"error: {self.message} (column {col})\n  {shown}\n  {caret}^"
+        text, caret = _window(self.source, self.pos)
+        return f"error: {shown(self.message)} (column {col})\n  {text}\n  {caret}^"
 
 
 class ShapeError(MatcalcError):
@@ -51,10 +56,42 @@ class InternalError(Exception):
     """A bug in matcalc: exit code 1 with a short message."""
 
 
+def _visible(c: str) -> bool:
+    """Whether a character may reach a terminal as it is: not a control, format (bidi override,
+    zero-width), combining or unassigned character, which could hide or move text."""
+    return (" " <= c <= "~") or (
+        not c.isascii() and c.isprintable() and unicodedata.category(c)[0] not in "CMZ"
+    )
+
+
+def _escaped(text: str) -> str:
+    return "".join(
+        c if c == " " or _visible(c) else c.encode("unicode_escape").decode() for c in text
+    )
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """User text as a message quotes it: in quotes, invisible characters escaped (\\x1b, \\u202e),
+    longer text cut in the middle with … so the message stays one short line."""
+    if len(text) > limit:
+        text = text[: limit * 3 // 4] + "…" + text[-(limit // 4) :]
+    return "'" + _escaped(text.replace("\\", "\\\\")).replace("'", "\\'") + "'"
+
+
+def shown(message: str) -> str:
+    """A message as it may be printed: invisible characters escaped, at most MESSAGE_CHARS long."""
+    message = _escaped(message)
+    if len(message) > MESSAGE_CHARS:
+        half = MESSAGE_CHARS // 2
+        message = message[:half] + "…" + message[-half:]
+    return message
+
+
 def _window(source: str, pos: int, width: int = 70) -> tuple[str, str]:
     """Cut a long input around pos so the caret stays on screen."""
     start = max(0, min(pos - width // 2, len(source) - width))
     text = source[start : start + width]
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(source) else ""
+    text = "".join(c if _visible(c) else "?" for c in text)  # one for one: the caret stays
     return prefix + text + suffix, " " * (len(prefix) + pos - start)

@@ -192,3 +192,103 @@ def test_zz_report_counts(capsys):
     with capsys.disabled():
         sys.stdout.write(f"\nfuzz inputs per kind: {dict(sorted(TALLY.items()))}\n")
     assert sum(TALLY.values()) >= 5 * N
+
+
+# --------------------------------------------------------------------------- the atheris harness
+
+FAKE_LIBFUZZER = """
+import sys
+from pathlib import Path
+corpus = Path(sys.argv[1])
+prefix = next(a for a in sys.argv if a.startswith("-artifact_prefix=")).split("=", 1)[1]
+runs = len(list(corpus.iterdir()))
+(corpus / f"run{runs}").write_text("")
+if runs < 2:  # the first two runs end in a finding, as libFuzzer's do: the file, then exit 1
+    Path(prefix + ("crash-", "timeout-")[runs] + "0123").write_text("input")
+    print("stat::number_of_executed_units: 100")
+    sys.exit(1)
+print("Done 7 runs in 1 second(s)\\nstat::number_of_executed_units: 7")
+"""
+
+
+def test_the_fuzz_campaign_keeps_every_finding(tmp_path):
+    """libFuzzer stops at its first finding; `make fuzz` starts it again and keeps them all."""
+    from pathlib import Path
+
+    fake = tmp_path / "fake.py"
+    fake.write_text(FAKE_LIBFUZZER)
+    root = Path(__file__).resolve().parent.parent
+    options = ["--seconds", "600", "--min-run", "0", "--harness", str(fake)]
+    folders = ["--corpus", str(tmp_path / "c"), "--findings", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, str(root / "fuzz" / "campaign.py"), *options, *folders],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert sorted(p.name for p in tmp_path.glob("*-0123")) == ["crash-0123", "timeout-0123"]
+    summary = done.stdout[done.stdout.index("\nfuzz: ") :]
+    assert summary.splitlines()[1] == "fuzz: 207 executions in 3 run(s), 600 s; 2 finding(s)"
+
+
+class _Provider:
+    """atheris.FuzzedDataProvider over (ints, text): the harness's choices, given."""
+
+    def __init__(self, data):
+        self.ints, self.text = list(data[0]), data[1]
+
+    def ConsumeIntInRange(self, low, high):  # atheris's names
+        return self.ints.pop(0)
+
+    def ConsumeUnicodeNoSurrogates(self, count):
+        return self.text
+
+
+def _harness(monkeypatch):
+    """fuzz/atheris_fuzz.py imported with a stand-in for atheris (not a test dependency)."""
+    import contextlib
+    import importlib.util
+    import types
+    from pathlib import Path
+
+    fake = types.SimpleNamespace(
+        instrument_imports=contextlib.nullcontext, FuzzedDataProvider=_Provider
+    )
+    monkeypatch.setitem(sys.modules, "atheris", fake)
+    path = Path(__file__).resolve().parent.parent / "fuzz" / "atheris_fuzz.py"
+    spec = importlib.util.spec_from_file_location("atheris_fuzz", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_harness_leaves_timing_to_libfuzzer(monkeypatch):
+    """No alarm of its own (it would kill the process before libFuzzer writes timeout-*): while
+    matcalc computes, no timer runs and SIGALRM is untouched; a user error is no finding, an
+    internal one is."""
+    import signal
+
+    harness = _harness(monkeypatch)
+    seen = []
+
+    def timing():
+        return signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0), signal.getsignal(signal.SIGALRM)
+
+    outside = timing()
+
+    def show(text, **kwargs):
+        seen.append(timing())
+        if text == "internal":
+            raise MatcalcError("internal error (ValueError: …)")
+        raise MatcalcError("a user error")
+
+    monkeypatch.setattr(harness.matcalc, "show", show)
+    show_kind = harness.KINDS.index("show")
+    harness.one_input(([show_kind, 0, 0, 0, 0], "t+"))
+    try:
+        harness.one_input(([show_kind, 0, 0, 0, 0], "internal"))
+        raise AssertionError("an internal error was not a finding")
+    except MatcalcError:
+        pass
+    assert seen == [outside] * 2 and outside == (True, signal.SIG_DFL)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .. import ops as E
-from ..errors import MatcalcError
+from ..errors import MatcalcError, quote
 from ..expr.build import parse
 from ..expr.decls import Decl, Decls
 from ..expr.node import Node, size
@@ -242,7 +242,7 @@ class ChainResults:
 def _split(step: str) -> tuple[str, str]:
     name, eq, body = step.partition("=")
     if not eq or not body.strip():
-        raise MatcalcError(f"chain step {step!r}: expected NAME = EXPR")
+        raise MatcalcError(f"chain step {quote(step)}: expected NAME = EXPR")
     name = name.strip()
     check_name(name, "chain step")
     return name, body.strip()
@@ -398,7 +398,7 @@ def chain(
     """The chain rule through named steps (in any order), by one name or several."""
     check_layout(layout)
     if mode not in (None, "forward", "reverse"):
-        raise MatcalcError(f"--mode is forward or reverse, not {mode!r}")
+        raise MatcalcError(f"--mode is forward or reverse, not {quote(mode)}")
     if not steps:
         raise MatcalcError("chain needs at least one step NAME = EXPR")
     defs: dict[str, str] = {}

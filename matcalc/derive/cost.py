@@ -11,7 +11,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ..errors import LimitError, MatcalcError
+from ..errors import LimitError, MatcalcError, quote
 from .order import chain_order, fold_chain
 
 MAX_FACTORS = 1_000
@@ -63,12 +63,12 @@ def parse_shape(text: str) -> tuple[int, int]:
     """`2x2`, `2×3`, `2,3`, or `3` (a column vector 3×1)."""
     m = _SHAPE.match(text)
     if m is None:
-        raise MatcalcError(f"shape {text!r}: expected RxC (e.g. 2x2) or N for a column vector")
+        raise MatcalcError(f"shape {quote(text)}: expected RxC (e.g. 2x2) or N for a column vector")
     r, c = int(m.group(1)), int(m.group(2) or 1)
     if r < 1 or c < 1:
-        raise MatcalcError(f"shape {text!r}: dimensions are at least 1")
+        raise MatcalcError(f"shape {quote(text)}: dimensions are at least 1")
     if max(r, c) > MAX_CHAIN_DIM:
-        raise LimitError(f"shape {text!r}: dimension over the limit {MAX_CHAIN_DIM}")
+        raise LimitError(f"shape {quote(text)}: dimension over the limit {MAX_CHAIN_DIM}")
     return r, c
 
 

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from ..errors import MatcalcError
+from ..errors import MatcalcError, quote
 from ..expr.node import Node, Shape
 from ..ops import transpose
 
@@ -19,7 +19,7 @@ LAYOUTS = ("mixed", "numerator", "denominator")
 
 def check_layout(layout: str) -> str:
     if layout not in LAYOUTS:
-        raise MatcalcError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+        raise MatcalcError(f"unknown layout {quote(layout)}; choose one of {', '.join(LAYOUTS)}")
     return layout
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .. import ops as O
-from ..errors import MatcalcError
+from ..errors import MatcalcError, quote
 from ..expr.decls import Decls
 from ..expr.node import ONE, Node, Shape, norm_shape, shape_str, size
 from ..syntax.names import check_name
@@ -135,7 +135,7 @@ def resolve(wrt: str, decls: Decls, family: dict[tuple[str, int], Node]) -> list
     or a comma list naming vectors and matrices (one derivative each)."""
     names = [w.strip() for w in wrt.split(",")]
     if not wrt.strip() or any(not n for n in names):
-        raise MatcalcError(f"--wrt {wrt!r}: expected a name or a comma-separated list")
+        raise MatcalcError(f"--wrt {quote(wrt)}: expected a name or a comma-separated list")
     for n in names:
         check_name(n, "--wrt")
     if len(set(names)) != len(names):

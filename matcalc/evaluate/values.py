@@ -11,7 +11,7 @@ import sympy as sp
 from .. import limits
 from .. import ops as O
 from ..budget import check_time
-from ..errors import LimitError, MatcalcError
+from ..errors import LimitError, MatcalcError, quote
 from ..expr.build import family_members
 from ..expr.decls import Decls
 from ..expr.node import Node
@@ -32,8 +32,9 @@ def parse_value(text: str, what: str = "--at") -> Value:
     except MatcalcError as err:
         hint = "; give each name its own --at: --at a=1 --at b=2" if "=" in original else ""
         pos = None if err.pos is None else min(max(0, err.pos - wrapped), len(original))
-        raise MatcalcError(
-            f"{what} value {original!r}: {err.message}{hint}", source=original, pos=pos
+        kind = LimitError if isinstance(err, LimitError) else MatcalcError
+        raise kind(
+            f"{what} value {quote(original)}: {err.message}{hint}", source=original, pos=pos
         ) from None
     from .explicit import as_sympy
 
@@ -41,7 +42,7 @@ def parse_value(text: str, what: str = "--at") -> Value:
         return as_sympy(node)
     except MatcalcError:
         raise MatcalcError(
-            f"{what} {text!r}: a value is a number, [..] or [[..]] of numbers"
+            f"{what} {quote(text)}: a value is a number, [..] or [[..]] of numbers"
         ) from None
 
 
@@ -50,15 +51,16 @@ def from_python(value: object, what: str = "--at") -> Value:
     if isinstance(value, str):
         return parse_value(value, what)
     if isinstance(value, bool):
-        raise MatcalcError(f"{what}: {value!r} is not a number")
+        raise MatcalcError(f"{what}: {quote(repr(value))} is not a number")
     if isinstance(value, int):
         return sp.Integer(value)
     if isinstance(value, Fraction):
         return sp.Rational(value.numerator, value.denominator)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise MatcalcError(f"{what}: {value!r} is not a finite number")
+            raise MatcalcError(f"{what}: {quote(repr(value))} is not a finite number")
         return sp.Rational(repr(value))
+    _check_size(value, what)
     if hasattr(value, "tolist"):
         _check_entries(int(getattr(value, "size", 0)), what)
         return from_python(value.tolist(), what)
@@ -70,7 +72,22 @@ def from_python(value: object, what: str = "--at") -> Value:
         if isinstance(value[0], list | tuple):
             return sp.ImmutableMatrix([[from_python(e, what) for e in row] for row in value])
         return sp.ImmutableMatrix([from_python(e, what) for e in value])
-    raise MatcalcError(f"{what}: cannot read {value!r} as a value")
+    raise MatcalcError(f"{what}: cannot read {quote(repr(value))} as a value")
+
+
+def _check_size(value: object, what: str) -> None:
+    """Refuse an API value over the entry limit before converting any entry (10⁶ would take 30 s)."""
+    size = getattr(value, "size", None)  # a NumPy array
+    if not isinstance(size, int):
+        if not isinstance(value, list | tuple):
+            return
+        size = len(value)  # rows: at least one entry each, and cheap to count
+        if size <= limits.MAX_ENTRIES:
+            size = sum(len(e) if isinstance(e, list | tuple) else 1 for e in value)
+    if size > limits.MAX_ENTRIES:
+        raise LimitError(
+            f"{what}: a value with {size} entries is over the limit {limits.MAX_ENTRIES}"
+        )
 
 
 def _check_entries(count: int, what: str) -> None:
@@ -92,7 +109,7 @@ def parse_at(at: Mapping[str, object] | Iterable[str] | None) -> dict[str, Value
         for item in at:
             name, eq, text = item.partition("=")
             if not eq:
-                raise MatcalcError(f"--at {item!r}: expected NAME=VALUE")
+                raise MatcalcError(f"--at {quote(item)}: expected NAME=VALUE")
             items[name.strip()] = parse_value(text)
     for name in items:
         check_name(name, "--at")

@@ -16,7 +16,7 @@ import sympy as sp
 
 from .. import limits
 from .. import ops as O
-from ..errors import LimitError, MatcalcError, ShapeError
+from ..errors import QUOTE_CHARS, LimitError, MatcalcError, ShapeError, quote
 from ..syntax.lexer import safe, superscript_value
 from ..syntax.names import FAMILY, check_name, nearest
 from ..syntax.parser import Syntax, parse_syntax
@@ -260,9 +260,9 @@ class Builder:
                 return self.product(head, self.value(s.args[0]), s.pos, "juxt")
             hint = nearest(name, sorted(set(FUNCTIONS) | set(SIZED)))
             more = f"; did you mean {hint}?" if hint else ""
-            if not more and len(s.args) == 1:
+            if not more and len(s.args) == 1 and len(name) <= QUOTE_CHARS:
                 more = f"; for a product write {name}*(...)"
-            raise self.error(f"unknown function {name!r}{more}", s.pos)
+            raise self.error(f"unknown function {quote(name)}{more}", s.pos)
         arity, builder = FUNCTIONS[name]
         allowed = arity if isinstance(arity, tuple) else (arity,)
         if arity is not None and len(s.args) not in allowed:

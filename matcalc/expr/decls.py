@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .. import limits
-from ..errors import LimitError, MatcalcError
+from ..errors import LimitError, MatcalcError, quote
 from ..syntax.names import check_name
 from .node import ONE, Node, Shape, dim_symbol, norm_shape
 
@@ -55,21 +55,23 @@ class Decls:
             before = out.items.get(decl.name)
             if before is not None and before != decl:
                 raise MatcalcError(
-                    f"--let {spec!r}: {decl.name} is already declared with another shape"
+                    f"--let {quote(spec)}: {decl.name} is already declared with another shape"
                 )
             out.items[decl.name] = decl
             if len(out.items) > limits.MAX_LETS:
                 raise LimitError(f"more than {limits.MAX_LETS} --let declarations")
         clash = set(out.dims()) & set(out.items)
         if clash:
-            raise MatcalcError(f"{sorted(clash)[0]!r} is used both as a variable and a dimension")
+            raise MatcalcError(
+                f"{quote(sorted(clash)[0])} is used both as a variable and a dimension"
+            )
         return out
 
 
 def parse_let(spec: str) -> Decl:
     """`x:n` (vector), `A:n,m` (matrix), `S:n,n,sym` (symmetric), dims names or integers."""
     if ":" not in spec:
-        raise MatcalcError(f"--let {spec!r}: expected NAME:SHAPE, e.g. x:n or A:n,m")
+        raise MatcalcError(f"--let {quote(spec)}: expected NAME:SHAPE, e.g. x:n or A:n,m")
     name, _, shape = spec.partition(":")
     name = name.strip()
     check_name(name, "--let")
@@ -79,10 +81,10 @@ def parse_let(spec: str) -> Decl:
         symmetric = True
         parts = parts[:-1]
     if len(parts) not in (1, 2) or not all(parts):
-        raise MatcalcError(f"--let {spec!r}: SHAPE is n, n,m or n,n,sym")
+        raise MatcalcError(f"--let {quote(spec)}: SHAPE is n, n,m or n,n,sym")
     dims = tuple(_dim(p, spec) for p in parts)
     if symmetric and (len(dims) != 2 or dims[0] != dims[1]):
-        raise MatcalcError(f"--let {spec!r}: a symmetric matrix must be square (n,n,sym)")
+        raise MatcalcError(f"--let {quote(spec)}: a symmetric matrix must be square (n,n,sym)")
     full: Shape = (dims[0], ONE) if len(dims) == 1 else (dims[0], dims[1])
     return Decl(name, full, symmetric and full != (ONE, ONE))
 
@@ -90,9 +92,11 @@ def parse_let(spec: str) -> Decl:
 def _dim(text: str, spec: str) -> sp.Expr:
     if text.isdigit():
         if len(text) > 6 or int(text) > limits.MAX_DIM:
-            raise LimitError(f"--let {spec!r}: dimension {text} is over the limit {limits.MAX_DIM}")
+            raise LimitError(
+                f"--let {quote(spec)}: dimension {quote(text)} is over the limit {limits.MAX_DIM}"
+            )
         if int(text) < 1:
-            raise MatcalcError(f"--let {spec!r}: dimensions are at least 1")
+            raise MatcalcError(f"--let {quote(spec)}: dimensions are at least 1")
         return sp.Integer(int(text))
     check_name(text, "dimension")
     if text in CONSTANT_NAMES:

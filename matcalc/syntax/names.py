@@ -7,7 +7,7 @@ import difflib
 import keyword
 import re
 
-from ..errors import MatcalcError
+from ..errors import MatcalcError, quote
 
 # An indexed member of a family: x1, x_1 (the base, then the index).
 FAMILY = re.compile(r"([A-Za-z][A-Za-z_]*?)_?([0-9]+)\Z", re.ASCII)
@@ -31,12 +31,14 @@ SUGGEST = {"lambda": "lam", "Lambda": "Lam", "in": "in_", "is": "is_", "as": "as
 def check_name(name: str, what: str = "name") -> None:
     """Names follow SPEC §2: identifiers, no Python keyword, no dunder."""
     if not NAME_RE.match(name):
-        raise MatcalcError(f"{what} {name!r} is not a valid name")
+        raise MatcalcError(f"{what} {quote(name)} is not a valid name")
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         better = SUGGEST.get(name, name + "_")
-        raise MatcalcError(f"{what} {name!r} is a reserved word; write {better!r} instead")
+        raise MatcalcError(
+            f"{what} {quote(name)} is a reserved word; write {quote(better)} instead"
+        )
     if name.startswith("__"):
-        raise MatcalcError(f"{what} {name!r} starts with '__', which is not allowed")
+        raise MatcalcError(f"{what} {quote(name)} starts with '__', which is not allowed")
 
 
 def nearest(name: str, known: list[str]) -> str | None:
