@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..budget import check_time
 from ..errors import MatcalcError, UndefinedError
-from ..expr.node import Node, postorder
+from ..expr.node import Node, brief, postorder
 from ..expr.registry import rule
 
 
@@ -25,8 +25,6 @@ class ExpandContext:
 
 def expand(node: Node, env: dict, dims: dict | None = None) -> Node:
     """The node with every variable in env replaced by its explicit value, computed explicitly."""
-    from ..render.printer import brief
-
     ctx = ExpandContext(env, dims or {})
     memo: dict[Node, Node] = {}
     for m in postorder([node]):

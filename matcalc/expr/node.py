@@ -192,6 +192,19 @@ def dim_symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, integer=True, positive=True)
 
 
+def written_size(n: Node) -> int:
+    """Operations of the tree written out: a subtree shared k times is printed k times."""
+    if n._written is None:
+        n._written = 1 + sum(written_size(a) for a in n.args)
+    return n._written
+
+
+def brief(n: Node) -> str:
+    """The text of a node named in a message, or what it is when it would print pages."""
+    size = written_size(n)
+    return repr(n) if size <= 2_000 else f"an expression of {size:,} operations"
+
+
 def postorder(roots: list[Node]) -> list[Node]:
     """Every distinct node once, operands before the node (iterative: no recursion limit)."""
     out: list[Node] = []

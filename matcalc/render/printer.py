@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from ..expr.node import Node
+from ..expr.node import Node, brief, written_size
 from ..expr.registry import ATOM, OPS, PROD, SUM
 from ..limits import MEMO_TEXT
 from ..syntax.names import GREEK
@@ -194,19 +194,6 @@ class Printer:
         return code
 
 
-def written_size(n: Node) -> int:
-    """Operations of the tree written out: a subtree shared k times is printed k times."""
-    if n._written is None:
-        n._written = 1 + sum(written_size(a) for a in n.args)
-    return n._written
-
-
-def brief(n: Node) -> str:
-    """The text of a node named in a message, or what it is when it would print pages."""
-    size = written_size(n)
-    return to_text(n) if size <= 2_000 else f"an expression of {size:,} operations"
-
-
 def check_printable(n: Node) -> None:
     """Refuse to print a result whose written-out form would be hundreds of megabytes."""
     from .. import limits
@@ -242,9 +229,11 @@ __all__ = [
     "PROD",
     "SUM",
     "Printer",
+    "brief",
     "latex_name",
     "text_name",
     "to_latex",
     "to_numpy",
     "to_text",
+    "written_size",
 ]
