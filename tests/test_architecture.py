@@ -63,7 +63,6 @@ KNOWN_UPHILL = {
     ("matcalc.ops.arith", "matcalc.render.text"),
     ("matcalc.ops.linalg", "matcalc.render.numpy"),
     ("matcalc.render.python", "matcalc.result"),
-    ("matcalc.simplify.tidy", "matcalc.render.printer"),
 }
 KNOWN_CIRCLES = {
     frozenset(

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..budget import Deadline
 from ..errors import LimitError
-from ..expr.node import Node
+from ..expr.node import Node, written_size
 from ..expr.registry import rebuild
 from ..ops import add, matmul, mul, num, pow_
 from .textbook import recognize
@@ -155,12 +155,10 @@ def _expanded(n: Node) -> Node | None:
 
 def _shorter(new: Node, old: Node) -> bool:
     """`new` prints shorter; for trees that would print megabytes, the one with fewer operations."""
-    from ..render.printer import to_text, written_size
-
     a, b = written_size(new), written_size(old)
     if max(a, b) > 20_000:  # printing to compare would cost more than the comparison is worth
         return a < b
-    return len(to_text(new)) < len(to_text(old))
+    return len(repr(new)) < len(repr(old))  # a node's repr is its (memoised) text
 
 
 def _like_terms(n: Node) -> Node | None:
