@@ -55,7 +55,6 @@ KNOWN_UPHILL = {
     ("matcalc.derive.explain", "matcalc.api"),
     ("matcalc.derive.explain", "matcalc.render.printer"),
     ("matcalc.derive.steps", "matcalc.render.printer"),
-    ("matcalc.derive.variables", "matcalc.render.printer"),
     ("matcalc.expr.build", "matcalc.ops"),
     ("matcalc.expr.decls", "matcalc.ops"),
     ("matcalc.expr.node", "matcalc.render.text"),

@@ -113,9 +113,7 @@ class Variable:
 def _leaf_name(n: Node) -> str:
     if n.op == "var":
         return n.data[0]
-    from ..render.printer import to_text
-
-    return to_text(n)
+    return repr(n)  # a node's repr is its text (`x[1]`), the leaf's name
 
 
 def components(node: Node, shape: Shape, symmetric: bool) -> list[Node]:
