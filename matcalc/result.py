@@ -90,9 +90,7 @@ class Result:
 
     def python(self) -> str:
         """A complete NumPy module: a function returning the value and this derivative."""
-        from .render.python import python_module
-
-        return python_module(self)
+        return _python(self.kind, self.layout, [self])
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
@@ -177,6 +175,25 @@ class Results:
         )
 
     def python(self) -> str:
-        from .render.python import python_module
+        return _python(self.kind, self.layout, self.results)
 
-        return python_module(self)
+
+def _python(kind: str, layout: str, parts: list[Result]) -> str:
+    """`--format python`: the printer takes the function, the declarations and, per name, the
+    derivative's tree and text."""
+    from .errors import MatcalcError
+    from .render.python import Part, python_module
+
+    if any(r.form == "map" for r in parts):
+        raise MatcalcError("--format python of a tensor derivative: use --vec, or --format numpy")
+    first = parts[0]
+    derivs = [
+        Part(
+            r.wrt,
+            r.node,
+            r.text() if kind != "show" else "",
+            r.var is not None and r.var.kind == "whole",
+        )
+        for r in parts
+    ]
+    return python_module(kind, layout, first.function, first.decls, first.source or "", derivs)

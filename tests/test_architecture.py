@@ -61,7 +61,6 @@ KNOWN_UPHILL = {
     ("matcalc.ops.arith", "matcalc.render.numpy"),
     ("matcalc.ops.arith", "matcalc.render.text"),
     ("matcalc.ops.linalg", "matcalc.render.numpy"),
-    ("matcalc.render.python", "matcalc.result"),
 }
 KNOWN_CIRCLES = {
     frozenset(
@@ -83,7 +82,6 @@ KNOWN_CIRCLES = {
             "matcalc.ops.structure",
         }
     ),
-    frozenset({"matcalc.render.python", "matcalc.result"}),
 }
 KNOWN_PRIVATE = {
     ("matcalc.ops.structure", "matcalc.ops.arith", "_expand_mul"),

@@ -160,6 +160,21 @@ def test_python_format_for_vjp_and_jvp(cli):
     assert np.allclose(jvp, (1 - np.tanh(A @ x) ** 2) * (A @ x))
 
 
+def test_a_variable_absent_from_f_sizes_its_zero_derivative():
+    """grad of sum(b) by x (x:n, b:m): x is still a parameter, its length fixes the zero
+    gradient; several names give one zero per name, each shaped like its variable."""
+    rng = np.random.default_rng(4)
+    b, x = rng.normal(size=2), rng.normal(size=5)
+    src = matcalc.grad("sum(b)", wrt="x", let=["x:n", "b:m"]).python()
+    value, gx = load(src).f_and_grad(b=b, x=x)
+    assert np.isclose(value, b.sum()) and gx.shape == (5,) and not gx.any()
+    src = matcalc.grad("sum(b)", wrt="x,Y", let=["x:n", "Y:p,q", "b:m"]).python()
+    Y = rng.normal(size=(3, 4))
+    value, gx, gy = load(src).f_and_grad(b=b, x=x, Y=Y)
+    assert np.isclose(value, b.sum()) and gx.shape == (5,) and gy.shape == (3, 4)
+    assert not gx.any() and not gy.any()
+
+
 HEAD_SHARED = {  # a product chain whose head (A B, yᵀA) is computed elsewhere, its tail not
     ("sum(tanh(A*B)) + sum(A*B*C*d)", "C"): lambda A, B, C, d, y: (
         np.sum(np.tanh(A @ B)) + np.sum(A @ B @ C @ d)

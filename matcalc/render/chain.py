@@ -96,7 +96,6 @@ def render_chain(r: ChainResult | ChainResults, fmt: str) -> str:
 def python(r: ChainResult | ChainResults) -> str:
     """The composed loss and every gradient from one forward and one backward pass."""
     from ..result import Result, Results
-    from .python import python_module
 
     results = r.results if isinstance(r, ChainResults) else [r]
     if any(x.form == "map" for x in results):
@@ -121,4 +120,4 @@ def python(r: ChainResult | ChainResults) -> str:
             )
         )
     out = parts[0] if len(parts) == 1 else Results(parts[0].kind, r.wrt, r.layout, parts)
-    return python_module(out).rstrip("\n")
+    return out.python().rstrip("\n")

@@ -11,6 +11,7 @@ Every name the module adds (the NumPy alias, temporaries) comes from a `Namespac
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from ..expr.node import Node, postorder
 from .names import MODULES, Namespace, spellings, user_names
@@ -136,28 +137,25 @@ WHAT = {
 }
 
 
-def python_module(result) -> str:
-    """The source of `def f_and_<kind>(...)`, importable on its own."""
-    from ..result import Results
+@dataclass(frozen=True)
+class Part:
+    """One derivative the module returns: by which name, its tree, its text (for the
+    docstring), and whether the name is a whole declared variable (its size fixes the
+    derivative's)."""
 
-    parts = result.results if isinstance(result, Results) else [result]
-    first = parts[0]
-    f = first.function
-    kind = result.kind
-    derivs = [] if kind == "show" else [r.node for r in parts if r.form == "matrix"]
-    if any(r.form == "map" for r in parts):
-        from ..errors import MatcalcError
+    wrt: str
+    node: Node
+    text: str
+    whole: bool
 
-        raise MatcalcError("--format python of a tensor derivative: use --vec, or --format numpy")
-    decls = first.decls
+
+def python_module(kind: str, layout: str, f: Node, decls, source: str, parts: list[Part]) -> str:
+    """The source of `def f_and_<kind>(...)`, importable on its own: f and the derivatives in
+    `parts` (none for `show`)."""
+    derivs = [] if kind == "show" else [r.node for r in parts]
     arrays, scalars = _parameters(f, derivs, decls)
     for r in parts:  # the variable itself fixes the sizes of its derivative
-        if (
-            r.var is not None
-            and r.var.kind == "whole"
-            and r.wrt in decls.items
-            and r.wrt not in arrays
-        ):
+        if r.whole and r.wrt in decls.items and r.wrt not in arrays:
             if decls.items[r.wrt].node().shape != ():
                 arrays.append(r.wrt)
     shared = _share_chains(_share_transposes([f, *derivs]))
@@ -165,7 +163,7 @@ def python_module(result) -> str:
     temps = [n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n)]
     name = "f" if kind == "show" else f"f_and_{kind}"
     user = user_names([f, *derivs], decls) | set(arrays)
-    ns = Namespace(user, spellings(getattr(first, "source", "") or "", scalars))
+    ns = Namespace(user, spellings(source, scalars))
     ns.taken.add(name)
     np_ = ns.module("np")  # `import numpy as np` unless a user's name is np
     printer = Printer("numpy", ns)
@@ -196,13 +194,13 @@ def python_module(result) -> str:
     returns = ", ".join([value, *outs])
     doc = [
         f'    """f = {to_text(f)}'
-        + (f", and its {what} by {by} ({result.layout} layout)." if derivs else "."),
+        + (f", and its {what} by {by} ({layout} layout)." if derivs else "."),
         "",
     ]
     doc.append(f"    Shapes: {shapes}; vectors are 1-D arrays.")
     for r in parts if derivs else []:
         doc.append(
-            f"    Returns the {what} by {text_name(r.wrt)} = {r.text()}, of shape {_shape(r.node.shape)}."
+            f"    Returns the {what} by {text_name(r.wrt)} = {r.text}, of shape {_shape(r.node.shape)}."
         )
     doc.append('    """')
     ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if derivs else f_type
