@@ -419,6 +419,18 @@ def show(
     return _guarded(run, timeout=timeout)
 
 
+def explain(
+    kind: str, expr: str, *, wrt: str, v: str | Node, let: list[str] | None = None, at: At = None
+) -> str:
+    """`vjp --explain` / `jvp --explain` (kind "vjp" or "jvp"): the product written out as a
+    weighted sum of J's rows (J v: of its columns), numeric where `at` gives a point."""
+    from .render.explain import explain_product
+
+    jac = jacobian(expr, wrt=wrt, let=let, at=at)
+    vres = (vjp if kind == "vjp" else jvp)(expr, wrt=wrt, v=v, let=let, at=at)
+    return explain_product(kind, jac, vres, parse_v(v, Decls.parse(let)))
+
+
 def chain(
     steps: list[str],
     wrt: str,
@@ -445,6 +457,7 @@ __all__ = [
     "Variable",
     "chain",
     "cost",
+    "explain",
     "grad",
     "hessian",
     "jacobian",

@@ -259,9 +259,8 @@ def _product(kind: str):
             )
             emit(result, fmt, standalone)
             if explain:
-                from .derive.explain import explain_product
-
-                sys.stdout.write(explain_product(kind, _read(expr), wrt, v, let, at) + "\n")
+                text = api.explain(kind, _read(expr), wrt=wrt, v=v, let=let, at=at)
+                sys.stdout.write(text + "\n")
 
         _guard(run, debug)
 

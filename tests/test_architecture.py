@@ -52,8 +52,6 @@ KNOWN_UPHILL = {
     ("matcalc.derive.chain", "matcalc.render.numpy"),
     ("matcalc.derive.chain", "matcalc.render.printer"),
     ("matcalc.derive.chain", "matcalc.result"),
-    ("matcalc.derive.explain", "matcalc.api"),
-    ("matcalc.derive.explain", "matcalc.render.printer"),
     ("matcalc.derive.steps", "matcalc.render.printer"),
     ("matcalc.expr.build", "matcalc.ops"),
     ("matcalc.expr.decls", "matcalc.ops"),

@@ -118,6 +118,15 @@ def test_vjp_explain(cli):
     assert "3·[3, 8, 3] + 2·[3, 8, 27] + 1·[2, 12, 18]" in out and out.startswith("[17, 52, 81]")
 
 
+def test_jvp_explain_from_the_api():
+    """J v by columns: J of [x1 x2, x1 + x2] at x = (3, 4) is [[4, 3], [1, 1]] (by hand), so
+    J (1, 2) = 1·[4, 1] + 2·[3, 1] = [10, 3]."""
+    from matcalc import api
+
+    out = api.explain("jvp", "[x1*x2, x1+x2]", wrt="x", v="1,2", at=["x=[3,4]"])
+    assert out.splitlines()[1:3] == ["     = 1·[4, 1] + 2·[3, 1]", "     = [10, 3]"]
+
+
 def test_matrix_level_vjp_is_symbolic():
     r = matcalc.vjp("tanh(W*x)", wrt="x", v="u", let=["W:m,n", "x:n", "u:m"], check=True)
     assert r.check_ok and r.shape == ("n", 1)

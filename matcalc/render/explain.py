@@ -1,15 +1,18 @@
 """`vjp --explain` / `jvp --explain`: vᵀJ as a weighted sum of J's rows (J v: of its columns).
 
 This is why frameworks take `y.backward(v)`: a loss is a scalar, so reverse mode carries one
-row vector vᵀ back through the chain and never forms J itself.
+row vector vᵀ back through the chain and never forms J itself. The API computes J and the
+product (`api.explain`); this module writes them out.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from .. import api
-from ..render.printer import Printer
+from ..expr.node import Node
+from ..ops.structure import is_scalar_lit
+from ..result import Result
+from .printer import Printer
 
 
 class _Str:
@@ -24,20 +27,9 @@ def _row(m: sp.MatrixBase) -> str:
     return "[" + ", ".join(s.doprint(e) for e in m) + "]"
 
 
-def explain_product(
-    kind: str, expr: str, wrt: str, v: str, let: list[str] | None, at: object
-) -> str:
-    """The product written out term by term; numeric where --at gives a point."""
-    jac = api.jacobian(expr, wrt=wrt, let=let, at=at)
-    vres = (
-        api.vjp(expr, wrt=wrt, v=v, let=let, at=at)
-        if kind == "vjp"
-        else api.jvp(expr, wrt=wrt, v=v, let=let, at=at)
-    )
-    from ..expr.decls import Decls
-    from ..ops.structure import is_scalar_lit
-
-    vnode = api.parse_v(v, Decls.parse(let))
+def explain_product(kind: str, jac: Result, vres: Result, vnode: Node) -> str:
+    """The product vᵀJ (kind "vjp") or J v written out term by term, from the Jacobian `jac`,
+    the product `vres` and the direction `vnode`; numeric where they have values."""
     j = jac.value if jac.value is not None else (jac.expr if is_scalar_lit(jac.node) else None)
     lines = []
     if kind == "vjp":
