@@ -222,8 +222,9 @@ def _result(p: Problem, at: dict, check: bool, steps: bool, done=None) -> Result
         res.check_refusal = report.refusal
     if steps:
         from .derive.steps import derivation_steps
+        from .render.steps import written_steps
 
-        res.steps = derivation_steps(p, res)
+        res.steps = written_steps(derivation_steps(p, res), res)
     return res
 
 

@@ -149,7 +149,7 @@ def emit(result, fmt: str, standalone: bool = False) -> None:
     for note in result.notes:
         sys.stderr.write(f"note: {shown(note)}\n")
     if getattr(result, "steps", None) and fmt in ("text", "table"):
-        from .derive.steps import steps_text
+        from .render.steps import steps_text
 
         sys.stdout.write(steps_text(result) + "\n")
     if result.check_error is not None and fmt != "json":

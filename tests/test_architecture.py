@@ -52,7 +52,6 @@ KNOWN_UPHILL = {
     ("matcalc.derive.chain", "matcalc.render.numpy"),
     ("matcalc.derive.chain", "matcalc.render.printer"),
     ("matcalc.derive.chain", "matcalc.result"),
-    ("matcalc.derive.steps", "matcalc.render.printer"),
     ("matcalc.expr.build", "matcalc.ops"),
     ("matcalc.expr.decls", "matcalc.ops"),
     ("matcalc.expr.node", "matcalc.render.text"),

@@ -143,6 +143,32 @@ def test_steps_show_the_differential():
     assert "product rule" in r.steps[0][2]
 
 
+def test_steps_in_latex_by_hand(cli):
+    """`--steps -f latex`: every line's nodes in LaTeX, the last line the result as printed."""
+    code, out, _ = cli(
+        "grad",
+        "tr(X*A)",
+        "--let",
+        "X:n,n",
+        "--let",
+        "A:n,n",
+        "--wrt",
+        "X",
+        "--steps",
+        "-f",
+        "latex",
+    )
+    assert code == 0
+    assert out.splitlines() == [
+        r"\begin{align*}",
+        r"\mathrm{d}\left(\operatorname{tr}\left(X A\right)\right) &= "
+        r"\operatorname{tr}\left(\mathrm{d}X A\right) \\",
+        r"&= \operatorname{tr}\left(A \mathrm{d}X\right) \\",
+        r"\Rightarrow \nabla_{X} &= A^{\top}",
+        r"\end{align*}",
+    ]
+
+
 def test_cost_source_example():
     for n in (2, 4, 10, 50):
         c = cost([(2, 2)] * n + [(2, 1)])

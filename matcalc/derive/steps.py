@@ -4,7 +4,9 @@ d(xᵀ A x) = dxᵀ A x + xᵀ A dx        product rule …
           = ((A + Aᵀ) x)ᵀ dx          a scalar is its own transpose …
 ⇒ ∇ = (A + Aᵀ) x                      read off …
 
-The rule names are the registry entries' `steps` labels.
+The rule names are the registry entries' `steps` labels. A line is data: its text and its LaTeX
+are sequences of fragments — a string written as it is, a node, or RESULT (the derivative as
+the result prints it); render/steps.py writes them out.
 """
 
 from __future__ import annotations
@@ -12,10 +14,20 @@ from __future__ import annotations
 from ..expr.node import Node, postorder
 from ..expr.registry import OPS
 from ..ops import inner, matmul, transpose
-from ..render.printer import latex_name, text_name, to_latex, to_text
+from ..syntax.names import latex_name, text_name
 from .differential import Dependence, differential
 
-Step = tuple[str, str, str]  # text, LaTeX, rule
+
+class _Result:
+    """The place of the derivative in a line: printed as the result prints itself."""
+
+    def __repr__(self) -> str:
+        return "RESULT"
+
+
+RESULT = _Result()
+Fragment = str | Node | _Result
+Step = tuple[tuple[Fragment, ...], tuple[Fragment, ...], str]  # text, LaTeX, rule
 
 
 def rules_used(f: Node, leaves) -> list[str]:
@@ -31,33 +43,32 @@ def rules_used(f: Node, leaves) -> list[str]:
 
 
 def derivation_steps(p, res) -> list[Step]:
-    """The lines of the derivation (matrix engine), or one line saying it went entry by entry."""
+    """The lines of the derivation (matrix engine), or one line saying it went entry by entry:
+    data that render/steps.py writes out (`res` gives the engine, the form and the tree)."""
     if res.engine != "matrix":
         return [
             (
-                "componentwise: ∂fᵢ/∂xⱼ entry by entry",
-                r"\text{componentwise}",
+                ("componentwise: ∂fᵢ/∂xⱼ entry by entry",),
+                (r"\text{componentwise}",),
                 "the same rules on the entries",
             )
         ]
     var = p.var
     leaves = var.leaves()
     df = differential(p.node, leaves)
-    f_text, f_latex = to_text(p.node), to_latex(p.node)
     steps: list[Step] = [
         (
-            f"d({f_text}) = {to_text(df)}",
-            rf"\mathrm{{d}}\left({f_latex}\right) &= {to_latex(df)}",
+            ("d(", p.node, ") = ", df),
+            (r"\mathrm{d}\left(", p.node, r"\right) &= ", df),
             "; ".join(rules_used(p.node, leaves)) or "d of a constant is 0",
         )
     ]
     name_t, name_l = text_name(var.name), latex_name(var.name) if var.kind == "whole" else var.name
-    result_t, result_l = res.text(), res.latex()
     if res.form == "map":
         steps.append(
             (
-                f"⇒ {result_t}",
-                rf"\Rightarrow {result_l}",
+                ("⇒ ", RESULT),
+                (r"\Rightarrow ", RESULT),
                 "the derivative is this linear map of d" + name_t,
             )
         )
@@ -65,8 +76,8 @@ def derivation_steps(p, res) -> list[Step]:
     if var.shape == ():
         steps.append(
             (
-                f"⇒ d/d{name_t} = {result_t}",
-                rf"\Rightarrow \frac{{\mathrm{{d}}}}{{\mathrm{{d}}{name_l}}} &= {result_l}",
+                (f"⇒ d/d{name_t} = ", RESULT),
+                (rf"\Rightarrow \frac{{\mathrm{{d}}}}{{\mathrm{{d}}{name_l}}} &= ", RESULT),
                 "divide by d" + name_t,
             )
         )
@@ -82,13 +93,13 @@ def derivation_steps(p, res) -> list[Step]:
         else:
             why = "trace is cyclic and invariant under transpose: df = tr(Gᵀ dX)"
             read = "df = tr(Gᵀ dX) ⇒ " + ("∂f/∂X = Gᵀ" if row else "∇f = G")
-        steps.append((f"= {to_text(canon)}", f"&= {to_latex(canon)}", why))
+        steps.append((("= ", canon), ("&= ", canon), why))
         label = f"∂f/∂{name_t}" if row else f"∇_{name_t}"
         label_l = rf"\frac{{\partial f}}{{\partial {name_l}}}" if row else rf"\nabla_{{{name_l}}}"
         steps.append(
             (
-                f"⇒ {label} = {result_t}",
-                rf"\Rightarrow {label_l} &= {result_l}",
+                (f"⇒ {label} = ", RESULT),
+                (rf"\Rightarrow {label_l} &= ", RESULT),
                 f"{read} ({p.layout} layout)",
             )
         )
@@ -102,7 +113,7 @@ def derivation_steps(p, res) -> list[Step]:
     ):
         jac = res.node if p.layout != "denominator" else transpose(res.node)
         canon = matmul(jac, var.dleaf(var.nodes[0]))
-        steps.append((f"= {to_text(canon)}", f"&= {to_latex(canon)}", "collect dx on the right"))
+        steps.append((("= ", canon), ("&= ", canon), "collect dx on the right"))
         if p.layout == "denominator":  # the denominator layout writes Jᵀ
             label, label_l, read = (
                 f"∂f/∂{name_t}",
@@ -113,8 +124,8 @@ def derivation_steps(p, res) -> list[Step]:
             label, label_l, read = "J", "J", "J"
         steps.append(
             (
-                f"⇒ {label} = {result_t}",
-                rf"\Rightarrow {label_l} &= {result_l}",
+                (f"⇒ {label} = ", RESULT),
+                (rf"\Rightarrow {label_l} &= ", RESULT),
                 f"df = J dx ⇒ {label} = {read} ({p.layout} layout)"
                 if label != "J"
                 else f"df = J dx ⇒ J ({p.layout} layout)",
@@ -123,26 +134,9 @@ def derivation_steps(p, res) -> list[Step]:
         return steps
     steps.append(
         (
-            f"⇒ {p.kind} = {result_t}",
-            rf"\Rightarrow \text{{{p.kind}}} &= {result_l}",
+            (f"⇒ {p.kind} = ", RESULT),
+            (rf"\Rightarrow \text{{{p.kind}}} &= ", RESULT),
             f"read off ({p.layout} layout)",
         )
     )
     return steps
-
-
-def steps_text(result) -> str:
-    """Aligned text lines: the derivation, each with its rule."""
-    rows = result.steps
-    indent = rows[0][0].find("= ")
-    lines = [(" " * indent + t if t.startswith("= ") and indent > 0 else t) for t, _, _ in rows]
-    width = max(len(t) for t in lines)
-    return "\n".join(
-        f"{t.ljust(width)}   [{why}]" for t, (_, _, why) in zip(lines, rows, strict=True)
-    )
-
-
-def steps_latex(result) -> str:
-    """An align* environment, ready for an amsmath document."""
-    body = " \\\\\n".join(lx if "&" in lx else "&" + lx for _, lx, _ in result.steps)
-    return "\\begin{align*}\n" + body + "\n\\end{align*}"

@@ -52,7 +52,7 @@ def text(r) -> str:
 
 def latex(r) -> str:
     if getattr(r, "steps", None):
-        from ..derive.steps import steps_latex
+        from .steps import steps_latex
 
         return steps_latex(r)
     if r.value is not None:

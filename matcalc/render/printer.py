@@ -11,25 +11,8 @@ import sympy as sp
 from ..expr.node import Node, brief, written_size
 from ..expr.registry import ATOM, OPS, PROD, SUM
 from ..limits import MEMO_TEXT
-from ..syntax.names import GREEK
+from ..syntax.names import latex_name, text_name
 from .names import Namespace
-
-
-def text_name(name: str) -> str:
-    """A variable name in text: Greek names as Greek letters (`alpha_1` → `α_1`)."""
-    if name in GREEK:
-        return GREEK[name]
-    base, sep, rest = name.partition("_")
-    if sep and base in GREEK:
-        return GREEK[base] + sep + rest
-    return name
-
-
-def latex_name(name: str) -> str:
-    """A variable name in LaTeX as SymPy writes it (`W_{1}`, `\\alpha`), `lam` as λ."""
-    if name in ("lam", "Lam"):
-        return r"\lambda" if name == "lam" else r"\Lambda"
-    return sp.latex(sp.Symbol(name))
 
 
 def _sympy_to_tree(v: sp.Expr) -> Node:

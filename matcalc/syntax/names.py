@@ -7,6 +7,8 @@ import difflib
 import keyword
 import re
 
+import sympy as sp
+
 from ..errors import MatcalcError, quote
 
 # An indexed member of a family: x1, x_1 (the base, then the index).
@@ -26,6 +28,23 @@ GREEK.update(dict(zip(_UPPER[::2], _UPPER[1::2], strict=True)))
 GLYPH_NAMES: dict[str, str] = {g: n for n, g in GREEK.items()}
 
 SUGGEST = {"lambda": "lam", "Lambda": "Lam", "in": "in_", "is": "is_", "as": "as_"}
+
+
+def text_name(name: str) -> str:
+    """A variable name in text: Greek names as Greek letters (`alpha_1` → `α_1`)."""
+    if name in GREEK:
+        return GREEK[name]
+    base, sep, rest = name.partition("_")
+    if sep and base in GREEK:
+        return GREEK[base] + sep + rest
+    return name
+
+
+def latex_name(name: str) -> str:
+    """A variable name in LaTeX as SymPy writes it (`W_{1}`, `\\alpha`), `lam` as λ."""
+    if name in ("lam", "Lam"):
+        return r"\lambda" if name == "lam" else r"\Lambda"
+    return sp.latex(sp.Symbol(name))
 
 
 def check_name(name: str, what: str = "name") -> None:
