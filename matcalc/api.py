@@ -443,8 +443,9 @@ def chain(
 ):
     """The chain rule through named steps `NAME = EXPR`, every factor shown (SPEC §1)."""
     from .derive.chain import chain as run
+    from .result import chain_result
 
-    return _guarded(run, steps, wrt, let, layout, check, mode, timeout=timeout)
+    return chain_result(_guarded(run, steps, wrt, let, layout, check, mode, timeout=timeout))
 
 
 def cost(shapes: list[tuple[int, int]], timeout: float | None = None):

@@ -311,11 +311,13 @@ def chain_command(
 ) -> None:
     def run() -> None:
         from .derive.chain import chain
+        from .result import chain_result
 
         _check_format(fmt, ("text", "latex", "table", "numpy", "json", "python"), "chain")
-        result = chain(
+        data = chain(
             [_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check, mode=mode
         )
+        result = chain_result(data)
         from .render.chain import render_chain
 
         out = render_chain(result, fmt)

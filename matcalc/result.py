@@ -1,19 +1,16 @@
-"""What every command returns: the derivative with its shape, layout and printed forms."""
+"""What every command returns: the derivative with its shape, layout and printed forms (the
+chain rule's too: its derivation is data from derive/chain.py, printed here)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sympy as sp
 
-from .expr.node import Node, Shape
-from .render.printer import check_printable, to_latex, to_numpy, to_text
-
-
-def shape_list(shape: Shape) -> list[int | str]:
-    """A shape for JSON and for `.shape`: integers where known, dimension names otherwise."""
-    return [int(d) if d.is_Integer else str(d) for d in shape]
+from .derive.chain import ChainDerivation, ChainDerivations, mode_lines
+from .expr.node import Node, Shape, axes, shape_list
+from .render.printer import check_printable, latex_name, text_name, to_latex, to_numpy, to_text
 
 
 @dataclass
@@ -51,8 +48,8 @@ class Result:
 
     def tensor_shape(self) -> tuple:
         """The full array's axes: F's then X's (X's first in the denominator layout)."""
-        f_axes = _axes(self.f_shape)
-        x_axes = _axes(self.dleaf.shape if self.dleaf is not None else ())
+        f_axes = axes(self.f_shape)
+        x_axes = axes(self.dleaf.shape if self.dleaf is not None else ())
         return tuple(x_axes + f_axes) if self.layout == "denominator" else tuple(f_axes + x_axes)
 
     @property
@@ -113,17 +110,6 @@ def _printed(printer, node: Node) -> str:
         return printer(node)
     except RecursionError:
         raise LimitError("expression too deeply nested to print") from None
-
-
-def _axes(shape: Shape) -> list:
-    if shape == ():
-        return []
-    r, c = shape
-    if c == 1:
-        return [r]
-    if r == 1:
-        return [c]
-    return [r, c]
 
 
 @dataclass
@@ -197,3 +183,110 @@ def _python(kind: str, layout: str, parts: list[Result]) -> str:
         for r in parts
     ]
     return python_module(kind, layout, first.function, first.decls, first.source or "", derivs)
+
+
+# ---------------------------------------------------------------- the chain rule's results
+
+
+class ChainResult(ChainDerivation):
+    """`matcalc chain` by one name: the derivation (derive/chain.py) with its printed forms."""
+
+    def text(self) -> str:
+        return ("dF = " if self.form == "map" else "") + to_text(self.node)
+
+    def latex(self) -> str:
+        return (r"\mathrm{d}F = " if self.form == "map" else "") + to_latex(self.node)
+
+    def numpy(self) -> str:
+        if self.form == "map":
+            from .render.numpy import tensor_line
+
+            return tensor_line(self)
+        return to_numpy(self.node)
+
+    def report(self, header: bool = True) -> str:
+        """The whole derivation as plain text."""
+        lines = []
+        if header:
+            lines.append("steps: " + ";  ".join(f"{n} = {to_text(e)}" for n, e in self.steps))
+            if self.adjoints:
+                lines.append("backprop (δ = ∂L/∂step, in the order reverse mode computes them):")
+                lines += [f"  δ_{a.step} = {to_text(a.node)}" for a in self.adjoints]
+        for k, path in enumerate(self.paths):
+            if len(self.paths) > 1:
+                lines.append(f"path {k + 1} of {len(self.paths)}: {' → '.join(path.names)}")
+            width = max(len(f.name) for f in path.factors)
+            swidth = max(len(f.shape + (" (vec)" if f.vec else "")) for f in path.factors)
+            lines.append(f"factors ({self.layout} layout):")
+            for f in path.factors:
+                shape = f.shape + (" (vec)" if f.vec else "")
+                lines.append(f"  {f.name.ljust(width)}  {shape.ljust(swidth)}  {to_text(f.node)}")
+            lines.append(f"chain rule: {path.formula}")
+            lines.append(f"shapes: {path.shapes}")
+        if len(self.paths) > 1:
+            lines.append(
+                f"sum of the {len(self.paths)} paths: d{self.outer}/d{text_name(self.wrt)} = {self.formula}"
+            )
+        via = (
+            f"{to_text(self.via)} = "
+            if self.via is not None and to_text(self.via) != self.text()
+            else ""
+        )
+        lines.append(f"result: d{self.outer}/d{text_name(self.wrt)} = {via}{self.text()}")
+        lines.append(f"direct: {self.agreement}")
+        if self.mode:
+            lines += mode_lines(self)
+        return "\n".join(lines)
+
+    def report_latex(self) -> str:
+        """An align* block: the adjoints, each factor, then the result."""
+        rows = [rf"\delta_{{{latex_name(a.step)}}} &= {to_latex(a.node)}" for a in self.adjoints]
+        for path in self.paths:
+            rows += [
+                rf"\frac{{\partial {latex_name(f.out)}}}{{\partial {latex_name(f.inp)}}} &= {to_latex(f.node)}"
+                for f in path.factors
+            ]
+        rows.append(
+            rf"\frac{{\partial {latex_name(self.outer)}}}{{\partial {latex_name(self.wrt)}}} &= {self.latex()}"
+        )
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+class ChainResults(ChainDerivations):
+    """`chain … --wrt W1,W2,v`: one ChainResult per name, from one reverse pass."""
+
+    def text(self) -> str:
+        return "\n".join(f"{r.wrt}: {r.text()}" for r in self.results)
+
+    def latex(self) -> str:
+        return "\n".join(r.latex() for r in self.results)
+
+    def numpy(self) -> str:
+        return "(" + ", ".join(r.numpy() for r in self.results) + ")"
+
+    def report(self) -> str:
+        first = self.results[0]
+        lines = [first.report().split("\nfactors")[0].split("\npath 1")[0]]
+        for r in self.results:
+            lines.append(f"── by {text_name(r.wrt)}")
+            lines.append(r.report(header=False))
+        return "\n".join(lines)
+
+    def report_latex(self) -> str:
+        first = self.results[0]
+        rows = [rf"\delta_{{{latex_name(a.step)}}} &= {to_latex(a.node)}" for a in first.adjoints]
+        rows += [
+            rf"\frac{{\partial {latex_name(r.outer)}}}{{\partial {latex_name(r.wrt)}}} &= "
+            + (f"{to_latex(r.via)} = " if r.via is not None and r.via != r.node else "")
+            + r.latex()
+            for r in self.results
+        ]
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+def chain_result(d: ChainDerivation | ChainDerivations) -> ChainResult | ChainResults:
+    """The chain rule's data as a result that prints itself."""
+    values = {f.name: getattr(d, f.name) for f in fields(d)}
+    if isinstance(d, ChainDerivations):
+        return ChainResults(**{**values, "results": [chain_result(r) for r in d.results]})
+    return ChainResult(**values)

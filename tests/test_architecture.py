@@ -49,9 +49,6 @@ STAGES = {
 }
 
 KNOWN_UPHILL = {
-    ("matcalc.derive.chain", "matcalc.render.numpy"),
-    ("matcalc.derive.chain", "matcalc.render.printer"),
-    ("matcalc.derive.chain", "matcalc.result"),
     ("matcalc.expr.build", "matcalc.ops"),
     ("matcalc.expr.decls", "matcalc.ops"),
     ("matcalc.expr.node", "matcalc.render.text"),
@@ -85,7 +82,6 @@ KNOWN_PRIVATE = {
     ("matcalc.ops.elementwise", "matcalc.ops.arith", "_product_rule"),
     ("matcalc.ops.elementwise", "matcalc.ops.linalg", "_flat"),
     ("matcalc.ops.linalg", "matcalc.ops.arith", "_product_rule"),
-    ("matcalc.derive.chain", "matcalc.result", "_axes"),
 }
 
 

@@ -330,3 +330,21 @@ def test_literal_v_binds_a_symbolic_size(cli):
         "x=[1,2,3]",
     )
     assert code == 2 and err.startswith("error: ")
+
+
+def test_a_tensor_chain_prints_its_map_and_its_array():
+    """y = tanh(W z), z = A x by A: the text and LaTeX are the map dF = L(dA); the NumPy line's
+    array (F's axis, then A's) against central differences of the tests' own NumPy tanh(W A x)."""
+    r = matcalc.chain(["y = tanh(W*z)", "z = A*x"], wrt="A", let=["x:3", "A:4,3", "W:2,4"])
+    assert r.text() == "dF = (W dA x) ⊙ (𝟏 - tanh(W z)⊙²)"
+    assert r.latex().startswith(r"\mathrm{d}F = \left(W \mathrm{d}A x\right) \odot")
+    assert r.shape == (2, 4, 3)
+    rng = np.random.default_rng(5)
+    W, A, x = rng.normal(size=(2, 4)) / 2, rng.normal(size=(4, 3)) / 2, rng.normal(size=3)
+    got = eval(r.numpy(), {"np": np, "W": W, "A": A, "x": x, "z": A @ x})
+    h, want = 1e-6, np.zeros((2, 4, 3))
+    for i, j in itertools.product(range(4), range(3)):
+        E = np.zeros((4, 3))
+        E[i, j] = h
+        want[:, i, j] = (np.tanh(W @ (A + E) @ x) - np.tanh(W @ (A - E) @ x)) / (2 * h)
+    assert np.allclose(got, want, atol=1e-7)

@@ -6,7 +6,8 @@ step; every path from the output to it contributes (the multivariate chain rule)
 output the result is computed as backpropagation does it: the adjoints δ_s = ∂L/∂s of the steps
 in reverse order, each weight's gradient read off its δ (∂L/∂W2 = δ_s zᵀ) — one reverse pass for
 every `--wrt` name. A vector output multiplies Jacobians. The result is compared with the
-derivative of the composed expression taken directly.
+derivative of the composed expression taken directly. This module gives data (steps, paths,
+factors, adjoints as nodes); result.py's ChainResult prints them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from .. import ops as E
 from ..errors import MatcalcError, quote
 from ..expr.build import parse
 from ..expr.decls import Decl, Decls
-from ..expr.node import Node, size
-from ..render.printer import latex_name, text_name, to_latex, to_numpy, to_text
-from ..result import shape_list
+from ..expr.node import Node, axes, shape_list, size
 from ..simplify.tidy import tidy
 from ..syntax.lexer import tokenize
 from ..syntax.names import check_name
@@ -74,8 +73,9 @@ class Adjoint:
 
 
 @dataclass
-class ChainResult:
-    """The steps, each path's factors, the adjoints, the result, and how it was confirmed."""
+class ChainDerivation:
+    """The steps, each path's factors, the adjoints, the result, and how it was confirmed
+    (result.ChainResult prints it)."""
 
     wrt: str
     layout: str
@@ -117,9 +117,7 @@ class ChainResult:
     @property
     def shape(self) -> tuple[int | str, ...]:
         if self.form == "map":  # the full array: F's axes, then X's (X's first in denominator)
-            from ..result import _axes
-
-            f, x = _axes(self.f_shape), _axes(self.dleaf.shape)
+            f, x = axes(self.f_shape), axes(self.dleaf.shape)
             return tuple(shape_list(tuple(x + f if self.layout == "denominator" else f + x)))
         return tuple(shape_list(self.node.shape))
 
@@ -127,74 +125,14 @@ class ChainResult:
     def outer(self) -> str:
         return self.steps[0][0]
 
-    def text(self) -> str:
-        return ("dF = " if self.form == "map" else "") + to_text(self.node)
-
-    def latex(self) -> str:
-        return (r"\mathrm{d}F = " if self.form == "map" else "") + to_latex(self.node)
-
-    def numpy(self) -> str:
-        if self.form == "map":
-            from ..render.numpy import tensor_line
-
-            return tensor_line(self)
-        return to_numpy(self.node)
-
-    def report(self, header: bool = True) -> str:
-        """The whole derivation as plain text."""
-        lines = []
-        if header:
-            lines.append("steps: " + ";  ".join(f"{n} = {to_text(e)}" for n, e in self.steps))
-            if self.adjoints:
-                lines.append("backprop (δ = ∂L/∂step, in the order reverse mode computes them):")
-                lines += [f"  δ_{a.step} = {to_text(a.node)}" for a in self.adjoints]
-        for k, path in enumerate(self.paths):
-            if len(self.paths) > 1:
-                lines.append(f"path {k + 1} of {len(self.paths)}: {' → '.join(path.names)}")
-            width = max(len(f.name) for f in path.factors)
-            swidth = max(len(f.shape + (" (vec)" if f.vec else "")) for f in path.factors)
-            lines.append(f"factors ({self.layout} layout):")
-            for f in path.factors:
-                shape = f.shape + (" (vec)" if f.vec else "")
-                lines.append(f"  {f.name.ljust(width)}  {shape.ljust(swidth)}  {to_text(f.node)}")
-            lines.append(f"chain rule: {path.formula}")
-            lines.append(f"shapes: {path.shapes}")
-        if len(self.paths) > 1:
-            lines.append(
-                f"sum of the {len(self.paths)} paths: d{self.outer}/d{text_name(self.wrt)} = {self.formula}"
-            )
-        via = (
-            f"{to_text(self.via)} = "
-            if self.via is not None and to_text(self.via) != self.text()
-            else ""
-        )
-        lines.append(f"result: d{self.outer}/d{text_name(self.wrt)} = {via}{self.text()}")
-        lines.append(f"direct: {self.agreement}")
-        if self.mode:
-            lines += mode_lines(self)
-        return "\n".join(lines)
-
-    def report_latex(self) -> str:
-        """An align* block: the adjoints, each factor, then the result."""
-        rows = [rf"\delta_{{{latex_name(a.step)}}} &= {to_latex(a.node)}" for a in self.adjoints]
-        for path in self.paths:
-            rows += [
-                rf"\frac{{\partial {latex_name(f.out)}}}{{\partial {latex_name(f.inp)}}} &= {to_latex(f.node)}"
-                for f in path.factors
-            ]
-        rows.append(
-            rf"\frac{{\partial {latex_name(self.outer)}}}{{\partial {latex_name(self.wrt)}}} &= {self.latex()}"
-        )
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
-
 
 @dataclass
-class ChainResults:
-    """`chain … --wrt W1,W2,v`: one result per name, from one reverse pass."""
+class ChainDerivations:
+    """`chain … --wrt W1,W2,v`: one derivation per name, from one reverse pass."""
 
     wrt: str
     layout: str
-    results: list[ChainResult]
+    results: list[ChainDerivation]
     kind: str = "chain"
     check_error: float | None = None
     check_ok: bool | None = None  # None with check_refusal: --check could give no verdict
@@ -209,34 +147,6 @@ class ChainResults:
     @property
     def shape(self) -> tuple:
         return tuple(r.shape for r in self.results)
-
-    def text(self) -> str:
-        return "\n".join(f"{r.wrt}: {r.text()}" for r in self.results)
-
-    def latex(self) -> str:
-        return "\n".join(r.latex() for r in self.results)
-
-    def numpy(self) -> str:
-        return "(" + ", ".join(r.numpy() for r in self.results) + ")"
-
-    def report(self) -> str:
-        first = self.results[0]
-        lines = [first.report().split("\nfactors")[0].split("\npath 1")[0]]
-        for r in self.results:
-            lines.append(f"── by {text_name(r.wrt)}")
-            lines.append(r.report(header=False))
-        return "\n".join(lines)
-
-    def report_latex(self) -> str:
-        first = self.results[0]
-        rows = [rf"\delta_{{{latex_name(a.step)}}} &= {to_latex(a.node)}" for a in first.adjoints]
-        rows += [
-            rf"\frac{{\partial {latex_name(r.outer)}}}{{\partial {latex_name(r.wrt)}}} &= "
-            + (f"{to_latex(r.via)} = " if r.via is not None and r.via != r.node else "")
-            + r.latex()
-            for r in self.results
-        ]
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
 
 def _split(step: str) -> tuple[str, str]:
@@ -394,8 +304,9 @@ def chain(
     layout: str = "mixed",
     check: bool = False,
     mode: str | None = None,
-) -> ChainResult | ChainResults:
-    """The chain rule through named steps (in any order), by one name or several."""
+) -> ChainDerivation | ChainDerivations:
+    """The chain rule through named steps (in any order), by one name or several: data, which
+    result.chain_result turns into a printable result."""
     check_layout(layout)
     if mode not in (None, "forward", "reverse"):
         raise MatcalcError(f"--mode is forward or reverse, not {quote(mode)}")
@@ -433,7 +344,7 @@ def chain(
     ]
     if len(results) == 1:
         return results[0]
-    out = ChainResults(wrt, layout, results)
+    out = ChainDerivations(wrt, layout, results)
     if check:
         out.check_error = max(r.check_error for r in results)
         from ..evaluate.check import combined_check
@@ -484,7 +395,7 @@ def _one(
     adjoints: list[Adjoint],
     check: bool,
     mode: str | None,
-) -> ChainResult:
+) -> ChainDerivation:
     wvar = _var(w, decls)
     scalar_out = nodes[order[0]].is_scalar
     paths, pending = [], []
@@ -533,7 +444,7 @@ def _one(
     for path, (factors, ordered, transposed) in zip(paths, pending, strict=True):
         path.shapes = _shape_line(factors, result, ordered, transposed)
     agreement = _agree(tidy(_substitute(mixed, order, nodes, decls)), direct_mixed, p)
-    out = ChainResult(
+    out = ChainDerivation(
         w,
         layout,
         [(n, nodes[n]) for n in order],
@@ -634,15 +545,15 @@ def _agree(a: Node, b: Node, p: Problem) -> str:
     if worst < 1e-9:
         return (
             "the derivative of the composed expression is equal numerically "
-            f"(largest relative difference {worst:.1g}): {to_text(b)}"
+            f"(largest relative difference {worst:.1g}): {b!r}"  # a node's repr is its text
         )
-    return f"DIFFERS from the derivative of the composed expression {to_text(b)} (relative difference {worst:.3g})"
+    return f"DIFFERS from the derivative of the composed expression {b!r} (relative difference {worst:.3g})"
 
 
 # ---------------------------------------------------------------- forward versus reverse
 
 
-def _jacobian_shapes(r: ChainResult) -> list[tuple[sp.Expr, sp.Expr]]:
+def _jacobian_shapes(r: ChainDerivation) -> list[tuple[sp.Expr, sp.Expr]]:
     """The numerator-layout Jacobians of the (first) path, outermost first: the product chain."""
     shapes = []
     for f in r.paths[0].factors:
@@ -678,7 +589,7 @@ def _products(shapes, names, left: bool) -> tuple[list[str], sp.Expr]:
     return lines, sp.expand(total)
 
 
-def mode_lines(r: ChainResult) -> list[str]:
+def mode_lines(r: ChainDerivation) -> list[str]:
     """The order of the Jacobian products in forward or reverse mode, what each costs (an inner
     product is one entry of one matrix product), and the total of the other order beside it."""
     shapes = _jacobian_shapes(r)
@@ -703,8 +614,8 @@ def _cost(c: sp.Expr) -> str:
     return f"{c} inner product{'s' if c != 1 else ''}".replace("**2", "²").replace("*", "")
 
 
-def chain_size(r: ChainResult) -> sp.Expr:
+def chain_size(r: ChainDerivation) -> sp.Expr:
     return size(r.node.shape)
 
 
-__all__ = ["ChainResult", "ChainResults", "Factor", "chain"]
+__all__ = ["ChainDerivation", "ChainDerivations", "Factor", "chain", "mode_lines"]

@@ -173,6 +173,23 @@ def shape_str(shape: Shape) -> str:
     return f"{r}×{c}"
 
 
+def shape_list(shape: Shape) -> list[int | str]:
+    """A shape for JSON and for `.shape`: integers where known, dimension names otherwise."""
+    return [int(d) if d.is_Integer else str(d) for d in shape]
+
+
+def axes(shape: Shape) -> list:
+    """The axes of an array of this shape: none for a scalar, one for a vector, two else."""
+    if shape == ():
+        return []
+    r, c = shape
+    if c == 1:
+        return [r]
+    if r == 1:
+        return [c]
+    return [r, c]
+
+
 def size(shape: Shape) -> Dim:
     """The number of entries."""
     return ONE if shape == () else shape[0] * shape[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..derive.chain import ChainResult, ChainResults
+from ..result import ChainResult, ChainResults
 from .json import common, several
 from .printer import to_latex, to_text
 
