@@ -137,7 +137,10 @@ ROWS = [
     show("norm-extra-bar", "‖x‖‖", False, ANY),
     show("norm-of-norm", "‖‖x‖‖", True),
     show("norm1", "‖x‖₁", True, sub=True),
-    show("norm-sub-2", "‖x‖₂", False, 4),
+    show("norm-sub-2", "‖x‖₂", True),  # norm2 as papers write it (SPEC §7.8)
+    show("norm-sub-3", "‖x‖₃", False, 4),
+    show("norm-bars-sub-p", "||x||_p", False, 6),
+    show("norm-bars-backtrack", "||t| + " * 45 + "|t|" + "|" * 45, True),  # linear retries
     show("norm-sub-11", "‖x‖₁₁", False, 4),
     show("norm-200-deep", "‖" * 200 + "x" + "‖" * 200, False, ANY, sub=True),
     show("abs", "|x|", True),
@@ -224,7 +227,8 @@ ROWS = [
     show("at-singular", "inv(A)", False, None, "--at", "A=[[1,1,1],[1,1,1],[1,1,1]]"),
     # ---- LaTeX in the default mode
     show("latex-frac-default", "\\frac{1}{2}", False, 1, sub=True),
-    show("latex-top-default", "x^{\\top}", False, ANY),
+    show("latex-top-default", "x^{\\top}", True),  # a paper's transpose (SPEC §7.8)
+    show("latex-cdot-default", "x \\cdot y", False, 3),
     show("dollars", "$x$", False, 1),
     # ---- look-alike letters, invisible and direction characters, other digits
     show("cyrillic-x", "\u0445 + 1", False, 1, sub=True),

@@ -424,10 +424,33 @@ class Builder:
         )
 
     def k_pow(self, s: Syntax) -> Value:
-        base, e = self.node(s.args[0]), self.node(s.args[1])
+        base = self.node(s.args[0])
+        if s.text == "^" and not base.is_scalar:
+            paper = self.paper_transpose(s.args[1])
+            if paper == "T":  # `x^T`, `x^{T}` as papers write xᵀ (SPEC §7.8)
+                return O.transpose(base)
+            if paper == "-T":  # `X^{-T}`
+                return self.at(s.pos, lambda: O.inv(O.transpose(base)))
+        e = self.node(s.args[1])
         if s.text == ".^":
             return self.at(s.pos, self.entrywise_power, base, e)
         return self.at(s.pos, self.power, base, e, s.pos)
+
+    def paper_transpose(self, e: Syntax) -> str:
+        """ "T" or "-T" when an exponent is a paper's transpose: the letter T, not a declared
+        variable, dimension or bound size (then `^T` is a power, as before); else ""."""
+        while e.kind == "paren":
+            e = e.args[0]
+        sign = ""
+        if e.kind == "neg":
+            sign, e = "-", e.args[0]
+            while e.kind == "paren":
+                e = e.args[0]
+        if e.kind != "name" or e.text != "T" or e.sub:
+            return ""
+        if self.decls.get("T") is not None or "T" in self.decls.dims() or "T" in self.decls.bound:
+            return ""
+        return sign + "T"
 
     def entrywise_power(self, base: Node, e: Node) -> Node:
         self.check_exponent(e)

@@ -21,7 +21,7 @@ _SUB_DIGITS = str.maketrans(SUBSCRIPTS, "0123456789")
 _TOKEN = re.compile(
     rf"""
     (?P<ws>[ \t\r\n]+)
-  | (?P<tr>\.T(?![A-Za-z0-9_]))
+  | (?P<tr>\.T(?![A-Za-z0-9_])|\^[ \t]*(?:\\top(?![A-Za-z])|\{{[ \t]*\\top[ \t]*\}}))
   | (?P<eop>\.\*|\./|\.\^)
   | (?P<num>(?:[0-9]+(?:\.(?![*/^])[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*|[{"".join(GREEK_NAMES)}])(?P<sub>[{SUBSCRIPTS}]+)?
@@ -29,7 +29,7 @@ _TOKEN = re.compile(
   | (?P<esup>⊙[{SUPERSCRIPTS}]+)
   | (?P<sup>[{SUPERSCRIPTS}]+)
   | (?P<subs>[{SUBSCRIPTS}]+)
-  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−·⋅])
+  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−·⋅{{}}])
     """,
     re.VERBOSE,
 )

@@ -1,0 +1,106 @@
+"""Formulas pasted from papers and from NumPy (SPEC §7.8): each form as pasted, its value checked
+against NumPy written here, and the power it used to be when a variable T is declared."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc.errors import MatcalcError
+
+RNG = np.random.default_rng(23)
+N = 3
+
+
+def signed(*shape):
+    return RNG.uniform(0.3, 1.5, size=shape) * RNG.choice([-1.0, 1.0], size=shape)
+
+
+ENV = {
+    "x": signed(N),
+    "a": signed(N),
+    "b": signed(N),
+    "A": signed(N, N),
+    "X": signed(N, N) + 3 * np.eye(N),
+    "n": N,
+}
+LET = ["x:n", "a:n", "b:n", "A:n,n", "X:n,n"]
+inv = np.linalg.inv
+
+FORMS = [
+    ("x^T A x", lambda x, A, **_: x @ A @ x),
+    ("x^{T} A x", lambda x, A, **_: x @ A @ x),
+    ("x^\\top A x", lambda x, A, **_: x @ A @ x),
+    ("x^{\\top} A x", lambda x, A, **_: x @ A @ x),
+    ("a^T X^{-T} b", lambda a, b, X, **_: a @ inv(X).T @ b),
+    ("a^T X^{-1} b", lambda a, b, X, **_: a @ inv(X) @ b),
+    ("a^T X^2 b", lambda a, b, X, **_: a @ X @ X @ b),
+    ("a^T X^{3} b", lambda a, b, X, **_: a @ X @ X @ X @ b),
+    ("A^T x", lambda x, A, **_: A.T @ x),
+    ("||x||", lambda x, **_: np.linalg.norm(x)),
+    ("||x||_2", lambda x, **_: np.linalg.norm(x)),
+    ("||X||_F", lambda X, **_: np.sqrt((X**2).sum())),
+    ("||x||_1", lambda x, **_: np.abs(x).sum()),
+    ("||x||^2", lambda x, **_: x @ x),
+    ("||x||_2^2", lambda x, **_: x @ x),
+    ("||x - a||_2", lambda x, a, **_: np.linalg.norm(x - a)),
+    ("(x - a)/||x - a||_2", lambda x, a, **_: (x - a) / np.linalg.norm(x - a)),
+    ("ln|det(X)|", lambda X, **_: np.log(abs(np.linalg.det(X)))),
+    ("‖x‖₂ + ‖x‖_1", lambda x, **_: np.linalg.norm(x) + np.abs(x).sum()),
+    ("exp|x[1]|", lambda x, **_: np.exp(abs(x[0]))),
+]
+
+
+def value(r, **env):
+    return np.asarray(eval(r.numpy(), {"np": np, **env}), dtype=float)  # the SPEC's recipe
+
+
+@pytest.mark.parametrize(("text", "reference"), FORMS, ids=[f[0] for f in FORMS])
+def test_a_pasted_form_has_its_value(text, reference):
+    r = matcalc.show(text, let=LET)
+    assert np.allclose(value(r, **ENV), reference(**ENV))
+    back = matcalc.show(r.text(), let=LET)  # what is printed reads back
+    assert np.allclose(value(back, **ENV), reference(**ENV))
+
+
+def test_the_gradient_of_a_pasted_quadratic_form():
+    r = matcalc.grad("x^T A x", wrt="x", let=LET)
+    x, A = ENV["x"], ENV["A"]
+    assert np.allclose(value(r, **ENV), (A + A.T) @ x)
+
+
+def test_a_declared_T_keeps_the_power():
+    """With a variable T, `^T` is a power as before: a vector exponent is refused."""
+    with pytest.raises(MatcalcError, match="an exponent must be a scalar"):
+        matcalc.show("x^T", let=["x:n", "T:n"])
+    with pytest.raises(MatcalcError, match=r"\*\* needs a scalar or a square matrix"):
+        matcalc.show("x^T", let=["x:T"])  # a dimension named T: a power too
+
+
+def test_a_scalar_to_the_T_is_still_a_power():
+    r = matcalc.show("t^T")
+    assert r.text() == "t^T"
+    assert np.isclose(value(r, t=1.5, T=2.0), 1.5**2.0)
+
+
+def test_the_gradient_of_a_pasted_distance():
+    r = matcalc.grad("||x - a||_2", wrt="x", let=LET)
+    x, a = ENV["x"], ENV["a"]
+    assert np.allclose(value(r, **ENV), (x - a) / np.linalg.norm(x - a))
+
+
+def test_bars_inside_bars_are_still_absolute_values():
+    r = matcalc.show("||t| - |u||")
+    assert r.text() == "||t| - |u||"
+    assert np.isclose(value(r, t=-2.0, u=0.5), 1.5)
+
+
+ERRORS = [("{x}", 1), ("x}", 2), ("x^{T", 5), ("||x||_3", 6), ("‖x‖₃", 4), ("||x||_p", 6)]
+
+
+@pytest.mark.parametrize(("text", "column"), ERRORS)
+def test_a_brace_outside_an_exponent_is_an_error_at_its_column(text, column):
+    with pytest.raises(MatcalcError) as err:
+        matcalc.show(text, let=LET)
+    assert err.value.pos == column - 1
