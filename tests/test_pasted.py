@@ -84,6 +84,51 @@ def test_a_scalar_to_the_T_is_still_a_power():
     assert np.isclose(value(r, t=1.5, T=2.0), 1.5**2.0)
 
 
+AT_LET = ["x:n", "y:n", "A:n,m", "B:m,n", "b:m", "C:m,p", "D:p,n", "d:p", "S:n,n"]
+AT_ENV = {
+    "x": signed(3),
+    "y": signed(3),
+    "A": signed(3, 2),
+    "B": signed(2, 3),
+    "b": signed(2),
+    "C": signed(2, 4),
+    "D": signed(4, 3),
+    "d": signed(4),
+    "S": signed(3, 3),
+    "n": 3,
+    "m": 2,
+    "p": 4,
+}
+AT_FORMS = [
+    ("x @ A", lambda x, A, **_: x @ A),
+    ("x @ y", lambda x, y, **_: x @ y),
+    ("x @ S @ x", lambda x, S, **_: x @ S @ x),
+    ("(B @ x + b) @ C @ (D @ x + d)", lambda x, B, b, C, D, d, **_: (B @ x + b) @ C @ (D @ x + d)),
+    ("S @ x", lambda x, S, **_: S @ x),
+    ("x @ y.T", lambda x, y, **_: np.outer(x, y)),
+    ("x * y.T", lambda x, y, **_: np.outer(x, y)),
+]
+
+
+@pytest.mark.parametrize(("text", "reference"), AT_FORMS, ids=[f[0] for f in AT_FORMS])
+def test_numpy_at_treats_a_vector_on_the_left_as_a_row(text, reference):
+    r = matcalc.show(text, let=AT_LET)
+    assert np.allclose(value(r, **AT_ENV).ravel(), np.ravel(reference(**AT_ENV)))
+    back = matcalc.show(r.text(), let=AT_LET)
+    assert np.allclose(value(back, **AT_ENV).ravel(), np.ravel(reference(**AT_ENV)))
+
+
+def test_the_gradient_of_a_numpy_bilinear_form():
+    r = matcalc.grad("(B @ x + b) @ C @ (D @ x + d)", wrt="x", let=AT_LET)
+    x, B, b, C, D, d = (AT_ENV[k] for k in "xBbCDd")
+    assert np.allclose(value(r, **AT_ENV), B.T @ C @ (D @ x + d) + D.T @ C.T @ (B @ x + b))
+
+
+def test_star_keeps_its_meaning_for_a_vector_on_the_left():
+    with pytest.raises(MatcalcError, match="shape mismatch in product"):
+        matcalc.show("x * A", let=AT_LET)
+
+
 def test_the_gradient_of_a_pasted_distance():
     r = matcalc.grad("||x - a||_2", wrt="x", let=LET)
     x, a = ENV["x"], ENV["a"]

@@ -340,6 +340,8 @@ class Builder:
         if op == "@":
             if a.is_scalar or b.is_scalar:
                 raise self.error("@ multiplies matrices or vectors; use * with a scalar", pos)
+            if a.shape[1] == 1 and a.shape[0] != 1 and b.shape[0] != 1 and a.shape[0] == b.shape[0]:
+                a = O.transpose(a)  # NumPy's 1-D vector on the left is a row: x @ A = xᵀA, x @ y
             return self.at(pos, O.matmul, a, b)
         if op == "/":
             if not b.is_scalar:
