@@ -229,6 +229,8 @@ ROWS = [
     show("latex-frac-default", "\\frac{1}{2}", False, 1, sub=True),
     show("latex-top-default", "x^{\\top}", True),  # a paper's transpose (SPEC §7.8)
     show("latex-cdot-default", "x \\cdot y", False, 3),
+    show("max-one-argument", "1 + max(x)", False, 5),
+    show("max-three-arguments", "min(x, y, 1)", False, 1),
     show("dollars", "$x$", False, 1),
     # ---- look-alike letters, invisible and direction characters, other digits
     show("cyrillic-x", "\u0445 + 1", False, 1, sub=True),

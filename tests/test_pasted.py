@@ -3,6 +3,8 @@ against NumPy written here, and the power it used to be when a variable T is dec
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -127,6 +129,68 @@ def test_the_gradient_of_a_numpy_bilinear_form():
 def test_star_keeps_its_meaning_for_a_vector_on_the_left():
     with pytest.raises(MatcalcError, match="shape mismatch in product"):
         matcalc.show("x * A", let=AT_LET)
+
+
+MAX_LET = ["X:N,n", "w:n", "y:N", "x:n", "a:n"]
+MAX_ENV = {
+    "X": signed(5, 3),
+    "w": signed(3),
+    "y": signed(5),
+    "x": signed(3),
+    "a": signed(3),
+    "b": 0.3,
+    "t": -0.8,
+    "N": 5,
+    "n": 3,
+}
+MAX_FORMS = [
+    ("max(0, X*w + b)", lambda X, w, b, **_: np.maximum(0, X @ w + b)),
+    ("max(X*w + b, 0)", lambda X, w, b, **_: np.maximum(X @ w + b, 0)),
+    ("min(0, x)", lambda x, **_: np.minimum(0, x)),
+    ("max(x, a)", lambda x, a, **_: np.maximum(x, a)),
+    ("min(x, a)", lambda x, a, **_: np.minimum(x, a)),
+    ("maximum(t, x)", lambda t, x, **_: np.maximum(t, x)),
+    ("min(t, 2)", lambda t, **_: min(t, 2)),
+    (
+        "1/N * sum((y - max(0, X*w + b)).^2)",
+        lambda X, w, b, y, N, **_: np.sum((y - np.maximum(0, X @ w + b)) ** 2) / N,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "reference"), MAX_FORMS, ids=[f[0] for f in MAX_FORMS])
+def test_two_argument_max_and_min_are_entrywise(text, reference):
+    r = matcalc.show(text, let=MAX_LET)
+    assert np.allclose(value(r, **MAX_ENV), reference(**MAX_ENV))
+    back = matcalc.show(r.text(), let=MAX_LET)
+    assert np.allclose(value(back, **MAX_ENV), reference(**MAX_ENV))
+
+
+def test_max_with_zero_prints_as_relu():
+    assert matcalc.show("max(0, X*w + b)", let=MAX_LET).text() == "relu(X w + b 𝟏)"
+
+
+def test_the_gradient_of_max_is_the_indicator_of_the_winning_side():
+    r = matcalc.grad("sum(max(x, a) .* y2)", wrt="x", let=["x:n", "a:n", "y2:n"])
+    x, a, y2 = MAX_ENV["x"], MAX_ENV["a"], signed(3)
+    assert np.allclose(value(r, x=x, a=a, y2=y2, n=3), (x > a) * y2)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "max(x)",
+            "max of one argument (a reduction) is not supported yet; max(a, b) is entrywise",
+        ),
+        ("min(x, a, 1)", "min(a, b) takes 2 arguments, got 3"),
+        ("max(x, X*w)", "max(a, b) takes two of one shape (or a scalar), got n (vector) and N"),
+    ],
+)
+def test_max_misused_is_a_user_error(text, message):
+    with pytest.raises(MatcalcError, match=re.escape(message)) as err:
+        matcalc.show(text, let=MAX_LET)
+    assert err.value.pos == 0
 
 
 def test_the_gradient_of_a_pasted_distance():
