@@ -193,6 +193,29 @@ def test_max_misused_is_a_user_error(text, message):
     assert err.value.pos == 0
 
 
+SYMPY_FORMS = [
+    ("Trace(TensorProduct(X, A))", lambda X, A, **_: np.trace(np.kron(X, A))),
+    ("sum(HadamardProduct(X, A))", lambda X, A, **_: np.sum(X * A)),
+    ("sum(OneMatrix(n, n) + X)", lambda X, **_: np.sum(np.ones((N, N)) + X)),
+    ("a^T (ZeroMatrix(n, n) + X) b", lambda a, b, X, **_: a @ X @ b),
+    ("a^T OneMatrix(n, 2)", lambda a, **_: a @ np.ones((N, 2))),
+]
+
+
+@pytest.mark.parametrize(("text", "reference"), SYMPY_FORMS, ids=[f[0] for f in SYMPY_FORMS])
+def test_sympy_names_have_their_value(text, reference):
+    r = matcalc.show(text, let=LET)
+    assert np.allclose(value(r, **ENV).ravel(), np.ravel(reference(**ENV)))
+    back = matcalc.show(r.text(), let=LET)
+    assert np.allclose(value(back, **ENV).ravel(), np.ravel(reference(**ENV)))
+
+
+def test_the_gradient_through_sympy_names():
+    r = matcalc.grad("Trace(TensorProduct(X, X))", wrt="X", let=LET)
+    X = ENV["X"]
+    assert np.allclose(value(r, **ENV), 2 * np.trace(X) * np.eye(N))
+
+
 def test_the_gradient_of_a_pasted_distance():
     r = matcalc.grad("||x - a||_2", wrt="x", let=LET)
     x, a = ENV["x"], ENV["a"]

@@ -36,7 +36,7 @@ def family_members(name: str, family: dict[tuple[str, int], Node]) -> list[Node]
 
 
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
-SIZED = ("eye", "ones", "zeros", "vector", "matrix", "Identity")
+SIZED = ("eye", "ones", "zeros", "vector", "matrix", "Identity", "OneMatrix", "ZeroMatrix")
 PAIRWISE = ("max", "min", "maximum", "minimum")  # NumPy's maximum/minimum, entry by entry
 
 
@@ -320,6 +320,9 @@ class Builder:
             if not c.is_scalar:
                 raise self.error(f"{name}(c) takes a scalar c, got {shape_str(c.shape)}", s.pos)
             return Unsized("ones" if name == "vector" else "matrix", c, s.pos, name=f"{name}(c)")
+        if name in ("OneMatrix", "ZeroMatrix") and len(s.args) != 2:  # SymPy's, sized (§7.8)
+            raise self.error(f"{name}(n, m) takes two sizes, got {len(s.args)}", s.pos)
+        name = {"OneMatrix": "ones", "ZeroMatrix": "zeros"}.get(name, name)
         if not s.args:
             if name == "zeros":
                 return O.num(0)  # a zero of any size is the number 0
