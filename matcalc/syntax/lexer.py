@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .. import limits
 from ..errors import LimitError, MatcalcError
+from .foreign import foreign_code
 from .names import GLYPH_NAMES as GREEK_NAMES
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ"
@@ -83,6 +84,10 @@ def tokenize(text: str) -> list[Token]:
                 hint = "; LaTeX input needs --input latex"
             elif ch == "√":
                 hint = "; write sqrt(...)"
+            elif ch == ".":
+                found = foreign_code(text, pos)
+                if found is not None:
+                    raise MatcalcError(found[0], source=safe(text), pos=found[1])
             raise MatcalcError(
                 f"unexpected character {_describe(ch)}{hint}", source=safe(text), pos=pos
             )
