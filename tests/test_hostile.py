@@ -137,7 +137,10 @@ ROWS = [
     show("norm-extra-bar", "‖x‖‖", False, ANY),
     show("norm-of-norm", "‖‖x‖‖", True),
     show("norm1", "‖x‖₁", True, sub=True),
-    show("norm-sub-2", "‖x‖₂", False, 4),
+    show("norm-sub-2", "‖x‖₂", True),  # norm2 as papers write it (SPEC §7.8)
+    show("norm-sub-3", "‖x‖₃", False, 4),
+    show("norm-bars-sub-p", "||x||_p", False, 6),
+    show("norm-bars-backtrack", "||t| + " * 45 + "|t|" + "|" * 45, True),  # linear retries
     show("norm-sub-11", "‖x‖₁₁", False, 4),
     show("norm-200-deep", "‖" * 200 + "x" + "‖" * 200, False, ANY, sub=True),
     show("abs", "|x|", True),
@@ -224,7 +227,18 @@ ROWS = [
     show("at-singular", "inv(A)", False, None, "--at", "A=[[1,1,1],[1,1,1],[1,1,1]]"),
     # ---- LaTeX in the default mode
     show("latex-frac-default", "\\frac{1}{2}", False, 1, sub=True),
-    show("latex-top-default", "x^{\\top}", False, ANY),
+    show("latex-top-default", "x^{\\top}", True),  # a paper's transpose (SPEC §7.8)
+    show("latex-cdot-default", "x \\cdot y", False, 3),
+    show("api-torch-F", "F.sum(F.relu(A @ x + y) * F.relu(A @ x + y))", False, 1, sub=True),
+    show("api-torch", "1 + torch.tanh(x)", False, 5),
+    show("api-numpy-linalg", "np.linalg.inv(A)", False, 1),
+    show("api-jax", "jnp.exp(x) * 2", False, 1),
+    show("api-sympy-S", "S.Trace(A.T @ A)", False, 1),
+    show("api-sympy-sy", "sy.exp(t)", False, 1),
+    show("api-applyfunc", "sum(A.applyfunc(exp))", False, 6),
+    show("api-unknown-module", "foo.bar(x)", False, 4),
+    show("max-one-argument", "1 + max(x)", False, 5),
+    show("max-three-arguments", "min(x, y, 1)", False, 1),
     show("dollars", "$x$", False, 1),
     # ---- look-alike letters, invisible and direction characters, other digits
     show("cyrillic-x", "\u0445 + 1", False, 1, sub=True),
@@ -805,6 +819,62 @@ def test_a_foreign_literal_is_named_in_the_message(text, message):
         matcalc.show(text)
     assert info.value.message == message
     assert text[info.value.pos :].startswith(message.split()[0])
+
+
+API_CODE = [  # SPEC §7.8: the message names matcalc's spelling and warns about *
+    (
+        "F.sum(F.relu(X @ W + b) * F.relu(X @ W + b))",
+        "F.sum(…) is PyTorch code; matcalc writes sum(…) — and * is the matrix product here, "
+        ".* entrywise; write sum(relu(X*W + b) .* relu(X*W + b))",
+        "F.sum",
+    ),
+    (
+        "torch.tanh(x)",
+        "torch.tanh(…) is PyTorch code; matcalc writes tanh(…) — and * is the matrix product "
+        "here, .* entrywise; write tanh(x)",
+        "torch",
+    ),
+    (
+        "2 + np.linalg.inv(X)",
+        "np.linalg.inv(…) is NumPy code; matcalc writes inv(…) — and * is the matrix product "
+        "here, .* entrywise; write 2 + inv(X)",
+        "np.linalg",
+    ),
+    (
+        "jnp.exp(x) * y",
+        "jnp.exp(…) is JAX code; matcalc writes exp(…) — and * is the matrix product here, "
+        ".* entrywise; write exp(x) .* y",
+        "jnp",
+    ),
+    (
+        "S.Trace(d.T @ d)",
+        "S.Trace(…) is SymPy code; matcalc writes tr(…) — and * is the matrix product here, "
+        ".* entrywise; write tr(d.T @ d)",
+        "S.Trace",
+    ),
+    (
+        "sy.log(t) * x",
+        "sy.log(…) is SymPy code; matcalc writes log(…) — and * is the matrix product here, "
+        ".* entrywise; write log(t) * x",
+        "sy.log",
+    ),
+    (
+        "sum(X.applyfunc(exp))",
+        "X.applyfunc(exp) is SymPy code; matcalc writes exp(X) — and * is the matrix product "
+        "here, .* entrywise",
+        ".applyfunc",
+    ),
+]
+
+
+@pytest.mark.parametrize("text,message,at", API_CODE, ids=[a[0] for a in API_CODE])
+def test_another_librarys_code_is_named_with_matcalcs_spelling(cli, text, message, at):
+    code, out, err = cli("show", text)
+    assert (code, out) == (2, "")
+    first = err.splitlines()[0]
+    assert first.startswith(f"error: {message} (column ")
+    column = int(first.rsplit("(column ", 1)[1].rstrip(")"))
+    assert text[column - 1 :].startswith(at)
 
 
 OVERFLOW_VALUES = [  # the right answers, written out by hand

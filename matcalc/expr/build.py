@@ -36,7 +36,8 @@ def family_members(name: str, family: dict[tuple[str, int], Node]) -> list[Node]
 
 
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
-SIZED = ("eye", "ones", "zeros", "vector", "matrix", "Identity")
+SIZED = ("eye", "ones", "zeros", "vector", "matrix", "Identity", "OneMatrix", "ZeroMatrix")
+PAIRWISE = ("max", "min", "maximum", "minimum")  # NumPy's maximum/minimum, entry by entry
 
 
 def number(text: str) -> sp.Rational:
@@ -254,11 +255,13 @@ class Builder:
         name = s.text
         if name in SIZED:
             return self.sized_constant(name, s)
+        if name in PAIRWISE and name not in FUNCTIONS and self.decls.get(name) is None:
+            return self.pairwise(name, s)
         if name not in FUNCTIONS:
             if len(s.args) == 1 and (s.spaced or self.decls.get(name) is not None):
                 head = self.k_name(Syntax("name", s.text, s.pos, (), s.sub))  # `t (x + 1)`
                 return self.product(head, self.value(s.args[0]), s.pos, "juxt")
-            hint = nearest(name, sorted(set(FUNCTIONS) | set(SIZED)))
+            hint = nearest(name, sorted(set(FUNCTIONS) | set(SIZED) | set(PAIRWISE)))
             more = f"; did you mean {hint}?" if hint else ""
             if not more and len(s.args) == 1 and len(name) <= QUOTE_CHARS:
                 more = f"; for a product write {name}*(...)"
@@ -274,6 +277,41 @@ class Builder:
         args = [self.node(a) for a in s.args]
         return self.at(s.pos, builder, *args)
 
+    def pairwise(self, name: str, s: Syntax) -> Value:
+        """`max(a, b)`, `min(a, b)`: entry by entry, a scalar broadcasting (SPEC §7.8), written
+        with relu: max(a, b) = b + relu(a - b), min(a, b) = a - relu(a - b); max(0, u) is relu(u).
+        The derivative is relu's: at a tie all of it goes to b for max, to a for min."""
+        if len(s.args) == 1:
+            raise self.error(
+                f"{name} of one argument (a reduction) is not supported yet; "
+                f"{name}(a, b) is entrywise",
+                s.pos,
+            )
+        if len(s.args) != 2:
+            raise self.error(f"{name}(a, b) takes 2 arguments, got {len(s.args)}", s.pos)
+        a, b = (self.node(x) for x in s.args)
+        upper = name in ("max", "maximum")
+        if not (a.is_scalar or b.is_scalar) and a.shape != b.shape:
+            raise self.error(
+                f"{name}(a, b) takes two of one shape (or a scalar), got "
+                f"{shape_str(a.shape)} and {shape_str(b.shape)}",
+                s.pos,
+            )
+
+        def zero(v: Node) -> bool:
+            c = canonical(v)
+            return c.op == "num" and c.data == 0
+
+        def build() -> Node:
+            relu = lambda u: O.apply("relu", u)  # noqa: E731
+            if zero(a) or zero(b):  # max(0, u) = relu(u), min(0, u) = -relu(-u)
+                u = b if zero(a) else a
+                return relu(u) if upper else O.neg(relu(O.neg(u)))
+            gap = relu(self.broadcast_add(a, b, "-"))
+            return self.broadcast_add(b, gap, "+") if upper else self.broadcast_add(a, gap, "-")
+
+        return self.at(s.pos, build)
+
     def sized_constant(self, name: str, s: Syntax) -> Value:
         if name in ("vector", "matrix"):
             if len(s.args) != 1:
@@ -282,6 +320,9 @@ class Builder:
             if not c.is_scalar:
                 raise self.error(f"{name}(c) takes a scalar c, got {shape_str(c.shape)}", s.pos)
             return Unsized("ones" if name == "vector" else "matrix", c, s.pos, name=f"{name}(c)")
+        if name in ("OneMatrix", "ZeroMatrix") and len(s.args) != 2:  # SymPy's, sized (§7.8)
+            raise self.error(f"{name}(n, m) takes two sizes, got {len(s.args)}", s.pos)
+        name = {"OneMatrix": "ones", "ZeroMatrix": "zeros"}.get(name, name)
         if not s.args:
             if name == "zeros":
                 return O.num(0)  # a zero of any size is the number 0
@@ -340,6 +381,8 @@ class Builder:
         if op == "@":
             if a.is_scalar or b.is_scalar:
                 raise self.error("@ multiplies matrices or vectors; use * with a scalar", pos)
+            if a.shape[1] == 1 and a.shape[0] != 1 and b.shape[0] != 1 and a.shape[0] == b.shape[0]:
+                a = O.transpose(a)  # NumPy's 1-D vector on the left is a row: x @ A = xᵀA, x @ y
             return self.at(pos, O.matmul, a, b)
         if op == "/":
             if not b.is_scalar:
@@ -424,10 +467,33 @@ class Builder:
         )
 
     def k_pow(self, s: Syntax) -> Value:
-        base, e = self.node(s.args[0]), self.node(s.args[1])
+        base = self.node(s.args[0])
+        if s.text == "^" and not base.is_scalar:
+            paper = self.paper_transpose(s.args[1])
+            if paper == "T":  # `x^T`, `x^{T}` as papers write xᵀ (SPEC §7.8)
+                return O.transpose(base)
+            if paper == "-T":  # `X^{-T}`
+                return self.at(s.pos, lambda: O.inv(O.transpose(base)))
+        e = self.node(s.args[1])
         if s.text == ".^":
             return self.at(s.pos, self.entrywise_power, base, e)
         return self.at(s.pos, self.power, base, e, s.pos)
+
+    def paper_transpose(self, e: Syntax) -> str:
+        """ "T" or "-T" when an exponent is a paper's transpose: the letter T, not a declared
+        variable, dimension or bound size (then `^T` is a power, as before); else ""."""
+        while e.kind == "paren":
+            e = e.args[0]
+        sign = ""
+        if e.kind == "neg":
+            sign, e = "-", e.args[0]
+            while e.kind == "paren":
+                e = e.args[0]
+        if e.kind != "name" or e.text != "T" or e.sub:
+            return ""
+        if self.decls.get("T") is not None or "T" in self.decls.dims() or "T" in self.decls.bound:
+            return ""
+        return sign + "T"
 
     def entrywise_power(self, base: Node, e: Node) -> Node:
         self.check_exponent(e)
@@ -524,7 +590,7 @@ class _Calls(frozenset):
     view of the registry, which a late import may still extend)."""
 
     def __contains__(self, name: object) -> bool:
-        return name in FUNCTIONS or name in SIZED
+        return name in FUNCTIONS or name in SIZED or name in PAIRWISE
 
 
 CALLS = _Calls()

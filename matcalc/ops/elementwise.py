@@ -153,6 +153,7 @@ def _hadamard_surface(a: Node, b: Node) -> Node:
 
 
 alias("hadamard", 2, _hadamard_surface)
+alias("HadamardProduct", 2, _hadamard_surface)  # SymPy's name (SPEC §7.8)
 
 
 # ---------------------------------------------------------------- scalar functions, entrywise

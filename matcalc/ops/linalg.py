@@ -846,7 +846,7 @@ register(
         numpy=_kron_numpy,
         prec=PROD,
         steps="product rule for ⊗: d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
-        names=("kron",),
+        names=("kron", "TensorProduct"),  # SymPy's name too (SPEC §7.8)
         arity=2,
         linear=True,
         transpose=_kron_transpose,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .. import limits
 from ..errors import LimitError, MatcalcError
+from .foreign import foreign_code
 from .names import GLYPH_NAMES as GREEK_NAMES
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ"
@@ -21,7 +22,7 @@ _SUB_DIGITS = str.maketrans(SUBSCRIPTS, "0123456789")
 _TOKEN = re.compile(
     rf"""
     (?P<ws>[ \t\r\n]+)
-  | (?P<tr>\.T(?![A-Za-z0-9_]))
+  | (?P<tr>\.T(?![A-Za-z0-9_])|\^[ \t]*(?:\\top(?![A-Za-z])|\{{[ \t]*\\top[ \t]*\}}))
   | (?P<eop>\.\*|\./|\.\^)
   | (?P<num>(?:[0-9]+(?:\.(?![*/^])[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*|[{"".join(GREEK_NAMES)}])(?P<sub>[{SUBSCRIPTS}]+)?
@@ -29,7 +30,7 @@ _TOKEN = re.compile(
   | (?P<esup>⊙[{SUPERSCRIPTS}]+)
   | (?P<sup>[{SUPERSCRIPTS}]+)
   | (?P<subs>[{SUBSCRIPTS}]+)
-  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−·⋅])
+  | (?P<op>\*\*|[-+*/^@()\[\],:'|‖⊙⊘⊗−·⋅{{}}])
     """,
     re.VERBOSE,
 )
@@ -83,6 +84,10 @@ def tokenize(text: str) -> list[Token]:
                 hint = "; LaTeX input needs --input latex"
             elif ch == "√":
                 hint = "; write sqrt(...)"
+            elif ch == ".":
+                found = foreign_code(text, pos)
+                if found is not None:
+                    raise MatcalcError(found[0], source=safe(text), pos=found[1])
             raise MatcalcError(
                 f"unexpected character {_describe(ch)}{hint}", source=safe(text), pos=pos
             )

@@ -45,6 +45,7 @@ class Parser:
         self.i = 0
         self.depth = 0
         self.open: list[str] = []  # open |…| and ‖…‖ groups: the same bar may close one
+        self.not_norm: set[int] = set()  # `||` tried as a norm that was not one
 
     @property
     def tok(self) -> Token:
@@ -92,8 +93,14 @@ class Parser:
             raise self.error("empty expression")
         node = self.expr()
         if self.tok.kind != "end":
-            raise self.error(f"unexpected {self.tok.text!r}")
+            raise self.error(f"unexpected {self._what(self.tok)}")
         return node
+
+    @staticmethod
+    def _what(t: Token) -> str:
+        """A token as an error names it: a brace outside `^{…}` is a character the language
+        does not have (as before braces were read at all)."""
+        return f"character {t.text!r}" if t.text in ("{", "}") else repr(t.text)
 
     def expr(self) -> Syntax:
         node = self.term()
@@ -147,7 +154,12 @@ class Parser:
         if op is None:
             return base
         self.enter()
-        exponent = self.unary()
+        if op.text != ".^" and self.at("{"):  # `X^{-1}`, `x^{T}`: a paper's braced exponent
+            brace = self.expect("{")
+            exponent = Syntax("paren", "{", brace.pos, (self.expr(),))
+            self.expect("}", brace)
+        else:
+            exponent = self.unary()
         self.leave()
         return Syntax("pow", op.text, op.pos, (base, exponent))
 
@@ -191,6 +203,17 @@ class Parser:
             return Syntax("paren", "(", t.pos, (node,))
         if self.at("["):
             return self.bracket()
+        if self.at("|") and self._double_bar() and self.i not in self.not_norm:
+            start, depth, opened = self.i, self.depth, list(self.open)
+            try:
+                node = self.delimited("|", "norm", double=True)
+            except LimitError:
+                raise
+            except MatcalcError:  # `||t| + |u||`: |…| inside |…|, as before
+                self.i, self.depth, self.open = start, depth, opened
+                self.not_norm.add(start)  # tried once: the retries stay linear
+            else:
+                return self.norm_subscript(node)
         if self.at("|"):
             return self.delimited("|", "abs")
         if self.at("‖"):
@@ -201,25 +224,45 @@ class Parser:
             raise self.error(f"a subscript {t.text!r} needs a name before it")
         if t.kind == "sup" or t.kind == "esup":
             raise self.error(f"a superscript {t.text!r} needs something before it")
-        raise self.error(f"unexpected {t.text!r}")
+        raise self.error(f"unexpected {self._what(t)}")
 
-    def delimited(self, bar: str, kind: str) -> Syntax:
+    def _double_bar(self) -> bool:
+        """`||` written without a space between the bars: a paper's norm ‖…‖ (SPEC §7.8)."""
+        nxt = self.peek()
+        return nxt.kind == "op" and nxt.text == "|" and nxt.pos == self.tok.pos + 1
+
+    def delimited(self, bar: str, kind: str, double: bool = False) -> Syntax:
         opener = self.expect(bar)
+        if double:
+            self.expect(bar)
+            self.enter()  # two bars, two levels: `|` * 200 is as deep as before
         self.enter()
         self.open.append(bar)
         node = self.expr()
         self.open.pop()
-        self.expect(bar, opener)
-        self.leave()
-        sub = ""
-        if kind == "norm" and self.tok.kind == "subs" and not self.tok.space_before:
-            sub = self.tok.text
+        closer = self.expect(bar, opener)
+        if double and not (self.at(bar) and self.tok.pos == closer.pos + 1):
+            raise self.error(f"expected '||' to close '||' at column {opener.pos + 1}")
+        if double:
             self.i += 1
-            if sub != "1":
+            self.leave()
+        self.leave()
+        node = Syntax(kind, bar, opener.pos, (node,))
+        return node if double or kind != "norm" else self.norm_subscript(node)
+
+    def norm_subscript(self, node: Syntax) -> Syntax:
+        """`‖x‖₁`, `||x||_1` (norm1); `_2`, `₂`, `_F` (norm2, the Euclidean or Frobenius norm)."""
+        sub = ""
+        t = self.tok
+        ascii_sub = t.kind == "name" and t.text.startswith("_") and not t.sub
+        if (t.kind == "subs" or ascii_sub) and not t.space_before:
+            sub = t.text.lstrip("_")
+            self.i += 1
+            if sub not in ("1", "2", "F"):
                 raise self.error(
-                    f"‖x‖ takes the subscript 1 (norm1), not {sub}", self.tokens[self.i - 1].pos
+                    f"‖x‖ takes the subscript 1 (norm1), 2 or F (norm2), not {sub}", t.pos
                 )
-        return Syntax(kind, bar, opener.pos, (node,), sub)
+        return Syntax(node.kind, node.text, node.pos, node.args, "1" if sub == "1" else "")
 
     def name(self, t: Token) -> Syntax:
         if self.at("("):
@@ -230,6 +273,9 @@ class Parser:
                 return self.call(t)
         if self.at("[") and not self.tok.space_before:
             return self.index(t, None)
+        if self.at("|") and t.text in self.functions and not t.glyph and not self.open:
+            arg = self.delimited("|", "abs")  # `ln|det(X)|`: the function of the absolute value
+            return Syntax("call", t.text, t.pos, (arg,), t.sub)
         return Syntax("name", t.text, t.pos, (), t.sub)
 
     def call(self, t: Token) -> Syntax:
