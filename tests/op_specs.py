@@ -201,6 +201,13 @@ ROWS: list[Row] = [
     scalar("ew_mul_matrix", "sum(X .* X .* A)", "X:n,m A:n,m", "X", lambda X, A: np.sum(X * X * A)),
     scalar("ew_mul_odot", "sum(x ⊙ sin(x))", "x:n", "x", lambda x: np.sum(x * np.sin(x))),
     scalar("hadamard", "sum(hadamard(x, sin(x)))", "x:n", "x", lambda x: np.sum(x * np.sin(x))),
+    scalar(  # SymPy's name (SPEC §7.8)
+        "HadamardProduct",
+        "sum(HadamardProduct(X, A*X))",
+        "X:n,m A:n,n",
+        "X",
+        lambda X, A: np.sum(X * (A @ X)),
+    ),
     scalar("dot_second_argument", "dot(sin(x), y)", "x:n y:n", "y", lambda x, y: np.sin(x) @ y),
     array("hadamard_jac", "hadamard(A*x, x)", "A:n,n x:n", "x", lambda A, x: (A @ x) * x),
     scalar(
@@ -427,6 +434,13 @@ ROWS: list[Row] = [
         "X:2,3 C:2,3",
         "X",
         lambda X, C: np.sum(np.sin(X.flatten()) * C.flatten()),
+    ),
+    scalar(  # SymPy's name (SPEC §7.8)
+        "TensorProduct",
+        "sum(sin(TensorProduct(X, C)))",
+        "X:2,2 C:2,3",
+        "X",
+        lambda X, C: np.sum(np.sin(np.kron(X, C))),
     ),
     array("kron_vectors", "kron(x, y)", "x:2 y:3", "x", lambda x, y: np.kron(x, y)),
     array("kron_map", "kron(X, C)", "X:2,2 C:2,3", "X", lambda X, C: np.kron(X, C)),
