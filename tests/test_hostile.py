@@ -528,7 +528,8 @@ def test_no_hang_without_the_worker(subprocess_runs, row):
     code, out, err, seconds = subprocess_runs[row.name]
     bad = problems(row, code, out, err)
     assert code != -9, f"no answer within {NO_HANG_SECONDS:g} s (MATCALC_NO_WORKER=1: the API path)"
-    assert not bad, "; ".join(bad) + f" ({seconds:.1f} s)\n" + _describe(row, code, out, err)
+    took = f" (answered in {seconds:.1f} s)"  # clock-ok: reported, never asserted
+    assert not bad, "; ".join(bad) + took + "\n" + _describe(row, code, out, err)
 
 
 LATEX_ERRORS = [r for r in ROWS if "--input" in r.args and not r.ok and r.column is not None]
