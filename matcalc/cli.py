@@ -310,14 +310,12 @@ def chain_command(
     debug: Debug = False,
 ) -> None:
     def run() -> None:
-        from .derive.chain import chain
-        from .result import chain_result
+        from .api import chain  # the CLI is a thin layer over the API (its limits included)
 
         _check_format(fmt, ("text", "latex", "table", "numpy", "json", "python"), "chain")
-        data = chain(
+        result = chain(
             [_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check, mode=mode
         )
-        result = chain_result(data)
         from .render.chain import render_chain
 
         out = render_chain(result, fmt)

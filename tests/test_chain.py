@@ -348,3 +348,19 @@ def test_a_tensor_chain_prints_its_map_and_its_array():
         E[i, j] = h
         want[:, i, j] = (np.tanh(W @ (A + E) @ x) - np.tanh(W @ (A - E) @ x)) / (2 * h)
     assert np.allclose(got, want, atol=1e-7)
+
+
+def test_the_chain_command_goes_through_the_api(cli, monkeypatch):
+    """`matcalc chain` is a thin layer over `matcalc.chain` (SPEC §6): the API's guard applies."""
+    seen = []
+    import matcalc.api
+
+    real = matcalc.api.chain
+
+    def spy(*args, **kwargs):
+        seen.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(matcalc.api, "chain", spy)
+    code, out, _ = cli("chain", "L = y^2", "y = x'*x", "--let", "x:2", "--wrt", "x")
+    assert code == 0 and seen == [["L = y^2", "y = x'*x"]], (code, out, seen)
