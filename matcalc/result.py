@@ -76,7 +76,7 @@ class Result:
         return self._prefix("latex") + _printed(to_latex, self.node)
 
     def numpy(self) -> str:
-        """SPEC §4's line, evaluated as `eval(line, {"np": numpy, **values})`."""
+        """SPEC §4's line: one expression, evaluated by the user with `np` and the values bound."""
         from .render.numpy import line_namespace, tensor_line
 
         check_printable(self.node)

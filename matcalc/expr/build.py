@@ -82,6 +82,16 @@ class Unsized:
 Value = Node | Unsized
 
 
+def _spine(s: Syntax, kind: str) -> tuple[Syntax, list[Syntax]]:
+    """A left-deep chain of `kind` nodes, outermost first, and the operand at its bottom: read
+    in a loop, so a chain of thousands costs one stack frame."""
+    spine = []
+    while s.kind == kind:
+        spine.append(s)
+        s = s.args[0]
+    return s, spine
+
+
 @dataclass
 class Builder:
     text: str
@@ -359,10 +369,7 @@ class Builder:
 
     def k_binop(self, s: Syntax) -> Value:
         """A left-deep chain a + b - c … (or a b c …) in a loop: one frame, not one per term."""
-        spine = []
-        while s.kind == "binop":
-            spine.append(s)
-            s = s.args[0]
+        s, spine = _spine(s, "binop")
         acc = self.value(s)
         for op in reversed(spine):
             acc = self.product(acc, self.value(op.args[1]), op.pos, op.text)
@@ -527,10 +534,7 @@ class Builder:
 
     def k_postfix(self, s: Syntax) -> Value:
         """x′′′…: a chain of postfix operators in a loop, not one frame each."""
-        spine = []
-        while s.kind == "postfix":
-            spine.append(s)
-            s = s.args[0]
+        s, spine = _spine(s, "postfix")
         v = self.value(s)
         for op in reversed(spine):
             v = self.postfix(op, v)

@@ -10,7 +10,7 @@ from .printer import Printer, to_numpy
 
 def line_namespace(result) -> Namespace:
     """The names of the expression (variables, dimensions) and how the user wrote them. The line
-    is evaluated as `eval(line, {"np": numpy, **values})`: a user's name `np` is refused."""
+    is evaluated with `np` bound to NumPy (SPEC §4), so a user's name `np` is refused."""
     from ..errors import MatcalcError
 
     trees = [t for t in (result.node, result.function, result.array) if t is not None]
@@ -18,7 +18,7 @@ def line_namespace(result) -> Namespace:
     if "np" in user:
         raise MatcalcError(
             "a variable or dimension named np cannot be used in a NumPy line (--format numpy, "
-            'json): the line is evaluated with np bound to NumPy, eval(line, {"np": numpy, '
+            'json): the line is evaluated with np bound to NumPy, eval(line, {"np": numpy, '  # safe: text
             "**values}); rename it, or use --format python, which imports NumPy under a free name"
         )
     declared = set(result.decls.items) if result.decls is not None else set()
