@@ -1,25 +1,28 @@
-"""The Python API of SPEC §6; the CLI is a thin layer over these functions."""
+"""The Python API of SPEC §6; the CLI is a thin layer over these functions.
+
+Each function keeps its keywords (help() and IDEs show them), gathers the options among them
+into one `Options` (checked there) and hands it to `run`, which the CLI calls with the same
+object built from its flags."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import sympy as sp
 
 from . import ops as O
 from .budget import BudgetExceeded, Deadline, check_time, simplify_seconds, time_limit
 from .derive.engine import KINDS, Problem, derive, derive_together
-from .derive.layout import check_layout, to_layout
+from .derive.layout import to_layout
 from .derive.variables import Variable, resolve
 from .errors import TOO_LARGE, LimitError, MatcalcError, UndefinedError
 from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
 from .expr.build import Parsed, parse, read_input
 from .expr.decls import Decl, Decls
 from .expr.node import Node, shape_str, transposed
+from .options import At, Options, check_layout
 from .result import Result, Results
 from .simplify.tidy import tidy
-
-At = Mapping[str, object] | Iterable[str] | None
 
 
 def _guarded(fn, *args, timeout: float | None = None, **kwargs):
@@ -228,25 +231,32 @@ def _result(p: Problem, at: dict, check: bool, steps: bool, done=None) -> Result
     return res
 
 
-def _run(
-    kind: str,
-    expr: str,
-    wrt: str,
-    let: Iterable[str] | None,
-    layout: str,
-    v: str | None = None,
-    at: At = None,
-    check: bool = False,
-    expand: bool = False,
-    vec: bool = False,
-    steps: bool = False,
-    input: str = "text",
-    timeout: float | None = None,
-) -> Result | Results:
-    found, _ = problems(kind, expr, wrt, let, layout, v, vec, expand, input)
-    values = parse_at(at)
+def run(command: str, expr, wrt: str | None, options: Options, v=None):
+    """The one runner behind every command but `cost`: `command` is grad, jacobian, hessian,
+    vjp, jvp (`expr` one expression), show (no `wrt`) or chain (`expr` the list of steps),
+    within `options.timeout`."""
+    if command == "show":
+        return _guarded(_show, expr, options, timeout=options.timeout)
+    if command == "chain":
+        return _guarded(_chain, expr, wrt, options, timeout=options.timeout)
+    return _guarded(_derivatives, command, expr, wrt, v, options, timeout=options.timeout)
+
+
+def _derivatives(kind: str, expr: str, wrt: str, v, o: Options) -> Result | Results:
+    layout = "mixed" if kind in ("vjp", "jvp") else o.layout  # vᵀJ and J v have one shape
+    found, _ = problems(kind, expr, wrt, o.let, layout, v, o.vec, o.expand, o.input)
+    values = parse_at(o.at)
     together = derive_together(found) or [None] * len(found)
-    results = [_result(p, values, check, steps, d) for p, d in zip(found, together, strict=True)]
+    results = [
+        _result(p, values, o.check, o.steps, d) for p, d in zip(found, together, strict=True)
+    ]
+    return _one_or_several(kind, wrt, layout, results, o.check)
+
+
+def _one_or_several(
+    kind: str, wrt: str, layout: str, results: list[Result], check: bool
+) -> Result | Results:
+    """The result by one `--wrt` name, or the results by several with one verdict of --check."""
     if len(results) == 1:
         return results[0]
     out = Results(kind, wrt, layout, results, notes=sorted({n for r in results for n in r.notes}))
@@ -256,6 +266,28 @@ def _run(
 
         out.check_ok, out.check_refusal = combined_check(results)
     return out
+
+
+def _show(expr: str, o: Options) -> Result:
+    decls = Decls.parse(list(o.let))
+    expr = read_input(expr, o.input, decls)
+    parsed = parse(expr, decls)  # checks shapes and values (t/0 is an error here)
+    written = parse(expr, decls, raw=True).node  # printed as written, not rewritten
+    res = Result("show", "", "mixed", written, notes=list(parsed.notes), source=expr, decls=decls)
+    res.function = parsed.node
+    values = parse_at(o.at)
+    if values:
+        env, dims = bind(values, decls, parsed.family)
+        res.value = exact_value(parsed.node, env, dims)
+    return res
+
+
+def _chain(steps: list[str], wrt: str, o: Options) -> Result | Results:
+    from .derive.chain import chain as derive_chain
+    from .result import chain_result
+
+    results = [chain_result(d) for d in derive_chain(steps, wrt, o)]
+    return _one_or_several("chain", wrt, o.layout, results, o.check)
 
 
 def grad(
@@ -272,22 +304,7 @@ def grad(
     timeout: float | None = None,
 ) -> Result | Results:
     """The gradient of a scalar expression: shaped like `wrt` in the mixed layout."""
-    return _guarded(
-        _run,
-        "grad",
-        expr,
-        wrt,
-        let,
-        layout,
-        None,
-        at,
-        check,
-        expand,
-        vec,
-        steps,
-        input,
-        timeout=timeout,
-    )
+    return run("grad", expr, wrt, Options.of(locals()))
 
 
 def jacobian(
@@ -304,22 +321,7 @@ def jacobian(
     timeout: float | None = None,
 ) -> Result | Results:
     """The Jacobian of a vector expression: m×n in the mixed layout."""
-    return _guarded(
-        _run,
-        "jacobian",
-        expr,
-        wrt,
-        let,
-        layout,
-        None,
-        at,
-        check,
-        expand,
-        vec,
-        steps,
-        input,
-        timeout=timeout,
-    )
+    return run("jacobian", expr, wrt, Options.of(locals()))
 
 
 def hessian(
@@ -336,22 +338,7 @@ def hessian(
     timeout: float | None = None,
 ) -> Result | Results:
     """The Hessian of a scalar expression: n×n by a vector, the second differential by a matrix."""
-    return _guarded(
-        _run,
-        "hessian",
-        expr,
-        wrt,
-        let,
-        layout,
-        None,
-        at,
-        check,
-        expand,
-        vec,
-        steps,
-        input,
-        timeout=timeout,
-    )
+    return run("hessian", expr, wrt, Options.of(locals()))
 
 
 def vjp(
@@ -366,11 +353,9 @@ def vjp(
     input: str = "text",
     timeout: float | None = None,
 ) -> Result | Results:
-    """vᵀJ shaped like `wrt`: what PyTorch's `y.backward(v)` leaves in `x.grad`."""
-    check_layout(layout)
-    return _guarded(
-        _run, "vjp", expr, wrt, let, "mixed", v, at, check, expand, input=input, timeout=timeout
-    )
+    """vᵀJ shaped like `wrt`: what PyTorch's `y.backward(v)` leaves in `x.grad` (`layout` is
+    checked, and does not apply)."""
+    return run("vjp", expr, wrt, Options.of(locals()), v)
 
 
 def jvp(
@@ -385,11 +370,8 @@ def jvp(
     input: str = "text",
     timeout: float | None = None,
 ) -> Result | Results:
-    """J v shaped like the expression: forward mode."""
-    check_layout(layout)
-    return _guarded(
-        _run, "jvp", expr, wrt, let, "mixed", v, at, check, expand, input=input, timeout=timeout
-    )
+    """J v shaped like the expression: forward mode (`layout` is checked, and does not apply)."""
+    return run("jvp", expr, wrt, Options.of(locals()), v)
 
 
 def show(
@@ -400,24 +382,7 @@ def show(
     timeout: float | None = None,
 ) -> Result:
     """The expression itself, parsed and shape-checked (SPEC §1 v2), and its value with --at."""
-
-    def run() -> Result:
-        decls = Decls.parse(list(let or ()))
-        nonlocal expr
-        expr = read_input(expr, input, decls)
-        parsed = parse(expr, decls)  # checks shapes and values (t/0 is an error here)
-        written = parse(expr, decls, raw=True).node  # printed as written, not rewritten
-        res = Result(
-            "show", "", "mixed", written, notes=list(parsed.notes), source=expr, decls=decls
-        )
-        res.function = parsed.node
-        values = parse_at(at)
-        if values:
-            env, dims = bind(values, decls, parsed.family)
-            res.value = exact_value(parsed.node, env, dims)
-        return res
-
-    return _guarded(run, timeout=timeout)
+    return run("show", expr, None, Options.of(locals()))
 
 
 def explain(
@@ -440,19 +405,18 @@ def chain(
     check: bool = False,
     mode: str | None = None,
     timeout: float | None = None,
-):
-    """The chain rule through named steps `NAME = EXPR`, every factor shown (SPEC §1)."""
-    from .derive.chain import chain as run
-    from .result import chain_result
-
-    return chain_result(_guarded(run, steps, wrt, let, layout, check, mode, timeout=timeout))
+) -> Result | Results:
+    """The chain rule through named steps `NAME = EXPR`, every factor shown (SPEC §1): a Result
+    (one `wrt` name) or Results (several) like every command's, each part's derivation —
+    steps, factors, adjoints δ, the direct derivative, `mode`'s products — as `.chain`."""
+    return run("chain", steps, wrt, Options.of(locals()))
 
 
 def cost(shapes: list[tuple[int, int]], timeout: float | None = None):
     """Multiplications of a Jacobian chain in each order (`matcalc cost`)."""
-    from .derive.cost import cost as run
+    from .derive.cost import cost as count
 
-    return _guarded(run, shapes, timeout=timeout)
+    return _guarded(count, shapes, timeout=timeout)
 
 
 __all__ = [
@@ -465,6 +429,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "problems",
+    "run",
     "show",
     "vjp",
 ]

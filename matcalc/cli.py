@@ -11,6 +11,7 @@ import typer
 from . import __version__, limits
 from .budget import INTERRUPTED
 from .errors import TOO_LARGE, InternalError, MatcalcError, quote, shown
+from .options import Options
 
 app = typer.Typer(
     name="matcalc",
@@ -177,23 +178,13 @@ def _derivative(kind: str, doc: str):
         input: Input = "text",
         debug: Debug = False,
     ) -> None:
+        flags = locals()
+
         def run() -> None:
             from . import api
 
             _check_format(fmt)
-            result = getattr(api, kind)(
-                _read(expr),
-                wrt=wrt,
-                let=let,
-                layout=layout,
-                at=at,
-                check=check,
-                expand=expand,
-                vec=vec,
-                steps=steps,
-                input=input,
-            )
-            emit(result, fmt, standalone)
+            emit(api.run(kind, _read(expr), wrt, Options.of(flags)), fmt, standalone)
 
         _guard(run, debug)
 
@@ -242,22 +233,13 @@ def _product(kind: str):
         input: Input = "text",
         debug: Debug = False,
     ) -> None:
+        flags = locals()
+
         def run() -> None:
             from . import api
 
             _check_format(fmt)
-            result = getattr(api, kind)(
-                _read(expr),
-                wrt=wrt,
-                v=v,
-                let=let,
-                at=at,
-                check=check,
-                expand=expand,
-                layout=layout,
-                input=input,
-            )
-            emit(result, fmt, standalone)
+            emit(api.run(kind, _read(expr), wrt, Options.of(flags), v), fmt, standalone)
             if explain:
                 text = api.explain(kind, _read(expr), wrt=wrt, v=v, let=let, at=at)
                 sys.stdout.write(text + "\n")
@@ -309,14 +291,14 @@ def chain_command(
     standalone: Standalone = False,
     debug: Debug = False,
 ) -> None:
+    flags = locals()
+
     def run() -> None:
-        from .api import chain  # the CLI is a thin layer over the API (its limits included)
+        from . import api  # the CLI is a thin layer over the API (its limits included)
 
         _check_format(fmt, ("text", "latex", "table", "numpy", "json", "python"), "chain")
-        result = chain(
-            [_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check, mode=mode
-        )
-        from .render.chain import render_chain
+        result = api.run("chain", [_read(s) for s in steps], wrt, Options.of(flags))
+        from .render.chain import parts, render_chain
 
         out = render_chain(result, fmt)
         if standalone and fmt == "latex":
@@ -328,7 +310,8 @@ def chain_command(
             from .render.plain import check_line
 
             sys.stdout.write(check_line(result) + "\n")
-        if result.agreement.startswith("DIFFERS") or result.check_ok is False:
+        differs = any(x.chain.agreement.startswith("DIFFERS") for x in parts(result))
+        if differs or result.check_ok is False:
             raise typer.Exit(1)
         if getattr(result, "check_refusal", ""):  # no verdict is not a failure, nor a pass
             raise typer.Exit(2)
@@ -407,11 +390,13 @@ def show_command(
     input: Input = "text",
     debug: Debug = False,
 ) -> None:
+    flags = locals()
+
     def run() -> None:
         from . import api
 
         _check_format(fmt)
-        emit(api.show(_read(expr), let=let, at=at, input=input), fmt, standalone)
+        emit(api.run("show", _read(expr), None, Options.of(flags)), fmt, standalone)
 
     _guard(run, debug)
 

@@ -1,16 +1,17 @@
-"""What every command returns: the derivative with its shape, layout and printed forms (the
-chain rule's too: its derivation is data from derive/chain.py, printed here)."""
+"""What every command returns: the derivative with its shape, layout and printed forms. The chain
+rule returns the same types; its derivation (steps, factors, adjoints: data from derive/chain.py)
+rides along as `Result.chain`, and render/chain.py prints it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
 
-from .derive.chain import ChainDerivation, ChainDerivations, mode_lines
+from .derive.chain import ChainDerivation
 from .expr.node import Node, Shape, axes, shape_list
-from .render.printer import check_printable, latex_name, text_name, to_latex, to_numpy, to_text
+from .render.printer import check_printable, to_latex, to_numpy, to_text
 
 
 @dataclass
@@ -18,7 +19,9 @@ class Result:
     """A derivative (or a vjp/jvp, or an expression for `show`), with how to print it.
 
     `form` is "matrix" for a matrix (or vector, or scalar) result and "map" for a tensor-valued
-    derivative printed as its linear map dF = L(dX); `.expr` is the SymPy object."""
+    derivative printed as its linear map dF = L(dX); `.expr` is the SymPy object. For `chain`,
+    `chain` holds the derivation: the steps, each path's factors, the adjoints δ, the direct
+    derivative and how they agree, the order of the products (`--mode`)."""
 
     kind: str
     wrt: str
@@ -39,6 +42,7 @@ class Result:
     array: Node | None = None  # for a map: the linear map whose full array `numpy` prints
     dleaf: Node | None = None
     f_shape: Shape = ()
+    chain: ChainDerivation | None = None
 
     @property
     def shape(self) -> tuple[int | str, ...]:
@@ -170,9 +174,13 @@ def _python(kind: str, layout: str, parts: list[Result]) -> str:
     from .errors import MatcalcError
     from .render.python import Part, python_module
 
-    if any(r.form == "map" for r in parts):
-        raise MatcalcError("--format python of a tensor derivative: use --vec, or --format numpy")
     first = parts[0]
+    if any(r.form == "map" for r in parts):
+        other = "--format numpy for the full array" if first.chain else "--vec, or --format numpy"
+        raise MatcalcError(f"--format python of a tensor derivative: use {other}")
+    if first.chain is not None:  # the code of the composed function and its direct derivative
+        kind = first.chain.problem.kind
+        parts = [replace(r, node=r.chain.direct, chain=None) for r in parts]
     derivs = [
         Part(
             r.wrt,
@@ -188,105 +196,24 @@ def _python(kind: str, layout: str, parts: list[Result]) -> str:
 # ---------------------------------------------------------------- the chain rule's results
 
 
-class ChainResult(ChainDerivation):
-    """`matcalc chain` by one name: the derivation (derive/chain.py) with its printed forms."""
-
-    def text(self) -> str:
-        return ("dF = " if self.form == "map" else "") + to_text(self.node)
-
-    def latex(self) -> str:
-        return (r"\mathrm{d}F = " if self.form == "map" else "") + to_latex(self.node)
-
-    def numpy(self) -> str:
-        if self.form == "map":
-            from .render.numpy import tensor_line
-
-            return tensor_line(self)
-        return to_numpy(self.node)
-
-    def report(self, header: bool = True) -> str:
-        """The whole derivation as plain text."""
-        lines = []
-        if header:
-            lines.append("steps: " + ";  ".join(f"{n} = {to_text(e)}" for n, e in self.steps))
-            if self.adjoints:
-                lines.append("backprop (δ = ∂L/∂step, in the order reverse mode computes them):")
-                lines += [f"  δ_{a.step} = {to_text(a.node)}" for a in self.adjoints]
-        for k, path in enumerate(self.paths):
-            if len(self.paths) > 1:
-                lines.append(f"path {k + 1} of {len(self.paths)}: {' → '.join(path.names)}")
-            width = max(len(f.name) for f in path.factors)
-            swidth = max(len(f.shape + (" (vec)" if f.vec else "")) for f in path.factors)
-            lines.append(f"factors ({self.layout} layout):")
-            for f in path.factors:
-                shape = f.shape + (" (vec)" if f.vec else "")
-                lines.append(f"  {f.name.ljust(width)}  {shape.ljust(swidth)}  {to_text(f.node)}")
-            lines.append(f"chain rule: {path.formula}")
-            lines.append(f"shapes: {path.shapes}")
-        if len(self.paths) > 1:
-            lines.append(
-                f"sum of the {len(self.paths)} paths: d{self.outer}/d{text_name(self.wrt)} = {self.formula}"
-            )
-        via = (
-            f"{to_text(self.via)} = "
-            if self.via is not None and to_text(self.via) != self.text()
-            else ""
-        )
-        lines.append(f"result: d{self.outer}/d{text_name(self.wrt)} = {via}{self.text()}")
-        lines.append(f"direct: {self.agreement}")
-        if self.mode:
-            lines += mode_lines(self)
-        return "\n".join(lines)
-
-    def report_latex(self) -> str:
-        """An align* block: the adjoints, each factor, then the result."""
-        rows = [rf"\delta_{{{latex_name(a.step)}}} &= {to_latex(a.node)}" for a in self.adjoints]
-        for path in self.paths:
-            rows += [
-                rf"\frac{{\partial {latex_name(f.out)}}}{{\partial {latex_name(f.inp)}}} &= {to_latex(f.node)}"
-                for f in path.factors
-            ]
-        rows.append(
-            rf"\frac{{\partial {latex_name(self.outer)}}}{{\partial {latex_name(self.wrt)}}} &= {self.latex()}"
-        )
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
-
-
-class ChainResults(ChainDerivations):
-    """`chain … --wrt W1,W2,v`: one ChainResult per name, from one reverse pass."""
-
-    def text(self) -> str:
-        return "\n".join(f"{r.wrt}: {r.text()}" for r in self.results)
-
-    def latex(self) -> str:
-        return "\n".join(r.latex() for r in self.results)
-
-    def numpy(self) -> str:
-        return "(" + ", ".join(r.numpy() for r in self.results) + ")"
-
-    def report(self) -> str:
-        first = self.results[0]
-        lines = [first.report().split("\nfactors")[0].split("\npath 1")[0]]
-        for r in self.results:
-            lines.append(f"── by {text_name(r.wrt)}")
-            lines.append(r.report(header=False))
-        return "\n".join(lines)
-
-    def report_latex(self) -> str:
-        first = self.results[0]
-        rows = [rf"\delta_{{{latex_name(a.step)}}} &= {to_latex(a.node)}" for a in first.adjoints]
-        rows += [
-            rf"\frac{{\partial {latex_name(r.outer)}}}{{\partial {latex_name(r.wrt)}}} &= "
-            + (f"{to_latex(r.via)} = " if r.via is not None and r.via != r.node else "")
-            + r.latex()
-            for r in self.results
-        ]
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
-
-
-def chain_result(d: ChainDerivation | ChainDerivations) -> ChainResult | ChainResults:
-    """The chain rule's data as a result that prints itself."""
-    values = {f.name: getattr(d, f.name) for f in fields(d)}
-    if isinstance(d, ChainDerivations):
-        return ChainResults(**{**values, "results": [chain_result(r) for r in d.results]})
-    return ChainResult(**values)
+def chain_result(d: ChainDerivation) -> Result:
+    """The chain rule by one name as a result like any other, its derivation kept as `chain`."""
+    p = d.problem
+    return Result(
+        "chain",
+        d.wrt,
+        d.layout,
+        d.node,
+        form=d.form,
+        check_error=d.check_error,
+        check_ok=d.check_ok,
+        check_refusal=d.check_refusal,
+        notes=list(d.notes),
+        function=p.node,
+        decls=p.decls,
+        var=p.var,
+        array=d.array,
+        dleaf=d.dleaf,
+        f_shape=d.f_shape,
+        chain=d,
+    )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from . import api
-from .derive.layout import LAYOUTS
 from .identities import IDENTITIES
+from .options import LAYOUTS
 
 
 def selfcheck() -> tuple[str, bool]:

@@ -1,7 +1,7 @@
 """The house rules of docs/design.md, read off the code's own imports (every `import` and `from …
 import`, also those inside functions, which are arrows all the same):
 
-* stages run one way: errors/limits → syntax → expr → ops → derive/evaluate/simplify → the
+* stages run one way: errors/limits → options/syntax → expr → ops → derive/evaluate/simplify → the
   printers of expressions (render/printer, text, numpy, python) → result → the formats of a
   result (render/json, plain, rich_text, chain) → api → cli; a module imports only its own stage
   or stages below it;
@@ -27,6 +27,7 @@ STAGES = {
     "matcalc.errors": 0,
     "matcalc.limits": 0,
     "matcalc.budget": 0,
+    "matcalc.options": 1,  # the options every command shares: above errors, below everything else
     "matcalc.syntax": 1,
     "matcalc.expr": 2,
     "matcalc.ops": 3,

@@ -23,12 +23,12 @@ LET_ARGS = [a for spec in LET for a in ("--let", spec)]
 def test_network_w1_matches_direct_gradient(layout):
     r = matcalc.chain(NET, wrt="W1", let=LET, layout=layout, check=True)
     assert r.check_ok
-    assert "symbolically" in r.agreement
+    assert "symbolically" in r.chain.agreement
     direct = matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt="W1", let=LET, layout=layout)
-    assert r.direct == direct.node
+    assert r.chain.direct == direct.node
     if layout != "numerator":
         assert r.text() == "(y - t) W2ᵀ v xᵀ"
-    assert [f.name for f in r.factors] == ["∂L/∂y", "∂y/∂s", "∂s/∂z", "∂z/∂W1"]
+    assert [f.name for f in r.chain.factors] == ["∂L/∂y", "∂y/∂s", "∂s/∂z", "∂z/∂W1"]
 
 
 @pytest.mark.parametrize("wrt,want", [("W2", "(y - t) v zᵀ"), ("v", "(y - t) s")])
@@ -46,10 +46,10 @@ def test_network_other_parameters(wrt, want):
 
 def test_mixed_formula_has_transposes():
     r = matcalc.chain(["L = z.T*z", "z = A*x"], wrt="x", let=["x:n", "A:m,n"])
-    assert r.formula == "dL/dx = (∂z/∂x)ᵀ ∂L/∂z"
+    assert r.chain.formula == "dL/dx = (∂z/∂x)ᵀ ∂L/∂z"
     assert r.text() == "2 Aᵀ z"
     r = matcalc.chain(["L = z.T*z", "z = A*x"], wrt="x", let=["x:n", "A:m,n"], layout="numerator")
-    assert r.formula == "dL/dx = ∂L/∂z · ∂z/∂x"
+    assert r.chain.formula == "dL/dx = ∂L/∂z · ∂z/∂x"
 
 
 def test_three_cases_of_the_source():
@@ -60,7 +60,7 @@ def test_three_cases_of_the_source():
     )
     assert sv.check_ok and vs.check_ok and vv.check_ok
     assert vs.shape == ("n", 1) and vv.shape == ("k", "n") and sv.shape == ("n", 1)
-    assert vv.shapes == "(k×m) (m×n) → k×n"
+    assert vv.chain.shapes == "(k×m) (m×n) → k×n"
 
 
 def test_chain_errors(cli):
@@ -81,7 +81,7 @@ def test_wrt_in_several_steps_sums_the_paths():
     r = matcalc.chain(["y = x + z", "z = x"], wrt="x", let=["x:n"], check=True)
     assert r.text() == "2 𝐈ₙ" and r.check_ok  # the size as a subscript: no context sizes 𝐈
     r = matcalc.chain(["L = z.T*x", "z = A*x"], wrt="x", let=["x:n", "A:n,n"], check=True)
-    assert r.check_ok and "symbolically" in r.agreement
+    assert r.check_ok and "symbolically" in r.chain.agreement
     rng = np.random.default_rng(4)
     A, x = rng.normal(size=(3, 3)), rng.normal(size=3)
     got = eval(r.numpy(), {"np": np, "A": A, "x": x, "z": A @ x, "n": 3})
@@ -257,7 +257,7 @@ def test_torch_network_matches_chain_and_grad():
             np.array(ours.tolist(), dtype=float).reshape(T[wrt].grad.shape), T[wrt].grad.numpy()
         )
     chained = matcalc.chain(NET, wrt="W1", let=LET)
-    assert chained.direct == matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt="W1", let=LET).node
+    assert chained.chain.direct == matcalc.grad("(v.T*W2*W1*x - t)**2/2", wrt="W1", let=LET).node
 
 
 def test_cost_from_chain(cli):
@@ -351,16 +351,17 @@ def test_a_tensor_chain_prints_its_map_and_its_array():
 
 
 def test_the_chain_command_goes_through_the_api(cli, monkeypatch):
-    """`matcalc chain` is a thin layer over `matcalc.chain` (SPEC §6): the API's guard applies."""
+    """`matcalc chain` is a thin layer over the API's runner, which `matcalc.chain` calls too
+    (SPEC §6): the API's guard applies."""
     seen = []
     import matcalc.api
 
-    real = matcalc.api.chain
+    real = matcalc.api.run
 
     def spy(*args, **kwargs):
-        seen.append(args[0])
+        seen.append(args[:2])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(matcalc.api, "chain", spy)
+    monkeypatch.setattr(matcalc.api, "run", spy)
     code, out, _ = cli("chain", "L = y^2", "y = x'*x", "--let", "x:2", "--wrt", "x")
-    assert code == 0 and seen == [["L = y^2", "y = x'*x"]], (code, out, seen)
+    assert code == 0 and seen == [("chain", ["L = y^2", "y = x'*x"])], (code, out, seen)

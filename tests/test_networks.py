@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import matcalc
+from matcalc.render import render
 from matcalc.render.printer import to_numpy, to_text
 
 LAYOUTS = ("mixed", "numerator", "denominator")
@@ -254,7 +255,7 @@ def test_chain_gradients_match_finite_differences(net, symbolic, layout):
     for p, g, x in zip(net.params, got, parts, strict=True):
         close(g, in_layout(grads[p], layout), f"chain by {p} ({layout}), .numpy() tuple")
         close(eval(x.numpy(), env), in_layout(grads[p], layout), f"chain by {p} ({layout})")
-        assert not x.agreement.startswith("DIFFERS"), f"{p}: {x.agreement}"
+        assert not x.chain.agreement.startswith("DIFFERS"), f"{p}: {x.chain.agreement}"
 
 
 @pytest.mark.parametrize("net,symbolic,layout", _cases())
@@ -392,8 +393,8 @@ def _src_forward(v: dict[str, object]) -> tuple[float, dict[str, object]]:
 def test_source_network_chain_equals_direct_gradient(layout):
     r = matcalc.chain(SRC, wrt="W1", let=SRC_LET, layout=layout)
     direct = matcalc.grad(SRC_EXPR, wrt="W1", let=SRC_LET, layout=layout)
-    assert "symbolically" in r.agreement
-    assert r.direct == direct.node
+    assert "symbolically" in r.chain.agreement
+    assert r.chain.direct == direct.node
     v = SRC_VALUES
     _, inter = _src_forward(v)
     want = in_layout(fd_grad(lambda w: _src_forward(w)[0], v, "W1"), layout)
@@ -421,8 +422,8 @@ def test_source_network_all_weights_and_torch():
     for i, p in enumerate(("W1", "W2", "v")):
         close(by_chain[i], T[p].grad.numpy(), f"chain by {p} vs torch")
         close(by_grad[i], T[p].grad.numpy(), f"grad by {p} vs torch")
-        assert r.results[i].direct == matcalc.grad(SRC_EXPR, wrt=p, let=SRC_LET).node
-        assert "symbolically" in r.results[i].agreement
+        assert r.results[i].chain.direct == matcalc.grad(SRC_EXPR, wrt=p, let=SRC_LET).node
+        assert "symbolically" in r.results[i].chain.agreement
     close(float(T["t"].grad), -float(y.detach() - 0.5), "t.grad sanity")
 
 
@@ -431,9 +432,9 @@ def test_source_network_all_weights_and_torch():
 
 def test_source_network_deltas():
     r = matcalc.chain(SRC, wrt="W1", let=SRC_LET)
-    assert [a.step for a in r.adjoints] == ["y", "s", "z"]
-    assert r.via is not None and to_text(r.via) == "δ_z xᵀ"
-    assert "result: dL/dW1 = δ_z xᵀ = " in r.report()
+    assert [a.step for a in r.chain.adjoints] == ["y", "s", "z"]
+    assert r.chain.via is not None and to_text(r.chain.via) == "δ_z xᵀ"
+    assert "result: dL/dW1 = δ_z xᵀ = " in render(r, "text")
     v = SRC_VALUES
     _, inter = _src_forward(v)
     d_y = inter["y"] - v["t"]
@@ -441,10 +442,10 @@ def test_source_network_deltas():
     d_z = v["W2"].T @ d_s
     want = {"y": d_y, "s": d_s, "z": d_z}
     env = {"np": np, **v, **inter, "delta_y": d_y, "delta_s": d_s, "delta_z": d_z}
-    for a in r.adjoints:
+    for a in r.chain.adjoints:
         close(eval(to_numpy(a.full), env), np.asarray(want[a.step]), f"δ_{a.step} written out")
         close(eval(to_numpy(a.node), env), np.asarray(want[a.step]), f"δ_{a.step} via δ's")
-    close(eval(to_numpy(r.via), env), np.outer(d_z, v["x"]), "via δ_z xᵀ")
+    close(eval(to_numpy(r.chain.via), env), np.outer(d_z, v["x"]), "via δ_z xᵀ")
     # the δ's by finite differences of L as a function of the step's value
     close(d_s, fd_grad(lambda w: 0.5 * (float(w["v"] @ w["s"]) - w["t"]) ** 2,
                        {**v, "s": inter["s"]}, "s"), "δ_s vs FD")  # fmt: skip
@@ -455,7 +456,7 @@ def test_deltas_of_a_deep_network():
     net = NETS[8]  # relu, tanh, sigmoid, relu: 4 hidden layers, cross-entropy
     v, _, inter, _ = _expected(net)
     first = _results(_chain(net, False, "mixed"))[0]
-    assert [a.step for a in first.adjoints] == ["y", "h4", "h3", "h2", "h1"]
+    assert [a.step for a in first.chain.adjoints] == ["y", "h4", "h3", "h2", "h1"]
 
     def rest(w: dict[str, object], k: int) -> float:  # L as a function of h_k (h_{K+1} = y)
         h = w["y"] if k == net.depth else w[f"h{k}"]
@@ -465,7 +466,7 @@ def test_deltas_of_a_deep_network():
         return _loss(net, h, w)
 
     env = {"np": np, **v, **inter}
-    for a in first.adjoints:
+    for a in first.chain.adjoints:
         k = net.depth if a.step == "y" else int(a.step[1:])
         want = fd_grad(lambda w, k=k: rest(w, k), {**v, a.step: inter[a.step]}, a.step)
         close(eval(to_numpy(a.full), env), want, f"δ_{a.step} written out")
@@ -509,10 +510,10 @@ def test_forward_and_reverse_mode_costs(n):
     steps, let = _square_chain(n)
     rev = matcalc.chain(steps, wrt="t", let=let, mode="reverse")
     fwd = matcalc.chain(steps, wrt="t", let=let, mode="forward")
-    assert _totals(rev.report()) == (4 * (n - 1) + 2, 2 * n)
-    assert _totals(fwd.report()) == (2 * n, 4 * (n - 1) + 2)
-    assert "reverse mode" in rev.report() and "forward mode" in fwd.report()
-    assert len(rev.factors) == n + 1
+    assert _totals(render(rev, "text")) == (4 * (n - 1) + 2, 2 * n)
+    assert _totals(render(fwd, "text")) == (2 * n, 4 * (n - 1) + 2)
+    assert "reverse mode" in render(rev, "text") and "forward mode" in render(fwd, "text")
+    assert len(rev.chain.factors) == n + 1
     rng = np.random.default_rng(n)
     vals = {f"A{k}": rng.normal(size=(2, 2)) for k in range(1, n + 1)}
     vals["a"], vals["t"] = rng.normal(size=2), 0.7
@@ -675,8 +676,10 @@ def test_graph_every_path_contributes(name, symbolic, layout):
         want = in_layout(fd_grad(graph.loss, v, p), layout)
         x = r.results[i]
         assert x.wrt == p
-        assert len(x.paths) == graph.paths[i], f"{p}: paths {[q.names for q in x.paths]}"
-        assert not x.agreement.startswith("DIFFERS"), x.agreement
+        assert len(x.chain.paths) == graph.paths[i], (
+            f"{p}: paths {[q.names for q in x.chain.paths]}"
+        )
+        assert not x.chain.agreement.startswith("DIFFERS"), x.chain.agreement
         close(by_chain[i], want, f"{name} chain by {p} ({layout})")
         close(by_grad[i], want, f"{name} grad by {p} ({layout})")
         close(out[i + 1], want, f"{name} python by {p} ({layout})")
@@ -706,7 +709,7 @@ def test_residual_vector_output_jacobian_by_x():
     J = np.eye(3) + v["W"] @ np.diag(1 - inter["h"] ** 2) @ v["W"]
     for layout in LAYOUTS:
         r = matcalc.chain(steps, wrt="x", let=["x:n", "W:n,n"], layout=layout)
-        assert len(r.paths) == 2
+        assert len(r.chain.paths) == 2
         want = J.T if layout == "denominator" else J
         close(eval(r.numpy(), {"np": np, **v, **inter, "n": 3}), want, f"dz/dx ({layout})")
 
@@ -810,7 +813,7 @@ def test_numpy_line_of_a_transposed_sum_times_a_matrix(expr, want):
 def test_report_of_several_names():
     net = NETS[6]
     r = _chain(net, False, "mixed")
-    report = r.report()
+    report = render(r, "text")
     assert report.count("backprop (δ = ∂L/∂step") == 1
     for p in net.params:
         assert f"── by {p}" in report

@@ -7,7 +7,8 @@ output the result is computed as backpropagation does it: the adjoints δ_s = �
 in reverse order, each weight's gradient read off its δ (∂L/∂W2 = δ_s zᵀ) — one reverse pass for
 every `--wrt` name. A vector output multiplies Jacobians. The result is compared with the
 derivative of the composed expression taken directly. This module gives data (steps, paths,
-factors, adjoints as nodes); result.py's ChainResult prints them.
+factors, adjoints as nodes), one `ChainDerivation` per name; the API returns each as the `chain`
+of a `Result`, and render/chain.py prints them.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from ..errors import MatcalcError, quote
 from ..expr.build import parse
 from ..expr.decls import Decl, Decls
 from ..expr.node import Node, axes, shape_list, size
+from ..options import Options
 from ..simplify.tidy import tidy
 from ..syntax.lexer import tokenize
 from ..syntax.names import check_name
 from .differential import differential, replace
 from .engine import Problem, derive
-from .layout import check_layout, to_layout
+from .layout import to_layout
 from .pullback import pullback
 from .variables import Variable
 
@@ -74,8 +76,8 @@ class Adjoint:
 
 @dataclass
 class ChainDerivation:
-    """The steps, each path's factors, the adjoints, the result, and how it was confirmed
-    (result.ChainResult prints it)."""
+    """The steps, each path's factors, the adjoints, the result, and how it was confirmed: the
+    `chain` of the `Result` that the API returns (render/chain.py prints it)."""
 
     wrt: str
     layout: str
@@ -124,29 +126,6 @@ class ChainDerivation:
     @property
     def outer(self) -> str:
         return self.steps[0][0]
-
-
-@dataclass
-class ChainDerivations:
-    """`chain … --wrt W1,W2,v`: one derivation per name, from one reverse pass."""
-
-    wrt: str
-    layout: str
-    results: list[ChainDerivation]
-    kind: str = "chain"
-    check_error: float | None = None
-    check_ok: bool | None = None  # None with check_refusal: --check could give no verdict
-    check_refusal: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def agreement(self) -> str:
-        bad = [r for r in self.results if r.agreement.startswith("DIFFERS")]
-        return bad[0].agreement if bad else self.results[0].agreement
-
-    @property
-    def shape(self) -> tuple:
-        return tuple(r.shape for r in self.results)
 
 
 def _split(step: str) -> tuple[str, str]:
@@ -297,19 +276,10 @@ def _paths(
     return out
 
 
-def chain(
-    steps: list[str],
-    wrt: str,
-    let: list[str] | None = None,
-    layout: str = "mixed",
-    check: bool = False,
-    mode: str | None = None,
-) -> ChainDerivation | ChainDerivations:
-    """The chain rule through named steps (in any order), by one name or several: data, which
-    result.chain_result turns into a printable result."""
-    check_layout(layout)
-    if mode not in (None, "forward", "reverse"):
-        raise MatcalcError(f"--mode is forward or reverse, not {quote(mode)}")
+def chain(steps: list[str], wrt: str, options: Options) -> list[ChainDerivation]:
+    """The chain rule through named steps (in any order): one derivation per `--wrt` name, with
+    the options' layout, `check` and `mode` (checked when the Options was made)."""
+    let, layout, check, mode = options.let, options.layout, options.check, options.mode
     if not steps:
         raise MatcalcError("chain needs at least one step NAME = EXPR")
     defs: dict[str, str] = {}
@@ -339,18 +309,7 @@ def chain(
         if not any(w in free[n] for n in order):
             raise MatcalcError(f"no step uses {w}")
     adjoints = _adjoints(order, uses, nodes, decls) if nodes[order[0]].is_scalar else []
-    results = [
-        _one(w, order, uses, nodes, decls, free, layout, adjoints, check, mode) for w in names
-    ]
-    if len(results) == 1:
-        return results[0]
-    out = ChainDerivations(wrt, layout, results)
-    if check:
-        out.check_error = max(r.check_error for r in results)
-        from ..evaluate.check import combined_check
-
-        out.check_ok, out.check_refusal = combined_check(results)
-    return out
+    return [_one(w, order, uses, nodes, decls, free, layout, adjoints, check, mode) for w in names]
 
 
 def _delta(name: str, decls: Decls) -> Node:
@@ -618,4 +577,4 @@ def chain_size(r: ChainDerivation) -> sp.Expr:
     return size(r.node.shape)
 
 
-__all__ = ["ChainDerivation", "ChainDerivations", "Factor", "chain", "mode_lines"]
+__all__ = ["ChainDerivation", "Factor", "chain", "mode_lines"]

@@ -153,11 +153,13 @@ def chain_shapes(
     """For each path of a chain's graph from the output to `wrt`: its step names and the shapes
     of its factors as Jacobians (numerator layout, tensors in vec form), outermost first — the
     product whose cost `cost --from-chain` reports. Sizes must be integers."""
+    from ..options import Options
     from .chain import chain
 
-    result = chain(steps, wrt=wrt, let=let, layout="numerator")
     out = []
-    for path in [p for r in getattr(result, "results", [result]) for p in r.paths]:
+    for path in [
+        p for r in chain(steps, wrt, Options(let=let, layout="numerator")) for p in r.paths
+    ]:
         shapes = []
         for f in path.factors:
             j = f.jacobian if f.jacobian is not None else f.node

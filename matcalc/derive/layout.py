@@ -10,17 +10,8 @@
 
 from __future__ import annotations
 
-from ..errors import MatcalcError, quote
 from ..expr.node import Node, Shape
 from ..ops import transpose
-
-LAYOUTS = ("mixed", "numerator", "denominator")
-
-
-def check_layout(layout: str) -> str:
-    if layout not in LAYOUTS:
-        raise MatcalcError(f"unknown layout {quote(layout)}; choose one of {', '.join(LAYOUTS)}")
-    return layout
 
 
 def needs_transpose(kind: str, f_shape: Shape, x_shape: Shape, layout: str, vec: bool) -> bool:

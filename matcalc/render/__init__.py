@@ -11,6 +11,10 @@ def render(result, fmt: str) -> str:
     from . import json as json_out
     from . import plain
 
+    if result.kind == "chain":  # the derivation too: steps, factors, adjoints
+        from .chain import render_chain
+
+        return render_chain(result, fmt)
     if fmt == "json":
         return json_out.render(result)
     if fmt == "python":
