@@ -409,7 +409,7 @@ def chain(
     """The chain rule through named steps `NAME = EXPR`, every factor shown (SPEC §1): a Result
     (one `wrt` name) or Results (several) like every command's, each part's derivation —
     steps, factors, adjoints δ, the direct derivative, `mode`'s products — as `.chain`."""
-    return run("chain", steps, wrt, Options.of(locals()))
+    return run("chain", steps, wrt, Options.of(locals(), besides=["steps"]))
 
 
 def cost(shapes: list[tuple[int, int]], timeout: float | None = None):

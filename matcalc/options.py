@@ -50,10 +50,12 @@ class Options:
             raise MatcalcError(f"--mode is forward or reverse, not {quote(self.mode)}")
 
     @classmethod
-    def of(cls, given: Mapping[str, object]) -> Options:
+    def of(cls, given: Mapping[str, object], *, besides: Iterable[str] = ()) -> Options:
         """The options among a call's arguments (an API function's or a CLI command's
-        `locals()`): every other name (the expression, `--wrt`, `--format`) is left out."""
-        return cls(**{f.name: given[f.name] for f in fields(cls) if f.name in given})
+        `locals()`): every other name (the expression, `--wrt`, `--format`) is left out, and so
+        are the names `besides` (chain's `steps` are its steps, not `--steps`)."""
+        names = [f.name for f in fields(cls) if f.name in given and f.name not in besides]
+        return cls(**{name: given[name] for name in names})
 
 
 __all__ = ["INPUTS", "LAYOUTS", "MODES", "At", "Options", "check_layout"]
