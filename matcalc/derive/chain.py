@@ -21,7 +21,7 @@ from .. import ops as E
 from ..errors import MatcalcError, quote
 from ..expr.build import parse
 from ..expr.decls import Decl, Decls
-from ..expr.node import Node, axes, shape_list, size
+from ..expr.node import Node, shape_list
 from ..options import Options
 from ..simplify.tidy import tidy
 from ..syntax.lexer import tokenize
@@ -115,13 +115,6 @@ class ChainDerivation:
     @property
     def shapes(self) -> str:
         return self.paths[0].shapes if self.paths else ""
-
-    @property
-    def shape(self) -> tuple[int | str, ...]:
-        if self.form == "map":  # the full array: F's axes, then X's (X's first in denominator)
-            f, x = axes(self.f_shape), axes(self.dleaf.shape)
-            return tuple(shape_list(tuple(x + f if self.layout == "denominator" else f + x)))
-        return tuple(shape_list(self.node.shape))
 
     @property
     def outer(self) -> str:
@@ -571,10 +564,6 @@ def mode_lines(r: ChainDerivation) -> list[str]:
 def _cost(c: sp.Expr) -> str:
     c = sp.expand(c)
     return f"{c} inner product{'s' if c != 1 else ''}".replace("**2", "²").replace("*", "")
-
-
-def chain_size(r: ChainDerivation) -> sp.Expr:
-    return size(r.node.shape)
 
 
 __all__ = ["ChainDerivation", "Factor", "chain", "mode_lines"]
