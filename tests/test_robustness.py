@@ -95,7 +95,7 @@ def test_internal_error_is_short_with_version(cli, monkeypatch):
     def boom(*a, **k):
         raise ZeroDivisionError("simulated")
 
-    monkeypatch.setattr(matcalc.api, "grad", boom)
+    monkeypatch.setattr(matcalc.api, "run", boom)  # the runner behind every command
     code, _out, err = cli("grad", "x", "--wrt", "x")
     assert code == 1 and "this is a bug" in err and matcalc.__version__ in err
     assert "Traceback" not in err and len(err.splitlines()) == 1
