@@ -297,8 +297,9 @@ def chain_command(
         from . import api  # the CLI is a thin layer over the API (its limits included)
 
         _check_format(fmt, ("text", "latex", "table", "numpy", "json", "python"), "chain")
+        given = [_read(s) for s in steps]
         options = Options.of(flags, besides=["steps"])  # the steps NAME = EXPR, not --steps
-        result = api.run("chain", [_read(s) for s in steps], wrt, options)
+        result = api.run("chain", given, wrt, options)
         from .render.chain import parts, render_chain
 
         out = render_chain(result, fmt)
