@@ -5,13 +5,15 @@ rides along as `Result.chain`, and render/chain.py prints it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from .derive.chain import ChainDerivation
 from .expr.node import Node, Shape, axes, shape_list
 from .render.printer import check_printable, to_latex, to_numpy, to_text
+
+if TYPE_CHECKING:  # the chain rule loads on first use: start-up time is a feature
+    from .derive.chain import ChainDerivation
 
 
 @dataclass
