@@ -140,7 +140,9 @@ def _functions(xp: object) -> dict[str, object]:
         return e / xp.sum(e)
 
     # every elementwise function whose reference row (tests/op_specs.py) is a NumPy ufunc, in
-    # this array module's spelling (autograd's for the derivatives); the ones below override
+    # this array module's spelling (autograd's for the derivatives); the ones below override.
+    # The rest is written by hand on purpose: this is the tests' independent oracle, so its
+    # semantics never come from matcalc's registry (only a ufunc row's name is looked up).
     ufuncs = {
         name: f(getattr(xp, row.ref.__name__))
         for name, row in references(ROWS).items()
@@ -173,6 +175,11 @@ def _functions(xp: object) -> dict[str, object]:
         "softmax": f(softmax),
         "logsumexp": f(lambda a: xp.log(xp.sum(xp.exp(a)))),
     }
+
+
+def reference_functions() -> frozenset[str]:
+    """The function names `ref_eval` reads."""
+    return frozenset(_functions(np))
 
 
 def ref_eval(text: str, values: dict[str, object], xp: object = np) -> object:
