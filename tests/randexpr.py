@@ -775,9 +775,9 @@ class Gen:
             return None
         subs: dict[str, Node] = {}
         for name, (r, c, _) in t.let.items():
-            subs[name] = self.argument(t, name, (bound[r], ONE if c == "1" else bound[c]), d)
+            subs[name] = self.argument(t, name, (bound[r], ONE if c == "1" else bound[c]), d - 1)
         for name in t.scalars:
-            subs[name] = self.argument(t, name, None, d)
+            subs[name] = self.argument(t, name, None, d - 1)
         pieces, at = [], 0
         for m in _IDENT.finditer(t.expr):
             s, e = m.span()
