@@ -9,8 +9,14 @@ its own choices, two things for every node:
 * a NumPy source string for the same value, in which every vector is a 2-D column (d, 1),
   every matrix 2-D and every scalar a float.
 
-Nothing here calls matcalc. Domain-restricted functions get arguments that stay inside
-their domain (`log(1 + u.^2)`, `arcsin(tanh(u)/2)`, `inv(M M' + eye)`, ...).
+The operators come from matcalc's registry: every elementwise entry with its reference row
+(`ref=`, `domain=` in tests/op_specs.py), every other operator from its spec rows used as
+templates (the row's expression with random sub-expressions for its variables, the row's own
+NumPy reference for the value), and the grammar's own operators (`HAND`) by hand. Of matcalc
+only the registry's list of operators and a raw parse of each row (its shape and the operators
+it holds) are read; the values come from the tests' own NumPy. Domain-restricted functions get
+arguments that stay inside their domain (`log(1 + u.^2)`, `arcsin(tanh(u)/2)`, a square
+argument of a row SPD `M M' + eye` or a near-identity variable, ...).
 
 `random_sample(rng)` returns a `Sample`: the command (grad, jacobian, hessian, vjp, jvp or
 vec), the layout, the expression, the --let list, --wrt, --v and the NumPy function.
