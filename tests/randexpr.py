@@ -135,7 +135,24 @@ FUNCTIONS = entrywise_functions()
 REFS = {f"_ref_{f.op}": f.ref for f in FUNCTIONS.values()}  # in the NumPy sources' namespace
 FREE = [f.op for f in FUNCTIONS.values() if f.domain == "all"]
 RESTRICTED = [f.op for f in FUNCTIONS.values() if f.domain != "all"]
-NOTATION = {"sigmoid": "σ({})", "abs": "(|{}|)"}  # the text output's spellings, also input
+
+
+def printed_notation() -> dict[str, str]:
+    """The text output's own spelling of each elementwise entry where it is not a call (σ(u),
+    |u|), which is input too (SPEC §2): read off matcalc's printer, so a new entry's notation
+    is drawn with no edit here."""
+    import matcalc
+
+    out = {}
+    for name in FUNCTIONS:
+        printed = matcalc.show(f"{name}(qq)").text()
+        if printed != f"{name}(qq)" and printed.count("qq") == 1:
+            form = printed.replace("qq", "{}")
+            out[name] = form if form[0].isalpha() and form.endswith(")") else f"({form})"
+    return out
+
+
+NOTATION = printed_notation()
 
 # The operators the hand productions below write, each with what it adds that a spec row used as
 # a template (further down) cannot: every other operator of the registry is drawn from its rows.
