@@ -8,12 +8,20 @@ matcalc: the tests use it, not matcalc's own evaluator, to say what a result mus
 from __future__ import annotations
 
 import io
+import os
+import runpy
 import sys
 
 import numpy as np
 import pytest
 
 from .op_specs import ROWS, references
+
+# tests/test_new_operator.py runs the generic tests in a subprocess with throwaway operators: a
+# module (its path in MATCALC_TEST_PLUGIN) that registers their entries and appends their rows
+# to op_specs.ROWS, run here, before any test module reads the registry or the rows.
+if os.environ.get("MATCALC_TEST_PLUGIN"):
+    runpy.run_path(os.environ["MATCALC_TEST_PLUGIN"], run_name="matcalc_test_plugin")
 
 
 @pytest.fixture
@@ -132,7 +140,9 @@ def _functions(xp: object) -> dict[str, object]:
         return e / xp.sum(e)
 
     # every elementwise function whose reference row (tests/op_specs.py) is a NumPy ufunc, in
-    # this array module's spelling (autograd's for the derivatives); the ones below override
+    # this array module's spelling (autograd's for the derivatives); the ones below override.
+    # The rest is written by hand on purpose: this is the tests' independent oracle, so its
+    # semantics never come from matcalc's registry (only a ufunc row's name is looked up).
     ufuncs = {
         name: f(getattr(xp, row.ref.__name__))
         for name, row in references(ROWS).items()
@@ -165,6 +175,11 @@ def _functions(xp: object) -> dict[str, object]:
         "softmax": f(softmax),
         "logsumexp": f(lambda a: xp.log(xp.sum(xp.exp(a)))),
     }
+
+
+def reference_functions() -> frozenset[str]:
+    """The function names `ref_eval` reads."""
+    return frozenset(_functions(np))
 
 
 def ref_eval(text: str, values: dict[str, object], xp: object = np) -> object:

@@ -83,8 +83,9 @@ class Row:
     wrt: str
     f: Callable[..., object]
     valued: str  # "scalar" or "array"
-    # point hints per variable: "near_eye", "positive" (default: both signs; square matrices
-    # alternate between near-identity at the first point and general at the second)
+    # point hints per variable: "near_eye", "positive", "nonzero" (default: both signs; square
+    # matrices alternate between near-identity at the first point and general at the second;
+    # "nonzero" points are general, and tests/randexpr.py keeps such a variable a variable)
     hints: dict[str, str] = field(default_factory=dict)
     skip: tuple[str, ...] = ()  # commands that do not apply to this row
     vshape: str | None = None  # the vjp direction's --let shape, when the table cannot infer it
@@ -397,7 +398,9 @@ ROWS: list[Row] = [
     scalar("norm", "norm(A*x)", "A:m,n x:n", "x", lambda A, x: norm2(A @ x)),
     scalar("norm2_frobenius", "norm2(X)", "X:n,m", "X", lambda X: norm2(X)),
     scalar("norm_bars", "‖x - y‖", "x:n y:n", "x", lambda x, y: norm2(x - y)),
-    array("norm_normalize", "x / norm(x)", "x:n", "x", lambda x: x / norm2(x)),
+    array(  # nonzero: the random generator puts no sub-expression (it might be y - y) in x
+        "norm_normalize", "x / norm(x)", "x:n", "x", lambda x: x / norm2(x), hints={"x": "nonzero"}
+    ),
     # ---- dot --------------------------------------------------------------------------------------
     scalar("dot", "dot(x, A*x)", "x:n A:n,n", "x", lambda x, A: x @ A @ x),
     scalar("dot_sin", "dot(a, sin(x))", "a:n x:n", "x", lambda a, x: a @ np.sin(x)),
@@ -766,6 +769,9 @@ ROWS: list[Row] = [
         lambda X, A: np.sum(np.sin((A @ X).ravel("F"))),
     ),
     array("vec_map", "vec(X*A)", "X:2,3 A:3,3", "X", lambda X, A: (X @ A).ravel("F")),
+    # ---- slices x[i:j], X[i:j, k:l] (1-based, both ends included) ----------------------------------
+    scalar("slice", "sum(sin(x[2:n]))", "x:n", "x", lambda x, n: np.sum(np.sin(x[1:n]))),
+    # (a matrix slice at a symbolic size has no --vec form, docs/limits.md: tests/test_flat.py)
     # ---- 1×1 declarations are scalars (SPEC §2) -------------------------------------------------------
     scalar("one_by_one_by_a", "a*sum(sin(x))", "a:1 x:n", "a", lambda a, x: a * np.sum(np.sin(x))),
     scalar("one_by_one_by_x", "a*sum(sin(x))", "a:1 x:n", "x", lambda a, x: a * np.sum(np.sin(x))),

@@ -10,6 +10,8 @@ import matcalc
 from matcalc.evaluate.numeric import evaluate
 from matcalc.expr.build import parse
 
+from .op_specs import ROWS, references
+
 F = "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]"
 x1, x2, x3 = sp.symbols("x1 x2 x3", real=True)
 
@@ -107,7 +109,14 @@ FUNCTIONS = [
 ]
 
 
-@pytest.mark.parametrize("expr", FUNCTIONS)
+# The lines above are by hand: each matrix operator on a literal inside its domain. Every
+# elementwise entry of the registry is added from its reference row's domain (a new entry
+# enters with no edit here).
+_ARGUMENT = {"all": "x1*x2", "positive": "x1**2 + x2**2 + 1", "bounded": "x1*x2/8"}
+ENTRYWISE = [f"{row.id}({_ARGUMENT[row.domain]}) + x2" for row in references(ROWS).values()]
+
+
+@pytest.mark.parametrize("expr", FUNCTIONS + ENTRYWISE)
 def test_every_function_componentwise(expr):
     r = matcalc.grad(expr, wrt="x", check=True)
     assert r.check_ok, (expr, r.check_error)
@@ -155,7 +164,7 @@ def _roundtrip_values(r, values: dict[str, float]) -> tuple[np.ndarray, np.ndarr
 
 
 @pytest.mark.parametrize("kind", ["grad", "hessian"])
-@pytest.mark.parametrize("expr", FUNCTIONS)
+@pytest.mark.parametrize("expr", FUNCTIONS + ENTRYWISE)
 def test_text_is_input(expr, kind):
     """SPEC §4 v2: the text of any result is valid input, and parsed back it has the same value
     (same shape too: a list of two entries is a 2-vector, not an index)."""

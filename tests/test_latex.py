@@ -21,6 +21,7 @@ from matcalc.render.chain import render_chain
 from matcalc.render.plain import latex as latex_of
 from matcalc.render.plain import standalone
 
+from .op_specs import ROWS
 from .test_componentwise import FUNCTIONS
 
 PDFLATEX = shutil.which("pdflatex")
@@ -45,6 +46,18 @@ def registry_functions() -> list[str]:
     return [f"sum({(op.names or (op.name,))[0]}(x))" for op in OPS.values() if op.entrywise]
 
 
+def registry_matrix_rows() -> list:
+    """For every other operator the random tester draws from its spec rows, the first such row:
+    a new matrix operator's LaTeX (and its derivative's) enters the corpus with no edit here."""
+    from . import randexpr
+
+    rows = {row.id: row for row in ROWS}
+    ids = {
+        next(t.id for t in randexpr.TEMPLATES if name in t.ops) for name in randexpr.TEMPLATE_OPS
+    }
+    return [rows[i] for i in sorted(ids)]
+
+
 def corpus() -> list[str]:
     out: list[str] = []
     for i in IDENTITIES:
@@ -58,6 +71,11 @@ def corpus() -> list[str]:
     for e in registry_functions():
         out.append(matcalc.show(e, let=LET).latex())
         out.append(matcalc.grad(e, wrt="x", let=LET).latex())
+    for row in registry_matrix_rows():
+        let = list(row.let)
+        out.append(matcalc.show(row.expr, let=let).latex())
+        kind = matcalc.grad if row.valued == "scalar" else matcalc.jacobian
+        out.append(kind(row.expr, wrt=row.wrt, let=let).latex())
     for e in FUNCTIONS:
         out.append(matcalc.grad(e, wrt="x").latex())
         out.append(matcalc.hessian(e, wrt="x").latex())
