@@ -13,7 +13,7 @@ from functools import reduce
 import sympy as sp
 
 from ..errors import ShapeError, UndefinedError
-from ..expr.node import Node, norm_shape, shape_str
+from ..expr.node import Node, brief, norm_shape, shape_str
 from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, Rewrite, build, register
 from .leaves import check_power, is_num, is_zero, num, ones, zero
 
@@ -22,8 +22,6 @@ from .leaves import check_power, is_num, is_zero, num, ones, zero
 
 def mismatch(what: str, a: Node, b: Node) -> ShapeError:
     """The error that names both operands and both shapes."""
-    from ..render.text import brief
-
     return ShapeError(
         f"shape mismatch in {what}: {brief(a)} is {shape_str(a.shape)} "
         f"but {brief(b)} is {shape_str(b.shape)}"
@@ -493,9 +491,7 @@ def _mul_numpy(p, n: Node) -> str:
     if big is None:
         return scalar or "1.0"
     if big.op == "matmul" and scalar and big not in p.node_names:
-        from ..render.numpy import chain
-
-        return chain(p, big.args, scale=f"({scalar})" if not _atomic(scalar) else scalar)
+        return p.chain(big.args, scale=f"({scalar})" if not _atomic(scalar) else scalar)
     body = p.arg(big, ATOM)
     if not scalar:
         return body

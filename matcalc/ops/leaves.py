@@ -13,7 +13,7 @@ import sympy as sp
 from .. import limits
 from ..budget import Memo
 from ..errors import LimitError, MatcalcError, UndefinedError
-from ..expr.node import ONE, Node, Shape, size
+from ..expr.node import ONE, Node, Shape, size, var
 from ..expr.registry import ALL, ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
 
 
@@ -129,11 +129,6 @@ register(
 
 
 # ---------------------------------------------------------------- variables
-
-
-def var(name: str, shape: Shape = (), symmetric: bool = False) -> Node:
-    """A variable: a scalar, or a declared vector or matrix (symmetric: S = Sᵀ)."""
-    return Node("var", (), (name, bool(symmetric)), shape)
 
 
 def _var_value(ctx, n: Node) -> object:

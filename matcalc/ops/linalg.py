@@ -225,9 +225,7 @@ def _matmul_text(p, n: Node) -> str:
 
 
 def _matmul_numpy(p, n: Node) -> str:
-    from ..render.numpy import chain
-
-    return chain(p, n.args)
+    return p.chain(n.args)
 
 
 def _matmul_np(ctx, n: Node, *vs):
