@@ -12,47 +12,38 @@ from functools import reduce
 
 import sympy as sp
 
-from ..errors import ShapeError, UndefinedError
-from ..expr.node import Node, brief, norm_shape, shape_str
+from ..errors import UndefinedError
+from ..expr.node import Node
 from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, Rewrite, build, register
+from .base import (
+    add,
+    apply,
+    broadcast,
+    emul,
+    factor_order,
+    had,
+    inner,
+    is_scalar_lit,
+    lit,
+    lit_rows,
+    matmul,
+    mismatch,
+    mul,
+    norm2,
+    pow_,
+    product_rule,
+    same_shapes,
+    split_coeff,
+    sub,
+    superscript,
+    transpose,
+    transposes,
+    vec,
+)
+from .explicit import elementwise_lit, expand_mul
 from .leaves import check_power, is_num, is_zero, num, ones, zero
 
 # ---------------------------------------------------------------- shapes
-
-
-def mismatch(what: str, a: Node, b: Node) -> ShapeError:
-    """The error that names both operands and both shapes."""
-    return ShapeError(
-        f"shape mismatch in {what}: {brief(a)} is {shape_str(a.shape)} "
-        f"but {brief(b)} is {shape_str(b.shape)}"
-    )
-
-
-def same_shapes(what: str):
-    def shape(args: tuple[Node, ...], data: object) -> tuple:
-        for t in args[1:]:
-            if t.shape != args[0].shape:
-                raise mismatch(what, args[0], t)
-        return args[0].shape
-
-    return shape
-
-
-def split_coeff(n: Node) -> tuple[sp.Expr, Node | None]:
-    """`3*A*x` → (3, A*x); a constant → (value, None)."""
-    if n.op == "num":
-        return n.data, None
-    if n.op == "mul" and n.args[0].op == "num":
-        rest = n.args[1:]
-        return n.args[0].data, rest[0] if len(rest) == 1 else Node("mul", rest, None, n.shape)
-    return sp.Integer(1), n
-
-
-def transposes(n: Node) -> int:
-    """Transposes in the tree as printed (a shared subtree counts each time: memoized, linear)."""
-    if n._transposes is None:
-        n._transposes = (n.op == "T") + sum(transposes(a) for a in n.args)
-    return n._transposes
 
 
 # ---------------------------------------------------------------- sums
@@ -100,8 +91,6 @@ def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
 
 def _sum_of_literals(args: tuple[Node, ...], data: object) -> Node | None:
     """Explicit matrices add entry by entry."""
-    from .structure import is_scalar_lit, lit, lit_rows
-
     lits = [a for a in args if is_scalar_lit(a)]
     if len(lits) < 2:
         return None
@@ -247,23 +236,7 @@ def _mx():
 
 
 def _t(a: Node) -> Node:
-    from .linalg import transpose
-
     return transpose(a)
-
-
-def add(*terms: Node) -> Node:
-    if len(terms) == 1:
-        return terms[0]
-    return build("add", *terms)
-
-
-def neg(a: Node) -> Node:
-    return mul(num(-1), a)
-
-
-def sub(a: Node, b: Node) -> Node:
-    return add(a, neg(b))
 
 
 # ---------------------------------------------------------------- products with scalars
@@ -319,11 +292,6 @@ def _canonical_product(args: tuple[Node, ...], data: object) -> Node:
     return Node("mul", tuple(out), None, shape)
 
 
-def factor_order(f: Node) -> tuple:
-    """The order of a product's factors: sums last, σ(u) (1 − σ(u)); otherwise a fixed order."""
-    return (f.op == "add" or (f.op == "pow" and f.args[0].op == "add"), f.sortkey())
-
-
 def _merge_powers(scalars: list[Node]) -> list[Node]:
     """u^a · u^b = u^(a+b) for scalar factors with the same base."""
     groups: dict[Node, list[Node]] = {}
@@ -339,8 +307,6 @@ def _merge_powers(scalars: list[Node]) -> list[Node]:
 
 
 def _mul_transpose(n: Node, g: Node, i: int) -> Node:
-    from .linalg import inner
-
     f = n.args[i]
     others = mul(*n.args[:i], *n.args[i + 1 :])
     if f.is_scalar and not n.is_scalar:
@@ -349,23 +315,11 @@ def _mul_transpose(n: Node, g: Node, i: int) -> Node:
 
 
 def _mul_vec(n: Node, i: int, k: Node) -> Node:
-    from .linalg import matmul
-    from .structure import vec
-
     f = n.args[i]
     others = mul(*n.args[:i], *n.args[i + 1 :])
     if f.is_scalar and not n.is_scalar:
         return matmul(vec(others), k)
     return mul(others, k)
-
-
-def _product_rule(n: Node, d: list[Node]) -> Node:
-    terms = [
-        build(n.op, *n.args[:i], di, *n.args[i + 1 :], data=n.data)
-        for i, di in enumerate(d)
-        if not is_zero(di)
-    ]
-    return add(*terms) if terms else zero(n.shape)
 
 
 def _denominator_parts(n: Node) -> tuple[sp.Expr, list[Node], list[Node], Node | None]:
@@ -511,9 +465,9 @@ register(
     Op(
         "mul",
         shape=_mul_shape,
-        jvp=_product_rule,
+        jvp=product_rule,
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
-        expand=lambda ctx, n, *vs: _expand_mul(vs),
+        expand=lambda ctx, n, *vs: expand_mul(vs),
         sympy=lambda n, *a: sp.Mul(*a) if n.is_scalar else _mx().MatMul(*a),
         text=_mul_text,
         latex=_mul_latex,
@@ -535,49 +489,6 @@ register(
         ],
     )
 )
-
-
-def _expand_mul(vs: tuple[Node, ...]) -> Node:
-    from .structure import is_scalar_lit, lit, lit_rows
-
-    scal = [v for v in vs if v.is_scalar]
-    mats = [v for v in vs if not v.is_scalar]
-    c = mul(*scal)
-    if not mats:
-        return c
-    rows = lit_rows(mats[0]) if is_scalar_lit(mats[0]) else None
-    if rows is None:
-        return mul(c, mats[0])
-    return lit([[mul(c, e) for e in row] for row in rows])
-
-
-def mul(*factors: Node) -> Node:
-    if len(factors) == 1:
-        return factors[0]
-    return build("mul", *factors)
-
-
-def div(a: Node, b: Node) -> Node:
-    """a / b for a scalar b."""
-    if not b.is_scalar:
-        raise ShapeError(
-            f"/ divides by a scalar only, got {shape_str(b.shape)}; for entrywise division use ./"
-        )
-    return mul(a, pow_(b, num(-1)))
-
-
-def emul(a: Node, b: Node) -> Node:
-    """The entrywise product, a scalar broadcasting: what elementwise derivatives multiply by."""
-    from .elementwise import had
-
-    if a.is_scalar or b.is_scalar:
-        return mul(a, b)
-    return had(a, b)
-
-
-def broadcast(c: Node, shape: tuple) -> Node:
-    """A scalar as a matrix of the shape: c·𝟏 (NumPy's rule for a scalar beside an array)."""
-    return c if shape == () else mul(c, ones(shape))
 
 
 # ---------------------------------------------------------------- powers
@@ -646,16 +557,12 @@ def _power_of_product(args: tuple[Node, ...], data: object) -> Node | None:
         if c.op == "num" and c.data.is_positive:
             return mul(pow_(c, e), pow_(mul(*base.args[1:]), e))
     if base.op == "had" and p.is_Integer:
-        from .elementwise import had
-
         return had(*(pow_(f, e) for f in base.args))
     return None
 
 
 def _norm_of_inner(args: tuple[Node, ...], data: object) -> Node | None:
     """(xᵀx)^p = ‖x‖^(2p) and tr(XᵀX)^p = ‖X‖^(2p): √(xᵀx) is the norm."""
-    from .reductions import norm2
-
     base, e = args
     if e.op != "num" or e.data.is_Integer:
         return None
@@ -665,13 +572,6 @@ def _norm_of_inner(args: tuple[Node, ...], data: object) -> Node | None:
         if a.op == "T" and a.args[0] == b:
             return pow_(norm2(b), num(2 * e.data))
     return None
-
-
-_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def superscript(k: int) -> str:
-    return str(k).translate(_SUPER)
 
 
 def _pow_text(p, n: Node) -> str:
@@ -723,8 +623,6 @@ def _pow_prec(n: Node) -> int:
 
 def _pow_jvp(n: Node, d: list[Node]) -> Node:
     """d(u^p) = p u^(p−1) du + u^p log(u) dp."""
-    from .elementwise import apply
-
     (u, p), (du, dp) = n.args, d
     if not is_zero(du) and not is_zero(dp):  # uᵖ (p/u du + log(u) dp): t^t (1 + log t) dt
         ratio = emul(p, pow_(u, num(-1)))
@@ -768,8 +666,6 @@ def _pow_numpy(p, n: Node) -> str:
 
 
 def _pow_expand(ctx, n: Node, u: Node, e: Node) -> Node:
-    from .structure import elementwise_lit
-
     return elementwise_lit(pow_, u, e)
 
 
@@ -800,28 +696,4 @@ register(
 )
 
 
-def pow_(base: Node, e: Node) -> Node:
-    """base to the power e, entrywise for a vector or matrix base."""
-    return build("pow", base, e)
-
-
-def sqrt(a: Node) -> Node:
-    return pow_(a, num(sp.Rational(1, 2)))
-
-
-__all__ = [
-    "add",
-    "broadcast",
-    "div",
-    "emul",
-    "mismatch",
-    "mul",
-    "neg",
-    "norm_shape",
-    "pow_",
-    "same_shapes",
-    "split_coeff",
-    "sqrt",
-    "sub",
-    "superscript",
-]
+__all__ = []

@@ -15,21 +15,32 @@ import sympy as sp
 
 from ..errors import UndefinedError
 from ..expr.node import Node
-from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, build, register
-from .arith import (
-    _product_rule,
+from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, register
+from .base import (
     add,
+    apply,
+    diag,
     emul,
     factor_order,
+    flat,
+    had,
+    logdet,
+    logsumexp,
+    matmul,
     mul,
     neg,
+    one_like,
     pow_,
+    product_rule,
     same_shapes,
     split_coeff,
     sub,
+    transpose,
+    transposes,
+    vec,
 )
+from .explicit import elementwise_lit
 from .leaves import is_num, is_zero, num, ones, too_large, zero
-from .linalg import _flat, matmul, transpose
 
 T_ARG = sp.Symbol("t", real=True)  # the argument of a SymPy scalar function in `Result.expr`
 
@@ -80,7 +91,7 @@ def _had_order(f: Node) -> tuple:
 def _had_print(p, n: Node, times: str, over: str) -> str:
     """u ⊙ v ⊘ w: the factors with a negative power go below, as entrywise division."""
     top, bottom = [], []
-    for f in _flat(n):
+    for f in flat(n):
         if (
             f.op == "pow"
             and f.args[1].op == "num"
@@ -99,15 +110,11 @@ def _had_print(p, n: Node, times: str, over: str) -> str:
 
 
 def _had_vec(n: Node, i: int, k: Node) -> Node:
-    from .structure import diag, vec
-
     others = had(*n.args[:i], *n.args[i + 1 :])
     return matmul(diag(vec(others)), k)
 
 
 def _had_expand(ctx, n: Node, *vs: Node) -> Node:
-    from .structure import elementwise_lit
-
     return elementwise_lit(lambda *es: mul(*es), *vs)
 
 
@@ -115,7 +122,7 @@ register(
     Op(
         "had",
         shape=same_shapes("hadamard product"),
-        jvp=_product_rule,
+        jvp=product_rule,
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
         expand=_had_expand,
         sympy=lambda n, *a: __import__("sympy").hadamard_product(*a),
@@ -141,13 +148,6 @@ register(
 )
 
 
-def had(*terms: Node) -> Node:
-    """The entrywise product of same-shaped operands (a scalar operand scales)."""
-    if len(terms) == 1:
-        return terms[0]
-    return build("had", *terms)
-
-
 def _hadamard_surface(a: Node, b: Node) -> Node:
     return emul(a, b)
 
@@ -157,15 +157,6 @@ alias("HadamardProduct", 2, _hadamard_surface)  # SymPy's name (SPEC §7.8)
 
 
 # ---------------------------------------------------------------- scalar functions, entrywise
-
-
-def apply(name: str, u: Node) -> Node:
-    """The elementwise function `name` applied to u."""
-    return build(name, u)
-
-
-def one_like(u: Node) -> Node:
-    return num(1) if u.is_scalar else ones(u.shape)
 
 
 def _fold(name: str, fold: Callable[[sp.Expr], sp.Expr | None]):
@@ -231,8 +222,6 @@ def elementwise(
         return emul(deriv(n.args[0], n), d[0])
 
     def expand(ctx, n: Node, u: Node) -> Node:
-        from .structure import elementwise_lit
-
         return elementwise_lit(lambda e: apply(name, e), u)
 
     text_rule = _flip_row(text if callable(text) else _text_call(text or name), name, "ᵀ")
@@ -271,7 +260,6 @@ def elementwise(
 def _flip_row(rule: Callable, name: str, mark: str) -> Callable:
     """f(u) of a row written f(uᵀ)ᵀ when that has fewer transposes: tanh(W x)ᵀ, not
     tanh(xᵀ Wᵀ) (transposes are kept at the leaves, where equal expressions compare equal)."""
-    from .arith import transposes
 
     def printed(p, n: Node) -> str:
         u = n.args[0]
@@ -331,9 +319,6 @@ def _inverse_pair(outer: str, inner: str, doc: str):
 
 
 def _log_special(args, data):
-    from .linalg import logdet
-    from .reductions import logsumexp
-
     u = args[0]
     if u.op == "det":
         return logdet(u.args[0])
@@ -557,4 +542,4 @@ def _sqrt_surface(u: Node) -> Node:
 
 alias("sqrt", 1, _sqrt_surface)
 
-__all__ = ["T_ARG", "apply", "elementwise", "had", "one_like"]
+__all__ = ["T_ARG", "elementwise"]

@@ -13,8 +13,8 @@ import sympy as sp
 from .. import limits
 from ..budget import Memo
 from ..errors import LimitError, MatcalcError, UndefinedError
-from ..expr.node import ONE, Node, Shape, size, var
-from ..expr.registry import ALL, ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
+from ..expr.node import Node, Shape, var
+from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, build, register
 
 
 def _no_tangent(n: Node, d: list[Node]) -> Node:
@@ -225,10 +225,8 @@ def _dims(ctx, shape: Shape) -> tuple[int, int]:
 
 
 def _explicit(ctx, shape: Shape, entry) -> Node:
-    from .structure import lit
-
-    r, c = _dims(ctx, shape)
-    return lit([[num(entry(i, j)) for j in range(c)] for i in range(r)])
+    r, c = _dims(ctx, shape)  # checked against MAX_ENTRIES: the rows of `lit`, built by name
+    return build("lit", *(num(entry(i, j)) for i in range(r) for j in range(c)), data=(r, c))
 
 
 def zero(shape: Shape) -> Node:
@@ -450,17 +448,4 @@ class _IntCtx:
         return numpy
 
 
-__all__ = [
-    "ALL",
-    "ONE",
-    "comm",
-    "dvar",
-    "eye",
-    "is_num",
-    "is_zero",
-    "num",
-    "ones",
-    "size",
-    "var",
-    "zero",
-]
+__all__ = ["comm", "dvar", "eye", "is_num", "is_zero", "num", "ones", "var", "zero"]

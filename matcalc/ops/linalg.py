@@ -15,8 +15,43 @@ import sympy as sp
 
 from ..errors import ShapeError, UndefinedError
 from ..expr.node import ONE, Node, norm_shape, shape_str, transposed
-from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, build, register
-from .arith import _product_rule, add, mismatch, mul, neg, pow_, split_coeff, superscript
+from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, register
+from .base import (
+    add,
+    apply,
+    check_explicit,
+    det,
+    diag,
+    flat,
+    inner,
+    inv,
+    is_scalar_lit,
+    kron,
+    kron_inner_left,
+    kron_inner_right,
+    linear_unary_rewrites,
+    lit,
+    lit_rows,
+    logdet,
+    matmul,
+    matpow,
+    mismatch,
+    mul,
+    neg,
+    norm2,
+    pow_,
+    product_rule,
+    scalar_vec,
+    split_coeff,
+    sum_,
+    superscript,
+    trace,
+    transpose,
+    transposes,
+    unvec,
+    vec,
+)
+from .explicit import explicit_det, explicit_inverse, lit_matmul
 from .leaves import comm, eye, is_zero, num, ones, zero
 
 
@@ -47,49 +82,6 @@ def _call(name: str):
 
 def _latex_call(cmd: str):
     return lambda p, n: rf"{cmd}\left({', '.join(p(a) for a in n.args)}\right)"
-
-
-def linear_unary_rewrites(
-    builder, sum_example: str, scaled_example: str, let: tuple[str, ...]
-) -> list[Rewrite]:
-    """A linear L distributes: L(A + B) = L(A) + L(B), L(c A) = c L(A), L(0) = 0."""
-
-    def over_sum(args, data):
-        a = args[0]
-        return add(*(builder(t) for t in a.args)) if a.op == "add" else None
-
-    def scalars_out(args, data):
-        a = args[0]
-        if a.op == "mul" and not a.is_scalar:
-            return mul(*a.args[:-1], builder(a.args[-1]))
-        return None
-
-    return [
-        Rewrite("linear: over a sum", over_sum, (sum_example,), let),
-        Rewrite("linear: scalars out", scalars_out, (scaled_example,), let),
-    ]
-
-
-def scalar_vec(op_transpose):
-    """The vec rule of a scalar-valued linear operator: d s = vec(L*(1))ᵀ d vec(A)."""
-
-    def rule(n: Node, i: int, k: Node) -> Node:
-        from .structure import vec
-
-        return matmul(transpose(vec(op_transpose(n, num(1), i))), k)
-
-    return rule
-
-
-def inner(g: Node, m: Node) -> Node:
-    """⟨G, M⟩ = tr(GᵀM), written as a scalar product: g m, gᵀm, g mᵀ or tr(GᵀM)."""
-    if g.is_scalar or m.is_scalar:
-        return mul(g, m)
-    if g.is_vector:
-        return matmul(transpose(g), m)
-    if g.is_row:
-        return matmul(g, transpose(m))
-    return trace(matmul(transpose(g), m))
 
 
 # ---------------------------------------------------------------- matrix product
@@ -199,16 +191,8 @@ def _chain_sized(fs: tuple[Node, ...], i: int) -> bool:
     return False
 
 
-def _flat(n: Node) -> tuple[Node, ...]:
-    """A product's factors with nested products of the same kind inlined (it is associative)."""
-    out: list[Node] = []
-    for f in n.args:
-        out.extend(_flat(f) if f.op == n.op else (f,))
-    return tuple(out)
-
-
 def _matmul_text(p, n: Node) -> str:
-    fs = _flat(n)
+    fs = flat(n)
     parts = []
     for i, f in enumerate(fs):
         if (
@@ -236,8 +220,6 @@ def _matmul_np(ctx, n: Node, *vs):
 
 
 def _matmul_expand(ctx, n: Node, *vs: Node) -> Node:
-    from .structure import lit_matmul
-
     return reduce(lit_matmul, vs)
 
 
@@ -250,7 +232,7 @@ register(
     Op(
         "matmul",
         shape=_matmul_shape,
-        jvp=_product_rule,
+        jvp=product_rule,
         np=_matmul_np,
         expand=_matmul_expand,
         sympy=_matmul_sympy,
@@ -274,13 +256,6 @@ register(
         ],
     )
 )
-
-
-def matmul(*factors: Node) -> Node:
-    """The matrix product; scalar factors move out, identities drop, X X⁻¹ cancels."""
-    if len(factors) == 1:
-        return factors[0]
-    return build("matmul", *factors)
 
 
 # ---------------------------------------------------------------- transpose
@@ -356,19 +331,12 @@ register(
 
 
 def _expand_transpose(a: Node) -> Node:
-    from .structure import is_scalar_lit, lit, lit_rows
-
     if a.is_scalar:
         return a
     if is_scalar_lit(a):
         rows = lit_rows(a)
         return lit([list(col) for col in zip(*rows, strict=True)])
     return transpose(a)
-
-
-def transpose(a: Node) -> Node:
-    """Aᵀ, pushed down to the leaves so that equal expressions compare equal."""
-    return build("T", a)
 
 
 # ---------------------------------------------------------------- inverse and powers
@@ -393,8 +361,6 @@ def _inv_scalars_out(args, data):
 
 
 def _inv_of_diag(args, data):
-    from .structure import diag
-
     a = args[0]
     if a.op == "diag":
         return diag(pow_(a.args[0], num(-1)))
@@ -432,8 +398,6 @@ def _nonsingular(xp, n: Node, a) -> bool:
 
 
 def _inv_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import explicit_inverse
-
     return explicit_inverse(a, n)
 
 
@@ -465,10 +429,6 @@ register(
         ],
     )
 )
-
-
-def inv(a: Node) -> Node:
-    return build("inv", a)
 
 
 def _matpow_trivial(args, data):
@@ -521,8 +481,6 @@ def _matpow_jvp(n: Node, d: list[Node]) -> Node:
 
 
 def _matpow_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import lit_matmul
-
     return reduce(lit_matmul, [a] * n.data)
 
 
@@ -554,11 +512,6 @@ register(
 )
 
 
-def matpow(a: Node, k: int) -> Node:
-    """Xᵏ for an integer k (negative: powers of the inverse)."""
-    return build("matpow", a, data=int(k))
-
-
 # ---------------------------------------------------------------- determinants
 
 
@@ -580,8 +533,6 @@ def _det_rewrite(args, data):
 
 
 def _det_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import explicit_det
-
     return explicit_det(a)
 
 
@@ -614,10 +565,6 @@ register(
 )
 
 
-def det(a: Node) -> Node:
-    return a if a.is_scalar else build("det", a)
-
-
 def _logdet_rewrite(args, data):
     a = args[0]
     if a.op == "T":
@@ -629,8 +576,6 @@ def _logdet_rewrite(args, data):
     if a.op == "mul":
         c, rest = split_coeff(a)
         if rest is not None and c.is_positive and len(a.args) == 2:
-            from .elementwise import apply
-
             return add(mul(num(a.shape[0]), apply("log", num(c))), logdet(rest))
     return None
 
@@ -648,9 +593,6 @@ def _logdet_np(ctx, n: Node, a):
 
 
 def _logdet_expand(ctx, n: Node, a: Node) -> Node:
-    from .elementwise import apply
-    from .structure import explicit_det
-
     d = explicit_det(a)
     if d.op == "num" and not d.data.is_positive:
         raise UndefinedError("logdet needs det > 0")
@@ -684,16 +626,10 @@ register(
 )
 
 
-def logdet(a: Node) -> Node:
-    return build("logdet", a)
-
-
 # ---------------------------------------------------------------- trace
 
 
 def _trace_rewrite(args, data):
-    from .arith import transposes
-
     a = args[0]
     if a.op == "T":
         return trace(a.args[0])
@@ -707,8 +643,6 @@ def _trace_rewrite(args, data):
     if a.op == "kron" and all(f.is_square for f in a.args):  # tr(A ⊗ B) = tr A tr B
         return mul(trace(a.args[0]), trace(a.args[1]))
     if a.op == "matmul" and len(a.args) == 2 and a.args[0] == transpose(a.args[1]):
-        from .reductions import norm2
-
         return pow_(norm2(a.args[1]), num(2))  # tr(XᵀX) = ‖X‖²
     if a.op == "matmul" and a.args[-1].is_row:  # tr(M u vᵀ) = vᵀ M u
         return matmul(a.args[-1], *a.args[:-1])
@@ -722,8 +656,6 @@ def _trace_transpose(n: Node, g: Node, i: int) -> Node:
 
 
 def _trace_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import lit_rows
-
     rows = lit_rows(a)
     return add(*(rows[i][i] for i in range(len(rows))))
 
@@ -760,10 +692,6 @@ register(
 )
 
 
-def trace(a: Node) -> Node:
-    return a if a.is_scalar else build("tr", a)
-
-
 # ---------------------------------------------------------------- Kronecker product
 
 
@@ -798,8 +726,6 @@ def _kron_permutation(a_shape, b_shape) -> Node:
 
 
 def _kron_vec(n: Node, i: int, k: Node) -> Node:
-    from .structure import vec
-
     a, b = n.args
     (r, c), (p_, q) = a.shape, b.shape
     perm = _kron_permutation(a.shape, b.shape)
@@ -824,8 +750,6 @@ def _kron_np(ctx, n: Node, a, b):
 
 
 def _kron_expand(ctx, n: Node, a: Node, b: Node) -> Node:
-    from .structure import check_explicit, lit, lit_rows
-
     ra, rb = lit_rows(a), lit_rows(b)
     check_explicit(len(ra) * len(rb), len(ra[0]) * len(rb[0]))
     return lit([[mul(x, y) for x in row_a for y in row_b] for row_a in ra for row_b in rb])
@@ -835,7 +759,7 @@ register(
     Op(
         "kron",
         shape=_kron_shape,
-        jvp=_product_rule,
+        jvp=product_rule,
         np=_kron_np,
         expand=_kron_expand,
         sympy=lambda n, a, b: _mx().KroneckerProduct(a, b),
@@ -862,10 +786,6 @@ register(
 )
 
 
-def kron(a: Node, b: Node) -> Node:
-    return build("kron", a, b)
-
-
 # The adjoints of ⊗: ⟨G, A ⊗ dB⟩ = ⟨kron_inner_left(A, G), dB⟩ and
 # ⟨G, dA ⊗ B⟩ = ⟨kron_inner_right(G, B), dA⟩, with G cut into blocks G_ab the size of B.
 
@@ -888,8 +808,6 @@ def _kir_shape(args, data):
 
 
 def _kil_rewrite(args, data):
-    from .structure import unvec
-
     a, g = args
     if a.is_vector and g.is_vector:  # Σ_a a_a g_a = unvec(g) a
         p_ = sp.cancel(g.shape[0] / a.shape[0])
@@ -903,15 +821,11 @@ def _kil_rewrite(args, data):
     if g.op == "kron" and g.args[0].shape == a.shape:
         return mul(inner(a, g.args[0]), g.args[1])
     if g.op == "ones":  # 𝟏 = 𝟏 ⊗ 𝟏
-        from .reductions import sum_
-
         return mul(sum_(a), ones(_kil_shape(args, data)))
     return None
 
 
 def _kir_rewrite(args, data):
-    from .structure import unvec
-
     g, b = args
     if b.is_vector and g.is_vector:  # ⟨g_a, b⟩ = (unvec(g)ᵀ b)_a
         k = sp.cancel(g.shape[0] / b.shape[0])
@@ -925,8 +839,6 @@ def _kir_rewrite(args, data):
     if g.op == "kron" and g.args[1].shape == b.shape:
         return mul(inner(g.args[1], b), g.args[0])
     if g.op == "ones":  # 𝟏 = 𝟏 ⊗ 𝟏
-        from .reductions import sum_
-
         return mul(sum_(b), ones(_kir_shape(args, data)))
     return None
 
@@ -956,8 +868,6 @@ def _kir_np(ctx, n: Node, g, b):
 
 
 def _kil_expand(ctx, n: Node, a: Node, g: Node) -> Node:
-    from .structure import lit, lit_rows
-
     ra, rg = lit_rows(a), lit_rows(g)
     r, c = len(ra), len(ra[0])
     p_, q = len(rg) // r, len(rg[0]) // c
@@ -973,8 +883,6 @@ def _kil_expand(ctx, n: Node, a: Node, g: Node) -> Node:
 
 
 def _kir_expand(ctx, n: Node, g: Node, b: Node) -> Node:
-    from .structure import lit, lit_rows
-
     rg, rb = lit_rows(g), lit_rows(b)
     p_, q = len(rb), len(rb[0])
     r, c = len(rg) // p_, len(rg[0]) // q
@@ -993,16 +901,12 @@ def _kir_expand(ctx, n: Node, g: Node, b: Node) -> Node:
 
 def _rearranged(g: Node, a_shape, b_shape) -> Node:
     """R(G)ᵀ (p q × r c): its column (a, b) is vec of the block G_ab, so R(A ⊗ B) = vec A vec Bᵀ."""
-    from .structure import unvec, vec
-
     (r, c), (p_, q) = a_shape, b_shape
     perm = _kron_permutation(a_shape, b_shape)
     return unvec(matmul(transpose(perm), vec(g)), (p_ * q, r * c))
 
 
 def _kil_vec(n: Node, i: int, k: Node) -> Node:
-    from .structure import vec
-
     a, g = n.args
     b_shape = n.shape if n.shape else (ONE, ONE)
     if i == 1:  # the adjoint of H ↦ A ⊗ H
@@ -1012,8 +916,6 @@ def _kil_vec(n: Node, i: int, k: Node) -> Node:
 
 
 def _kir_vec(n: Node, i: int, k: Node) -> Node:
-    from .structure import vec
-
     g, b = n.args
     a_shape = n.shape if n.shape else (ONE, ONE)
     if i == 0:  # the adjoint of H ↦ H ⊗ B
@@ -1026,7 +928,7 @@ register(
     Op(
         "kron_inner_left",
         shape=_kil_shape,
-        jvp=_product_rule,
+        jvp=product_rule,
         np=_kil_np,
         expand=_kil_expand,
         sympy=lambda n, a, g: sp.Function("kron_inner_left")(a, g),
@@ -1061,7 +963,7 @@ register(
     Op(
         "kron_inner_right",
         shape=_kir_shape,
-        jvp=_product_rule,
+        jvp=product_rule,
         np=_kir_np,
         expand=_kir_expand,
         sympy=lambda n, g, b: sp.Function("kron_inner_right")(g, b),
@@ -1101,14 +1003,6 @@ def _raveled(n: Node, code: str) -> str:
     return f"np.ravel({code})" if (n.is_vector or n.is_row) else code
 
 
-def kron_inner_left(a: Node, g: Node) -> Node:
-    return build("kron_inner_left", a, g)
-
-
-def kron_inner_right(g: Node, b: Node) -> Node:
-    return build("kron_inner_right", g, b)
-
-
 def _inv_surface(a: Node) -> Node:
     """`inv(t)` of a scalar is 1/t."""
     return pow_(a, num(-1)) if a.is_scalar else inv(a)
@@ -1117,17 +1011,4 @@ def _inv_surface(a: Node) -> Node:
 alias("inv", 1, _inv_surface)
 alias("Inverse", 1, _inv_surface)
 
-__all__ = [
-    "det",
-    "inner",
-    "inv",
-    "kron",
-    "kron_inner_left",
-    "kron_inner_right",
-    "logdet",
-    "matmul",
-    "matpow",
-    "ones",
-    "trace",
-    "transpose",
-]
+__all__ = []

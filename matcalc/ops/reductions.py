@@ -7,10 +7,29 @@ import sympy as sp
 from ..errors import ShapeError
 from ..expr.node import Node, shape_str, size
 from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
-from .arith import add, mismatch, mul, pow_, split_coeff, sub
-from .elementwise import apply
+from .base import (
+    add,
+    apply,
+    inner,
+    is_scalar_lit,
+    linear_unary_rewrites,
+    lit,
+    lit_rows,
+    matmul,
+    mean,
+    mismatch,
+    mul,
+    norm1,
+    norm2,
+    pow_,
+    scalar_vec,
+    softmax,
+    split_coeff,
+    sub,
+    sum_,
+    transpose,
+)
 from .leaves import is_zero, num, ones
-from .linalg import inner, linear_unary_rewrites, matmul, scalar_vec, transpose
 
 
 def _to_scalar(args, data):
@@ -36,8 +55,6 @@ def _sum_all(a) -> object:
 
 
 def _sum_rewrite(args, data):
-    from .structure import is_scalar_lit, lit_rows
-
     a = args[0]
     if a.op == "T":
         return sum_(a.args[0])
@@ -91,10 +108,6 @@ register(
 )
 
 
-def sum_(a: Node) -> Node:
-    return a if a.is_scalar else build("sum", a)
-
-
 def _mean_transpose(n: Node, g: Node, i: int) -> Node:
     a = n.args[0]
     return mul(g, pow_(num(size(a.shape)), num(-1)), ones(a.shape))
@@ -144,10 +157,6 @@ register(
 )
 
 
-def mean(a: Node) -> Node:
-    return a if a.is_scalar else build("mean", a)
-
-
 # ---------------------------------------------------------------- norms
 
 
@@ -176,8 +185,6 @@ def _norm2_jvp(n: Node, d: list[Node]) -> Node:
 
 
 def _norm2_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import lit_rows
-
     return pow_(add(*(pow_(e, num(2)) for row in lit_rows(a) for e in row)), num(sp.Rational(1, 2)))
 
 
@@ -208,18 +215,11 @@ register(
 )
 
 
-def norm2(a: Node) -> Node:
-    """The Euclidean norm (Frobenius for a matrix); of a scalar, |t|."""
-    return apply("abs", a) if a.is_scalar else build("norm2", a)
-
-
 def _no_zero_entry(xp, n: Node, a) -> bool:
     return bool(xp.all(xp.abs(xp.asarray(a)) > 1e-2))
 
 
 def _norm1_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import lit_rows
-
     return add(*(apply("abs", e) for row in lit_rows(a) for e in row))
 
 
@@ -248,11 +248,6 @@ register(
 )
 
 
-def norm1(a: Node) -> Node:
-    """The sum of the absolute values of the entries."""
-    return apply("abs", a) if a.is_scalar else build("norm1", a)
-
-
 # ---------------------------------------------------------------- softmax and log-sum-exp
 
 
@@ -277,16 +272,12 @@ def _lse_np(ctx, n: Node, x):
 
 
 def _softmax_expand(ctx, n: Node, x: Node) -> Node:
-    from .structure import lit, lit_rows
-
     es = [apply("exp", row[0]) for row in lit_rows(x)]
     total = pow_(add(*es), num(-1))
     return lit([[mul(e, total)] for e in es])
 
 
 def _lse_expand(ctx, n: Node, x: Node) -> Node:
-    from .structure import lit_rows
-
     return apply("log", add(*(apply("exp", row[0]) for row in lit_rows(x))))
 
 
@@ -324,10 +315,6 @@ register(
 )
 
 
-def softmax(a: Node) -> Node:
-    return build("softmax", a)
-
-
 register(
     Op(
         "lse",
@@ -346,10 +333,6 @@ register(
 )
 
 
-def logsumexp(a: Node) -> Node:
-    return build("lse", a)
-
-
 def dot(a: Node, b: Node) -> Node:
     """aᵀb for two vectors of the same size."""
     if not (a.is_vector and b.is_vector):
@@ -361,4 +344,4 @@ def dot(a: Node, b: Node) -> Node:
 
 alias("dot", 2, dot)
 
-__all__ = ["dot", "logsumexp", "mean", "norm1", "norm2", "softmax", "sum_"]
+__all__ = ["dot"]
