@@ -8,7 +8,7 @@ import sympy as sp
 
 import matcalc
 from matcalc.evaluate.numeric import evaluate
-from matcalc.expr.build import parse
+from matcalc.reader import parse
 
 F = "[x1**3+2*x2**2+3*x3, 3*x1+2*x2**2+x3**3, 2*x1+x2**3+3*x3**2]"
 x1, x2, x3 = sp.symbols("x1 x2 x3", real=True)

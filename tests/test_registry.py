@@ -12,10 +12,10 @@ import pytest
 import matcalc
 from matcalc.evaluate.numeric import evaluate
 from matcalc.evaluate.points import valid_point
-from matcalc.expr.build import parse_expr
 from matcalc.expr.decls import Decls
 from matcalc.expr.node import Node
 from matcalc.expr.registry import ALL, FUNCTIONS, OPS, missing_parts, raw_mode
+from matcalc.reader import parse_expr
 
 from .op_specs import INTERNAL, ROWS, references
 
