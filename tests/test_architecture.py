@@ -2,7 +2,7 @@
 import`, also those inside functions, which are arrows all the same):
 
 * stages run one way: errors/limits → syntax → expr → ops (leaves → base → explicit → the
-  families side by side) → derive/evaluate/simplify → the printers of expressions
+  families side by side → rules) → derive/evaluate/simplify → the printers of expressions
   (render/printer, text, numpy, python) → result → the formats of a result (render/json, plain,
   rich_text, chain) → api → cli; a module imports only its own stage or stages below it, and
   an operator family never imports another;
@@ -42,6 +42,7 @@ STAGES = {
     "matcalc.ops.linalg": FAMILIES,
     "matcalc.ops.reductions": FAMILIES,
     "matcalc.ops.structure": FAMILIES,
+    "matcalc.ops.rules": 3.5,  # the rewrites that relate operators of different families
     "matcalc.ops": 3.9,
     "matcalc.reader": 3.95,  # syntax tree → expression, through the operators' constructors
     "matcalc.identities": 3,

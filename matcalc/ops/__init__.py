@@ -3,12 +3,13 @@ registers them all; the constructors below are how the other stages build expres
 
 Inside, imports run one way: leaves (constants, variables) → base (every constructor, the shared
 helpers) → explicit (explicit matrices) → the families (arith, linalg, elementwise, reductions,
-structure), which never import each other."""
+structure), which never import each other → rules (the rewrites that relate two families)."""
 
 from . import leaves  # noqa: F401  (registration order: leaves, arith, linalg, elementwise, ...)
 
 from . import arith, linalg  # noqa: F401  # isort: skip
 from . import elementwise, reductions, structure  # noqa: F401  # isort: skip
+from . import rules  # noqa: F401  # isort: skip  (last: attaches the cross-family rewrites)
 from .base import (
     add,
     apply,

@@ -14,22 +14,17 @@ import sympy as sp
 
 from ..errors import UndefinedError
 from ..expr.node import Node
-from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, Rewrite, build, register
+from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, Rewrite, register
 from .base import (
     add,
     apply,
     broadcast,
     emul,
     factor_order,
-    had,
     inner,
-    is_scalar_lit,
-    lit,
-    lit_rows,
     matmul,
     mismatch,
     mul,
-    norm2,
     pow_,
     product_rule,
     same_shapes,
@@ -49,7 +44,7 @@ from .leaves import check_power, is_num, is_zero, num, ones, zero
 # ---------------------------------------------------------------- sums
 
 
-def _terms(args: tuple[Node, ...]) -> list[tuple[sp.Expr, Node | None]]:
+def sum_terms(args: tuple[Node, ...]) -> list[tuple[sp.Expr, Node | None]]:
     """Flatten nested sums, distributing a constant coefficient over a sum: c(a + b) = ca + cb."""
     out: list[tuple[sp.Expr, Node | None]] = []
     stack = [(sp.Integer(1), t) for t in reversed(args)]
@@ -70,7 +65,7 @@ def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
     shape = args[0].shape
     const = sp.Integer(0)
     coeffs: dict[Node, sp.Expr] = {}
-    for c, rest in _terms(args):
+    for c, rest in sum_terms(args):
         if rest is None:
             const += c
         elif not is_zero(rest):
@@ -87,46 +82,6 @@ def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
     if len(out) == 1:
         return out[0]
     return Node("add", tuple(out), None, shape)
-
-
-def _sum_of_literals(args: tuple[Node, ...], data: object) -> Node | None:
-    """Explicit matrices add entry by entry."""
-    lits = [a for a in args if is_scalar_lit(a)]
-    if len(lits) < 2:
-        return None
-    rows = [lit_rows(a) for a in lits]
-    summed = [
-        [add(*(r[i][j] for r in rows)) for j in range(len(rows[0][0]))] for i in range(len(rows[0]))
-    ]
-    rest = [a for a in args if not is_scalar_lit(a)]
-    return add(lit(summed), *rest) if rest else lit(summed)
-
-
-def _lit_terms(t: Node) -> int:
-    """How many block literals a term of a sum holds (as itself, scaled, or in a nested sum)."""
-    if t.op == "lit" or (t.op == "mul" and t.args[-1].op == "lit"):
-        return 1
-    return sum(_lit_terms(u) for u in t.args) if t.op == "add" else 0
-
-
-def _sum_of_blocks(args: tuple[Node, ...], data: object) -> Node | None:
-    """Block literals of one structure add block by block: [a, 0] + [0, b] = [a, b]."""
-    if sum(_lit_terms(a) for a in args) < 2:
-        return None
-    groups: dict[tuple, list[tuple[sp.Expr, Node]]] = {}
-    rest: list[Node] = []
-    for c, t in _terms(args):
-        if t is not None and t.op == "lit":
-            groups.setdefault((t.data, tuple(b.shape for b in t.args)), []).append((c, t))
-        else:
-            rest.append(num(c) if t is None else mul(num(c), t))
-    if all(len(g) < 2 for g in groups.values()):
-        return None
-    merged = []
-    for (data, _), g in groups.items():
-        blocks = [add(*(mul(num(c), t.args[i]) for c, t in g)) for i in range(len(g[0][1].args))]
-        merged.append(build("lit", *blocks, data=data))
-    return add(*merged, *rest)
 
 
 def _terms_text(p, terms, sized: bool) -> str:
@@ -211,13 +166,6 @@ register(
         vec=lambda n, i, k: k,
         push_T=lambda a: add(*(_t(t) for t in a.args)),
         rewrites=[
-            Rewrite("sum of literals: entry by entry", _sum_of_literals, ("[a, b]", "[c, 1]")),
-            Rewrite(
-                "sum of block literals: block by block",
-                _sum_of_blocks,
-                ("[x, a]", "[y, 1]"),
-                ("x:n", "y:n"),
-            ),
             Rewrite(
                 "flatten, fold numbers, combine like terms",
                 _canonical_sum,
@@ -544,36 +492,6 @@ def _power_of_power(args: tuple[Node, ...], data: object) -> Node | None:
     return None
 
 
-def _power_of_product(args: tuple[Node, ...], data: object) -> Node | None:
-    """(c u)^p = c^p u^p, for an integer p or a positive constant c; (A ⊙ B)^k = A^k ⊙ B^k."""
-    base, e = args
-    if e.op != "num":
-        return None
-    p = e.data
-    if base.op == "mul":
-        if p.is_Integer:
-            return mul(*(pow_(f, e) for f in base.args))
-        c = base.args[0]
-        if c.op == "num" and c.data.is_positive:
-            return mul(pow_(c, e), pow_(mul(*base.args[1:]), e))
-    if base.op == "had" and p.is_Integer:
-        return had(*(pow_(f, e) for f in base.args))
-    return None
-
-
-def _norm_of_inner(args: tuple[Node, ...], data: object) -> Node | None:
-    """(xᵀx)^p = ‖x‖^(2p) and tr(XᵀX)^p = ‖X‖^(2p): √(xᵀx) is the norm."""
-    base, e = args
-    if e.op != "num" or e.data.is_Integer:
-        return None
-    inner = base.args[0] if base.op == "tr" else base
-    if inner.op == "matmul" and len(inner.args) == 2:
-        a, b = inner.args
-        if a.op == "T" and a.args[0] == b:
-            return pow_(norm2(b), num(2 * e.data))
-    return None
-
-
 def _pow_text(p, n: Node) -> str:
     base, e = n.args
     entrywise = not base.is_scalar
@@ -689,8 +607,6 @@ register(
             Rewrite("numbers fold", _fold_numbers, ("2", "3")),
             Rewrite("u¹ = u, u⁰ = 1, 1ᵖ = 1, 0ᵖ = 0", _trivial_power, ("t", "1")),
             Rewrite("(uᵃ)ᵏ = uᵃᵏ for an integer k", _power_of_power, ("t**3", "2")),
-            Rewrite("(c u)ᵖ = cᵖ uᵖ", _power_of_product, ("2*t", "3")),
-            Rewrite("√(xᵀx) = ‖x‖", _norm_of_inner, ("x.T*x", "1/2"), ("x:n",)),
         ],
     )
 )

@@ -24,8 +24,6 @@ from .base import (
     factor_order,
     flat,
     had,
-    logdet,
-    logsumexp,
     matmul,
     mul,
     neg,
@@ -318,30 +316,6 @@ def _inverse_pair(outer: str, inner: str, doc: str):
     return Rewrite(doc, rewrite, (f"{inner}(t)",))
 
 
-def _log_special(args, data):
-    u = args[0]
-    if u.op == "det":
-        return logdet(u.args[0])
-    if u.op == "pow" and u.args[1].op == "num" and u.args[1].data.is_Integer and u.args[1].data % 2:
-        return mul(u.args[1], apply("log", u.args[0]))  # log uᵏ = k log u for an odd k
-    if u.op == "sum" and u.args[0].op == "exp" and u.args[0].is_vector:
-        return logsumexp(u.args[0].args[0])
-    if u.op == "softmax":  # log softmax(z) = z − logsumexp(z) 𝟏
-        z = u.args[0]
-        return sub(z, mul(logsumexp(z), ones(z.shape)))
-    if u.op == "add" and len(u.args) == 2:  # log(1 + exp(z)) = softplus(z)
-        for one, e in (u.args, u.args[::-1]):
-            if e.op == "exp" and (is_num(one, 1) or _ones(one, e.shape)):
-                return apply("softplus", e.args[0])
-    return None
-
-
-def _ones(n: Node, shape: tuple) -> bool:
-    return n.shape == shape and (
-        n.op == "ones" or (n.op == "mul" and is_num(n.args[0], 1) and n.args[-1].op == "ones")
-    )
-
-
 def _abs_special(args, data):
     u = args[0]
     if u.op in ("abs", "exp", "softplus", "sigmoid", "relu"):
@@ -381,18 +355,7 @@ elementwise(
     latex_names=(r"\ln",),
     domain=_positive,
     steps="d log(U) = U⊙⁻¹ ⊙ dU",
-    rewrites=(
-        _inverse_pair("log", "exp", "log(exp u) = u"),
-        Rewrite(
-            "log det X = logdet X, log sum exp x = logsumexp x, log softmax z = z − logsumexp(z) 𝟏, "
-            "log(1 + exp z) = softplus z, log uᵏ = k log u (k odd)",
-            _log_special,
-            ("sum(exp(x))",),
-            ("x:n",),
-        ),
-        Rewrite("log softmax z = z − logsumexp(z) 𝟏", _log_special, ("softmax(x)",), ("x:n",)),
-        Rewrite("log(1 + exp z) = softplus z", _log_special, ("1 + exp(x)",), ("x:n",)),
-    ),
+    rewrites=(_inverse_pair("log", "exp", "log(exp u) = u"),),
 )
 elementwise(
     "sin",

@@ -21,9 +21,7 @@ from .base import (
     apply,
     check_explicit,
     det,
-    diag,
     flat,
-    inner,
     inv,
     is_scalar_lit,
     kron,
@@ -32,27 +30,22 @@ from .base import (
     linear_unary_rewrites,
     lit,
     lit_rows,
-    logdet,
     matmul,
     matpow,
     mismatch,
     mul,
     neg,
-    norm2,
     pow_,
     product_rule,
     scalar_vec,
-    split_coeff,
-    sum_,
     superscript,
     trace,
     transpose,
-    transposes,
     unvec,
     vec,
 )
 from .explicit import explicit_det, explicit_inverse, lit_matmul
-from .leaves import comm, eye, is_zero, num, ones, zero
+from .leaves import comm, eye, is_zero, num, zero
 
 
 def _need_square(what: str):
@@ -269,17 +262,6 @@ def _t_twice(args, data):
     return args[0].args[0] if args[0].op == "T" else None
 
 
-def _t_symmetric(args, data):
-    a = args[0]
-    if (a.op == "var" and a.data[1]) or a.op in ("eye", "diag"):
-        return a
-    if a.op in ("zero", "ones"):
-        return Node(a.op, (), None, transposed(a.shape))
-    if a.op == "comm":
-        return comm(a.data[1], a.data[0])
-    return None
-
-
 def _t_inside(args, data):
     from ..expr.registry import OPS
 
@@ -318,12 +300,6 @@ register(
         rewrites=[
             Rewrite("a scalar is its own transpose", _t_scalar, ("t",)),
             Rewrite("(Aᵀ)ᵀ = A", _t_twice, ("A.T",), ("A:n,m",)),
-            Rewrite(
-                "symmetric: Sᵀ = S, 𝐈ᵀ = 𝐈, diag(x)ᵀ = diag(x)",
-                _t_symmetric,
-                ("S",),
-                ("S:n,n,sym",),
-            ),
             Rewrite("transposes move to the leaves", _t_inside, ("A*B",), ("A:n,m", "B:m,k")),
         ],
     )
@@ -357,19 +333,6 @@ def _inv_scalars_out(args, data):
     a = args[0]
     if a.op == "mul":
         return mul(*(pow_(f, num(-1)) for f in a.args[:-1]), inv(a.args[-1]))
-    return None
-
-
-def _inv_of_diag(args, data):
-    a = args[0]
-    if a.op == "diag":
-        return diag(pow_(a.args[0], num(-1)))
-    if a.op == "matpow":
-        return matpow(inv(a.args[0]), a.data)
-    if a.op == "matmul" and all(
-        f.is_square for f in a.args
-    ):  # (A B)⁻¹ = B⁻¹ A⁻¹ for square factors
-        return matmul(*(inv(f) for f in reversed(a.args)))
     return None
 
 
@@ -420,12 +383,6 @@ register(
         rewrites=[
             Rewrite("(X⁻¹)⁻¹ = X, 𝐈⁻¹ = 𝐈", _inv_trivial, ("inv(A)",), ("A:n,n",)),
             Rewrite("(c X)⁻¹ = X⁻¹/c", _inv_scalars_out, ("2*A",), ("A:n,n",)),
-            Rewrite(
-                "diag(x)⁻¹ = diag(x⊙⁻¹), (Xᵏ)⁻¹ = (X⁻¹)ᵏ", _inv_of_diag, ("diag(x)",), ("x:n",)
-            ),
-            Rewrite(
-                "(A B)⁻¹ = B⁻¹ A⁻¹ for square factors", _inv_of_diag, ("A*B",), ("A:n,n", "B:n,n")
-            ),
         ],
     )
 )
@@ -565,21 +522,6 @@ register(
 )
 
 
-def _logdet_rewrite(args, data):
-    a = args[0]
-    if a.op == "T":
-        return logdet(a.args[0])
-    if a.op == "inv":
-        return neg(logdet(a.args[0]))
-    if a.op == "eye":
-        return num(0)
-    if a.op == "mul":
-        c, rest = split_coeff(a)
-        if rest is not None and c.is_positive and len(a.args) == 2:
-            return add(mul(num(a.shape[0]), apply("log", num(c))), logdet(rest))
-    return None
-
-
 def _positive_det(xp, n: Node, a) -> bool:
     import numpy
 
@@ -614,41 +556,12 @@ register(
         steps="d log det X = tr(X⁻¹ dX)",
         domain=_positive_det,
         names=("logdet",),
-        rewrites=[
-            Rewrite(
-                "log det Xᵀ = log det X, log det X⁻¹ = −log det X, log det(c X) = n log c + log det X",
-                _logdet_rewrite,
-                ("inv(A)",),
-                ("A:n,n",),
-            ),
-        ],
+        rewrites=[],
     )
 )
 
 
 # ---------------------------------------------------------------- trace
-
-
-def _trace_rewrite(args, data):
-    a = args[0]
-    if a.op == "T":
-        return trace(a.args[0])
-    flipped = transpose(a)
-    if transposes(flipped) < transposes(a):  # tr M = tr Mᵀ: the form with fewer transposes
-        return trace(flipped)
-    if a.op == "eye":
-        return num(a.shape[0])
-    if is_zero(a):
-        return num(0)
-    if a.op == "kron" and all(f.is_square for f in a.args):  # tr(A ⊗ B) = tr A tr B
-        return mul(trace(a.args[0]), trace(a.args[1]))
-    if a.op == "matmul" and len(a.args) == 2 and a.args[0] == transpose(a.args[1]):
-        return pow_(norm2(a.args[1]), num(2))  # tr(XᵀX) = ‖X‖²
-    if a.op == "matmul" and a.args[-1].is_row:  # tr(M u vᵀ) = vᵀ M u
-        return matmul(a.args[-1], *a.args[:-1])
-    if a.op == "matmul" and a.args[0].is_vector:  # tr(u vᵀ M) = vᵀ M u
-        return matmul(*a.args[1:], a.args[0])
-    return None
 
 
 def _trace_transpose(n: Node, g: Node, i: int) -> Node:
@@ -681,12 +594,6 @@ register(
         vec=scalar_vec(_trace_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: trace(a), "A + B", "2*t*A", ("A:n,n", "B:n,n")),
-            Rewrite(
-                "tr Aᵀ = tr A, tr 𝐈 = n, tr(A ⊗ B) = tr A tr B, tr(u vᵀ M) = vᵀ M u",
-                _trace_rewrite,
-                ("A*x*y.T",),
-                ("A:n,n", "x:n", "y:n"),
-            ),
         ],
     )
 )
@@ -799,48 +706,12 @@ def _block_shape(what: str, g: Node, part: Node) -> tuple:
     return norm_shape(dims)
 
 
-def _kil_shape(args, data):
+def kil_shape(args, data):
     return _block_shape("kron_inner_left", args[1], args[0])
 
 
-def _kir_shape(args, data):
+def kir_shape(args, data):
     return _block_shape("kron_inner_right", args[0], args[1])
-
-
-def _kil_rewrite(args, data):
-    a, g = args
-    if a.is_vector and g.is_vector:  # Σ_a a_a g_a = unvec(g) a
-        p_ = sp.cancel(g.shape[0] / a.shape[0])
-        return matmul(unvec(g, (p_, a.shape[0])), a)
-    if is_zero(g):
-        return zero(_kil_shape(args, data))
-    if g.op == "add":
-        return add(*(kron_inner_left(a, t) for t in g.args))
-    if g.op == "mul":
-        return mul(*g.args[:-1], kron_inner_left(a, g.args[-1]))
-    if g.op == "kron" and g.args[0].shape == a.shape:
-        return mul(inner(a, g.args[0]), g.args[1])
-    if g.op == "ones":  # 𝟏 = 𝟏 ⊗ 𝟏
-        return mul(sum_(a), ones(_kil_shape(args, data)))
-    return None
-
-
-def _kir_rewrite(args, data):
-    g, b = args
-    if b.is_vector and g.is_vector:  # ⟨g_a, b⟩ = (unvec(g)ᵀ b)_a
-        k = sp.cancel(g.shape[0] / b.shape[0])
-        return matmul(transpose(unvec(g, (b.shape[0], k))), b)
-    if is_zero(g):
-        return zero(_kir_shape(args, data))
-    if g.op == "add":
-        return add(*(kron_inner_right(t, b) for t in g.args))
-    if g.op == "mul":
-        return mul(*g.args[:-1], kron_inner_right(g.args[-1], b))
-    if g.op == "kron" and g.args[1].shape == b.shape:
-        return mul(inner(g.args[1], b), g.args[0])
-    if g.op == "ones":  # 𝟏 = 𝟏 ⊗ 𝟏
-        return mul(sum_(b), ones(_kir_shape(args, data)))
-    return None
 
 
 def _blocks(xp, g, r, c):
@@ -927,7 +798,7 @@ def _kir_vec(n: Node, i: int, k: Node) -> Node:
 register(
     Op(
         "kron_inner_left",
-        shape=_kil_shape,
+        shape=kil_shape,
         jvp=product_rule,
         np=_kil_np,
         expand=_kil_expand,
@@ -949,20 +820,13 @@ register(
         linear=True,
         transpose=lambda n, h, i: kron_inner_right(n.args[1], h) if i == 0 else kron(n.args[0], h),
         vec=_kil_vec,
-        rewrites=[
-            Rewrite(
-                "⟨A, C ⊗ D⟩₁ = ⟨A, C⟩ D, linear in G",
-                _kil_rewrite,
-                ("A", "kron(B, C)"),
-                ("A:k,k", "B:k,k", "C:n,n"),
-            )
-        ],
+        rewrites=[],
     )
 )
 register(
     Op(
         "kron_inner_right",
-        shape=_kir_shape,
+        shape=kir_shape,
         jvp=product_rule,
         np=_kir_np,
         expand=_kir_expand,
@@ -984,14 +848,7 @@ register(
         linear=True,
         transpose=lambda n, h, i: kron(h, n.args[1]) if i == 0 else kron_inner_left(h, n.args[0]),
         vec=_kir_vec,
-        rewrites=[
-            Rewrite(
-                "⟨C ⊗ D, B⟩₂ = ⟨D, B⟩ C, linear in G",
-                _kir_rewrite,
-                ("kron(A, C)", "B"),
-                ("A:k,k", "B:n,n", "C:n,n"),
-            )
-        ],
+        rewrites=[],
     )
 )
 

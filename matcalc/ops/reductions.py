@@ -6,12 +6,11 @@ import sympy as sp
 
 from ..errors import ShapeError
 from ..expr.node import Node, shape_str, size
-from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
+from ..expr.registry import ATOM, Op, alias, build, register
 from .base import (
     add,
     apply,
     inner,
-    is_scalar_lit,
     linear_unary_rewrites,
     lit,
     lit_rows,
@@ -24,12 +23,11 @@ from .base import (
     pow_,
     scalar_vec,
     softmax,
-    split_coeff,
     sub,
     sum_,
     transpose,
 )
-from .leaves import is_zero, num, ones
+from .leaves import num, ones
 
 
 def _to_scalar(args, data):
@@ -54,23 +52,9 @@ def _sum_all(a) -> object:
 # ---------------------------------------------------------------- sum and mean
 
 
-def _sum_rewrite(args, data):
-    a = args[0]
-    if a.op == "T":
-        return sum_(a.args[0])
-    if is_zero(a):
-        return num(0)
-    if a.op == "ones":
-        return num(size(a.shape))
-    if a.op == "kron":  # sum(A ⊗ B) = sum A sum B
-        return mul(sum_(a.args[0]), sum_(a.args[1]))
-    if a.op == "diag":
-        return sum_(a.args[0])
-    if a.op == "had" and len(a.args) == 2 and a.is_vector:  # sum(a ⊙ b) = aᵀ b
-        return matmul(transpose(a.args[0]), a.args[1])
-    if is_scalar_lit(a):
-        return add(*(e for row in lit_rows(a) for e in row))
-    return None
+def _sum_expand(ctx, n: Node, a: Node) -> Node:
+    """The sum of an explicit value's entries."""
+    return a if a.is_scalar else add(*(e for row in lit_rows(a) for e in row))
 
 
 def _sum_transpose(n: Node, g: Node, i: int) -> Node:
@@ -83,7 +67,7 @@ register(
         shape=_to_scalar,
         jvp=lambda n, d: sum_(d[0]),
         np=lambda ctx, n, a: ctx.xp.sum(a),
-        expand=lambda ctx, n, a: _sum_rewrite((a,), None) if not a.is_scalar else a,
+        expand=_sum_expand,
         sympy=lambda n, a: _sum_all(a),
         text=lambda p, n: f"sum({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{sum}}\left({p(n.args[0])}\right)",
@@ -97,12 +81,6 @@ register(
         vec=scalar_vec(_sum_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: sum_(a), "x + y", "2*t*x", ("x:n", "y:n")),
-            Rewrite(
-                "sum Aᵀ = sum A, sum 𝟏 = n, sum(A ⊗ B) = sum A sum B, sum(a ⊙ b) = aᵀb",
-                _sum_rewrite,
-                ("hadamard(x, y)",),
-                ("x:n", "y:n"),
-            ),
         ],
     )
 )
@@ -111,17 +89,6 @@ register(
 def _mean_transpose(n: Node, g: Node, i: int) -> Node:
     a = n.args[0]
     return mul(g, pow_(num(size(a.shape)), num(-1)), ones(a.shape))
-
-
-def _mean_rewrite(args, data):
-    a = args[0]
-    if a.op == "T":
-        return mean(a.args[0])
-    if is_zero(a):
-        return num(0)
-    if a.op == "ones":
-        return num(1)
-    return None
 
 
 register(
@@ -151,28 +118,12 @@ register(
         vec=scalar_vec(_mean_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: mean(a), "x + y", "2*t*x", ("x:n", "y:n")),
-            Rewrite("mean Aᵀ = mean A, mean 𝟏 = 1", _mean_rewrite, ("A.T",), ("A:n,m",)),
         ],
     )
 )
 
 
 # ---------------------------------------------------------------- norms
-
-
-def _norm_rewrite(name: str):
-    def rewrite(args, data):
-        a = args[0]
-        if a.op == "T":
-            return build(name, a.args[0])
-        if is_zero(a):
-            return num(0)
-        c, rest = split_coeff(a)
-        if rest is not None and c != 1 and c.is_number:
-            return mul(num(abs(c)), build(name, rest))
-        return None
-
-    return rewrite
 
 
 def _nonzero(xp, n: Node, a) -> bool:
@@ -208,9 +159,7 @@ register(
         domain=_nonzero,
         names=("norm2", "norm"),
         builder=lambda a: norm2(a),
-        rewrites=[
-            Rewrite("‖Aᵀ‖ = ‖A‖, ‖c A‖ = |c| ‖A‖", _norm_rewrite("norm2"), ("-2*x",), ("x:n",))
-        ],
+        rewrites=[],
     )
 )
 
@@ -241,9 +190,7 @@ register(
         domain=_no_zero_entry,
         names=("norm1",),
         builder=lambda a: norm1(a),
-        rewrites=[
-            Rewrite("‖Aᵀ‖₁ = ‖A‖₁, ‖c A‖₁ = |c| ‖A‖₁", _norm_rewrite("norm1"), ("A.T",), ("A:n,m",))
-        ],
+        rewrites=[],
     )
 )
 

@@ -96,7 +96,7 @@ def _lit_jvp(n: Node, d: list[Node]) -> Node:
     return build("lit", *d, data=n.data)
 
 
-def _offsets(n: Node) -> tuple[list, list]:
+def offsets(n: Node) -> tuple[list, list]:
     rows = grid(n)
     r0 = [sp.Integer(0)]
     for row in rows:
@@ -116,7 +116,7 @@ def _lit_transpose(n: Node, g: Node, i: int) -> Node:
         and all(x.shape == y.shape for x, y in zip(g.args, n.args, strict=True))
     ):
         return g.args[i]
-    r0, c0 = _offsets(n)
+    r0, c0 = offsets(n)
     return slice_(g, r0[bi], r0[bi + 1], c0[bj], c0[bj + 1])
 
 
@@ -237,40 +237,9 @@ register(
 # ---------------------------------------------------------------- slices
 
 
-def _slice_shape(args, data):
+def slice_shape(args, data):
     r0, r1, c0, c1 = data
     return norm_shape((r1 - r0, c1 - c0))
-
-
-def _slice_rewrite(args, data):
-    a = args[0]
-    r0, r1, c0, c1 = data
-    shape = as_pair(a.shape)
-    if (r0, r1, c0, c1) == (0, shape[0], 0, shape[1]):
-        return a
-    if is_zero(a):
-        return zero(_slice_shape(args, data))
-    if a.op in ("ones", "eye") and all(x.is_Integer for x in data):  # entries of 𝟏 and 𝐈
-        entry = (lambda i, j: 1) if a.op == "ones" else (lambda i, j: int(i == j))
-        return lit(
-            [[num(entry(i, j)) for j in range(int(c0), int(c1))] for i in range(int(r0), int(r1))]
-        )
-    if a.op in ("add",):
-        return add(*(slice_(t, *data) for t in a.args))
-    if a.op == "mul":
-        return mul(*a.args[:-1], slice_(a.args[-1], *data))
-    if a.op == "T":
-        return transpose(slice_(a.args[0], c0, c1, r0, r1))
-    if a.op == "lit":
-        ro, co = _offsets(a)
-        if r0 in ro and r1 in ro and c0 in co and c1 in co:
-            bi0, bi1, bj0, bj1 = ro.index(r0), ro.index(r1), co.index(c0), co.index(c1)
-            blocks = grid(a)
-            return lit([row[bj0:bj1] for row in blocks[bi0:bi1]])
-        if is_scalar_lit(a) and all(x.is_Integer for x in data):
-            rows = lit_rows(a)
-            return lit([row[int(c0) : int(c1)] for row in rows[int(r0) : int(r1)]])
-    return None
 
 
 def _slice_transpose(n: Node, g: Node, i: int) -> Node:
@@ -373,7 +342,7 @@ def _slice_sympy(n: Node, a):
 register(
     Op(
         "slice",
-        shape=_slice_shape,
+        shape=slice_shape,
         jvp=lambda n, d: slice_(d[0], *n.data),
         np=_slice_np,
         expand=_slice_expand,
@@ -388,14 +357,7 @@ register(
         vec=_slice_vec,
         # no push_T: a transpose stays outside a slice (the rewrite moves it out), else the two
         # rewrites would hand (x[1:4])ᵀ back and forth for ever
-        rewrites=[
-            Rewrite(
-                "a slice of a sum, of a product with scalars, of a literal",
-                _slice_rewrite,
-                ("[a, b, c]",),
-                data=(sp.Integer(1), sp.Integer(2), sp.Integer(0), sp.Integer(1)),
-            )
-        ],
+        rewrites=[],
     )
 )
 
@@ -462,39 +424,6 @@ register(
 )
 
 
-def _diagof_rewrite(args, data):
-    a = args[0]
-    n = a.shape[0]
-    if a.op == "diag":
-        return a.args[0]
-    if a.op == "eye":
-        return ones((n, ONE))
-    if is_zero(a):
-        return zero((n, ONE))
-    if a.op == "T":
-        return diagof(a.args[0])
-    if is_scalar_lit(a):
-        rows = lit_rows(a)
-        return lit([[rows[i][i]] for i in range(len(rows))])
-    if a.op == "matmul":
-        fs = a.args
-        for k, f in enumerate(fs):
-            if f.op == "diag":  # diag(L diag(v) R) = (L ⊙ Rᵀ) v
-                left, right = fs[:k], fs[k + 1 :]
-                v = f.args[0]
-                if not left and not right:
-                    return v
-                if not left:
-                    return had(diagof(matmul(*right)), v)
-                if not right:
-                    return had(diagof(matmul(*left)), v)
-                return matmul(had(matmul(*left), transpose(matmul(*right))), v)
-        for k in range(1, len(fs)):
-            if fs[k - 1].is_vector:  # diag(P Q) = P ⊙ Qᵀ for a column P and a row Q
-                return had(matmul(*fs[:k]), transpose(matmul(*fs[k:])))
-    return None
-
-
 register(
     Op(
         "diagof",
@@ -513,12 +442,6 @@ register(
         vec=lambda n, i, k: matmul(transpose(_selection(n.shape[0])), k),
         rewrites=[
             *linear_unary_rewrites(lambda a: diagof(a), "A + B", "2*t*A", ("A:n,n", "B:n,n")),
-            Rewrite(
-                "diag(diag(x)) = x, diag(P Q) = P ⊙ Qᵀ, diag(L diag(v) R) = (L ⊙ Rᵀ) v",
-                _diagof_rewrite,
-                ("A*diag(x)*B",),
-                ("A:n,n", "B:n,n", "x:n"),
-            ),
         ],
     )
 )
@@ -530,18 +453,12 @@ alias("diag", 1, diag)
 # ---------------------------------------------------------------- vec and its inverse
 
 
-def _vec_rewrite(args, data):
-    a = args[0]
-    if a.is_scalar or a.is_vector:
+def _vec_expand(ctx, n: Node, a: Node) -> Node:
+    """An explicit value's columns stacked."""
+    if a.is_scalar or a.is_vector or not is_scalar_lit(a):
         return a
-    if a.is_row:
-        return transpose(a)
-    if a.op == "matmul" and len(a.args) == 2 and a.args[0].is_vector and a.args[1].is_row:
-        return kron(transpose(a.args[1]), a.args[0])  # vec(u vᵀ) = v ⊗ u
-    if is_scalar_lit(a):
-        rows = lit_rows(a)
-        return lit([[rows[i][j]] for j in range(len(rows[0])) for i in range(len(rows))])
-    return None
+    rows = lit_rows(a)
+    return lit([[rows[i][j]] for j in range(len(rows[0])) for i in range(len(rows))])
 
 
 def _vec_np(ctx, n: Node, a):
@@ -554,7 +471,7 @@ register(
         shape=lambda args, data: norm_shape((size(args[0].shape), ONE)),
         jvp=lambda n, d: vec(d[0]),
         np=_vec_np,
-        expand=lambda ctx, n, a: _vec_rewrite((a,), None) or a,
+        expand=_vec_expand,
         sympy=lambda n, a: sp.ImmutableMatrix(a.as_explicit().T.reshape(size(n.args[0].shape), 1)),
         text=lambda p, n: f"vec({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{vec}}\left({p(n.args[0])}\right)",
@@ -567,12 +484,6 @@ register(
         vec=lambda n, i, k: k,
         rewrites=[
             *linear_unary_rewrites(lambda a: vec(a), "A + B", "2*t*A", ("A:n,m", "B:n,m")),
-            Rewrite(
-                "vec of a vector is itself, vec(u vᵀ) = v ⊗ u",
-                _vec_rewrite,
-                ("x*y.T",),
-                ("x:n", "y:m"),
-            ),
         ],
     )
 )
