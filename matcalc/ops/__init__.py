@@ -2,12 +2,13 @@
 registers them all; the constructors below are how the other stages build expressions.
 
 Inside, imports run one way: leaves (constants, variables) → base (every constructor, the shared
-helpers) → explicit (explicit matrices) → the families (arith, linalg, elementwise, reductions,
-structure), which never import each other → rules (the rewrites that relate two families)."""
+helpers) → explicit (explicit matrices) → the families (arith, linalg, kronecker, elementwise,
+reductions, structure), which never import each other → rules (the rewrites that relate two
+families). The order below is the order of registration."""
 
-from . import leaves  # noqa: F401  (registration order: leaves, arith, linalg, elementwise, ...)
+from . import leaves  # noqa: F401
 
-from . import arith, linalg  # noqa: F401  # isort: skip
+from . import arith, linalg, kronecker  # noqa: F401  # isort: skip
 from . import elementwise, reductions, structure  # noqa: F401  # isort: skip
 from . import rules  # noqa: F401  # isort: skip  (last: attaches the cross-family rewrites)
 from .base import (

@@ -25,6 +25,7 @@ from .base import (
     matmul,
     mismatch,
     mul,
+    mx,
     pow_,
     product_rule,
     same_shapes,
@@ -153,7 +154,7 @@ register(
         ),
         np=lambda ctx, n, *vs: reduce(lambda a, b: a + b, vs),
         expand=lambda ctx, n, *vs: add(*vs),
-        sympy=lambda n, *a: sp.Add(*a) if n.is_scalar else _mx().MatAdd(*a),
+        sympy=lambda n, *a: sp.Add(*a) if n.is_scalar else mx().MatAdd(*a),
         text=_add_text,
         latex=_add_text,
         numpy=_add_numpy,
@@ -175,12 +176,6 @@ register(
         ],
     )
 )
-
-
-def _mx():
-    from sympy.matrices import expressions as mx
-
-    return mx
 
 
 def _t(a: Node) -> Node:
@@ -416,7 +411,7 @@ register(
         jvp=product_rule,
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
         expand=lambda ctx, n, *vs: expand_mul(vs),
-        sympy=lambda n, *a: sp.Mul(*a) if n.is_scalar else _mx().MatMul(*a),
+        sympy=lambda n, *a: sp.Mul(*a) if n.is_scalar else mx().MatMul(*a),
         text=_mul_text,
         latex=_mul_latex,
         numpy=_mul_numpy,
@@ -594,7 +589,7 @@ register(
         jvp=_pow_jvp,
         np=lambda ctx, n, u, e: ctx.xp.power(u, e),
         expand=_pow_expand,
-        sympy=lambda n, u, e: sp.Pow(u, e) if n.is_scalar else _mx().HadamardPower(u, e),
+        sympy=lambda n, u, e: sp.Pow(u, e) if n.is_scalar else mx().HadamardPower(u, e),
         text=_pow_text,
         latex=_pow_latex,
         numpy=_pow_numpy,
@@ -610,6 +605,3 @@ register(
         ],
     )
 )
-
-
-__all__ = []

@@ -14,6 +14,26 @@ from ..expr.node import Node, brief, shape_str
 from ..expr.registry import Rewrite, build
 from .leaves import is_zero, num, ones, zero
 
+# ---------------------------------------------------------------- conversions and printing
+
+
+def mx():
+    """SymPy's matrix expressions, imported when first needed (start-up time is a feature)."""
+    from sympy.matrices import expressions
+
+    return expressions
+
+
+def call_text(name: str):
+    """The text rule of an operator written as a call: `name(a, b)`."""
+    return lambda p, n: f"{name}({', '.join(p(a) for a in n.args)})"
+
+
+def call_latex(cmd: str):
+    """The LaTeX rule of an operator written as a call: `\\cmd\\left(a, b\\right)`."""
+    return lambda p, n: rf"{cmd}\left({', '.join(p(a) for a in n.args)}\right)"
+
+
 # ---------------------------------------------------------------- sums, products, powers (entries in arith.py); helpers every family uses
 
 

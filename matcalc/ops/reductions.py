@@ -18,6 +18,7 @@ from .base import (
     mean,
     mismatch,
     mul,
+    mx,
     norm1,
     norm2,
     pow_,
@@ -38,15 +39,9 @@ def _identity_on_scalars(args, data):
     return args[0] if args[0].is_scalar else None
 
 
-def _mx():
-    from sympy.matrices import expressions as mx
-
-    return mx
-
-
 def _sum_all(a) -> object:
-    mx = _mx()
-    return (mx.OneMatrix(1, a.shape[0]) * a * mx.OneMatrix(a.shape[1], 1))[0, 0]
+    m = mx()
+    return (m.OneMatrix(1, a.shape[0]) * a * m.OneMatrix(a.shape[1], 1))[0, 0]
 
 
 # ---------------------------------------------------------------- sum and mean
@@ -147,9 +142,9 @@ register(
         np=lambda ctx, n, a: ctx.xp.sqrt(ctx.xp.sum(a * a)),
         expand=_norm2_expand,
         sympy=lambda n, a: (
-            sp.sqrt((_mx().Transpose(a) * a)[0, 0])
+            sp.sqrt((mx().Transpose(a) * a)[0, 0])
             if a.shape[1] == 1
-            else sp.sqrt(_mx().Trace(_mx().Transpose(a) * a))
+            else sp.sqrt(mx().Trace(mx().Transpose(a) * a))
         ),
         text=lambda p, n: f"‖{p(n.args[0])}‖",
         latex=lambda p, n: rf"\left\lVert {p(n.args[0])} \right\rVert",
@@ -232,13 +227,13 @@ def _softmax_sympy(n: Node, a):
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
     e = ElementwiseApplyFunction(sp.exp, a)
-    return e / (_mx().OneMatrix(1, a.shape[0]) * e)[0, 0]
+    return e / (mx().OneMatrix(1, a.shape[0]) * e)[0, 0]
 
 
 def _lse_sympy(n: Node, a):
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-    return sp.log((_mx().OneMatrix(1, a.shape[0]) * ElementwiseApplyFunction(sp.exp, a))[0, 0])
+    return sp.log((mx().OneMatrix(1, a.shape[0]) * ElementwiseApplyFunction(sp.exp, a))[0, 0])
 
 
 register(

@@ -45,8 +45,8 @@ from .base import (
     transposes,
     unvec,
 )
+from .kronecker import kil_shape, kir_shape
 from .leaves import comm, is_num, is_zero, num, ones, zero
-from .linalg import kil_shape, kir_shape
 from .structure import offsets, slice_shape
 
 

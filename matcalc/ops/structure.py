@@ -26,19 +26,13 @@ from .base import (
     matmul,
     mismatch,
     mul,
+    mx,
     slice_,
     transpose,
     unvec,
     vec,
 )
 from .leaves import eye, is_zero, num, ones, sized_zero, zero
-
-
-def _mx():
-    from sympy.matrices import expressions as mx
-
-    return mx
-
 
 # ---------------------------------------------------------------- literals
 
@@ -195,9 +189,7 @@ def _lit_sympy(n: Node, *a):
     r, c = n.data
     if all(x.is_scalar for x in n.args):
         return sp.ImmutableMatrix(r, c, list(a))
-    from sympy.matrices import expressions as mx
-
-    return mx.BlockMatrix([list(a[i * c : (i + 1) * c]) for i in range(r)])
+    return mx().BlockMatrix([list(a[i * c : (i + 1) * c]) for i in range(r)])
 
 
 register(
@@ -401,7 +393,7 @@ register(
         jvp=lambda n, d: diag(d[0]),
         np=_diag_np,
         expand=_diag_expand,
-        sympy=lambda n, a: _mx().DiagMatrix(a),
+        sympy=lambda n, a: mx().DiagMatrix(a),
         text=lambda p, n: f"diag({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{diag}}\left({p(n.args[0])}\right)",
         numpy=lambda p, n: f"np.diag({p(n.args[0])})",
@@ -431,7 +423,7 @@ register(
         jvp=lambda n, d: diagof(d[0]),
         np=lambda ctx, n, a: ctx.xp.reshape(ctx.xp.diag(a), (-1, 1)),
         expand=lambda ctx, n, a: lit([[r[i]] for i, r in enumerate(lit_rows(a))]),
-        sympy=lambda n, a: _mx().DiagonalOf(a),
+        sympy=lambda n, a: mx().DiagonalOf(a),
         text=lambda p, n: f"diag({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{diag}}\left({p(n.args[0])}\right)",
         numpy=lambda p, n: f"np.diag({p(n.args[0])})",
@@ -555,6 +547,3 @@ def _unvec_surface(a: Node, r: Node, c: Node) -> Node:
 
 
 alias("unvec", 3, _unvec_surface)
-
-
-__all__ = []
