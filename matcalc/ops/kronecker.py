@@ -7,7 +7,7 @@ import sympy as sp
 
 from ..errors import ShapeError
 from ..expr.node import ONE, Node, norm_shape
-from ..expr.registry import ATOM, PROD, Op, Rewrite, register
+from ..expr.registry import ATOM, PROD, Op, register
 from .base import (
     add,
     call_latex,
@@ -27,33 +27,14 @@ from .base import (
     unvec,
     vec,
 )
-from .leaves import comm, eye, is_zero, zero
+from .leaves import comm, eye
 
 # ---------------------------------------------------------------- Kronecker product
 
 
-def _kron_shape(args, data):
+def kron_shape(args, data):
     a, b = (x.shape if x.shape else (ONE, ONE) for x in args)
     return norm_shape((a[0] * b[0], a[1] * b[1]))
-
-
-def _kron_rewrite(args, data):
-    a, b = args
-    if a.is_scalar or b.is_scalar:
-        return mul(a, b)
-    if is_zero(a) or is_zero(b):
-        return zero(_kron_shape(args, data))
-    if a.op == "mul":
-        return mul(*a.args[:-1], kron(a.args[-1], b))
-    if b.op == "mul":
-        return mul(*b.args[:-1], kron(a, b.args[-1]))
-    if a.op == "eye" and b.op == "eye":
-        return eye(a.shape[0] * b.shape[0])
-    if a.is_row and b.is_vector:  # a ⊗ b = b a for a row a and a column b
-        return matmul(b, a)
-    if a.is_vector and b.is_row:  # a ⊗ b = a b
-        return matmul(a, b)
-    return None
 
 
 def _kron_permutation(a_shape, b_shape) -> Node:
@@ -95,7 +76,7 @@ def _kron_expand(ctx, n: Node, a: Node, b: Node) -> Node:
 register(
     Op(
         "kron",
-        shape=_kron_shape,
+        shape=kron_shape,
         jvp=product_rule,
         np=_kron_np,
         expand=_kron_expand,
@@ -111,14 +92,6 @@ register(
         transpose=_kron_transpose,
         vec=_kron_vec,
         push_T=lambda a: kron(transpose(a.args[0]), transpose(a.args[1])),
-        rewrites=[
-            Rewrite(
-                "scalars out, 𝐈 ⊗ 𝐈 = 𝐈, a ⊗ bᵀ = a bᵀ",
-                _kron_rewrite,
-                ("x", "y.T"),
-                ("x:n", "y:m"),
-            ),
-        ],
     )
 )
 
@@ -250,7 +223,6 @@ register(
         linear=True,
         transpose=lambda n, h, i: kron_inner_right(n.args[1], h) if i == 0 else kron(n.args[0], h),
         vec=_kil_vec,
-        rewrites=[],
     )
 )
 register(
@@ -278,7 +250,6 @@ register(
         linear=True,
         transpose=lambda n, h, i: kron(h, n.args[1]) if i == 0 else kron_inner_left(h, n.args[0]),
         vec=_kir_vec,
-        rewrites=[],
     )
 )
 

@@ -541,7 +541,6 @@ register(
         steps="d log det X = tr(X⁻¹ dX)",
         domain=_positive_det,
         names=("logdet",),
-        rewrites=[],
     )
 )
 

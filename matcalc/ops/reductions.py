@@ -154,7 +154,6 @@ register(
         domain=_nonzero,
         names=("norm2", "norm"),
         builder=lambda a: norm2(a),
-        rewrites=[],
     )
 )
 
@@ -185,7 +184,6 @@ register(
         domain=_no_zero_entry,
         names=("norm1",),
         builder=lambda a: norm1(a),
-        rewrites=[],
     )
 )
 

@@ -45,8 +45,8 @@ from .base import (
     transposes,
     unvec,
 )
-from .kronecker import kil_shape, kir_shape
-from .leaves import comm, is_num, is_zero, num, ones, zero
+from .kronecker import kil_shape, kir_shape, kron_shape
+from .leaves import comm, eye, is_num, is_zero, num, ones, zero
 from .structure import offsets, slice_shape
 
 
@@ -251,6 +251,36 @@ attach(
         _trace_rewrite,
         ("A*x*y.T",),
         ("A:n,n", "x:n", "y:n"),
+    ),
+)
+
+
+def _kron_rewrite(args, data):
+    a, b = args
+    if a.is_scalar or b.is_scalar:
+        return mul(a, b)
+    if is_zero(a) or is_zero(b):
+        return zero(kron_shape(args, data))
+    if a.op == "mul":
+        return mul(*a.args[:-1], kron(a.args[-1], b))
+    if b.op == "mul":
+        return mul(*b.args[:-1], kron(a, b.args[-1]))
+    if a.op == "eye" and b.op == "eye":
+        return eye(a.shape[0] * b.shape[0])
+    if a.is_row and b.is_vector:  # a ⊗ b = b a for a row a and a column b
+        return matmul(b, a)
+    if a.is_vector and b.is_row:  # a ⊗ b = a b
+        return matmul(a, b)
+    return None
+
+
+attach(
+    "kron",
+    Rewrite(
+        "scalars out, 𝐈 ⊗ 𝐈 = 𝐈, a ⊗ bᵀ = a bᵀ",
+        _kron_rewrite,
+        ("x", "y.T"),
+        ("x:n", "y:m"),
     ),
 )
 
