@@ -1,11 +1,11 @@
 """The house rules of docs/design.md, read off the code's own imports (every `import` and `from …
 import`, also those inside functions, which are arrows all the same):
 
-* stages run one way: errors/limits → syntax → expr → ops (leaves → base → explicit → the
-  families side by side → rules) → derive/evaluate/simplify → the printers of expressions
-  (render/printer, text, numpy, python) → result → the formats of a result (render/json, plain,
-  rich_text, chain) → api → cli; a module imports only its own stage or stages below it, and
-  an operator family never imports another;
+* stages run one way: errors/limits → syntax → expr → ops (base → explicit → the families
+  side by side → rules) → reader → derive/evaluate/simplify → the printers of expressions
+  (render/printer, text, numpy, products, python) → result → the formats of a result
+  (render/json, plain, rich_text, chain) → api → cli; a module imports only its own stage or
+  stages below it, and an operator family never imports another;
 * no import circle between modules;
 * no module imports another module's private name.
 
@@ -32,11 +32,11 @@ STAGES = {
     "matcalc.budget": 0,
     "matcalc.syntax": 1,
     "matcalc.expr": 2,
-    # inside ops: leaves → base (constructors, shared helpers) → explicit → the families, which
-    # never import each other → the package's __init__
-    "matcalc.ops.leaves": 3.1,
+    # inside ops: base (constructors, shared helpers) → explicit → the families, which never
+    # import each other → rules → the package's __init__
     "matcalc.ops.base": 3.2,
     "matcalc.ops.explicit": 3.3,
+    "matcalc.ops.leaves": FAMILIES,
     "matcalc.ops.arith": FAMILIES,
     "matcalc.ops.elementwise": FAMILIES,
     "matcalc.ops.linalg": FAMILIES,

@@ -1,31 +1,36 @@
 """The operators: one entry per operator, one family per module. Importing this package
 registers them all; the constructors below are how the other stages build expressions.
 
-Inside, imports run one way: leaves (constants, variables) → base (every constructor, the shared
-helpers) → explicit (explicit matrices) → the families (arith, linalg, kronecker, elementwise,
-reductions, structure), which never import each other → rules (the rewrites that relate two
-families). The order below is the order of registration."""
+Inside, imports run one way: base (every constructor, the shared helpers) → explicit (explicit
+matrices) → the families (leaves, arith, linalg, kronecker, elementwise, reductions, structure),
+which never import each other → rules (the rewrites that relate two families). The order below
+is the order of registration."""
 
-from . import leaves  # noqa: F401
-
+from . import leaves  # noqa: F401  # isort: skip
 from . import arith, linalg, kronecker  # noqa: F401  # isort: skip
 from . import elementwise, reductions, structure  # noqa: F401  # isort: skip
 from . import rules  # noqa: F401  # isort: skip  (last: attaches the cross-family rewrites)
+from ..expr.node import var
 from .base import (
     add,
     apply,
     broadcast,
     column,
+    comm,
     det,
     diag,
     diagof,
     div,
+    dvar,
     emul,
     entry,
+    eye,
     had,
     inner,
     inv,
+    is_num,
     is_scalar_lit,
+    is_zero,
     kron,
     lit,
     lit_rows,
@@ -38,7 +43,9 @@ from .base import (
     neg,
     norm1,
     norm2,
+    num,
     one_like,
+    ones,
     pow_,
     slice_,
     softmax,
@@ -51,8 +58,8 @@ from .base import (
     transposes,
     unvec,
     vec,
+    zero,
 )
-from .leaves import comm, dvar, eye, is_num, is_zero, num, ones, var, zero
 from .reductions import dot
 
 __all__ = [

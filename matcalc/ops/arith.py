@@ -19,13 +19,18 @@ from .base import (
     add,
     apply,
     broadcast,
+    check_power,
     emul,
     factor_order,
     inner,
+    is_num,
+    is_zero,
     matmul,
     mismatch,
     mul,
     mx,
+    num,
+    ones,
     pow_,
     product_rule,
     same_shapes,
@@ -35,9 +40,9 @@ from .base import (
     transpose,
     transposes,
     vec,
+    zero,
 )
 from .explicit import elementwise_lit, expand_mul
-from .leaves import check_power, is_num, is_zero, num, ones, zero
 
 # ---------------------------------------------------------------- shapes
 

@@ -24,21 +24,26 @@ from .base import (
     factor_order,
     flat,
     had,
+    is_num,
+    is_zero,
     matmul,
     mul,
     neg,
+    num,
     one_like,
+    ones,
     pow_,
     product_rule,
     same_shapes,
     split_coeff,
     sub,
+    too_large,
     transpose,
     transposes,
     vec,
+    zero,
 )
 from .explicit import elementwise_lit
-from .leaves import is_num, is_zero, num, ones, too_large, zero
 
 T_ARG = sp.Symbol("t", real=True)  # the argument of a SymPy scalar function in `Result.expr`
 

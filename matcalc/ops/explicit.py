@@ -8,8 +8,7 @@ import sympy as sp
 from .. import limits
 from ..errors import LimitError, UndefinedError
 from ..expr.node import Node
-from .base import add, check_explicit, is_scalar_lit, lit, lit_rows, mul, pow_
-from .leaves import is_zero, num
+from .base import add, check_explicit, is_scalar_lit, is_zero, lit, lit_rows, mul, num, pow_
 
 
 def expand_mul(vs: tuple[Node, ...]) -> Node:

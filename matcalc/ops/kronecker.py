@@ -13,6 +13,8 @@ from .base import (
     call_latex,
     call_text,
     check_explicit,
+    comm,
+    eye,
     kron,
     kron_inner_left,
     kron_inner_right,
@@ -27,7 +29,6 @@ from .base import (
     unvec,
     vec,
 )
-from .leaves import comm, eye
 
 # ---------------------------------------------------------------- Kronecker product
 

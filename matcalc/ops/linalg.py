@@ -22,10 +22,13 @@ from .base import (
     apply,
     call_latex,
     call_text,
+    comm,
     det,
+    eye,
     flat,
     inv,
     is_scalar_lit,
+    is_zero,
     kron,
     linear_unary_rewrites,
     lit,
@@ -36,15 +39,16 @@ from .base import (
     mul,
     mx,
     neg,
+    num,
     pow_,
     product_rule,
     scalar_vec,
     superscript,
     trace,
     transpose,
+    zero,
 )
 from .explicit import explicit_det, explicit_inverse, lit_matmul
-from .leaves import comm, eye, is_zero, num, zero
 
 
 def _need_square(what: str):

@@ -21,6 +21,8 @@ from .base import (
     mx,
     norm1,
     norm2,
+    num,
+    ones,
     pow_,
     scalar_vec,
     softmax,
@@ -28,7 +30,6 @@ from .base import (
     sum_,
     transpose,
 )
-from .leaves import num, ones
 
 
 def _to_scalar(args, data):

@@ -15,13 +15,17 @@ from .arith import sum_terms
 from .base import (
     add,
     apply,
+    comm,
     diag,
     diagof,
+    eye,
     grid,
     had,
     inner,
     inv,
+    is_num,
     is_scalar_lit,
+    is_zero,
     kron,
     kron_inner_left,
     kron_inner_right,
@@ -35,6 +39,8 @@ from .base import (
     mul,
     neg,
     norm2,
+    num,
+    ones,
     pow_,
     slice_,
     split_coeff,
@@ -44,9 +50,9 @@ from .base import (
     transpose,
     transposes,
     unvec,
+    zero,
 )
 from .kronecker import kil_shape, kir_shape, kron_shape
-from .leaves import comm, eye, is_num, is_zero, num, ones, zero
 from .structure import offsets, slice_shape
 
 

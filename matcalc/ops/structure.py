@@ -16,9 +16,11 @@ from .base import (
     add,
     diag,
     diagof,
+    eye,
     grid,
     had,
     is_scalar_lit,
+    is_zero,
     kron,
     linear_unary_rewrites,
     lit,
@@ -27,12 +29,15 @@ from .base import (
     mismatch,
     mul,
     mx,
+    num,
+    ones,
+    sized_zero,
     slice_,
     transpose,
     unvec,
     vec,
+    zero,
 )
-from .leaves import eye, is_zero, num, ones, sized_zero, zero
 
 # ---------------------------------------------------------------- literals
 
