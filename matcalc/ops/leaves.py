@@ -13,8 +13,8 @@ import sympy as sp
 from .. import limits
 from ..errors import LimitError, MatcalcError
 from ..expr.node import Node, Shape
-from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, build, register
-from .base import comm, num, with_dims, zero
+from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
+from .base import comm, lit, num, with_dims, zero
 
 
 def _no_tangent(n: Node, d: list[Node]) -> Node:
@@ -154,8 +154,8 @@ def _dims(ctx, shape: Shape) -> tuple[int, int]:
 
 
 def _explicit(ctx, shape: Shape, entry) -> Node:
-    r, c = _dims(ctx, shape)  # checked against MAX_ENTRIES: the rows of `lit`, built by name
-    return build("lit", *(num(entry(i, j)) for i in range(r) for j in range(c)), data=(r, c))
+    r, c = _dims(ctx, shape)
+    return lit([[num(entry(i, j)) for j in range(c)] for i in range(r)])
 
 
 _SUB = dict(zip("0123456789aeoxhklmnpstijruv", "₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", strict=True))
