@@ -227,3 +227,65 @@ def test_a_node_prints_as_the_text_the_user_types():
     a, x = var("A", (three, three)), var("x", (three, one))
     assert repr(matmul(transpose(x), a, x)) == "xᵀ A x"
     assert f"{transpose(a)}" == "Aᵀ"
+
+
+def test_a_family_rewrite_mentions_only_its_family_and_arithmetic():
+    """A rewrite that builds or inspects another family's operator lives in ops/rules.py (which
+    attaches it to its entry); a family's own rewrites use its own operators, the constants, the
+    arithmetic (sums, scalar products, powers) and the transpose, read off each rewrite's code:
+    the operator names it compares with and the constructors it calls, through the helpers it
+    calls."""
+    import types
+
+    from matcalc.expr.registry import OPS
+    from matcalc.ops import base
+
+    family = {}  # operator → the module that registers it
+    for path in (PACKAGE / "ops").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("Op", "elementwise")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                family[node.args[0].value] = path.stem
+    # the constants, the arithmetic, and ᵀ, which every canonical form pushes to the leaves
+    common = {name for name, module in family.items() if module in ("leaves", "arith")} | {"T"}
+
+    def mentioned(fn, seen) -> set[str]:
+        """Operator names in fn's code, its nested code, its closure, and what it calls in its
+        own module or in ops/base.py."""
+        if fn in seen or not isinstance(fn, types.FunctionType):
+            return set()
+        seen.add(fn)
+        out: set[str] = set()
+        codes = [fn.__code__]
+        while codes:
+            code = codes.pop()
+            for c in code.co_consts:
+                if isinstance(c, types.CodeType):
+                    codes.append(c)
+                elif isinstance(c, str) and c in family:
+                    out.add(c)
+            for name in code.co_names:
+                g = fn.__globals__.get(name)
+                if isinstance(g, types.FunctionType) and g.__module__ in (
+                    fn.__module__,
+                    base.__name__,
+                ):
+                    out |= mentioned(g, seen)
+        for cell in fn.__closure__ or ():
+            out |= mentioned(cell.cell_contents, seen)
+        return out
+
+    crossing = []
+    for name, op in OPS.items():
+        for rw in op.rewrites:
+            if rw.fn.__module__.endswith(".rules"):
+                continue
+            other = {m for m in mentioned(rw.fn, set()) if m not in common}
+            other = {m for m in other if family[m] != family[name]}
+            if other:
+                crossing.append((name, rw.doc, sorted(other)))
+    assert crossing == [], "\n".join(map(str, crossing))
