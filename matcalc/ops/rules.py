@@ -1,9 +1,10 @@
 """The rewrites that relate operators of different families: `log det X = logdet X`,
-`sum(A ⊗ B) = sum A sum B`, `tr(XᵀX) = ‖X‖²`, `sum Aᵀ = sum A`. A family's own rewrites stay
-with its entry; one that builds or inspects another family's operator lives here,
-the top of ops/, and `attach` puts it into the entry's list at the place it always had (rewrites
-are tried in order, so the place decides printed forms). Each keeps its `Rewrite` doc, example
-and `let`, which the registry tests check by value."""
+`sum(A ⊗ B) = sum A sum B`, `tr(XᵀX) = ‖X‖²`, `vec(u vᵀ) = v ⊗ u`. A family's own rewrites
+stay with its entry; one that builds or inspects another family's operator lives here, the top
+of ops/ (so do the few that move a transpose through a reduction or a slice), and `attach` puts
+it into the entry's list at the place it always had (rewrites are tried in order, so the place
+decides printed forms). Each keeps its `Rewrite` doc, example and `let`, which the registry
+tests check by value."""
 
 from __future__ import annotations
 
