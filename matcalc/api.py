@@ -17,10 +17,10 @@ from .derive.layout import to_layout
 from .derive.variables import Variable, resolve
 from .errors import TOO_LARGE, LimitError, MatcalcError, UndefinedError
 from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
-from .expr.build import Parsed, parse, read_input
 from .expr.decls import Decl, Decls
 from .expr.node import Node, shape_str, transposed
 from .options import At, Options, check_layout
+from .reader import Parsed, parse, read_input
 from .result import Result, Results
 from .simplify.tidy import tidy
 

@@ -243,9 +243,9 @@ def _row_template(row, index: int, restricted: set[str]) -> Template | None:
     import sympy as sp
 
     from matcalc.errors import MatcalcError
-    from matcalc.expr.build import parse_expr
     from matcalc.expr.decls import Decls
     from matcalc.expr.registry import raw_mode
+    from matcalc.reader import parse_expr
 
     let: dict = {}
     dim_tokens: set[str] = set()

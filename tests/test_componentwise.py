@@ -8,7 +8,7 @@ import sympy as sp
 
 import matcalc
 from matcalc.evaluate.numeric import evaluate
-from matcalc.expr.build import parse
+from matcalc.reader import parse
 
 from .op_specs import ROWS, references
 

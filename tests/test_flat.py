@@ -309,7 +309,7 @@ def test_check_still_fails_a_wrong_result():
     """The refusal is no blanket pass: a wrong printed result at ordinary values fails."""
     from matcalc import api
     from matcalc.evaluate.check import fd_check
-    from matcalc.expr.build import parse_expr
+    from matcalc.reader import parse_expr
 
     (p,), _ = api.problems("grad", "t^3 + 2*t", "t")
     assert fd_check(p, parse_expr("3*t^2 + 2")).ok

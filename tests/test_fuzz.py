@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import matcalc
 from matcalc.errors import MatcalcError
-from matcalc.expr.build import parse
 from matcalc.identities import IDENTITIES
+from matcalc.reader import parse
 from matcalc.syntax.lexer import tokenize
 
 from .strategies import LET, expr

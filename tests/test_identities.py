@@ -14,9 +14,9 @@ import pytest
 import matcalc
 from matcalc.api import problems
 from matcalc.evaluate.check import fd_check
-from matcalc.expr.build import parse_expr
 from matcalc.expr.decls import Decls
 from matcalc.identities import IDENTITIES
+from matcalc.reader import parse_expr
 from matcalc.simplify.tidy import tidy
 
 from .conftest import ev, random_values, reference

@@ -13,11 +13,11 @@ import pytest
 
 import matcalc  # noqa: F401 - registers the operators
 from matcalc.evaluate.numeric import evaluate
-from matcalc.expr.build import parse
 from matcalc.expr.decls import Decls
 from matcalc.expr.node import Node, size
 from matcalc.expr.registry import OPS, raw_mode
 from matcalc.ops import var
+from matcalc.reader import parse
 
 # op → (expression with the linear operand X, its --let list); the operand is the one named X.
 ROWS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -12,10 +12,10 @@ import pytest
 import matcalc
 from matcalc.evaluate.numeric import evaluate
 from matcalc.evaluate.points import valid_point
-from matcalc.expr.build import parse_expr
 from matcalc.expr.decls import Decls
 from matcalc.expr.node import Node
 from matcalc.expr.registry import ALL, FUNCTIONS, OPS, missing_parts, raw_mode
+from matcalc.reader import parse_expr
 
 from .op_specs import INTERNAL, ROWS, references
 
@@ -229,3 +229,42 @@ def test_gradient_of_every_function_matches_autograd(name):
     r = matcalc.grad(f"sum({name}(x))", wrt="x", let=["x:n"])
     got = eval(r.numpy(), {"np": np, "x": x, "n": 3})
     assert np.allclose(got, reference("grad", f"sum({name}(x))", "x", {"x": x}), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "build, reference",
+    [
+        ("vec", lambda a: a.flatten(order="F").reshape(-1, 1)),
+        ("sum_", lambda a: a.sum()),
+    ],
+)
+def test_expand_of_an_explicit_matrix_matches_numpy(build, reference):
+    """`vec` and `sum` of an explicit 2×3 matrix, computed by their own `expand` rules, against
+    NumPy (their rewrites live in ops/rules.py; their expansion does not)."""
+    import sympy as sp
+
+    from matcalc import ops
+    from matcalc.evaluate.explicit import as_sympy, expand
+
+    values = np.array([[1, 2, 3], [-4, 5, 7]])
+    a = ops.var("A", (sp.Integer(2), sp.Integer(3)))
+    explicit = ops.lit([[ops.num(int(v)) for v in row] for row in values])
+    out = as_sympy(expand(getattr(ops, build)(a), {"A": explicit}))
+    assert np.array(out, dtype=float).tolist() == np.array(reference(values), dtype=float).tolist()
+
+
+def test_rewrites_attached_by_the_rule_set_keep_their_place():
+    """ops/rules.py attaches the rewrites that relate two families; rewrites are tried in order
+    (the first that applies wins), so each goes where it always was, not merely last."""
+    assert [rw.doc for rw in OPS["T"].rewrites] == [
+        "a scalar is its own transpose",
+        "(Aᵀ)ᵀ = A",
+        "symmetric: Sᵀ = S, 𝐈ᵀ = 𝐈, diag(x)ᵀ = diag(x)",
+        "transposes move to the leaves",
+    ]
+    assert [rw.doc for rw in OPS["add"].rewrites] == [
+        "sum of literals: entry by entry",
+        "sum of block literals: block by block",
+        "flatten, fold numbers, combine like terms",
+    ]
+    assert [rw.doc for rw in OPS["sum"].rewrites][-1].startswith("sum Aᵀ = sum A")

@@ -19,10 +19,10 @@ import sympy as sp
 
 from .. import ops as E
 from ..errors import MatcalcError, quote
-from ..expr.build import parse
 from ..expr.decls import Decl, Decls
 from ..expr.node import Node, shape_list
 from ..options import Options
+from ..reader import parse
 from ..simplify.tidy import tidy
 from ..syntax.lexer import tokenize
 from ..syntax.names import check_name

@@ -112,7 +112,7 @@ def _explicit_first(p: Problem) -> bool:
     """An expression built of explicit literals ([[x1, x2], [x2, x1]]) is differentiated entry by
     entry: its answer is explicit anyway, and reads as the entries' own formulas."""
     from ..expr.node import postorder
-    from ..ops.structure import is_scalar_lit
+    from ..ops import is_scalar_lit
 
     if p.var.kind == "whole" and p.var.shape != ():
         return False

@@ -148,7 +148,7 @@ def resolve(wrt: str, decls: Decls, family: dict[tuple[str, int], Node]) -> list
 
 
 def _one(name: str, decls: Decls, family: dict[tuple[str, int], Node]) -> Variable:
-    from ..expr.build import family_members
+    from ..reader import family_members
     from ..syntax.names import FAMILY
 
     decl = decls.get(name)

@@ -42,7 +42,7 @@ def expand(node: Node, env: dict, dims: dict | None = None) -> Node:
 
 def as_sympy(n: Node) -> sp.Expr | sp.ImmutableMatrix:
     """An explicit numeric value as SymPy (exact numbers), or an error naming what has no value."""
-    from ..ops.structure import is_scalar_lit, lit_rows
+    from ..ops import is_scalar_lit, lit_rows
 
     if n.op == "num":
         return n.data

@@ -12,9 +12,9 @@ from .. import limits
 from .. import ops as O
 from ..budget import check_time
 from ..errors import LimitError, MatcalcError, quote
-from ..expr.build import family_members
 from ..expr.decls import Decls
 from ..expr.node import Node
+from ..reader import family_members
 from ..syntax.names import check_name
 
 Value = sp.Expr | sp.ImmutableMatrix
@@ -22,7 +22,7 @@ Value = sp.Expr | sp.ImmutableMatrix
 
 def parse_value(text: str, what: str = "--at") -> Value:
     """`3`, `1/2`, `-2`, `3,2,1`, `[3,2,1]` or `[[1,0],[0,1]]`, as exact SymPy numbers."""
-    from ..expr.build import parse_expr
+    from ..reader import parse_expr
 
     original = text.strip()
     wrapped = "," in original and not original.startswith("[")  # 3,2,1 is the vector [3,2,1]

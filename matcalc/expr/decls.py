@@ -10,7 +10,7 @@ import sympy as sp
 from .. import limits
 from ..errors import LimitError, MatcalcError, quote
 from ..syntax.names import check_name
-from .node import ONE, Node, Shape, dim_symbol, norm_shape
+from .node import ONE, Node, Shape, dim_symbol, norm_shape, var
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,6 @@ class Decl:
     symmetric: bool = False
 
     def node(self) -> Node:
-        from ..ops import var
-
         return var(self.name, norm_shape(self.shape), self.symmetric)
 
     @property

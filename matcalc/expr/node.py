@@ -21,6 +21,14 @@ Shape = tuple[()] | tuple[Dim, Dim]
 ONE = sp.Integer(1)
 
 
+_REPR: list = []  # how a node prints in a message: the text printer, once render is loaded
+
+
+def set_repr(to_text) -> None:
+    """Install the printer that `repr(node)` uses; the renderers read nodes, not the reverse."""
+    _REPR[:] = [to_text]
+
+
 _LIVE: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # the live trees
 
 
@@ -70,9 +78,9 @@ class Node:
         return _same(self, other)
 
     def __repr__(self) -> str:
-        from ..render.text import to_text  # the renderers read nodes; a late import keeps it so
-
-        return to_text(self)
+        if _REPR:  # the text printer, installed by render/printer.py (which reads nodes)
+            return _REPR[0](self)
+        return f"Node({self.op!r}, {self.args!r}, {self.data!r}, {self.shape!r})"
 
     @property
     def is_scalar(self) -> bool:
@@ -214,6 +222,12 @@ def written_size(n: Node) -> int:
     if n._written is None:
         n._written = 1 + sum(written_size(a) for a in n.args)
     return n._written
+
+
+def var(name: str, shape: Shape = (), symmetric: bool = False) -> Node:
+    """A variable: a scalar, or a declared vector or matrix (symmetric: S = Sᵀ). Its entry is
+    registered in ops/leaves.py; the node is built here, where `free` reads it."""
+    return Node("var", (), (name, bool(symmetric)), shape)
 
 
 def brief(n: Node) -> str:

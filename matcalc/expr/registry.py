@@ -4,7 +4,8 @@ An entry carries its surface names, its shape rule (raising a ShapeError that na
 shapes), its canonical rewrites, its differential rule, its transpose and vec rules when it is
 linear, its float and explicit evaluations, its conversion to SymPy, its text / LaTeX / NumPy
 printers with one precedence, its `--steps` label and its domain. Entries are registered in
-matcalc/ops/, one family per module, each operator on consecutive lines (JAX's lax.py). Every
+matcalc/ops/, one family per module, each operator on consecutive lines (JAX's lax.py); the
+rewrites that relate two families are attached by matcalc/ops/rules.py. Every
 other table in matcalc is a view of `OPS`; `missing_parts` is what the completeness test checks.
 """
 

@@ -1,13 +1,66 @@
 """The operators: one entry per operator, one family per module. Importing this package
-registers them all; the constructors below are how the other stages build expressions."""
+registers them all; the constructors below are how the other stages build expressions.
 
-from . import arith  # noqa: F401  (registers the arithmetic entries first)
-from .arith import add, broadcast, div, emul, mul, neg, pow_, split_coeff, sqrt, sub
-from .elementwise import apply, had, one_like
-from .leaves import comm, dvar, eye, is_num, is_zero, num, ones, var, zero
-from .linalg import det, inner, inv, kron, logdet, matmul, matpow, trace, transpose
-from .reductions import dot, logsumexp, mean, norm1, norm2, softmax, sum_
-from .structure import column, diag, diagof, entry, lit, lit_rows, slice_, unvec, vec
+Inside, imports run one way: base (every constructor, the shared helpers) → explicit (explicit
+matrices) → the families (leaves, arith, linalg, kronecker, elementwise, reductions, structure),
+which never import each other → rules (the rewrites that relate two families). The order below
+is the order of registration."""
+
+from . import leaves  # noqa: F401  # isort: skip
+from . import arith, linalg, kronecker  # noqa: F401  # isort: skip
+from . import elementwise, reductions, structure  # noqa: F401  # isort: skip
+from . import rules  # noqa: F401  # isort: skip  (last: attaches the cross-family rewrites)
+from ..expr.node import var
+from .base import (
+    add,
+    apply,
+    broadcast,
+    column,
+    comm,
+    det,
+    diag,
+    diagof,
+    div,
+    dvar,
+    emul,
+    entry,
+    eye,
+    had,
+    inner,
+    inv,
+    is_num,
+    is_scalar_lit,
+    is_zero,
+    kron,
+    lit,
+    lit_rows,
+    logdet,
+    logsumexp,
+    matmul,
+    matpow,
+    mean,
+    mul,
+    neg,
+    norm1,
+    norm2,
+    num,
+    one_like,
+    ones,
+    pow_,
+    slice_,
+    softmax,
+    split_coeff,
+    sqrt,
+    sub,
+    sum_,
+    trace,
+    transpose,
+    transposes,
+    unvec,
+    vec,
+    zero,
+)
+from .reductions import dot
 
 __all__ = [
     "add",
@@ -28,6 +81,7 @@ __all__ = [
     "inner",
     "inv",
     "is_num",
+    "is_scalar_lit",
     "is_zero",
     "kron",
     "lit",
@@ -53,6 +107,7 @@ __all__ = [
     "sum_",
     "trace",
     "transpose",
+    "transposes",
     "unvec",
     "var",
     "vec",

@@ -12,55 +12,45 @@ from functools import reduce
 
 import sympy as sp
 
-from ..errors import ShapeError, UndefinedError
-from ..expr.node import Node, norm_shape, shape_str
-from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, Rewrite, build, register
-from .leaves import check_power, is_num, is_zero, num, ones, zero
+from ..errors import UndefinedError
+from ..expr.node import Node
+from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, Rewrite, register
+from .base import (
+    add,
+    apply,
+    broadcast,
+    check_power,
+    emul,
+    factor_order,
+    inner,
+    is_num,
+    is_zero,
+    matmul,
+    mismatch,
+    mul,
+    mx,
+    num,
+    ones,
+    pow_,
+    product_rule,
+    same_shapes,
+    split_coeff,
+    sub,
+    superscript,
+    transpose,
+    transposes,
+    vec,
+    zero,
+)
+from .explicit import elementwise_lit, expand_mul
 
 # ---------------------------------------------------------------- shapes
-
-
-def mismatch(what: str, a: Node, b: Node) -> ShapeError:
-    """The error that names both operands and both shapes."""
-    from ..render.text import brief
-
-    return ShapeError(
-        f"shape mismatch in {what}: {brief(a)} is {shape_str(a.shape)} "
-        f"but {brief(b)} is {shape_str(b.shape)}"
-    )
-
-
-def same_shapes(what: str):
-    def shape(args: tuple[Node, ...], data: object) -> tuple:
-        for t in args[1:]:
-            if t.shape != args[0].shape:
-                raise mismatch(what, args[0], t)
-        return args[0].shape
-
-    return shape
-
-
-def split_coeff(n: Node) -> tuple[sp.Expr, Node | None]:
-    """`3*A*x` → (3, A*x); a constant → (value, None)."""
-    if n.op == "num":
-        return n.data, None
-    if n.op == "mul" and n.args[0].op == "num":
-        rest = n.args[1:]
-        return n.args[0].data, rest[0] if len(rest) == 1 else Node("mul", rest, None, n.shape)
-    return sp.Integer(1), n
-
-
-def transposes(n: Node) -> int:
-    """Transposes in the tree as printed (a shared subtree counts each time: memoized, linear)."""
-    if n._transposes is None:
-        n._transposes = (n.op == "T") + sum(transposes(a) for a in n.args)
-    return n._transposes
 
 
 # ---------------------------------------------------------------- sums
 
 
-def _terms(args: tuple[Node, ...]) -> list[tuple[sp.Expr, Node | None]]:
+def sum_terms(args: tuple[Node, ...]) -> list[tuple[sp.Expr, Node | None]]:
     """Flatten nested sums, distributing a constant coefficient over a sum: c(a + b) = ca + cb."""
     out: list[tuple[sp.Expr, Node | None]] = []
     stack = [(sp.Integer(1), t) for t in reversed(args)]
@@ -81,7 +71,7 @@ def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
     shape = args[0].shape
     const = sp.Integer(0)
     coeffs: dict[Node, sp.Expr] = {}
-    for c, rest in _terms(args):
+    for c, rest in sum_terms(args):
         if rest is None:
             const += c
         elif not is_zero(rest):
@@ -98,48 +88,6 @@ def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
     if len(out) == 1:
         return out[0]
     return Node("add", tuple(out), None, shape)
-
-
-def _sum_of_literals(args: tuple[Node, ...], data: object) -> Node | None:
-    """Explicit matrices add entry by entry."""
-    from .structure import is_scalar_lit, lit, lit_rows
-
-    lits = [a for a in args if is_scalar_lit(a)]
-    if len(lits) < 2:
-        return None
-    rows = [lit_rows(a) for a in lits]
-    summed = [
-        [add(*(r[i][j] for r in rows)) for j in range(len(rows[0][0]))] for i in range(len(rows[0]))
-    ]
-    rest = [a for a in args if not is_scalar_lit(a)]
-    return add(lit(summed), *rest) if rest else lit(summed)
-
-
-def _lit_terms(t: Node) -> int:
-    """How many block literals a term of a sum holds (as itself, scaled, or in a nested sum)."""
-    if t.op == "lit" or (t.op == "mul" and t.args[-1].op == "lit"):
-        return 1
-    return sum(_lit_terms(u) for u in t.args) if t.op == "add" else 0
-
-
-def _sum_of_blocks(args: tuple[Node, ...], data: object) -> Node | None:
-    """Block literals of one structure add block by block: [a, 0] + [0, b] = [a, b]."""
-    if sum(_lit_terms(a) for a in args) < 2:
-        return None
-    groups: dict[tuple, list[tuple[sp.Expr, Node]]] = {}
-    rest: list[Node] = []
-    for c, t in _terms(args):
-        if t is not None and t.op == "lit":
-            groups.setdefault((t.data, tuple(b.shape for b in t.args)), []).append((c, t))
-        else:
-            rest.append(num(c) if t is None else mul(num(c), t))
-    if all(len(g) < 2 for g in groups.values()):
-        return None
-    merged = []
-    for (data, _), g in groups.items():
-        blocks = [add(*(mul(num(c), t.args[i]) for c, t in g)) for i in range(len(g[0][1].args))]
-        merged.append(build("lit", *blocks, data=data))
-    return add(*merged, *rest)
 
 
 def _terms_text(p, terms, sized: bool) -> str:
@@ -211,7 +159,7 @@ register(
         ),
         np=lambda ctx, n, *vs: reduce(lambda a, b: a + b, vs),
         expand=lambda ctx, n, *vs: add(*vs),
-        sympy=lambda n, *a: sp.Add(*a) if n.is_scalar else _mx().MatAdd(*a),
+        sympy=lambda n, *a: sp.Add(*a) if n.is_scalar else mx().MatAdd(*a),
         text=_add_text,
         latex=_add_text,
         numpy=_add_numpy,
@@ -224,13 +172,6 @@ register(
         vec=lambda n, i, k: k,
         push_T=lambda a: add(*(_t(t) for t in a.args)),
         rewrites=[
-            Rewrite("sum of literals: entry by entry", _sum_of_literals, ("[a, b]", "[c, 1]")),
-            Rewrite(
-                "sum of block literals: block by block",
-                _sum_of_blocks,
-                ("[x, a]", "[y, 1]"),
-                ("x:n", "y:n"),
-            ),
             Rewrite(
                 "flatten, fold numbers, combine like terms",
                 _canonical_sum,
@@ -242,30 +183,8 @@ register(
 )
 
 
-def _mx():
-    from sympy.matrices import expressions as mx
-
-    return mx
-
-
 def _t(a: Node) -> Node:
-    from .linalg import transpose
-
     return transpose(a)
-
-
-def add(*terms: Node) -> Node:
-    if len(terms) == 1:
-        return terms[0]
-    return build("add", *terms)
-
-
-def neg(a: Node) -> Node:
-    return mul(num(-1), a)
-
-
-def sub(a: Node, b: Node) -> Node:
-    return add(a, neg(b))
 
 
 # ---------------------------------------------------------------- products with scalars
@@ -321,11 +240,6 @@ def _canonical_product(args: tuple[Node, ...], data: object) -> Node:
     return Node("mul", tuple(out), None, shape)
 
 
-def factor_order(f: Node) -> tuple:
-    """The order of a product's factors: sums last, σ(u) (1 − σ(u)); otherwise a fixed order."""
-    return (f.op == "add" or (f.op == "pow" and f.args[0].op == "add"), f.sortkey())
-
-
 def _merge_powers(scalars: list[Node]) -> list[Node]:
     """u^a · u^b = u^(a+b) for scalar factors with the same base."""
     groups: dict[Node, list[Node]] = {}
@@ -341,8 +255,6 @@ def _merge_powers(scalars: list[Node]) -> list[Node]:
 
 
 def _mul_transpose(n: Node, g: Node, i: int) -> Node:
-    from .linalg import inner
-
     f = n.args[i]
     others = mul(*n.args[:i], *n.args[i + 1 :])
     if f.is_scalar and not n.is_scalar:
@@ -351,23 +263,11 @@ def _mul_transpose(n: Node, g: Node, i: int) -> Node:
 
 
 def _mul_vec(n: Node, i: int, k: Node) -> Node:
-    from .linalg import matmul
-    from .structure import vec
-
     f = n.args[i]
     others = mul(*n.args[:i], *n.args[i + 1 :])
     if f.is_scalar and not n.is_scalar:
         return matmul(vec(others), k)
     return mul(others, k)
-
-
-def _product_rule(n: Node, d: list[Node]) -> Node:
-    terms = [
-        build(n.op, *n.args[:i], di, *n.args[i + 1 :], data=n.data)
-        for i, di in enumerate(d)
-        if not is_zero(di)
-    ]
-    return add(*terms) if terms else zero(n.shape)
 
 
 def _denominator_parts(n: Node) -> tuple[sp.Expr, list[Node], list[Node], Node | None]:
@@ -493,9 +393,7 @@ def _mul_numpy(p, n: Node) -> str:
     if big is None:
         return scalar or "1.0"
     if big.op == "matmul" and scalar and big not in p.node_names:
-        from ..render.numpy import chain
-
-        return chain(p, big.args, scale=f"({scalar})" if not _atomic(scalar) else scalar)
+        return p.chain(big.args, scale=f"({scalar})" if not _atomic(scalar) else scalar)
     body = p.arg(big, ATOM)
     if not scalar:
         return body
@@ -515,10 +413,10 @@ register(
     Op(
         "mul",
         shape=_mul_shape,
-        jvp=_product_rule,
+        jvp=product_rule,
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
-        expand=lambda ctx, n, *vs: _expand_mul(vs),
-        sympy=lambda n, *a: sp.Mul(*a) if n.is_scalar else _mx().MatMul(*a),
+        expand=lambda ctx, n, *vs: expand_mul(vs),
+        sympy=lambda n, *a: sp.Mul(*a) if n.is_scalar else mx().MatMul(*a),
         text=_mul_text,
         latex=_mul_latex,
         numpy=_mul_numpy,
@@ -539,49 +437,6 @@ register(
         ],
     )
 )
-
-
-def _expand_mul(vs: tuple[Node, ...]) -> Node:
-    from .structure import is_scalar_lit, lit, lit_rows
-
-    scal = [v for v in vs if v.is_scalar]
-    mats = [v for v in vs if not v.is_scalar]
-    c = mul(*scal)
-    if not mats:
-        return c
-    rows = lit_rows(mats[0]) if is_scalar_lit(mats[0]) else None
-    if rows is None:
-        return mul(c, mats[0])
-    return lit([[mul(c, e) for e in row] for row in rows])
-
-
-def mul(*factors: Node) -> Node:
-    if len(factors) == 1:
-        return factors[0]
-    return build("mul", *factors)
-
-
-def div(a: Node, b: Node) -> Node:
-    """a / b for a scalar b."""
-    if not b.is_scalar:
-        raise ShapeError(
-            f"/ divides by a scalar only, got {shape_str(b.shape)}; for entrywise division use ./"
-        )
-    return mul(a, pow_(b, num(-1)))
-
-
-def emul(a: Node, b: Node) -> Node:
-    """The entrywise product, a scalar broadcasting: what elementwise derivatives multiply by."""
-    from .elementwise import had
-
-    if a.is_scalar or b.is_scalar:
-        return mul(a, b)
-    return had(a, b)
-
-
-def broadcast(c: Node, shape: tuple) -> Node:
-    """A scalar as a matrix of the shape: c·𝟏 (NumPy's rule for a scalar beside an array)."""
-    return c if shape == () else mul(c, ones(shape))
 
 
 # ---------------------------------------------------------------- powers
@@ -637,47 +492,6 @@ def _power_of_power(args: tuple[Node, ...], data: object) -> Node | None:
     return None
 
 
-def _power_of_product(args: tuple[Node, ...], data: object) -> Node | None:
-    """(c u)^p = c^p u^p, for an integer p or a positive constant c; (A ⊙ B)^k = A^k ⊙ B^k."""
-    base, e = args
-    if e.op != "num":
-        return None
-    p = e.data
-    if base.op == "mul":
-        if p.is_Integer:
-            return mul(*(pow_(f, e) for f in base.args))
-        c = base.args[0]
-        if c.op == "num" and c.data.is_positive:
-            return mul(pow_(c, e), pow_(mul(*base.args[1:]), e))
-    if base.op == "had" and p.is_Integer:
-        from .elementwise import had
-
-        return had(*(pow_(f, e) for f in base.args))
-    return None
-
-
-def _norm_of_inner(args: tuple[Node, ...], data: object) -> Node | None:
-    """(xᵀx)^p = ‖x‖^(2p) and tr(XᵀX)^p = ‖X‖^(2p): √(xᵀx) is the norm."""
-    from .reductions import norm2
-
-    base, e = args
-    if e.op != "num" or e.data.is_Integer:
-        return None
-    inner = base.args[0] if base.op == "tr" else base
-    if inner.op == "matmul" and len(inner.args) == 2:
-        a, b = inner.args
-        if a.op == "T" and a.args[0] == b:
-            return pow_(norm2(b), num(2 * e.data))
-    return None
-
-
-_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def superscript(k: int) -> str:
-    return str(k).translate(_SUPER)
-
-
 def _pow_text(p, n: Node) -> str:
     base, e = n.args
     entrywise = not base.is_scalar
@@ -727,8 +541,6 @@ def _pow_prec(n: Node) -> int:
 
 def _pow_jvp(n: Node, d: list[Node]) -> Node:
     """d(u^p) = p u^(p−1) du + u^p log(u) dp."""
-    from .elementwise import apply
-
     (u, p), (du, dp) = n.args, d
     if not is_zero(du) and not is_zero(dp):  # uᵖ (p/u du + log(u) dp): t^t (1 + log t) dt
         ratio = emul(p, pow_(u, num(-1)))
@@ -772,8 +584,6 @@ def _pow_numpy(p, n: Node) -> str:
 
 
 def _pow_expand(ctx, n: Node, u: Node, e: Node) -> Node:
-    from .structure import elementwise_lit
-
     return elementwise_lit(pow_, u, e)
 
 
@@ -784,7 +594,7 @@ register(
         jvp=_pow_jvp,
         np=lambda ctx, n, u, e: ctx.xp.power(u, e),
         expand=_pow_expand,
-        sympy=lambda n, u, e: sp.Pow(u, e) if n.is_scalar else _mx().HadamardPower(u, e),
+        sympy=lambda n, u, e: sp.Pow(u, e) if n.is_scalar else mx().HadamardPower(u, e),
         text=_pow_text,
         latex=_pow_latex,
         numpy=_pow_numpy,
@@ -797,35 +607,6 @@ register(
             Rewrite("numbers fold", _fold_numbers, ("2", "3")),
             Rewrite("u¹ = u, u⁰ = 1, 1ᵖ = 1, 0ᵖ = 0", _trivial_power, ("t", "1")),
             Rewrite("(uᵃ)ᵏ = uᵃᵏ for an integer k", _power_of_power, ("t**3", "2")),
-            Rewrite("(c u)ᵖ = cᵖ uᵖ", _power_of_product, ("2*t", "3")),
-            Rewrite("√(xᵀx) = ‖x‖", _norm_of_inner, ("x.T*x", "1/2"), ("x:n",)),
         ],
     )
 )
-
-
-def pow_(base: Node, e: Node) -> Node:
-    """base to the power e, entrywise for a vector or matrix base."""
-    return build("pow", base, e)
-
-
-def sqrt(a: Node) -> Node:
-    return pow_(a, num(sp.Rational(1, 2)))
-
-
-__all__ = [
-    "add",
-    "broadcast",
-    "div",
-    "emul",
-    "mismatch",
-    "mul",
-    "neg",
-    "norm_shape",
-    "pow_",
-    "same_shapes",
-    "split_coeff",
-    "sqrt",
-    "sub",
-    "superscript",
-]

@@ -15,21 +15,35 @@ import sympy as sp
 
 from ..errors import UndefinedError
 from ..expr.node import Node
-from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, build, register
-from .arith import (
-    _product_rule,
+from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, register
+from .base import (
     add,
+    apply,
+    diag,
     emul,
     factor_order,
+    flat,
+    had,
+    is_num,
+    is_zero,
+    matmul,
     mul,
     neg,
+    num,
+    one_like,
+    ones,
     pow_,
+    product_rule,
     same_shapes,
     split_coeff,
     sub,
+    too_large,
+    transpose,
+    transposes,
+    vec,
+    zero,
 )
-from .leaves import is_num, is_zero, num, ones, too_large, zero
-from .linalg import _flat, matmul, transpose
+from .explicit import elementwise_lit
 
 T_ARG = sp.Symbol("t", real=True)  # the argument of a SymPy scalar function in `Result.expr`
 
@@ -80,7 +94,7 @@ def _had_order(f: Node) -> tuple:
 def _had_print(p, n: Node, times: str, over: str) -> str:
     """u ⊙ v ⊘ w: the factors with a negative power go below, as entrywise division."""
     top, bottom = [], []
-    for f in _flat(n):
+    for f in flat(n):
         if (
             f.op == "pow"
             and f.args[1].op == "num"
@@ -99,15 +113,11 @@ def _had_print(p, n: Node, times: str, over: str) -> str:
 
 
 def _had_vec(n: Node, i: int, k: Node) -> Node:
-    from .structure import diag, vec
-
     others = had(*n.args[:i], *n.args[i + 1 :])
     return matmul(diag(vec(others)), k)
 
 
 def _had_expand(ctx, n: Node, *vs: Node) -> Node:
-    from .structure import elementwise_lit
-
     return elementwise_lit(lambda *es: mul(*es), *vs)
 
 
@@ -115,7 +125,7 @@ register(
     Op(
         "had",
         shape=same_shapes("hadamard product"),
-        jvp=_product_rule,
+        jvp=product_rule,
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
         expand=_had_expand,
         sympy=lambda n, *a: __import__("sympy").hadamard_product(*a),
@@ -141,13 +151,6 @@ register(
 )
 
 
-def had(*terms: Node) -> Node:
-    """The entrywise product of same-shaped operands (a scalar operand scales)."""
-    if len(terms) == 1:
-        return terms[0]
-    return build("had", *terms)
-
-
 def _hadamard_surface(a: Node, b: Node) -> Node:
     return emul(a, b)
 
@@ -157,15 +160,6 @@ alias("HadamardProduct", 2, _hadamard_surface)  # SymPy's name (SPEC §7.8)
 
 
 # ---------------------------------------------------------------- scalar functions, entrywise
-
-
-def apply(name: str, u: Node) -> Node:
-    """The elementwise function `name` applied to u."""
-    return build(name, u)
-
-
-def one_like(u: Node) -> Node:
-    return num(1) if u.is_scalar else ones(u.shape)
 
 
 def _fold(name: str, fold: Callable[[sp.Expr], sp.Expr | None]):
@@ -231,8 +225,6 @@ def elementwise(
         return emul(deriv(n.args[0], n), d[0])
 
     def expand(ctx, n: Node, u: Node) -> Node:
-        from .structure import elementwise_lit
-
         return elementwise_lit(lambda e: apply(name, e), u)
 
     text_rule = _flip_row(text if callable(text) else _text_call(text or name), name, "ᵀ")
@@ -271,7 +263,6 @@ def elementwise(
 def _flip_row(rule: Callable, name: str, mark: str) -> Callable:
     """f(u) of a row written f(uᵀ)ᵀ when that has fewer transposes: tanh(W x)ᵀ, not
     tanh(xᵀ Wᵀ) (transposes are kept at the leaves, where equal expressions compare equal)."""
-    from .arith import transposes
 
     def printed(p, n: Node) -> str:
         u = n.args[0]
@@ -330,33 +321,6 @@ def _inverse_pair(outer: str, inner: str, doc: str):
     return Rewrite(doc, rewrite, (f"{inner}(t)",))
 
 
-def _log_special(args, data):
-    from .linalg import logdet
-    from .reductions import logsumexp
-
-    u = args[0]
-    if u.op == "det":
-        return logdet(u.args[0])
-    if u.op == "pow" and u.args[1].op == "num" and u.args[1].data.is_Integer and u.args[1].data % 2:
-        return mul(u.args[1], apply("log", u.args[0]))  # log uᵏ = k log u for an odd k
-    if u.op == "sum" and u.args[0].op == "exp" and u.args[0].is_vector:
-        return logsumexp(u.args[0].args[0])
-    if u.op == "softmax":  # log softmax(z) = z − logsumexp(z) 𝟏
-        z = u.args[0]
-        return sub(z, mul(logsumexp(z), ones(z.shape)))
-    if u.op == "add" and len(u.args) == 2:  # log(1 + exp(z)) = softplus(z)
-        for one, e in (u.args, u.args[::-1]):
-            if e.op == "exp" and (is_num(one, 1) or _ones(one, e.shape)):
-                return apply("softplus", e.args[0])
-    return None
-
-
-def _ones(n: Node, shape: tuple) -> bool:
-    return n.shape == shape and (
-        n.op == "ones" or (n.op == "mul" and is_num(n.args[0], 1) and n.args[-1].op == "ones")
-    )
-
-
 def _abs_special(args, data):
     u = args[0]
     if u.op in ("abs", "exp", "softplus", "sigmoid", "relu"):
@@ -396,18 +360,7 @@ elementwise(
     latex_names=(r"\ln",),
     domain=_positive,
     steps="d log(U) = U⊙⁻¹ ⊙ dU",
-    rewrites=(
-        _inverse_pair("log", "exp", "log(exp u) = u"),
-        Rewrite(
-            "log det X = logdet X, log sum exp x = logsumexp x, log softmax z = z − logsumexp(z) 𝟏, "
-            "log(1 + exp z) = softplus z, log uᵏ = k log u (k odd)",
-            _log_special,
-            ("sum(exp(x))",),
-            ("x:n",),
-        ),
-        Rewrite("log softmax z = z − logsumexp(z) 𝟏", _log_special, ("softmax(x)",), ("x:n",)),
-        Rewrite("log(1 + exp z) = softplus z", _log_special, ("1 + exp(x)",), ("x:n",)),
-    ),
+    rewrites=(_inverse_pair("log", "exp", "log(exp u) = u"),),
 )
 elementwise(
     "sin",
@@ -557,4 +510,4 @@ def _sqrt_surface(u: Node) -> Node:
 
 alias("sqrt", 1, _sqrt_surface)
 
-__all__ = ["T_ARG", "apply", "elementwise", "had", "one_like"]
+__all__ = ["T_ARG", "elementwise"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 import sympy as sp
 
 from .. import limits
-from ..budget import Memo
-from ..errors import LimitError, MatcalcError, UndefinedError
-from ..expr.node import ONE, Node, Shape, size
-from ..expr.registry import ALL, ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
+from ..errors import LimitError, MatcalcError
+from ..expr.node import Node, Shape
+from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
+from .base import comm, lit, num, with_dims, zero
 
 
 def _no_tangent(n: Node, d: list[Node]) -> Node:
@@ -41,72 +41,6 @@ def _const_prec(n: Node) -> int:
 # ---------------------------------------------------------------- exact constants
 
 
-_NUMS = Memo("constants", limits.MEMO_CONSTANTS)  # (type, value) → its node
-
-
-def num(value: object) -> Node:
-    """An exact constant; an undefined one (0/0, log 0, √−1) is a user error."""
-    key = (type(value), value)
-    try:
-        known = _NUMS.get(key)
-    except TypeError:
-        known = None
-    if known is not None:
-        return known
-    out = _num(value)
-    if type(value) is int or isinstance(value, sp.Number):
-        _NUMS.put(key, out)
-    return out
-
-
-def too_large(what: str) -> LimitError:
-    """A constant whose exact value SymPy cannot even estimate (mpmath overflows on e^(e^8103))."""
-    if len(what) > 80:
-        what = f"{what[:60]}… ({len(what):,} characters)"
-    return LimitError(f"{what} is too large to compute: a number in it has too many digits")
-
-
-def _num(value: object) -> Node:
-    v = sp.sympify(value)  # safe: ints, Rationals and SymPy constants only, never user text
-    if v.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or v.has(sp.I) or v.is_real is False:
-        raise UndefinedError("the value is undefined (a division by zero, or outside the domain)")
-    if v.free_symbols and not all(s.is_integer and s.is_positive for s in v.free_symbols):
-        raise MatcalcError(f"internal: constant {v} has a free symbol")
-    if v.is_Integer and abs(v) > 10**limits.MAX_CONST_DIGITS:
-        raise LimitError(f"a constant has more than {limits.MAX_CONST_DIGITS} digits")
-    return Node("num", (), v, ())
-
-
-def is_num(n: Node, value: object = None) -> bool:
-    return n.op == "num" and (value is None or n.data == value)
-
-
-def is_zero(n: Node) -> bool:
-    return n.op == "zero" or (n.op == "num" and n.data == 0)
-
-
-def check_power(b: sp.Expr, p: sp.Expr) -> None:
-    """Refuse a number power whose value would have more than MAX_CONST_DIGITS digits."""
-    if p.is_Number and abs(p) > limits.MAX_POWER:
-        raise LimitError(f"exponent {p} is over the limit {limits.MAX_POWER}")
-    if b.is_Number and p.is_Number and b != 0 and abs(b) != 1:
-        if abs(sp.log(abs(b), 10).evalf(5)) * abs(p) > limits.MAX_CONST_DIGITS:
-            raise LimitError(f"constant {b}**{p} is too large to compute")
-
-
-def with_dims(e: sp.Expr, dims: dict) -> sp.Expr:
-    """A constant with values for its dimensions (n**n**n with n = 3), its powers checked
-    before SymPy computes them."""
-    if not dims or not e.free_symbols:
-        return e
-    if e.is_Symbol:
-        return dims.get(e, e)
-    args = [with_dims(a, dims) for a in e.args]
-    if isinstance(e, sp.Pow):
-        check_power(*args)
-    return e.func(*args)
-
-
 register(
     Op(
         "num",
@@ -129,11 +63,6 @@ register(
 
 
 # ---------------------------------------------------------------- variables
-
-
-def var(name: str, shape: Shape = (), symmetric: bool = False) -> Node:
-    """A variable: a scalar, or a declared vector or matrix (symmetric: S = Sᵀ)."""
-    return Node("var", (), (name, bool(symmetric)), shape)
 
 
 def _var_value(ctx, n: Node) -> object:
@@ -173,11 +102,6 @@ register(
         leaf=True,
     )
 )
-
-
-def dvar(name: str, shape: Shape = ()) -> Node:
-    """The differential dX of a variable X: a leaf no parsed name can equal."""
-    return Node("dvar", (), name, shape)
 
 
 def _dvar_value(ctx, n: Node) -> object:
@@ -230,24 +154,8 @@ def _dims(ctx, shape: Shape) -> tuple[int, int]:
 
 
 def _explicit(ctx, shape: Shape, entry) -> Node:
-    from .structure import lit
-
     r, c = _dims(ctx, shape)
     return lit([[num(entry(i, j)) for j in range(c)] for i in range(r)])
-
-
-def zero(shape: Shape) -> Node:
-    return num(0) if shape == () else Node("zero", (), None, shape)
-
-
-def ones(shape: Shape) -> Node:
-    """𝟏: every entry 1 (a scalar broadcast to a shape is c·𝟏)."""
-    return num(1) if shape == () else Node("ones", (), None, shape)
-
-
-def eye(n: object) -> Node:
-    n = sp.sympify(n)  # safe: a dimension (int or SymPy), never user text
-    return num(1) if n == 1 else Node("eye", (), None, (n, n))
 
 
 _SUB = dict(zip("0123456789aeoxhklmnpstijruv", "₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", strict=True))
@@ -280,25 +188,6 @@ def _ones(p, n: Node, symbol: str, t: str) -> str:
     if r == 1:
         return (_subscripted("𝟏", c) or f"ones({p.dim_text(c)})") + "ᵀ"
     return f"ones({p.dim_text(r)}, {p.dim_text(c)})"
-
-
-def sized_zero(p, n: Node) -> str:
-    """A zero block written with its size, where neighbours do not fix it: zeros(n)ᵀ, 𝟎 in LaTeX."""
-    r, c = n.shape
-    if p.fmt == "latex":
-        size = (
-            p.dim_text(r)
-            if c == 1
-            else p.dim_text(c)
-            if r == 1
-            else f"{p.dim_text(r)} \\times {p.dim_text(c)}"
-        )
-        return rf"\mathbf{{0}}_{{{size}}}" + (r"^{\top}" if n.is_row else "")
-    if c == 1:
-        return f"zeros({p.dim_text(r)})"
-    if r == 1:
-        return f"zeros({p.dim_text(c)})ᵀ"
-    return f"zeros({p.dim_text(r)}, {p.dim_text(c)})"
 
 
 def _np_dims(ctx, shape: Shape) -> tuple[int, int]:
@@ -379,14 +268,6 @@ register(
 )
 
 
-def comm(m: object, n: object) -> Node:
-    """The commutation matrix K with K vec(A) = vec(Aᵀ) for an m×n matrix A."""
-    m, n = sp.sympify(m), sp.sympify(n)  # safe: dimensions
-    if m == 1 or n == 1:
-        return eye(m * n)
-    return Node("comm", (), (m, n), (m * n, m * n))
-
-
 def _comm_np(ctx, node: Node) -> object:
     m, n = (int(d.xreplace(ctx.dims)) for d in node.data)
     k = ctx.xp.zeros((m * n, m * n))
@@ -453,19 +334,3 @@ class _IntCtx:
         import numpy
 
         return numpy
-
-
-__all__ = [
-    "ALL",
-    "ONE",
-    "comm",
-    "dvar",
-    "eye",
-    "is_num",
-    "is_zero",
-    "num",
-    "ones",
-    "size",
-    "var",
-    "zero",
-]

@@ -1,4 +1,5 @@
-"""Linear algebra: matrix product, transpose, inverse, matrix power, det, log det, trace, ⊗.
+"""Linear algebra: matrix product, transpose, inverse, matrix power, det, log det, trace (⊗ and
+its partial inner products are in kronecker.py).
 
 Each entry's rules follow Magnus & Neudecker: d(AB) = dA B + A dB, d(X⁻¹) = −X⁻¹ dX X⁻¹,
 d det X = det X tr(X⁻¹ dX), d log det X = tr(X⁻¹ dX); a linear operator's transpose rule moves
@@ -14,10 +15,40 @@ from functools import reduce
 import sympy as sp
 
 from ..errors import ShapeError, UndefinedError
-from ..expr.node import ONE, Node, norm_shape, shape_str, transposed
-from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, build, register
-from .arith import _product_rule, add, mismatch, mul, neg, pow_, split_coeff, superscript
-from .leaves import comm, eye, is_zero, num, ones, zero
+from ..expr.node import Node, norm_shape, shape_str, transposed
+from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, register
+from .base import (
+    add,
+    apply,
+    call_latex,
+    call_text,
+    comm,
+    det,
+    eye,
+    flat,
+    inv,
+    is_scalar_lit,
+    is_zero,
+    kron,
+    linear_unary_rewrites,
+    lit,
+    lit_rows,
+    matmul,
+    matpow,
+    mismatch,
+    mul,
+    mx,
+    neg,
+    num,
+    pow_,
+    product_rule,
+    scalar_vec,
+    superscript,
+    trace,
+    transpose,
+    zero,
+)
+from .explicit import explicit_det, explicit_inverse, lit_matmul
 
 
 def _need_square(what: str):
@@ -33,63 +64,6 @@ def _need_square(what: str):
 def _square_to_scalar(what: str):
     square = _need_square(what)
     return lambda args, data: (square(args, data), ())[1]
-
-
-def _mx():
-    from sympy.matrices import expressions as mx
-
-    return mx
-
-
-def _call(name: str):
-    return lambda p, n: f"{name}({', '.join(p(a) for a in n.args)})"
-
-
-def _latex_call(cmd: str):
-    return lambda p, n: rf"{cmd}\left({', '.join(p(a) for a in n.args)}\right)"
-
-
-def linear_unary_rewrites(
-    builder, sum_example: str, scaled_example: str, let: tuple[str, ...]
-) -> list[Rewrite]:
-    """A linear L distributes: L(A + B) = L(A) + L(B), L(c A) = c L(A), L(0) = 0."""
-
-    def over_sum(args, data):
-        a = args[0]
-        return add(*(builder(t) for t in a.args)) if a.op == "add" else None
-
-    def scalars_out(args, data):
-        a = args[0]
-        if a.op == "mul" and not a.is_scalar:
-            return mul(*a.args[:-1], builder(a.args[-1]))
-        return None
-
-    return [
-        Rewrite("linear: over a sum", over_sum, (sum_example,), let),
-        Rewrite("linear: scalars out", scalars_out, (scaled_example,), let),
-    ]
-
-
-def scalar_vec(op_transpose):
-    """The vec rule of a scalar-valued linear operator: d s = vec(L*(1))ᵀ d vec(A)."""
-
-    def rule(n: Node, i: int, k: Node) -> Node:
-        from .structure import vec
-
-        return matmul(transpose(vec(op_transpose(n, num(1), i))), k)
-
-    return rule
-
-
-def inner(g: Node, m: Node) -> Node:
-    """⟨G, M⟩ = tr(GᵀM), written as a scalar product: g m, gᵀm, g mᵀ or tr(GᵀM)."""
-    if g.is_scalar or m.is_scalar:
-        return mul(g, m)
-    if g.is_vector:
-        return matmul(transpose(g), m)
-    if g.is_row:
-        return matmul(g, transpose(m))
-    return trace(matmul(transpose(g), m))
 
 
 # ---------------------------------------------------------------- matrix product
@@ -199,16 +173,8 @@ def _chain_sized(fs: tuple[Node, ...], i: int) -> bool:
     return False
 
 
-def _flat(n: Node) -> tuple[Node, ...]:
-    """A product's factors with nested products of the same kind inlined (it is associative)."""
-    out: list[Node] = []
-    for f in n.args:
-        out.extend(_flat(f) if f.op == n.op else (f,))
-    return tuple(out)
-
-
 def _matmul_text(p, n: Node) -> str:
-    fs = _flat(n)
+    fs = flat(n)
     parts = []
     for i, f in enumerate(fs):
         if (
@@ -225,9 +191,7 @@ def _matmul_text(p, n: Node) -> str:
 
 
 def _matmul_numpy(p, n: Node) -> str:
-    from ..render.numpy import chain
-
-    return chain(p, n.args)
+    return p.chain(n.args)
 
 
 def _matmul_np(ctx, n: Node, *vs):
@@ -238,13 +202,11 @@ def _matmul_np(ctx, n: Node, *vs):
 
 
 def _matmul_expand(ctx, n: Node, *vs: Node) -> Node:
-    from .structure import lit_matmul
-
     return reduce(lit_matmul, vs)
 
 
 def _matmul_sympy(n: Node, *a):
-    m = _mx().MatMul(*a)
+    m = mx().MatMul(*a)
     return m[0, 0] if n.is_scalar and hasattr(m, "shape") else m
 
 
@@ -252,7 +214,7 @@ register(
     Op(
         "matmul",
         shape=_matmul_shape,
-        jvp=_product_rule,
+        jvp=product_rule,
         np=_matmul_np,
         expand=_matmul_expand,
         sympy=_matmul_sympy,
@@ -278,13 +240,6 @@ register(
 )
 
 
-def matmul(*factors: Node) -> Node:
-    """The matrix product; scalar factors move out, identities drop, X X⁻¹ cancels."""
-    if len(factors) == 1:
-        return factors[0]
-    return build("matmul", *factors)
-
-
 # ---------------------------------------------------------------- transpose
 
 
@@ -294,17 +249,6 @@ def _t_scalar(args, data):
 
 def _t_twice(args, data):
     return args[0].args[0] if args[0].op == "T" else None
-
-
-def _t_symmetric(args, data):
-    a = args[0]
-    if (a.op == "var" and a.data[1]) or a.op in ("eye", "diag"):
-        return a
-    if a.op in ("zero", "ones"):
-        return Node(a.op, (), None, transposed(a.shape))
-    if a.op == "comm":
-        return comm(a.data[1], a.data[0])
-    return None
 
 
 def _t_inside(args, data):
@@ -332,7 +276,7 @@ register(
         jvp=lambda n, d: transpose(d[0]),
         np=lambda ctx, n, a: ctx.xp.transpose(a),
         expand=lambda ctx, n, a: _expand_transpose(a),
-        sympy=lambda n, a: _mx().Transpose(a) if hasattr(a, "shape") else a,
+        sympy=lambda n, a: mx().Transpose(a) if hasattr(a, "shape") else a,
         text=_t_text,
         latex=lambda p, n: p.arg(n.args[0], ATOM) + r"^{\top}",
         numpy=_t_numpy,
@@ -345,12 +289,6 @@ register(
         rewrites=[
             Rewrite("a scalar is its own transpose", _t_scalar, ("t",)),
             Rewrite("(Aᵀ)ᵀ = A", _t_twice, ("A.T",), ("A:n,m",)),
-            Rewrite(
-                "symmetric: Sᵀ = S, 𝐈ᵀ = 𝐈, diag(x)ᵀ = diag(x)",
-                _t_symmetric,
-                ("S",),
-                ("S:n,n,sym",),
-            ),
             Rewrite("transposes move to the leaves", _t_inside, ("A*B",), ("A:n,m", "B:m,k")),
         ],
     )
@@ -358,19 +296,12 @@ register(
 
 
 def _expand_transpose(a: Node) -> Node:
-    from .structure import is_scalar_lit, lit, lit_rows
-
     if a.is_scalar:
         return a
     if is_scalar_lit(a):
         rows = lit_rows(a)
         return lit([list(col) for col in zip(*rows, strict=True)])
     return transpose(a)
-
-
-def transpose(a: Node) -> Node:
-    """Aᵀ, pushed down to the leaves so that equal expressions compare equal."""
-    return build("T", a)
 
 
 # ---------------------------------------------------------------- inverse and powers
@@ -391,21 +322,6 @@ def _inv_scalars_out(args, data):
     a = args[0]
     if a.op == "mul":
         return mul(*(pow_(f, num(-1)) for f in a.args[:-1]), inv(a.args[-1]))
-    return None
-
-
-def _inv_of_diag(args, data):
-    from .structure import diag
-
-    a = args[0]
-    if a.op == "diag":
-        return diag(pow_(a.args[0], num(-1)))
-    if a.op == "matpow":
-        return matpow(inv(a.args[0]), a.data)
-    if a.op == "matmul" and all(
-        f.is_square for f in a.args
-    ):  # (A B)⁻¹ = B⁻¹ A⁻¹ for square factors
-        return matmul(*(inv(f) for f in reversed(a.args)))
     return None
 
 
@@ -434,8 +350,6 @@ def _nonsingular(xp, n: Node, a) -> bool:
 
 
 def _inv_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import explicit_inverse
-
     return explicit_inverse(a, n)
 
 
@@ -446,7 +360,7 @@ register(
         jvp=lambda n, d: neg(matmul(n, d[0], n)),
         np=_inv_np,
         expand=_inv_expand,
-        sympy=lambda n, a: _mx().Inverse(a),
+        sympy=lambda n, a: mx().Inverse(a),
         text=_inv_text,
         latex=_inv_latex,
         numpy=lambda p, n: f"np.linalg.inv({p(n.args[0])})",
@@ -458,19 +372,9 @@ register(
         rewrites=[
             Rewrite("(X⁻¹)⁻¹ = X, 𝐈⁻¹ = 𝐈", _inv_trivial, ("inv(A)",), ("A:n,n",)),
             Rewrite("(c X)⁻¹ = X⁻¹/c", _inv_scalars_out, ("2*A",), ("A:n,n",)),
-            Rewrite(
-                "diag(x)⁻¹ = diag(x⊙⁻¹), (Xᵏ)⁻¹ = (X⁻¹)ᵏ", _inv_of_diag, ("diag(x)",), ("x:n",)
-            ),
-            Rewrite(
-                "(A B)⁻¹ = B⁻¹ A⁻¹ for square factors", _inv_of_diag, ("A*B",), ("A:n,n", "B:n,n")
-            ),
         ],
     )
 )
-
-
-def inv(a: Node) -> Node:
-    return build("inv", a)
 
 
 def _matpow_trivial(args, data):
@@ -523,8 +427,6 @@ def _matpow_jvp(n: Node, d: list[Node]) -> Node:
 
 
 def _matpow_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import lit_matmul
-
     return reduce(lit_matmul, [a] * n.data)
 
 
@@ -535,7 +437,7 @@ register(
         jvp=_matpow_jvp,
         np=lambda ctx, n, a: ctx.xp.linalg.matrix_power(a, n.data),
         expand=_matpow_expand,
-        sympy=lambda n, a: _mx().MatPow(a, n.data),
+        sympy=lambda n, a: mx().MatPow(a, n.data),
         text=_matpow_text,
         latex=_matpow_latex,
         numpy=lambda p, n: f"np.linalg.matrix_power({p(n.args[0])}, {n.data})",
@@ -554,11 +456,6 @@ register(
         ],
     )
 )
-
-
-def matpow(a: Node, k: int) -> Node:
-    """Xᵏ for an integer k (negative: powers of the inverse)."""
-    return build("matpow", a, data=int(k))
 
 
 # ---------------------------------------------------------------- determinants
@@ -582,8 +479,6 @@ def _det_rewrite(args, data):
 
 
 def _det_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import explicit_det
-
     return explicit_det(a)
 
 
@@ -594,9 +489,9 @@ register(
         jvp=lambda n, d: mul(n, trace(matmul(inv(n.args[0]), d[0]))),
         np=lambda ctx, n, a: ctx.xp.linalg.det(a),
         expand=_det_expand,
-        sympy=lambda n, a: _mx().Determinant(a),
-        text=_call("det"),
-        latex=_latex_call(r"\det"),
+        sympy=lambda n, a: mx().Determinant(a),
+        text=call_text("det"),
+        latex=call_latex(r"\det"),
         latex_names=(r"\det",),
         numpy=lambda p, n: f"np.linalg.det({p(n.args[0])})",
         prec=ATOM,
@@ -616,27 +511,6 @@ register(
 )
 
 
-def det(a: Node) -> Node:
-    return a if a.is_scalar else build("det", a)
-
-
-def _logdet_rewrite(args, data):
-    a = args[0]
-    if a.op == "T":
-        return logdet(a.args[0])
-    if a.op == "inv":
-        return neg(logdet(a.args[0]))
-    if a.op == "eye":
-        return num(0)
-    if a.op == "mul":
-        c, rest = split_coeff(a)
-        if rest is not None and c.is_positive and len(a.args) == 2:
-            from .elementwise import apply
-
-            return add(mul(num(a.shape[0]), apply("log", num(c))), logdet(rest))
-    return None
-
-
 def _positive_det(xp, n: Node, a) -> bool:
     import numpy
 
@@ -650,9 +524,6 @@ def _logdet_np(ctx, n: Node, a):
 
 
 def _logdet_expand(ctx, n: Node, a: Node) -> Node:
-    from .elementwise import apply
-    from .structure import explicit_det
-
     d = explicit_det(a)
     if d.op == "num" and not d.data.is_positive:
         raise UndefinedError("logdet needs det > 0")
@@ -666,57 +537,19 @@ register(
         jvp=lambda n, d: trace(matmul(inv(n.args[0]), d[0])),
         np=_logdet_np,
         expand=_logdet_expand,
-        sympy=lambda n, a: sp.log(_mx().Determinant(a)),
-        text=_call("logdet"),
-        latex=_latex_call(r"\log\det"),
+        sympy=lambda n, a: sp.log(mx().Determinant(a)),
+        text=call_text("logdet"),
+        latex=call_latex(r"\log\det"),
         numpy=lambda p, n: f"np.linalg.slogdet({p(n.args[0])})[1]",
         prec=ATOM,
         steps="d log det X = tr(X⁻¹ dX)",
         domain=_positive_det,
         names=("logdet",),
-        rewrites=[
-            Rewrite(
-                "log det Xᵀ = log det X, log det X⁻¹ = −log det X, log det(c X) = n log c + log det X",
-                _logdet_rewrite,
-                ("inv(A)",),
-                ("A:n,n",),
-            ),
-        ],
     )
 )
 
 
-def logdet(a: Node) -> Node:
-    return build("logdet", a)
-
-
 # ---------------------------------------------------------------- trace
-
-
-def _trace_rewrite(args, data):
-    from .arith import transposes
-
-    a = args[0]
-    if a.op == "T":
-        return trace(a.args[0])
-    flipped = transpose(a)
-    if transposes(flipped) < transposes(a):  # tr M = tr Mᵀ: the form with fewer transposes
-        return trace(flipped)
-    if a.op == "eye":
-        return num(a.shape[0])
-    if is_zero(a):
-        return num(0)
-    if a.op == "kron" and all(f.is_square for f in a.args):  # tr(A ⊗ B) = tr A tr B
-        return mul(trace(a.args[0]), trace(a.args[1]))
-    if a.op == "matmul" and len(a.args) == 2 and a.args[0] == transpose(a.args[1]):
-        from .reductions import norm2
-
-        return pow_(norm2(a.args[1]), num(2))  # tr(XᵀX) = ‖X‖²
-    if a.op == "matmul" and a.args[-1].is_row:  # tr(M u vᵀ) = vᵀ M u
-        return matmul(a.args[-1], *a.args[:-1])
-    if a.op == "matmul" and a.args[0].is_vector:  # tr(u vᵀ M) = vᵀ M u
-        return matmul(*a.args[1:], a.args[0])
-    return None
 
 
 def _trace_transpose(n: Node, g: Node, i: int) -> Node:
@@ -724,8 +557,6 @@ def _trace_transpose(n: Node, g: Node, i: int) -> Node:
 
 
 def _trace_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import lit_rows
-
     rows = lit_rows(a)
     return add(*(rows[i][i] for i in range(len(rows))))
 
@@ -737,9 +568,9 @@ register(
         jvp=lambda n, d: trace(d[0]),
         np=lambda ctx, n, a: ctx.xp.trace(a),
         expand=_trace_expand,
-        sympy=lambda n, a: _mx().Trace(a),
-        text=_call("tr"),
-        latex=_latex_call(r"\operatorname{tr}"),
+        sympy=lambda n, a: mx().Trace(a),
+        text=call_text("tr"),
+        latex=call_latex(r"\operatorname{tr}"),
         latex_names=(r"\tr",),  # a paper's spelling
         numpy=lambda p, n: f"np.trace({p(n.args[0])})",
         prec=ATOM,
@@ -751,364 +582,9 @@ register(
         vec=scalar_vec(_trace_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: trace(a), "A + B", "2*t*A", ("A:n,n", "B:n,n")),
-            Rewrite(
-                "tr Aᵀ = tr A, tr 𝐈 = n, tr(A ⊗ B) = tr A tr B, tr(u vᵀ M) = vᵀ M u",
-                _trace_rewrite,
-                ("A*x*y.T",),
-                ("A:n,n", "x:n", "y:n"),
-            ),
         ],
     )
 )
-
-
-def trace(a: Node) -> Node:
-    return a if a.is_scalar else build("tr", a)
-
-
-# ---------------------------------------------------------------- Kronecker product
-
-
-def _kron_shape(args, data):
-    a, b = (x.shape if x.shape else (ONE, ONE) for x in args)
-    return norm_shape((a[0] * b[0], a[1] * b[1]))
-
-
-def _kron_rewrite(args, data):
-    a, b = args
-    if a.is_scalar or b.is_scalar:
-        return mul(a, b)
-    if is_zero(a) or is_zero(b):
-        return zero(_kron_shape(args, data))
-    if a.op == "mul":
-        return mul(*a.args[:-1], kron(a.args[-1], b))
-    if b.op == "mul":
-        return mul(*b.args[:-1], kron(a, b.args[-1]))
-    if a.op == "eye" and b.op == "eye":
-        return eye(a.shape[0] * b.shape[0])
-    if a.is_row and b.is_vector:  # a ⊗ b = b a for a row a and a column b
-        return matmul(b, a)
-    if a.is_vector and b.is_row:  # a ⊗ b = a b
-        return matmul(a, b)
-    return None
-
-
-def _kron_permutation(a_shape, b_shape) -> Node:
-    """P with vec(A ⊗ B) = P (vec A ⊗ vec B) (Magnus–Neudecker, Theorem 3.10)."""
-    (r, c), (p_, q) = a_shape, b_shape
-    return kron(kron(eye(c), comm(q, r)), eye(p_))
-
-
-def _kron_vec(n: Node, i: int, k: Node) -> Node:
-    from .structure import vec
-
-    a, b = n.args
-    (r, c), (p_, q) = a.shape, b.shape
-    perm = _kron_permutation(a.shape, b.shape)
-    if i == 0:
-        return matmul(perm, kron(eye(r * c), vec(b)), k)
-    return matmul(perm, kron(vec(a), eye(p_ * q)), k)
-
-
-def _kron_transpose(n: Node, g: Node, i: int) -> Node:
-    a, b = n.args
-    return kron_inner_right(g, b) if i == 0 else kron_inner_left(a, g)
-
-
-def _kron_numpy(p, n: Node) -> str:
-    code = f"np.kron({p.two_d(n.args[0])}, {p.two_d(n.args[1])})"
-    return f"np.ravel({code})" if (n.is_vector or n.is_row) else code
-
-
-def _kron_np(ctx, n: Node, a, b):
-    out = ctx.xp.kron(a, b)
-    return out[0, 0] if out.shape == (1, 1) else out
-
-
-def _kron_expand(ctx, n: Node, a: Node, b: Node) -> Node:
-    from .structure import check_explicit, lit, lit_rows
-
-    ra, rb = lit_rows(a), lit_rows(b)
-    check_explicit(len(ra) * len(rb), len(ra[0]) * len(rb[0]))
-    return lit([[mul(x, y) for x in row_a for y in row_b] for row_a in ra for row_b in rb])
-
-
-register(
-    Op(
-        "kron",
-        shape=_kron_shape,
-        jvp=_product_rule,
-        np=_kron_np,
-        expand=_kron_expand,
-        sympy=lambda n, a, b: _mx().KroneckerProduct(a, b),
-        text=lambda p, n: " ⊗ ".join(p.arg(f, PROD + 1) for f in n.args),
-        latex=lambda p, n: r" \otimes ".join(p.arg(f, PROD + 1) for f in n.args),
-        numpy=_kron_numpy,
-        prec=PROD,
-        steps="product rule for ⊗: d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
-        names=("kron", "TensorProduct"),  # SymPy's name too (SPEC §7.8)
-        arity=2,
-        linear=True,
-        transpose=_kron_transpose,
-        vec=_kron_vec,
-        push_T=lambda a: kron(transpose(a.args[0]), transpose(a.args[1])),
-        rewrites=[
-            Rewrite(
-                "scalars out, 𝐈 ⊗ 𝐈 = 𝐈, a ⊗ bᵀ = a bᵀ",
-                _kron_rewrite,
-                ("x", "y.T"),
-                ("x:n", "y:m"),
-            ),
-        ],
-    )
-)
-
-
-def kron(a: Node, b: Node) -> Node:
-    return build("kron", a, b)
-
-
-# The adjoints of ⊗: ⟨G, A ⊗ dB⟩ = ⟨kron_inner_left(A, G), dB⟩ and
-# ⟨G, dA ⊗ B⟩ = ⟨kron_inner_right(G, B), dA⟩, with G cut into blocks G_ab the size of B.
-
-
-def _block_shape(what: str, g: Node, part: Node) -> tuple:
-    if part.is_scalar or g.is_scalar:
-        raise ShapeError(f"{what} takes two matrices")
-    dims = tuple(sp.cancel(g.shape[i] / part.shape[i]) for i in (0, 1))
-    if not all(d.is_integer and d.is_positive for d in dims):
-        raise mismatch(what, part, g)
-    return norm_shape(dims)
-
-
-def _kil_shape(args, data):
-    return _block_shape("kron_inner_left", args[1], args[0])
-
-
-def _kir_shape(args, data):
-    return _block_shape("kron_inner_right", args[0], args[1])
-
-
-def _kil_rewrite(args, data):
-    from .structure import unvec
-
-    a, g = args
-    if a.is_vector and g.is_vector:  # Σ_a a_a g_a = unvec(g) a
-        p_ = sp.cancel(g.shape[0] / a.shape[0])
-        return matmul(unvec(g, (p_, a.shape[0])), a)
-    if is_zero(g):
-        return zero(_kil_shape(args, data))
-    if g.op == "add":
-        return add(*(kron_inner_left(a, t) for t in g.args))
-    if g.op == "mul":
-        return mul(*g.args[:-1], kron_inner_left(a, g.args[-1]))
-    if g.op == "kron" and g.args[0].shape == a.shape:
-        return mul(inner(a, g.args[0]), g.args[1])
-    if g.op == "ones":  # 𝟏 = 𝟏 ⊗ 𝟏
-        from .reductions import sum_
-
-        return mul(sum_(a), ones(_kil_shape(args, data)))
-    return None
-
-
-def _kir_rewrite(args, data):
-    from .structure import unvec
-
-    g, b = args
-    if b.is_vector and g.is_vector:  # ⟨g_a, b⟩ = (unvec(g)ᵀ b)_a
-        k = sp.cancel(g.shape[0] / b.shape[0])
-        return matmul(transpose(unvec(g, (b.shape[0], k))), b)
-    if is_zero(g):
-        return zero(_kir_shape(args, data))
-    if g.op == "add":
-        return add(*(kron_inner_right(t, b) for t in g.args))
-    if g.op == "mul":
-        return mul(*g.args[:-1], kron_inner_right(g.args[-1], b))
-    if g.op == "kron" and g.args[1].shape == b.shape:
-        return mul(inner(g.args[1], b), g.args[0])
-    if g.op == "ones":  # 𝟏 = 𝟏 ⊗ 𝟏
-        from .reductions import sum_
-
-        return mul(sum_(b), ones(_kir_shape(args, data)))
-    return None
-
-
-def _blocks(xp, g, r, c):
-    p_, q = g.shape[0] // r, g.shape[1] // c
-    return xp.reshape(g, (r, p_, c, q))
-
-
-def _as2(v):
-    import numpy
-
-    return numpy.atleast_2d(v) if numpy.ndim(v) < 2 else v
-
-
-def _kil_np(ctx, n: Node, a, g):
-    a, g = _as2(a), _as2(g)
-    out = ctx.xp.einsum("ab,apbq->pq", a, _blocks(ctx.xp, g, a.shape[0], a.shape[1]))
-    return out[0, 0] if out.shape == (1, 1) else out
-
-
-def _kir_np(ctx, n: Node, g, b):
-    g, b = _as2(g), _as2(b)
-    r, c = g.shape[0] // b.shape[0], g.shape[1] // b.shape[1]
-    out = ctx.xp.einsum("apbq,pq->ab", _blocks(ctx.xp, g, r, c), b)
-    return out[0, 0] if out.shape == (1, 1) else out
-
-
-def _kil_expand(ctx, n: Node, a: Node, g: Node) -> Node:
-    from .structure import lit, lit_rows
-
-    ra, rg = lit_rows(a), lit_rows(g)
-    r, c = len(ra), len(ra[0])
-    p_, q = len(rg) // r, len(rg[0]) // c
-    return lit(
-        [
-            [
-                add(*(mul(ra[x][y], rg[x * p_ + i][y * q + j]) for x in range(r) for y in range(c)))
-                for j in range(q)
-            ]
-            for i in range(p_)
-        ]
-    )
-
-
-def _kir_expand(ctx, n: Node, g: Node, b: Node) -> Node:
-    from .structure import lit, lit_rows
-
-    rg, rb = lit_rows(g), lit_rows(b)
-    p_, q = len(rb), len(rb[0])
-    r, c = len(rg) // p_, len(rg[0]) // q
-    return lit(
-        [
-            [
-                add(
-                    *(mul(rb[i][j], rg[x * p_ + i][y * q + j]) for i in range(p_) for j in range(q))
-                )
-                for y in range(c)
-            ]
-            for x in range(r)
-        ]
-    )
-
-
-def _rearranged(g: Node, a_shape, b_shape) -> Node:
-    """R(G)ᵀ (p q × r c): its column (a, b) is vec of the block G_ab, so R(A ⊗ B) = vec A vec Bᵀ."""
-    from .structure import unvec, vec
-
-    (r, c), (p_, q) = a_shape, b_shape
-    perm = _kron_permutation(a_shape, b_shape)
-    return unvec(matmul(transpose(perm), vec(g)), (p_ * q, r * c))
-
-
-def _kil_vec(n: Node, i: int, k: Node) -> Node:
-    from .structure import vec
-
-    a, g = n.args
-    b_shape = n.shape if n.shape else (ONE, ONE)
-    if i == 1:  # the adjoint of H ↦ A ⊗ H
-        q = matmul(_kron_permutation(a.shape, b_shape), kron(vec(a), eye(b_shape[0] * b_shape[1])))
-        return matmul(transpose(q), k)
-    return matmul(_rearranged(g, a.shape, b_shape), k)
-
-
-def _kir_vec(n: Node, i: int, k: Node) -> Node:
-    from .structure import vec
-
-    g, b = n.args
-    a_shape = n.shape if n.shape else (ONE, ONE)
-    if i == 0:  # the adjoint of H ↦ H ⊗ B
-        q = matmul(_kron_permutation(a_shape, b.shape), kron(eye(a_shape[0] * a_shape[1]), vec(b)))
-        return matmul(transpose(q), k)
-    return matmul(transpose(_rearranged(g, a_shape, b.shape)), k)
-
-
-register(
-    Op(
-        "kron_inner_left",
-        shape=_kil_shape,
-        jvp=_product_rule,
-        np=_kil_np,
-        expand=_kil_expand,
-        sympy=lambda n, a, g: sp.Function("kron_inner_left")(a, g),
-        text=_call("kron_inner_left"),
-        latex=_latex_call(r"\operatorname{kron\_inner\_left}"),
-        numpy=lambda p, n: _raveled(
-            n,
-            (
-                f"np.einsum('ab,apbq->pq', {p.two_d(n.args[0])}, np.reshape({p.two_d(n.args[1])}, "
-                f"({p.dim(n.args[0].shape[0])}, {p.dim(n.shape[0] if n.shape else 1)}, "
-                f"{p.dim(n.args[0].shape[1])}, {p.dim(n.shape[1] if n.shape else 1)})))"
-            ),
-        ),
-        prec=ATOM,
-        steps="product rule (the adjoint of ⊗)",
-        names=("kron_inner_left",),
-        arity=2,
-        linear=True,
-        transpose=lambda n, h, i: kron_inner_right(n.args[1], h) if i == 0 else kron(n.args[0], h),
-        vec=_kil_vec,
-        rewrites=[
-            Rewrite(
-                "⟨A, C ⊗ D⟩₁ = ⟨A, C⟩ D, linear in G",
-                _kil_rewrite,
-                ("A", "kron(B, C)"),
-                ("A:k,k", "B:k,k", "C:n,n"),
-            )
-        ],
-    )
-)
-register(
-    Op(
-        "kron_inner_right",
-        shape=_kir_shape,
-        jvp=_product_rule,
-        np=_kir_np,
-        expand=_kir_expand,
-        sympy=lambda n, g, b: sp.Function("kron_inner_right")(g, b),
-        text=_call("kron_inner_right"),
-        latex=_latex_call(r"\operatorname{kron\_inner\_right}"),
-        numpy=lambda p, n: _raveled(
-            n,
-            (
-                f"np.einsum('apbq,pq->ab', np.reshape({p.two_d(n.args[0])}, "
-                f"({p.dim(n.shape[0] if n.shape else 1)}, {p.dim(n.args[1].shape[0])}, "
-                f"{p.dim(n.shape[1] if n.shape else 1)}, {p.dim(n.args[1].shape[1])})), {p.two_d(n.args[1])})"
-            ),
-        ),
-        prec=ATOM,
-        steps="product rule (the adjoint of ⊗)",
-        names=("kron_inner_right",),
-        arity=2,
-        linear=True,
-        transpose=lambda n, h, i: kron(h, n.args[1]) if i == 0 else kron_inner_left(h, n.args[0]),
-        vec=_kir_vec,
-        rewrites=[
-            Rewrite(
-                "⟨C ⊗ D, B⟩₂ = ⟨D, B⟩ C, linear in G",
-                _kir_rewrite,
-                ("kron(A, C)", "B"),
-                ("A:k,k", "B:n,n", "C:n,n"),
-            )
-        ],
-    )
-)
-
-
-def _raveled(n: Node, code: str) -> str:
-    """A vector or row result is 1-D in NumPy; a scalar is a float."""
-    if n.is_scalar:
-        return f"float(np.ravel({code})[0])"
-    return f"np.ravel({code})" if (n.is_vector or n.is_row) else code
-
-
-def kron_inner_left(a: Node, g: Node) -> Node:
-    return build("kron_inner_left", a, g)
-
-
-def kron_inner_right(g: Node, b: Node) -> Node:
-    return build("kron_inner_right", g, b)
 
 
 def _inv_surface(a: Node) -> Node:
@@ -1118,18 +594,3 @@ def _inv_surface(a: Node) -> Node:
 
 alias("inv", 1, _inv_surface)
 alias("Inverse", 1, _inv_surface)
-
-__all__ = [
-    "det",
-    "inner",
-    "inv",
-    "kron",
-    "kron_inner_left",
-    "kron_inner_right",
-    "logdet",
-    "matmul",
-    "matpow",
-    "ones",
-    "trace",
-    "transpose",
-]

@@ -6,11 +6,30 @@ import sympy as sp
 
 from ..errors import ShapeError
 from ..expr.node import Node, shape_str, size
-from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
-from .arith import add, mismatch, mul, pow_, split_coeff, sub
-from .elementwise import apply
-from .leaves import is_zero, num, ones
-from .linalg import inner, linear_unary_rewrites, matmul, scalar_vec, transpose
+from ..expr.registry import ATOM, Op, alias, build, register
+from .base import (
+    add,
+    apply,
+    inner,
+    linear_unary_rewrites,
+    lit,
+    lit_rows,
+    matmul,
+    mean,
+    mismatch,
+    mul,
+    mx,
+    norm1,
+    norm2,
+    num,
+    ones,
+    pow_,
+    scalar_vec,
+    softmax,
+    sub,
+    sum_,
+    transpose,
+)
 
 
 def _to_scalar(args, data):
@@ -21,39 +40,17 @@ def _identity_on_scalars(args, data):
     return args[0] if args[0].is_scalar else None
 
 
-def _mx():
-    from sympy.matrices import expressions as mx
-
-    return mx
-
-
 def _sum_all(a) -> object:
-    mx = _mx()
-    return (mx.OneMatrix(1, a.shape[0]) * a * mx.OneMatrix(a.shape[1], 1))[0, 0]
+    m = mx()
+    return (m.OneMatrix(1, a.shape[0]) * a * m.OneMatrix(a.shape[1], 1))[0, 0]
 
 
 # ---------------------------------------------------------------- sum and mean
 
 
-def _sum_rewrite(args, data):
-    from .structure import is_scalar_lit, lit_rows
-
-    a = args[0]
-    if a.op == "T":
-        return sum_(a.args[0])
-    if is_zero(a):
-        return num(0)
-    if a.op == "ones":
-        return num(size(a.shape))
-    if a.op == "kron":  # sum(A ⊗ B) = sum A sum B
-        return mul(sum_(a.args[0]), sum_(a.args[1]))
-    if a.op == "diag":
-        return sum_(a.args[0])
-    if a.op == "had" and len(a.args) == 2 and a.is_vector:  # sum(a ⊙ b) = aᵀ b
-        return matmul(transpose(a.args[0]), a.args[1])
-    if is_scalar_lit(a):
-        return add(*(e for row in lit_rows(a) for e in row))
-    return None
+def _sum_expand(ctx, n: Node, a: Node) -> Node:
+    """The sum of an explicit value's entries."""
+    return a if a.is_scalar else add(*(e for row in lit_rows(a) for e in row))
 
 
 def _sum_transpose(n: Node, g: Node, i: int) -> Node:
@@ -66,7 +63,7 @@ register(
         shape=_to_scalar,
         jvp=lambda n, d: sum_(d[0]),
         np=lambda ctx, n, a: ctx.xp.sum(a),
-        expand=lambda ctx, n, a: _sum_rewrite((a,), None) if not a.is_scalar else a,
+        expand=_sum_expand,
         sympy=lambda n, a: _sum_all(a),
         text=lambda p, n: f"sum({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{sum}}\left({p(n.args[0])}\right)",
@@ -80,35 +77,14 @@ register(
         vec=scalar_vec(_sum_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: sum_(a), "x + y", "2*t*x", ("x:n", "y:n")),
-            Rewrite(
-                "sum Aᵀ = sum A, sum 𝟏 = n, sum(A ⊗ B) = sum A sum B, sum(a ⊙ b) = aᵀb",
-                _sum_rewrite,
-                ("hadamard(x, y)",),
-                ("x:n", "y:n"),
-            ),
         ],
     )
 )
 
 
-def sum_(a: Node) -> Node:
-    return a if a.is_scalar else build("sum", a)
-
-
 def _mean_transpose(n: Node, g: Node, i: int) -> Node:
     a = n.args[0]
     return mul(g, pow_(num(size(a.shape)), num(-1)), ones(a.shape))
-
-
-def _mean_rewrite(args, data):
-    a = args[0]
-    if a.op == "T":
-        return mean(a.args[0])
-    if is_zero(a):
-        return num(0)
-    if a.op == "ones":
-        return num(1)
-    return None
 
 
 register(
@@ -138,32 +114,12 @@ register(
         vec=scalar_vec(_mean_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: mean(a), "x + y", "2*t*x", ("x:n", "y:n")),
-            Rewrite("mean Aᵀ = mean A, mean 𝟏 = 1", _mean_rewrite, ("A.T",), ("A:n,m",)),
         ],
     )
 )
 
 
-def mean(a: Node) -> Node:
-    return a if a.is_scalar else build("mean", a)
-
-
 # ---------------------------------------------------------------- norms
-
-
-def _norm_rewrite(name: str):
-    def rewrite(args, data):
-        a = args[0]
-        if a.op == "T":
-            return build(name, a.args[0])
-        if is_zero(a):
-            return num(0)
-        c, rest = split_coeff(a)
-        if rest is not None and c != 1 and c.is_number:
-            return mul(num(abs(c)), build(name, rest))
-        return None
-
-    return rewrite
 
 
 def _nonzero(xp, n: Node, a) -> bool:
@@ -176,8 +132,6 @@ def _norm2_jvp(n: Node, d: list[Node]) -> Node:
 
 
 def _norm2_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import lit_rows
-
     return pow_(add(*(pow_(e, num(2)) for row in lit_rows(a) for e in row)), num(sp.Rational(1, 2)))
 
 
@@ -189,9 +143,9 @@ register(
         np=lambda ctx, n, a: ctx.xp.sqrt(ctx.xp.sum(a * a)),
         expand=_norm2_expand,
         sympy=lambda n, a: (
-            sp.sqrt((_mx().Transpose(a) * a)[0, 0])
+            sp.sqrt((mx().Transpose(a) * a)[0, 0])
             if a.shape[1] == 1
-            else sp.sqrt(_mx().Trace(_mx().Transpose(a) * a))
+            else sp.sqrt(mx().Trace(mx().Transpose(a) * a))
         ),
         text=lambda p, n: f"‖{p(n.args[0])}‖",
         latex=lambda p, n: rf"\left\lVert {p(n.args[0])} \right\rVert",
@@ -201,16 +155,8 @@ register(
         domain=_nonzero,
         names=("norm2", "norm"),
         builder=lambda a: norm2(a),
-        rewrites=[
-            Rewrite("‖Aᵀ‖ = ‖A‖, ‖c A‖ = |c| ‖A‖", _norm_rewrite("norm2"), ("-2*x",), ("x:n",))
-        ],
     )
 )
-
-
-def norm2(a: Node) -> Node:
-    """The Euclidean norm (Frobenius for a matrix); of a scalar, |t|."""
-    return apply("abs", a) if a.is_scalar else build("norm2", a)
 
 
 def _no_zero_entry(xp, n: Node, a) -> bool:
@@ -218,8 +164,6 @@ def _no_zero_entry(xp, n: Node, a) -> bool:
 
 
 def _norm1_expand(ctx, n: Node, a: Node) -> Node:
-    from .structure import lit_rows
-
     return add(*(apply("abs", e) for row in lit_rows(a) for e in row))
 
 
@@ -241,16 +185,8 @@ register(
         domain=_no_zero_entry,
         names=("norm1",),
         builder=lambda a: norm1(a),
-        rewrites=[
-            Rewrite("‖Aᵀ‖₁ = ‖A‖₁, ‖c A‖₁ = |c| ‖A‖₁", _norm_rewrite("norm1"), ("A.T",), ("A:n,m",))
-        ],
     )
 )
-
-
-def norm1(a: Node) -> Node:
-    """The sum of the absolute values of the entries."""
-    return apply("abs", a) if a.is_scalar else build("norm1", a)
 
 
 # ---------------------------------------------------------------- softmax and log-sum-exp
@@ -277,16 +213,12 @@ def _lse_np(ctx, n: Node, x):
 
 
 def _softmax_expand(ctx, n: Node, x: Node) -> Node:
-    from .structure import lit, lit_rows
-
     es = [apply("exp", row[0]) for row in lit_rows(x)]
     total = pow_(add(*es), num(-1))
     return lit([[mul(e, total)] for e in es])
 
 
 def _lse_expand(ctx, n: Node, x: Node) -> Node:
-    from .structure import lit_rows
-
     return apply("log", add(*(apply("exp", row[0]) for row in lit_rows(x))))
 
 
@@ -294,13 +226,13 @@ def _softmax_sympy(n: Node, a):
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
     e = ElementwiseApplyFunction(sp.exp, a)
-    return e / (_mx().OneMatrix(1, a.shape[0]) * e)[0, 0]
+    return e / (mx().OneMatrix(1, a.shape[0]) * e)[0, 0]
 
 
 def _lse_sympy(n: Node, a):
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-    return sp.log((_mx().OneMatrix(1, a.shape[0]) * ElementwiseApplyFunction(sp.exp, a))[0, 0])
+    return sp.log((mx().OneMatrix(1, a.shape[0]) * ElementwiseApplyFunction(sp.exp, a))[0, 0])
 
 
 register(
@@ -324,10 +256,6 @@ register(
 )
 
 
-def softmax(a: Node) -> Node:
-    return build("softmax", a)
-
-
 register(
     Op(
         "lse",
@@ -346,10 +274,6 @@ register(
 )
 
 
-def logsumexp(a: Node) -> Node:
-    return build("lse", a)
-
-
 def dot(a: Node, b: Node) -> Node:
     """aᵀb for two vectors of the same size."""
     if not (a.is_vector and b.is_vector):
@@ -361,4 +285,4 @@ def dot(a: Node, b: Node) -> Node:
 
 alias("dot", 2, dot)
 
-__all__ = ["dot", "logsumexp", "mean", "norm1", "norm2", "softmax", "sum_"]
+__all__ = ["dot"]

@@ -9,27 +9,37 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .. import limits
-from ..errors import LimitError, MatcalcError, NotMatrixLevel, ShapeError, UndefinedError
-from ..expr.node import ONE, Node, as_pair, dim_symbol, norm_shape, shape_str, size
+from ..errors import MatcalcError, NotMatrixLevel
+from ..expr.node import ONE, Node, as_pair, dim_symbol, norm_shape, size
 from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
-from .arith import add, mismatch, mul, neg, pow_
-from .leaves import eye, is_zero, num, ones, sized_zero, zero
-from .linalg import kron, linear_unary_rewrites, matmul, scalar_vec, transpose
-
-
-def _mx():
-    from sympy.matrices import expressions as mx
-
-    return mx
-
+from .base import (
+    add,
+    diag,
+    diagof,
+    eye,
+    grid,
+    had,
+    is_scalar_lit,
+    is_zero,
+    kron,
+    linear_unary_rewrites,
+    lit,
+    lit_rows,
+    matmul,
+    mismatch,
+    mul,
+    mx,
+    num,
+    ones,
+    sized_zero,
+    slice_,
+    transpose,
+    unvec,
+    vec,
+    zero,
+)
 
 # ---------------------------------------------------------------- literals
-
-
-def _grid(n: Node) -> list[list[Node]]:
-    r, c = n.data
-    return [list(n.args[i * c : (i + 1) * c]) for i in range(r)]
 
 
 def _lit_shape(args: tuple[Node, ...], data: tuple[int, int]) -> tuple:
@@ -50,19 +60,6 @@ def _lit_shape(args: tuple[Node, ...], data: tuple[int, int]) -> tuple:
                 raise mismatch("a column of a literal", rows[0][j], row[j])
         widths.append(w)
     return norm_shape((sp.Add(*heights), sp.Add(*widths)))
-
-
-def is_scalar_lit(n: Node) -> bool:
-    return n.op == "lit" and all(a.is_scalar for a in n.args)
-
-
-def lit_rows(n: Node) -> list[list[Node]]:
-    """The entries of an explicit value as rows (a scalar is 1×1)."""
-    if n.is_scalar:
-        return [[n]]
-    if is_scalar_lit(n):
-        return _grid(n)
-    raise NotMatrixLevel(f"expected an explicit matrix, got {n.op}")
 
 
 def _merge_blocks(args, data):
@@ -98,8 +95,8 @@ def _lit_jvp(n: Node, d: list[Node]) -> Node:
     return build("lit", *d, data=n.data)
 
 
-def _offsets(n: Node) -> tuple[list, list]:
-    rows = _grid(n)
+def offsets(n: Node) -> tuple[list, list]:
+    rows = grid(n)
     r0 = [sp.Integer(0)]
     for row in rows:
         r0.append(r0[-1] + as_pair(row[0].shape)[0])
@@ -118,7 +115,7 @@ def _lit_transpose(n: Node, g: Node, i: int) -> Node:
         and all(x.shape == y.shape for x, y in zip(g.args, n.args, strict=True))
     ):
         return g.args[i]
-    r0, c0 = _offsets(n)
+    r0, c0 = offsets(n)
     return slice_(g, r0[bi], r0[bi + 1], c0[bj], c0[bj + 1])
 
 
@@ -162,7 +159,7 @@ def _block(p, b: Node) -> str:
 
 def _lit_text(p, n: Node) -> str:
     r, c = n.data
-    rows = _grid(n)
+    rows = grid(n)
     if c == 1:
         return "[" + ", ".join(_block(p, b) for b in n.args) + "]"
     if r == 1 and all(b.is_scalar or b.is_row for b in n.args):
@@ -171,12 +168,12 @@ def _lit_text(p, n: Node) -> str:
 
 
 def _lit_latex(p, n: Node) -> str:
-    body = r" \\ ".join(" & ".join(_block(p, b) for b in row) for row in _grid(n))
+    body = r" \\ ".join(" & ".join(_block(p, b) for b in row) for row in grid(n))
     return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
 
 
 def _lit_numpy(p, n: Node) -> str:
-    rows = _grid(n)
+    rows = grid(n)
     if all(b.is_scalar for b in n.args):
         if n.is_vector or n.is_row:
             return "np.array([" + ", ".join(p(b) for b in n.args) + "], dtype=float)"
@@ -197,9 +194,7 @@ def _lit_sympy(n: Node, *a):
     r, c = n.data
     if all(x.is_scalar for x in n.args):
         return sp.ImmutableMatrix(r, c, list(a))
-    from sympy.matrices import expressions as mx
-
-    return mx.BlockMatrix([list(a[i * c : (i + 1) * c]) for i in range(r)])
+    return mx().BlockMatrix([list(a[i * c : (i + 1) * c]) for i in range(r)])
 
 
 register(
@@ -221,7 +216,7 @@ register(
         vec=_lit_vec,
         push_T=lambda a: build(
             "lit",
-            *(transpose(b) for col in zip(*_grid(a), strict=True) for b in col),
+            *(transpose(b) for col in zip(*grid(a), strict=True) for b in col),
             data=(a.data[1], a.data[0]),
         ),
         rewrites=[
@@ -236,171 +231,12 @@ register(
 )
 
 
-def check_explicit(rows: int, cols: int, products: int = 0) -> None:
-    """Refuse an explicit result before building it: its entries, and the products they take."""
-    if rows * cols > limits.MAX_ENTRIES:
-        raise LimitError(
-            f"an explicit {rows}×{cols} matrix is over the limit {limits.MAX_ENTRIES} entries"
-        )
-    if products > limits.MAX_PRODUCTS:
-        raise LimitError(
-            f"an explicit product of {products} entry products is over the limit {limits.MAX_PRODUCTS}"
-        )
-
-
-def lit(rows: list[list[Node]]) -> Node:
-    """A (block) literal from its rows of blocks."""
-    width = len(rows[0])
-    if any(len(r) != width for r in rows):
-        raise ShapeError("rows of a matrix literal differ in length")
-    count = len(rows) * width
-    if count > limits.MAX_ENTRIES:
-        raise LimitError(f"a literal with {count} entries is over the limit {limits.MAX_ENTRIES}")
-    return build("lit", *(b for r in rows for b in r), data=(len(rows), width))
-
-
-def column(entries: list[Node]) -> Node:
-    return lit([[e] for e in entries])
-
-
-def lit_matmul(a: Node, b: Node) -> Node:
-    """The product of two explicit values."""
-    if a.is_scalar or b.is_scalar:
-        from .arith import _expand_mul
-
-        return _expand_mul((a, b))
-    ra, rb = lit_rows(a), lit_rows(b)
-    check_explicit(len(ra), len(rb[0]), len(ra) * len(rb) * len(rb[0]))
-    return lit(
-        [
-            [add(*(mul(ra[i][k], rb[k][j]) for k in range(len(rb)))) for j in range(len(rb[0]))]
-            for i in range(len(ra))
-        ]
-    )
-
-
-def elementwise_lit(fn, *vals: Node) -> Node:
-    """A scalar function applied entry by entry to explicit values (scalars broadcast)."""
-    mats = [v for v in vals if not v.is_scalar]
-    if not mats:
-        return fn(*vals)
-    shape_rows = lit_rows(mats[0])
-    rows = [lit_rows(v) if not v.is_scalar else None for v in vals]
-    out = []
-    for i in range(len(shape_rows)):
-        out.append(
-            [
-                fn(*(v if rows[k] is None else rows[k][i][j] for k, v in enumerate(vals)))
-                for j in range(len(shape_rows[0]))
-            ]
-        )
-    return lit(out)
-
-
-def _numbers(rows: list[list[Node]]) -> sp.Matrix | None:
-    if all(e.op == "num" for row in rows for e in row):
-        return sp.Matrix([[e.data for e in row] for row in rows])
-    return None
-
-
-def _size_ok(rows: list[list[Node]], what: str) -> None:
-    if len(rows) > limits.MAX_DET_SIZE:
-        raise LimitError(
-            f"{what} of a symbolic {len(rows)}×{len(rows)} matrix is over the limit "
-            f"{limits.MAX_DET_SIZE}; use symbolic sizes for the matrix form"
-        )
-
-
-def _det_rows(rows: list[list[Node]]) -> Node:
-    """Laplace expansion along the first row, minors memoized by their columns (O(n 2ⁿ))."""
-    n = len(rows)
-    memo: dict[tuple[int, tuple[int, ...]], Node] = {}
-
-    def minor(row: int, cols: tuple[int, ...]) -> Node:
-        if row == n:
-            return num(1)
-        key = (row, cols)
-        if key not in memo:
-            terms = []
-            for k, col in enumerate(cols):
-                e = rows[row][col]
-                if is_zero(e):
-                    continue
-                rest = minor(row + 1, cols[:k] + cols[k + 1 :])
-                terms.append(mul(num((-1) ** k), e, rest))
-            memo[key] = add(*terms) if terms else num(0)
-        return memo[key]
-
-    return minor(0, tuple(range(n)))
-
-
-def explicit_det(a: Node) -> Node:
-    rows = lit_rows(a)
-    m = _numbers(rows)
-    if m is not None:
-        return num(m.det(method="bareiss"))
-    _size_ok(rows, "det")
-    return _det_rows(rows)
-
-
-def explicit_inverse(a: Node, node: Node | None = None) -> Node:
-    rows = lit_rows(a)
-    m = _numbers(rows)
-    if m is not None:
-        if m.det(method="bareiss") == 0:
-            raise UndefinedError("the matrix is singular, so its inverse does not exist")
-        return lit([[num(e) for e in m.inv().row(i)] for i in range(m.shape[0])])
-    _size_ok(rows, "inv")
-    n = len(rows)
-    d = _det_rows(rows)
-    if is_zero(d):
-        raise UndefinedError("the matrix is singular, so its inverse does not exist")
-    inv_d = pow_(d, num(-1))
-
-    def cofactor(i: int, j: int) -> Node:
-        sub = [[rows[r][c] for c in range(n) if c != j] for r in range(n) if r != i]
-        return mul(num((-1) ** (i + j)), _det_rows(sub) if sub else num(1))
-
-    return lit([[mul(cofactor(j, i), inv_d) for j in range(n)] for i in range(n)])
-
-
 # ---------------------------------------------------------------- slices
 
 
-def _slice_shape(args, data):
+def slice_shape(args, data):
     r0, r1, c0, c1 = data
     return norm_shape((r1 - r0, c1 - c0))
-
-
-def _slice_rewrite(args, data):
-    a = args[0]
-    r0, r1, c0, c1 = data
-    shape = as_pair(a.shape)
-    if (r0, r1, c0, c1) == (0, shape[0], 0, shape[1]):
-        return a
-    if is_zero(a):
-        return zero(_slice_shape(args, data))
-    if a.op in ("ones", "eye") and all(x.is_Integer for x in data):  # entries of 𝟏 and 𝐈
-        entry = (lambda i, j: 1) if a.op == "ones" else (lambda i, j: int(i == j))
-        return lit(
-            [[num(entry(i, j)) for j in range(int(c0), int(c1))] for i in range(int(r0), int(r1))]
-        )
-    if a.op in ("add",):
-        return add(*(slice_(t, *data) for t in a.args))
-    if a.op == "mul":
-        return mul(*a.args[:-1], slice_(a.args[-1], *data))
-    if a.op == "T":
-        return transpose(slice_(a.args[0], c0, c1, r0, r1))
-    if a.op == "lit":
-        ro, co = _offsets(a)
-        if r0 in ro and r1 in ro and c0 in co and c1 in co:
-            bi0, bi1, bj0, bj1 = ro.index(r0), ro.index(r1), co.index(c0), co.index(c1)
-            grid = _grid(a)
-            return lit([row[bj0:bj1] for row in grid[bi0:bi1]])
-        if is_scalar_lit(a) and all(x.is_Integer for x in data):
-            rows = lit_rows(a)
-            return lit([row[int(c0) : int(c1)] for row in rows[int(r0) : int(r1)]])
-    return None
 
 
 def _slice_transpose(n: Node, g: Node, i: int) -> Node:
@@ -503,7 +339,7 @@ def _slice_sympy(n: Node, a):
 register(
     Op(
         "slice",
-        shape=_slice_shape,
+        shape=slice_shape,
         jvp=lambda n, d: slice_(d[0], *n.data),
         np=_slice_np,
         expand=_slice_expand,
@@ -518,26 +354,8 @@ register(
         vec=_slice_vec,
         # no push_T: a transpose stays outside a slice (the rewrite moves it out), else the two
         # rewrites would hand (x[1:4])ᵀ back and forth for ever
-        rewrites=[
-            Rewrite(
-                "a slice of a sum, of a product with scalars, of a literal",
-                _slice_rewrite,
-                ("[a, b, c]",),
-                data=(sp.Integer(1), sp.Integer(2), sp.Integer(0), sp.Integer(1)),
-            )
-        ],
     )
 )
-
-
-def slice_(a: Node, r0, r1, c0, c1) -> Node:
-    """Rows r0..r1−1 and columns c0..c1−1 (0-based) of a; one entry is a scalar."""
-    data = tuple(sp.sympify(x) for x in (r0, r1, c0, c1))  # safe: integers and dimensions
-    return build("slice", a, data=data)
-
-
-def entry(a: Node, i: int, j: int = 0) -> Node:
-    return slice_(a, i, i + 1, j, j + 1)
 
 
 # ---------------------------------------------------------------- diag
@@ -545,8 +363,6 @@ def entry(a: Node, i: int, j: int = 0) -> Node:
 
 def _selection(n) -> Node:
     """S (n²×n) with vec(diag(v)) = S v: S = (𝐈 ⊗ 𝟏) ⊙ (𝟏 ⊗ 𝐈)."""
-    from .elementwise import had
-
     col = ones((n, ONE))
     return had(kron(eye(n), col), kron(col, eye(n)))
 
@@ -581,7 +397,7 @@ register(
         jvp=lambda n, d: diag(d[0]),
         np=_diag_np,
         expand=_diag_expand,
-        sympy=lambda n, a: _mx().DiagMatrix(a),
+        sympy=lambda n, a: mx().DiagMatrix(a),
         text=lambda p, n: f"diag({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{diag}}\left({p(n.args[0])}\right)",
         numpy=lambda p, n: f"np.diag({p(n.args[0])})",
@@ -604,41 +420,6 @@ register(
 )
 
 
-def _diagof_rewrite(args, data):
-    from .elementwise import had
-
-    a = args[0]
-    n = a.shape[0]
-    if a.op == "diag":
-        return a.args[0]
-    if a.op == "eye":
-        return ones((n, ONE))
-    if is_zero(a):
-        return zero((n, ONE))
-    if a.op == "T":
-        return diagof(a.args[0])
-    if is_scalar_lit(a):
-        rows = lit_rows(a)
-        return lit([[rows[i][i]] for i in range(len(rows))])
-    if a.op == "matmul":
-        fs = a.args
-        for k, f in enumerate(fs):
-            if f.op == "diag":  # diag(L diag(v) R) = (L ⊙ Rᵀ) v
-                left, right = fs[:k], fs[k + 1 :]
-                v = f.args[0]
-                if not left and not right:
-                    return v
-                if not left:
-                    return had(diagof(matmul(*right)), v)
-                if not right:
-                    return had(diagof(matmul(*left)), v)
-                return matmul(had(matmul(*left), transpose(matmul(*right))), v)
-        for k in range(1, len(fs)):
-            if fs[k - 1].is_vector:  # diag(P Q) = P ⊙ Qᵀ for a column P and a row Q
-                return had(matmul(*fs[:k]), transpose(matmul(*fs[k:])))
-    return None
-
-
 register(
     Op(
         "diagof",
@@ -646,7 +427,7 @@ register(
         jvp=lambda n, d: diagof(d[0]),
         np=lambda ctx, n, a: ctx.xp.reshape(ctx.xp.diag(a), (-1, 1)),
         expand=lambda ctx, n, a: lit([[r[i]] for i, r in enumerate(lit_rows(a))]),
-        sympy=lambda n, a: _mx().DiagonalOf(a),
+        sympy=lambda n, a: mx().DiagonalOf(a),
         text=lambda p, n: f"diag({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{diag}}\left({p(n.args[0])}\right)",
         numpy=lambda p, n: f"np.diag({p(n.args[0])})",
@@ -657,32 +438,9 @@ register(
         vec=lambda n, i, k: matmul(transpose(_selection(n.shape[0])), k),
         rewrites=[
             *linear_unary_rewrites(lambda a: diagof(a), "A + B", "2*t*A", ("A:n,n", "B:n,n")),
-            Rewrite(
-                "diag(diag(x)) = x, diag(P Q) = P ⊙ Qᵀ, diag(L diag(v) R) = (L ⊙ Rᵀ) v",
-                _diagof_rewrite,
-                ("A*diag(x)*B",),
-                ("A:n,n", "B:n,n", "x:n"),
-            ),
         ],
     )
 )
-
-
-def diag(a: Node) -> Node:
-    """Vector → diagonal matrix; square matrix → the vector of its diagonal; scalar → itself."""
-    if a.is_scalar:
-        return a
-    if a.is_row:
-        a = transpose(a)
-    if a.is_vector:
-        return build("diag", a)
-    if not a.is_square:
-        raise ShapeError(f"diag needs a vector or a square matrix, got {shape_str(a.shape)}")
-    return build("diagof", a)
-
-
-def diagof(a: Node) -> Node:
-    return build("diagof", a)
 
 
 alias("diag", 1, diag)
@@ -691,18 +449,12 @@ alias("diag", 1, diag)
 # ---------------------------------------------------------------- vec and its inverse
 
 
-def _vec_rewrite(args, data):
-    a = args[0]
-    if a.is_scalar or a.is_vector:
+def _vec_expand(ctx, n: Node, a: Node) -> Node:
+    """An explicit value's columns stacked."""
+    if a.is_scalar or a.is_vector or not is_scalar_lit(a):
         return a
-    if a.is_row:
-        return transpose(a)
-    if a.op == "matmul" and len(a.args) == 2 and a.args[0].is_vector and a.args[1].is_row:
-        return kron(transpose(a.args[1]), a.args[0])  # vec(u vᵀ) = v ⊗ u
-    if is_scalar_lit(a):
-        rows = lit_rows(a)
-        return lit([[rows[i][j]] for j in range(len(rows[0])) for i in range(len(rows))])
-    return None
+    rows = lit_rows(a)
+    return lit([[rows[i][j]] for j in range(len(rows[0])) for i in range(len(rows))])
 
 
 def _vec_np(ctx, n: Node, a):
@@ -715,7 +467,7 @@ register(
         shape=lambda args, data: norm_shape((size(args[0].shape), ONE)),
         jvp=lambda n, d: vec(d[0]),
         np=_vec_np,
-        expand=lambda ctx, n, a: _vec_rewrite((a,), None) or a,
+        expand=_vec_expand,
         sympy=lambda n, a: sp.ImmutableMatrix(a.as_explicit().T.reshape(size(n.args[0].shape), 1)),
         text=lambda p, n: f"vec({p(n.args[0])})",
         latex=lambda p, n: rf"\operatorname{{vec}}\left({p(n.args[0])}\right)",
@@ -728,20 +480,9 @@ register(
         vec=lambda n, i, k: k,
         rewrites=[
             *linear_unary_rewrites(lambda a: vec(a), "A + B", "2*t*A", ("A:n,m", "B:n,m")),
-            Rewrite(
-                "vec of a vector is itself, vec(u vᵀ) = v ⊗ u",
-                _vec_rewrite,
-                ("x*y.T",),
-                ("x:n", "y:m"),
-            ),
         ],
     )
 )
-
-
-def vec(a: Node) -> Node:
-    """The columns stacked into one vector."""
-    return build("vec", a)
 
 
 def _unvec_rewrite(args, data):
@@ -803,12 +544,6 @@ register(
 )
 
 
-def unvec(a: Node, shape) -> Node:
-    """The r×c matrix whose vec is a."""
-    r, c = (sp.sympify(d) for d in shape)  # safe: dimensions
-    return build("unvec", a, data=(r, c))
-
-
 def _unvec_surface(a: Node, r: Node, c: Node) -> Node:
     if r.op != "num" or c.op != "num":
         raise MatcalcError("unvec(v, r, c) takes two sizes")
@@ -816,23 +551,3 @@ def _unvec_surface(a: Node, r: Node, c: Node) -> Node:
 
 
 alias("unvec", 3, _unvec_surface)
-
-
-__all__ = [
-    "column",
-    "diag",
-    "diagof",
-    "elementwise_lit",
-    "entry",
-    "explicit_det",
-    "explicit_inverse",
-    "is_scalar_lit",
-    "lit",
-    "lit_matmul",
-    "lit_rows",
-    "neg",
-    "scalar_vec",
-    "slice_",
-    "unvec",
-    "vec",
-]

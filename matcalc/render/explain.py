@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..expr.node import Node
-from ..ops.structure import is_scalar_lit
+from ..ops import is_scalar_lit
 from ..result import Result
 from .printer import Printer
 

@@ -70,7 +70,7 @@ def explicit(r):
     """The result as a SymPy matrix when it is explicit (a value, or a matrix of entries)."""
     if r.value is not None:
         return r.value if isinstance(r.value, sp.MatrixBase) else None
-    from ..ops.structure import is_scalar_lit, lit_rows
+    from ..ops import is_scalar_lit, lit_rows
 
     if is_scalar_lit(r.node):
         return lit_rows(r.node)

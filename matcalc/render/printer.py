@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from ..expr.node import Node, brief, written_size
+from ..expr.node import Node, brief, set_repr, written_size
 from ..expr.registry import ATOM, OPS, PROD, SUM
 from ..limits import MEMO_TEXT
 from ..syntax.names import latex_name, text_name
@@ -94,6 +94,12 @@ class Printer:
         if n in self.node_names:
             return ATOM
         return OPS[n.op].precedence(n)
+
+    def chain(self, factors, scale: str | None = None) -> str:
+        """NumPy for a matrix product (render/products.py): what an entry's NumPy rule calls."""
+        from .products import chain
+
+        return chain(self, factors, scale)
 
     def arg(self, n: Node, min_prec: int) -> str:
         """The operand, in parentheses when it binds less tightly than min_prec."""
@@ -194,6 +200,9 @@ def check_printable(n: Node) -> None:
 def to_text(n: Node) -> str:
     """The text form (memoised: the simplifier compares lengths of the same subtrees often)."""
     return Printer("text")(n)
+
+
+set_repr(to_text)  # a node prints as the text the user would type (in messages, in tests)
 
 
 def to_latex(n: Node) -> str:

@@ -70,8 +70,7 @@ def _share_transposes(nodes: list[Node]) -> list[Node]:
     """A node whose transpose is computed elsewhere becomes that node, transposed: tanh(xᵀ W1ᵀ)
     is tanh(W1 x) read as a row (free for a 1-D array), inv(Mᵀ) is inv(M).T — computed once."""
     from ..expr.registry import raw_mode
-    from ..ops import transpose
-    from ..ops.arith import transposes
+    from ..ops import transpose, transposes
 
     present = set(postorder(nodes))
     memo: dict[Node, Node] = {}

@@ -1,5 +1,5 @@
 """Tokens → a plain syntax tree, by recursive descent (never eval). Names are not resolved here:
-expr/build.py gives the tree its meaning, with the declarations and the operator registry.
+reader.py gives the tree its meaning, with the declarations and the operator registry.
 
     expr    := term (('+' | '-') term)*
     term    := unary (('*' | '/' | '@' | '.*' | './' | '⊙' | '⊘' | '⊗' | juxtaposition) unary)*

@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .. import limits
-from .. import ops as O
-from ..errors import QUOTE_CHARS, LimitError, MatcalcError, ShapeError, quote
-from ..syntax.lexer import safe, superscript_value
-from ..syntax.names import FAMILY, check_name, nearest
-from ..syntax.parser import Syntax, parse_syntax
-from .decls import Decls
-from .node import ONE, Node, norm_shape, shape_str
-from .registry import FUNCTIONS, canonical, latex_commands, raw_mode
+from . import limits
+from . import ops as O
+from .errors import QUOTE_CHARS, LimitError, MatcalcError, ShapeError, quote
+from .expr.decls import Decls
+from .expr.node import ONE, Node, norm_shape, shape_str
+from .expr.registry import FUNCTIONS, canonical, latex_commands, raw_mode
+from .ops.base import mismatch
+from .syntax.lexer import safe, superscript_value
+from .syntax.names import FAMILY, check_name, nearest
+from .syntax.parser import Syntax, parse_syntax
 
 
 def family_members(name: str, family: dict[tuple[str, int], Node]) -> list[Node]:
@@ -402,7 +403,7 @@ class Builder:
             return self.at(pos, O.emul, a, b)
         if op in ("./", "⊘"):
             if not (a.is_scalar or b.is_scalar) and a.shape != b.shape:
-                raise self.located(O.arith.mismatch("entrywise division", a, b), pos)
+                raise self.located(mismatch("entrywise division", a, b), pos)
             return self.at(pos, lambda: O.emul(a, O.pow_(b, O.num(-1))))
         if op == "⊗":
             return self.at(pos, O.kron, a, b)
@@ -616,7 +617,7 @@ def read_input(text: str, kind: str, decls: Decls | None) -> str:
         return text
     if kind != "latex":
         raise MatcalcError(f"unknown --input {kind!r}; choose text or latex")
-    from ..syntax.latex import latex_to_text
+    from .syntax.latex import latex_to_text
 
     names = set(FUNCTIONS) | set(SIZED) | set(CONSTANTS)
     if decls is not None:

@@ -1,0 +1,131 @@
+"""NumPy for a chain of matrix products (SPEC §4): what the entries' NumPy rules call through
+the printer (`p.chain`), so an operator's printer needs no import of render."""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- products of matrices
+
+BIG = 1000  # a symbolic dimension is assumed this large (and all alike) when ordering products
+
+
+def _size(d) -> int:
+    """A dimension as a number for the cost model: integers as they are, symbols as BIG."""
+    import sympy as sp
+
+    d = sp.sympify(d)  # safe: a dimension
+    v = d.xreplace({s: BIG for s in d.free_symbols}) if d.free_symbols else d
+    return int(v)
+
+
+def chain(p, factors, scale: str | None = None) -> str:
+    """NumPy for a matrix product that never materializes what it need not: diag(v) M as
+    v[:, None] * M and M diag(v) as M * v, 𝟏ᵀ M as a column sum, a column times a row as
+    np.outer, and the order of the products chosen by cost (the matrix-chain dynamic program)."""
+    items: list[tuple[str, tuple, bool]] = []  # code, shape, is the all-ones row
+    pending: tuple[str, tuple] | None = None  # a diag(v) waiting for its right neighbour
+    for k, f in enumerate(factors):
+        if f.op == "diag":
+            v = p.arg(f.args[0], 40)
+            if pending is not None:
+                pending = (f"({pending[0]} * {v})", f.shape)
+            elif items and items[-1][2]:  # 𝟏ᵀ diag(v) = vᵀ
+                items.pop()
+                items.append((v, (f.shape[0] ** 0, f.shape[0]), False))
+            elif items:  # M diag(v) = M * v
+                code, shape, _ = items.pop()
+                items.append((f"({code} * {v})", shape, False))
+            elif k + 1 < len(factors):
+                pending = (v, f.shape)
+            else:  # nothing to scale: the diagonal matrix itself
+                items.append((f"np.diag({v})", f.shape, False))
+            continue
+        code, shape = p.arg(f, 30), f.shape
+        if pending is not None:  # diag(v) M = v[:, None] * M
+            code = (
+                f"({pending[0]}[:, None] * {code})"
+                if not f.is_vector
+                else f"({pending[0]} * {code})"
+            )
+            pending = None
+        items.append((code, shape, f.op == "ones" and f.is_row))
+    if pending is not None:  # a product of diagonal matrices only
+        items.append((f"np.diag({pending[0]})", pending[1], False))
+    outer_scale = None
+    if scale is not None:  # a scalar multiplies the smallest factor, or the result if smaller
+        areas = [_size(_rows(it[1])) * _size(_cols(it[1])) for it in items]
+        k = min(range(len(items)), key=lambda i: areas[i])
+        if _size(_rows(items[0][1])) * _size(_cols(items[-1][1])) <= areas[k]:
+            outer_scale = scale
+        else:
+            code, shape, _ = items[k]
+            items[k] = (f"({scale} * {code})", shape, False)
+    code = _ordered(items)
+    return code if outer_scale is None else f"({outer_scale} * {code})"
+
+
+def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
+    """The product of the factors in the order of least work (matrix-chain order)."""
+    if len(items) == 1:
+        return items[0][0]
+    code, depth = _folded(items, flat=False)
+    if depth <= MAX_NESTING:
+        return code
+    # Python refuses 200 nested parentheses: a long product is written as an @ chain read left
+    # to right, (P @ Q) @ R as P @ Q @ R; a product that nests to the right, A (B (… x)), as
+    # its transpose xᵀ … Bᵀ Aᵀ, which nests to the left
+    code, depth = _folded(items, flat=True)
+    if depth <= MAX_NESTING:
+        return code
+    mirrored = [(_t_code(c, sh), sh[::-1] if sh else sh, False) for c, sh, _ in reversed(items)]
+    code, _ = _folded(mirrored, flat=True)
+    shape = items[0][1][:1] + items[-1][1][1:]
+    return f"({code}).T" if len(shape) == 2 and 1 not in shape else code
+
+
+MAX_NESTING = 100  # parentheses that an order of a product may nest in generated code
+
+
+def _folded(items: list[tuple[str, tuple, bool]], flat: bool) -> tuple[str, int]:
+    """The product in the order of least work, and how deep it nests parentheses."""
+    from ..derive.order import fold_chain, product_order
+
+    dims = [items[0][1][0]] + [it[1][1] for it in items]
+    split = product_order([_size(d) for d in dims])
+
+    def join(a, b, i, j):
+        (left, depth_a), (right, depth_b) = a, b
+        if flat and left[0].startswith("(") and split[i, j] > i:  # a product, not a factor
+            left, depth_a = (left[0][1:-1], *left[1:]), depth_a - 1
+        return _combine(left, right), 1 + max(depth_a, depth_b)
+
+    (code, _, _), depth = fold_chain(split, len(items), lambda i: (items[i], 0), join)
+    return code, depth
+
+
+def _t_code(code: str, shape: tuple) -> str:
+    """The transpose of a factor: 1-D arrays and scalars are their own."""
+    if not shape or 1 in shape:
+        return code
+    return f"{code}.T" if code.isidentifier() else f"({code}).T"
+
+
+def _rows(shape) -> object:
+    return shape[0] if shape else 1
+
+
+def _cols(shape) -> object:
+    return shape[1] if shape else 1
+
+
+def _combine(a: tuple[str, tuple, bool], b: tuple[str, tuple, bool]) -> tuple[str, tuple, bool]:
+    from ..expr.node import norm_shape
+
+    (sa, ha, ones_a), (sb, hb, _) = a, b
+    if ha == () or hb == ():  # an inner product already taken: a scalar times the rest
+        return f"({sa} * {sb})", hb if ha == () else ha, False
+    shape = norm_shape((ha[0], hb[1]))
+    if ones_a:  # 𝟏ᵀ M: the column sums
+        return (f"np.sum({sb})" if shape == () else f"np.sum({sb}, axis=0)"), shape, False
+    if ha[1] == 1 and hb[0] == 1:  # a column times a row: the outer product of 1-D arrays
+        return f"np.outer({sa}, {sb})", shape, False
+    return f"({sa} @ {sb})", shape, False
