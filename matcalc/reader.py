@@ -242,6 +242,8 @@ class Builder:
         dims = self.decls.dims()
         if s.text in dims:
             return dims[s.text]
+        if s.text in self.decls.bound:  # a dimension a literal --v fixed (m = 3)
+            return int(self.decls.bound[s.text])
         raise self.error(
             f"an index bound is a whole number or a dimension name, not {s.text!r}", s.pos
         )
@@ -350,7 +352,13 @@ class Builder:
 
     def dimension(self, s: Syntax) -> sp.Expr:
         v = canonical(self.node(s))
-        ok = v.op == "num" and v.data.is_integer and v.data.is_positive
+        # a whole number, a dimension, or one written as a slice's size prints it (n - 2)
+        ok = (
+            v.op == "num"
+            and v.data.is_integer
+            and v.data.is_positive is not False
+            and v.data.subs({d: 10**6 for d in v.data.free_symbols}) > 0  # grows with the sizes
+        )
         if not ok:
             raise self.error("a size is a positive whole number or a dimension name", s.pos)
         if v.data.is_Integer and int(v.data) > limits.MAX_DIM:

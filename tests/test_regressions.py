@@ -295,20 +295,17 @@ def _reads_back(text: str, let: list[str], mode: str = "text") -> None:
     matcalc.show(text, let=let, input=mode)
 
 
-@pytest.mark.xfail(strict=True, raises=matcalc.MatcalcError, reason="𝐈ₘ[2:m,1:m] is no input")
 def test_text_with_a_slice_of_the_identity_reads_back():
     r = matcalc.hessian("sum(sin(x[2:m]))", wrt="x", let=["x:m"], layout="numerator")
     assert "[2:m" in r.text()
     _reads_back(r.text(), ["x:m"])
 
 
-@pytest.mark.xfail(strict=True, raises=matcalc.MatcalcError, reason="0_{n - 2} is no input")
 def test_latex_with_a_zero_block_of_symbolic_size_reads_back():
     r = matcalc.grad("sum(sin(x[1:2]))", wrt="x", let=["x:n"])
     _reads_back(r.latex(), ["x:n"], "latex")
 
 
-@pytest.mark.xfail(strict=True, raises=matcalc.MatcalcError, reason="m bound by --v: no bound")
 def test_a_dimension_bound_by_a_literal_v_is_an_index_bound():
     r = matcalc.vjp("z * sum(sin(z[2:m]))", wrt="z", let=["z:m"], v="1,2,3")
     z, v = signed(3), np.array([1.0, 2.0, 3.0])
@@ -316,7 +313,6 @@ def test_a_dimension_bound_by_a_literal_v_is_an_index_bound():
     assert np.allclose(run_numpy(r.numpy(), z=z), want)
 
 
-@pytest.mark.xfail(strict=True, raises=matcalc.MatcalcError, reason="logsumexp(0) is no input")
 def test_a_zero_vector_inside_logsumexp_prints_as_a_vector():
     expr = "det([[1, logsumexp((x*x.T)*(x-x))], [cos(sum(x)), 1]])"
     r = matcalc.hessian(expr, wrt="x", let=["x:m"])

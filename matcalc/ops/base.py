@@ -76,7 +76,7 @@ def with_dims(e: sp.Expr, dims: dict) -> sp.Expr:
     if not dims or not e.free_symbols:
         return e
     if e.is_Symbol:
-        return dims.get(e, e)
+        return sp.S(dims.get(e, e))  # a size may be bound to a Python int
     args = [with_dims(a, dims) for a in e.args]
     if isinstance(e, sp.Pow):
         check_power(*args)

@@ -6,11 +6,12 @@ import sympy as sp
 
 from ..errors import ShapeError
 from ..expr.node import Node, shape_str, size
-from ..expr.registry import ATOM, Op, alias, build, register
+from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
 from .base import (
     add,
     apply,
     inner,
+    is_zero,
     linear_unary_rewrites,
     lit,
     lit_rows,
@@ -235,6 +236,11 @@ def _lse_sympy(n: Node, a):
     return sp.log((mx().OneMatrix(1, a.shape[0]) * ElementwiseApplyFunction(sp.exp, a))[0, 0])
 
 
+def _softmax_of_zero(args, data):
+    z = args[0]
+    return mul(pow_(num(sp.S(size(z.shape))), num(-1)), ones(z.shape)) if is_zero(z) else None
+
+
 register(
     Op(
         "softmax",
@@ -252,6 +258,7 @@ register(
         prec=ATOM,
         steps="d softmax(x) = (diag(s) − s sᵀ) dx",
         names=("softmax",),
+        rewrites=[Rewrite("softmax(𝟎ₙ) = 𝟏ₙ/n", _softmax_of_zero, ("zeros(n)",), ("x:n",))],
     )
 )
 

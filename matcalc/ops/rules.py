@@ -574,3 +574,10 @@ attach(
         ("x:n", "y:m"),
     ),
 )
+
+
+def _lse_of_zero(args, data):
+    return apply("log", num(sp.S(size(args[0].shape)))) if is_zero(args[0]) else None
+
+
+attach("lse", Rewrite("logsumexp(𝟎ₙ) = log n", _lse_of_zero, ("zeros(n)",), ("x:n",)))

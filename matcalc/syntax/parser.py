@@ -177,7 +177,10 @@ class Parser:
             elif (
                 self.at("[")
                 and not t.space_before
-                and node.kind in ("call", "index", "postfix", "paren")
+                and (
+                    node.kind in ("call", "index", "postfix", "paren")
+                    or (node.kind == "const" and node.sub)  # 𝐈ₘ[2:m,1:m], as printed
+                )
             ):
                 node = self.index(t, node)
             else:
