@@ -29,7 +29,8 @@ from matcalc.serve.answer import FORMATS
 from tests.alarm import time_limit
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER_TIMEOUT = "3"  # MATCALC_TIMEOUT of the test server: a slow input is stopped quickly
+SERVER_TIMEOUT = "20"  # MATCALC_TIMEOUT of the test servers: the CLI's default
+SLOW_TIMEOUT = "3"  # for the slow-input test: its own server stops the slow input quickly
 
 
 @contextmanager
@@ -206,8 +207,12 @@ def test_twenty_concurrent_requests_are_all_answered(server):
 SLOW = "sin(" * 60 + "x'*A*x" + ")" * 60  # its Hessian takes far longer than 3 s
 
 
-def test_a_slow_input_is_stopped_and_blocks_nobody(server):
-    base, _ = server
+def test_a_slow_input_is_stopped_and_blocks_nobody():
+    with running_server(SLOW_TIMEOUT) as (base, _):
+        _slow_and_fast(base)
+
+
+def _slow_and_fast(base: str) -> None:
     slow_query = {"command": "hessian", "expr": SLOW, "wrt": "x", "let": "x:n A:n,n"}
     with time_limit(240), ThreadPoolExecutor(max_workers=2) as pool:
         slow = pool.submit(post, base, slow_query)
@@ -237,6 +242,23 @@ def test_request_limits_and_bad_requests(server):
     assert get(base, "/static/../../pyproject.toml")[0] == 404
     assert get(base, "/etc/passwd")[0] == 404
     assert post(base, {"command": "grad", "expr": "t^2", "wrt": "t"})[1]["outputs"]["text"] == "2 t"
+
+
+def test_every_asset_is_served_by_matcalc(server):
+    """The page names no other host: every src and href is one of matcalc's own files."""
+    import re
+
+    base, _ = server
+    status, page, kind = get(base, "/")
+    assert (status, kind) == (200, "text/html; charset=utf-8")
+    text = page.decode()
+    links = re.findall(r'(?:src|href)="([^"]+)"', text)
+    assert links and all(link.startswith(("/static/", "/api/", "data:")) for link in links), links
+    for link in (link for link in links if link.startswith("/static/")):
+        assert get(base, link)[0] == 200, link
+    for name in ("app.js", "app.css", "Temml-Local.css"):
+        body = get(base, "/static/" + name)[1].decode()
+        assert not re.search(r"https?://(?!www\.w3\.org/)", body), name
 
 
 # --------------------------------------------------------------------------- the hostile corpus
