@@ -21,6 +21,7 @@ from .query import Query, QueryError, read_query
 from .worker import in_worker, install_stderr
 
 MAX_BODY_BYTES = 256 * 1024  # a POST body; a GET's request line is capped by http.server (64 KiB)
+DRAIN_BYTES = 16 * 2**20  # a larger body is read (and dropped) up to this before the 413
 WORKERS = 8  # answers computed at once; more requests wait for a slot
 BUSY_SECONDS = 60.0  # a request that finds no slot within this is answered "busy"
 _TYPES = {
@@ -74,6 +75,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if not 0 <= length <= MAX_BODY_BYTES:
             self.close_connection = True
+            self._discard(length)
             message = f"error: a request is at most {MAX_BODY_BYTES // 1024} KiB"
             self._json(failure(message), HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return
@@ -83,6 +85,16 @@ class Handler(BaseHTTPRequestHandler):
             self._json(failure("error: the body is not JSON"), HTTPStatus.BAD_REQUEST)
             return
         self._derive(raw)
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a body over the limit (up to DRAIN_BYTES), so that the client, still
+        sending, reads the 413 answer instead of a broken pipe."""
+        left = min(length, DRAIN_BYTES)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                break
+            left -= len(chunk)
 
     def _derive(self, raw: object) -> None:
         try:
