@@ -182,6 +182,22 @@ def test_the_server_binds_localhost_and_answers(server):
     assert json.loads(body)["outputs"] == got["outputs"]
 
 
+def test_a_loopback_server_answers_local_host_names_only(server):
+    """DNS rebinding: a page on another domain that resolves to 127.0.0.1 gets a 403."""
+    base, _ = server
+    port = base.rsplit(":", 1)[1]
+    body = json.dumps({"command": "grad", "expr": "t^2", "wrt": "t"}).encode()
+    for host, status in (("evil.example:" + port, 403), ("localhost:" + port, 200)):
+        request = urllib.request.Request(base + "/api/derive", body, {"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as got:
+                code, data = got.status, json.loads(got.read())
+        except urllib.error.HTTPError as err:
+            code, data = err.code, json.loads(err.read())
+        assert code == status, (host, data)
+    assert data["outputs"]["text"] == "2 t"
+
+
 # Twenty different queries and their derivatives, written out by hand.
 CONCURRENT = [(f"{k}*x'*A*x", f"{2 * k} A x") for k in range(1, 11)] + [
     (f"sin({k}*t)", f"{k} cos({k} t)") for k in range(2, 12)

@@ -8,7 +8,9 @@ POST /api/derive       the answer to the query in a JSON body
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import sys
 import threading
 from http import HTTPStatus
@@ -22,6 +24,7 @@ from .worker import in_worker, install_stderr
 
 MAX_BODY_BYTES = 256 * 1024  # a POST body; a GET's request line is capped by http.server (64 KiB)
 DRAIN_BYTES = 16 * 2**20  # a larger body is read (and dropped) up to this before the 413
+LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")  # a Host header a loopback server answers
 WORKERS = 8  # answers computed at once; more requests wait for a slot
 BUSY_SECONDS = 60.0  # a request that finds no slot within this is answered "busy"
 _TYPES = {
@@ -54,6 +57,8 @@ class Handler(BaseHTTPRequestHandler):
     server: MatcalcServer
 
     def do_GET(self) -> None:
+        if not self._host_ok():
+            return
         url = urlsplit(self.path)
         if url.path in ("/", "/index.html"):
             self._asset("index.html")
@@ -65,6 +70,8 @@ class Handler(BaseHTTPRequestHandler):
             self._json(failure("error: no such page"), HTTPStatus.NOT_FOUND)
 
     def do_POST(self) -> None:
+        if not self._host_ok():
+            return
         if urlsplit(self.path).path != "/api/derive":
             self._json(failure("error: no such page"), HTTPStatus.NOT_FOUND)
             return
@@ -85,6 +92,20 @@ class Handler(BaseHTTPRequestHandler):
             self._json(failure("error: the body is not JSON"), HTTPStatus.BAD_REQUEST)
             return
         self._derive(raw)
+
+    def _host_ok(self) -> bool:
+        """On a loopback address, answer only requests made to a local name: a web page
+        elsewhere that rebinds its own domain to 127.0.0.1 (DNS rebinding) gets a 403."""
+        if not self.server.local_only:
+            return True
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name.strip("[]") in LOCAL_NAMES:
+            return True
+        self.close_connection = True
+        message = "error: this server answers requests to localhost or 127.0.0.1 only"
+        self._json(failure(message), HTTPStatus.FORBIDDEN)
+        return False
 
     def _discard(self, length: int) -> None:
         """Read and drop a body over the limit (up to DRAIN_BYTES), so that the client, still
@@ -137,7 +158,10 @@ class MatcalcServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, address: tuple[str, int], workers: int = WORKERS, quiet: bool = False):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
+        self.local_only = _loopback(address[0])
         self.assets = assets()
         self.slots = threading.BoundedSemaphore(workers)
         self.quiet = quiet
@@ -149,6 +173,16 @@ class MatcalcServer(ThreadingHTTPServer):
             return in_worker(lambda: answer(query))
         finally:
             self.slots.release()
+
+
+def _loopback(host: str) -> bool:
+    """Whether a --host is this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # Answered once at start-up, in the server itself: every module that a query may load lazily
