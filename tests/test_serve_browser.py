@@ -185,6 +185,21 @@ def test_the_latex_copy_area_is_the_cli_latex_and_copies(site):
     assert pasted == want
 
 
+def test_a_vjp_at_a_point(site):
+    """The README's vjp: the page's v and at fields, and the value the CLI prints."""
+    base, browser = site
+    browser.get(base + "/")
+    field(browser, "Command").send_keys("vjp")
+    fill(browser, "Declarations", "")
+    fill(browser, "wrt", "x")
+    fill(browser, "v", "3,2,1")
+    fill(browser, "at", "x=[1,2,3]")
+    fill(browser, "Expression", "[x1^3+2x2^2+3x3, 3x1+2x2^2+x3^3, 2x1+x2^3+3x3^2]")
+    wait_for(browser, lambda b: "[17, 52, 81]" in value(b, "out-text"), "the value at x")
+    query = parse_qs(urlsplit(browser.current_url).query)
+    assert (query["command"], query["v"], query["at"]) == (["vjp"], ["3,2,1"], ["x=[1,2,3]"])
+
+
 def test_chain_factors_with_shapes_and_deltas(site):
     base, browser = site
     steps = "L = (y - t)^2/2\ny = v'*s\ns = W2*z\nz = W1*x"

@@ -3,7 +3,7 @@
 "use strict";
 
 (function () {
-  const FIELDS = ["command", "expr", "let", "wrt", "v", "input"];
+  const FIELDS = ["command", "expr", "let", "wrt", "v", "at", "input"];
   const FLAGS = ["steps", "check"];
   const DEBOUNCE_MS = 350;
   const $ = (id) => document.getElementById(id);
@@ -127,7 +127,7 @@
     const query = params.toString();
     history.replaceState(null, "", "?" + query);
     $("json-link").href = "/api/derive?" + query;
-    $("v-row").hidden = !["vjp", "jvp"].includes($("command").value);
+    showV();
     const mine = ++asked;
     if (controller) controller.abort();
     controller = new AbortController();
@@ -146,7 +146,12 @@
     }
   }
 
+  function showV() {
+    $("v-row").hidden = !["vjp", "jvp"].includes($("command").value);
+  }
+
   function later() {
+    showV();
     clearTimeout(timer);
     timer = setTimeout(derive, DEBOUNCE_MS);
   }
