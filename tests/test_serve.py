@@ -247,8 +247,11 @@ def test_request_limits_and_bad_requests(server):
     base, _ = server
     status, got = post(base, None, raw=b'{"expr": "' + b"x" * 300_000 + b'"}')
     assert status == 413 and got["error"].startswith("error: a request is at most")
-    status, got = post(base, None, raw=b"{not json")
-    assert status == 400 and got["error"] == "error: the body is not JSON"
+    for raw in (b"{not json", b"[" * 200_000, b"\xff\xfe"):
+        status, got = post(base, None, raw=raw)
+        assert status == 400 and got["error"] == "error: the body is not JSON", raw[:10]
+    status, body, _ = get(base, "/api/derive?" + "&".join(["wrt=t"] * 600))
+    assert status == 400 and json.loads(body)["error"] == "error: too many fields in the query"
     status, got = post(base, {"command": "grad", "expr": "t", "wrt": "t", "shell": "rm"})
     assert status == 400 and got["error"] == "error: unknown key 'shell' in the query"
     status, got = post(base, {"command": "eval", "expr": "t"})
@@ -258,6 +261,22 @@ def test_request_limits_and_bad_requests(server):
     assert get(base, "/static/../../pyproject.toml")[0] == 404
     assert get(base, "/etc/passwd")[0] == 404
     assert post(base, {"command": "grad", "expr": "t^2", "wrt": "t"})[1]["outputs"]["text"] == "2 t"
+
+
+def test_no_worker_to_be_had_is_an_error_not_a_dropped_request(monkeypatch):
+    import errno
+
+    from matcalc.serve import server as module
+
+    def no_fork(compute):
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(module, "in_worker", no_fork)
+    with module.MatcalcServer(("127.0.0.1", 0), quiet=True) as server:
+        got = server.derive(Query(expr="t^2", wrt="t"))
+    assert got["error"] == (
+        "error: the server could not start a worker (Resource temporarily unavailable)"
+    )
 
 
 def test_every_asset_is_served_by_matcalc(server):

@@ -65,7 +65,12 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path.startswith("/static/"):
             self._asset(url.path[len("/static/") :])
         elif url.path == "/api/derive":
-            self._derive(parse_qs(url.query, keep_blank_values=True, max_num_fields=500))
+            try:
+                raw = parse_qs(url.query, keep_blank_values=True, max_num_fields=500)
+            except ValueError:
+                self._json(failure("error: too many fields in the query"), HTTPStatus.BAD_REQUEST)
+                return
+            self._derive(raw)
         else:
             self._json(failure("error: no such page"), HTTPStatus.NOT_FOUND)
 
@@ -88,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             raw = json.loads(self.rfile.read(length).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             self._json(failure("error: the body is not JSON"), HTTPStatus.BAD_REQUEST)
             return
         self._derive(raw)
@@ -171,6 +176,8 @@ class MatcalcServer(ThreadingHTTPServer):
             return failure(f"error: the server is busy (no worker free for {BUSY_SECONDS:g} s)")
         try:
             return in_worker(lambda: answer(query))
+        except OSError as err:  # no process or temporary file to be had: say so, keep serving
+            return failure(f"error: the server could not start a worker ({err.strerror or err})")
         finally:
             self.slots.release()
 
