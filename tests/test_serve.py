@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -114,6 +114,7 @@ QUERIES = [
     Query(
         command="grad", expr="norm2(A*x - b)^2", wrt="x", let=("A:m,n", "x:n", "b:m"), check=True
     ),
+    Query(command="show", expr="exp(1000)*t", at=("t=1",)),  # JSON has no number for its value
 ]
 
 
@@ -121,6 +122,7 @@ QUERIES = [
 def test_every_output_is_what_the_cli_prints(cli, query):
     got = answer(query)
     assert got["ok"], got
+    assert set(got["outputs"]) | set(got["format_errors"]) == set(FORMATS)
     for fmt in FORMATS:
         code, out, err = cli(*query.argv()[1:], "--format", fmt)
         if code == 2:
@@ -261,6 +263,30 @@ def test_request_limits_and_bad_requests(server):
     assert get(base, "/static/../../pyproject.toml")[0] == 404
     assert get(base, "/etc/passwd")[0] == 404
     assert post(base, {"command": "grad", "expr": "t^2", "wrt": "t"})[1]["outputs"]["text"] == "2 t"
+
+
+PIECES = [b"{", b"}", b"[", b"]", b'"expr"', b":", b'"t^2"', b",", b'"wrt"', b'"t"', b"\xff"]
+PIECES += [b"null", b"1e999", b'"let"', b'["x:n"]', b"true", b'"command"', b'"chain"', b'"at"']
+
+
+def test_random_requests_are_each_answered(server):
+    """A seeded fuzz of bodies and query strings: every request gets a JSON answer (200 with a
+    result or an error, or 400), never a dropped connection; the server keeps answering."""
+    import random
+
+    base, proc = server
+    rng = random.Random(7)
+    for _ in range(80):
+        body = b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 14)))
+        status, got = post(base, None, raw=body)
+        assert status in (200, 400), (body, status)
+        assert got.get("outputs") or got["error"].startswith("error: "), (body, got)
+        query = body.decode("latin-1").replace("{", "&").replace(":", "=").replace('"', "")
+        status, answer_body, _ = get(base, "/api/derive?" + quote(query, safe="&=,^"))
+        assert status in (200, 400), (query, status)
+        got = json.loads(answer_body)
+        assert got.get("outputs") or got["error"].startswith("error: "), (query, got)
+    assert proc.poll() is None
 
 
 def test_no_worker_to_be_had_is_an_error_not_a_dropped_request(monkeypatch):
