@@ -34,14 +34,17 @@ SLOW_TIMEOUT = "5"  # for the slow-input test: its own server stops the slow inp
 
 
 @contextmanager
-def running_server(timeout: str = SERVER_TIMEOUT) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A real `matcalc serve --port 0` process; yields its base URL and the process."""
+def running_server(
+    timeout: str = SERVER_TIMEOUT, log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real `matcalc serve --port 0` process (its stderr, the request log, into `log`);
+    yields its base URL and the process."""
     env = {**os.environ, "MATCALC_TIMEOUT": timeout}
     env.pop("MATCALC_NO_WORKER", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "matcalc", "serve", "--port", "0"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("w") if log else subprocess.DEVNULL,
         text=True,
         cwd=ROOT,
         env=env,
@@ -245,6 +248,28 @@ def _slow_and_fast(base: str) -> None:
     )
 
 
+def test_a_worker_ends_when_its_client_goes(tmp_path):
+    """The page aborts a request that a newer keystroke replaced: its worker is stopped then,
+    not at its time limit or its end, and the log says so (else: the 60 s alarm)."""
+    import socket
+    import time
+
+    log = tmp_path / "serve.log"
+    with running_server(log=log) as (base, _):
+        host, port = base.removeprefix("http://").rsplit(":", 1)
+        body = json.dumps({"command": "hessian", "expr": SLOW, "wrt": "x", "let": "x:n A:n,n"})
+        head = f"POST /api/derive HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n\r\n"
+        client = socket.create_connection((host, int(port)))
+        client.sendall(head.encode() + body.encode())
+        client.close()
+        with time_limit(60):
+            while "the client went away; its worker was stopped" not in log.read_text():
+                time.sleep(0.05)
+        assert post(base, {"command": "grad", "expr": "t^2", "wrt": "t"})[1]["outputs"]["text"] == (
+            "2 t"
+        )
+
+
 def test_request_limits_and_bad_requests(server):
     base, _ = server
     status, got = post(base, None, raw=b'{"expr": "' + b"x" * 300_000 + b'"}')
@@ -294,7 +319,7 @@ def test_no_worker_to_be_had_is_an_error_not_a_dropped_request(monkeypatch):
 
     from matcalc.serve import server as module
 
-    def no_fork(compute):
+    def no_fork(compute, client=None):
         raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
 
     monkeypatch.setattr(module, "in_worker", no_fork)

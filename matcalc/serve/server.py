@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .answer import answer, failure
 from .query import Query, QueryError, read_query
-from .worker import in_worker, install_stderr
+from .worker import CLIENT_GONE, in_worker, install_stderr
 
 MAX_BODY_BYTES = 256 * 1024  # a POST body; a GET's request line is capped by http.server (64 KiB)
 DRAIN_BYTES = 16 * 2**20  # a larger body is read (and dropped) up to this before the 413
@@ -128,7 +128,12 @@ class Handler(BaseHTTPRequestHandler):
         except (QueryError, ValueError) as err:
             self._json(failure(str(err)), HTTPStatus.BAD_REQUEST)
             return
-        self._json(self.server.derive(query))
+        got = self.server.derive(query, self.connection.fileno())
+        if got.get("error") == CLIENT_GONE:  # nobody to answer: say so in the log only
+            self.log_message("%s", "the client went away; its worker was stopped")
+            self.close_connection = True
+            return
+        self._json(got)
 
     def _asset(self, name: str) -> None:
         found = self.server.assets.get(name)
@@ -171,11 +176,11 @@ class MatcalcServer(ThreadingHTTPServer):
         self.slots = threading.BoundedSemaphore(workers)
         self.quiet = quiet
 
-    def derive(self, query: Query) -> dict[str, object]:
+    def derive(self, query: Query, client: int | None = None) -> dict[str, object]:
         if not self.slots.acquire(timeout=BUSY_SECONDS):
             return failure(f"error: the server is busy (no worker free for {BUSY_SECONDS:g} s)")
         try:
-            return in_worker(lambda: answer(query))
+            return in_worker(lambda: answer(query), client)
         except OSError as err:  # no process or temporary file to be had: say so, keep serving
             return failure(f"error: the server could not start a worker ({err.strerror or err})")
         finally:

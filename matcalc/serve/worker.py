@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import sys
 import tempfile
 import threading
@@ -55,14 +56,47 @@ def install_stderr() -> ThreadStderr:
     return sys.stderr
 
 
-def in_worker(compute: Callable[[], dict[str, object]]) -> dict[str, object]:
-    """`compute()` run in a bounded worker process; its answer, or the limit's error."""
+GONE = 3  # the worker's exit code when the client went away before its answer
+CLIENT_GONE = "error: the client closed the connection before the answer"
+
+
+def _end_when_gone(client: int) -> None:
+    """In the worker: a thread that ends it once the client has closed its connection (the
+    page aborts a request that a newer keystroke replaced), so its slot frees at once."""
+    import select
+    import time
+
+    hangup = select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)
+    peer = socket.socket(fileno=os.dup(client))
+
+    def watch() -> None:
+        poll = select.poll()
+        poll.register(peer, select.POLLIN | hangup)
+        while True:
+            for _, events in poll.poll():
+                try:
+                    if events & hangup or not peer.recv(1, socket.MSG_PEEK):
+                        os._exit(GONE)
+                except OSError:
+                    os._exit(GONE)
+            time.sleep(0.1)  # bytes after the request: look again later
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def in_worker(
+    compute: Callable[[], dict[str, object]], client: int | None = None
+) -> dict[str, object]:
+    """`compute()` run in a bounded worker process; its answer, or the limit's error.
+    `client`: the connection's socket, watched by the worker (it ends when the client goes)."""
     stderr = install_stderr()
     out_of_memory = memory_message().decode().strip()
     with tempfile.TemporaryFile() as file:
         fd = file.fileno()
 
         def run() -> int:  # in the worker
+            if client is not None:
+                _end_when_gone(client)
             try:
                 data = json.dumps(compute(), ensure_ascii=False).encode()
             except MemoryError:
@@ -87,5 +121,7 @@ def in_worker(compute: Callable[[], dict[str, object]]) -> dict[str, object]:
             return json.loads(data)
         except ValueError:
             pass
+    if code == GONE:
+        return failure(CLIENT_GONE)
     message = "".join(said).strip() or f"error: the worker ended with exit {code}"
     return failure(message.splitlines()[-1], 2)
