@@ -449,6 +449,8 @@ def serve_command(
 
         if not 0 <= port <= 65535:
             raise MatcalcError(f"--port is a number from 0 to 65535, not {port}")
+        if not host.strip():  # the socket layer would read "" as every interface
+            raise MatcalcError("--host is empty; name an address (0.0.0.0 is every interface)")
         try:
             serve(host, port)
         except OSError as err:  # a port in use, an address that is not this machine's

@@ -421,6 +421,24 @@ def test_the_hostile_corpus_leaves_the_server_answering(server):
     assert post(base, {"command": "grad", "expr": "t^2", "wrt": "t"})[1]["outputs"]["text"] == "2 t"
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "error: --port is a number from 0 to 65535, not 70000\n"),
+        (["--host", ""], "error: --host is empty; name an address (0.0.0.0 is every interface)\n"),
+    ],
+)
+def test_a_bad_address_is_a_user_error(args, message):
+    done = subprocess.run(
+        [sys.executable, "-m", "matcalc", "serve", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", message)
+
+
 def test_ctrl_c_stops_the_server_with_exit_130():
     with running_server() as (base, proc):
         assert post(base, {"command": "grad", "expr": "t^2", "wrt": "t"})[0] == 200
