@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test tex lint format bench fuzz difftest docs clean
+.PHONY: install run test tex browser lint format bench fuzz difftest docs clean
 
 # -qq and PYTHONWARNINGS: a first run prints what matcalc says, not screens of build warnings.
 # editable_mode=compat puts the source on sys.path directly: no import hook, faster start-up.
@@ -34,7 +34,18 @@ tex:
 	      || echo "could not install texlive: LaTeX compile tests will skip"; \
 	  else echo "pdflatex not found: LaTeX compile tests will skip"; fi; }
 
-test: $(STAMP) tex
+# A real browser for the page of `matcalc serve` (tests/test_serve_browser.py): Debian's chromium
+# and chromium-driver, installed when missing and when we may (root with apt-get); otherwise
+# those tests skip and say why.
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium chromium-driver >/dev/null) \
+	      || echo "could not install chromium: browser tests will skip"; \
+	  else echo "chromium or chromedriver not found: browser tests will skip"; fi; }
+
+test: $(STAMP) tex browser
 	$(PY) -m pytest -p no:cacheprovider
 
 lint: $(STAMP)

@@ -580,6 +580,103 @@ def chain_cost() -> None:
     )
 
 
+# ---------------------------------------------------------------- 6. the page's server, warm
+
+SERVE_QUERIES = [  # (what, query): the README's examples, a 2-layer MLP, the GP likelihood
+    ("README grad xᵀAx", {"expr": "x'*A*x", "wrt": "x", "let": "x:n A:n,n"}),
+    ("README grad x1³+2x2²+3x3", {"expr": "x1^3+2x2^2+3x3", "wrt": "x"}),
+    (
+        "README vjp at a point",
+        {
+            "command": "vjp",
+            "expr": "[x1^3+2x2^2+3x3, 3x1+2x2^2+x3^3, 2x1+x2^3+3x3^2]",
+            "wrt": "x",
+            "v": "3,2,1",
+            "at": "x=[1,2,3]",
+        },
+    ),
+    (
+        "README jacobian XX (a tensor)",
+        {"command": "jacobian", "expr": "X*X", "wrt": "X", "let": "X:n,n"},
+    ),
+    ("README grad aᵀX⁻¹b", {"expr": "a'*inv(X)*b", "wrt": "X", "let": "X:n,n a:n b:n"}),
+    (
+        "README hessian logsumexp",
+        {"command": "hessian", "expr": "logsumexp(x)", "wrt": "x", "let": "x:n"},
+    ),
+    (
+        "README logistic regression",
+        {
+            "expr": "-sum(t.*log(sigmoid(X*w)) + (1 - t).*log(1 - sigmoid(X*w)))",
+            "wrt": "w",
+            "let": "X:m,n w:n t:m",
+        },
+    ),
+    (
+        "2-layer MLP by W1",
+        {
+            "expr": "(v'*tanh(W2*tanh(W1*x + b1) + b2) - t)^2/2",
+            "wrt": "W1",
+            "let": "x:n W1:m,n b1:m W2:k,m b2:k v:k",
+        },
+    ),
+    (
+        "GP likelihood by K",
+        {"expr": "y'*inv(K)*y/2 + logdet(K)/2 + n/2*log(2*pi)", "wrt": "K", "let": "y:n K:n,n,sym"},
+    ),
+]
+
+
+def serve_latency() -> None:
+    """Warm `matcalc serve`: each query's answer (every format, in a forked worker, over HTTP),
+    p50 and p95 in ms; the ratio is p50 over the same API call made in-process."""
+    import threading
+    import urllib.request
+
+    from matcalc.serve import Query, answer, make_server
+    from matcalc.serve.query import read_query
+
+    server = make_server("127.0.0.1", 0, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/api/derive"
+    runs = 10 if QUICK else 40
+    try:
+        for what, query in SERVE_QUERIES:
+            body = json.dumps(query).encode()
+
+            def ask(body: bytes = body) -> None:
+                request = urllib.request.Request(base, body, {"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=60) as got:
+                    assert json.loads(got.read())["ok"]
+
+            q: Query = read_query(query)
+            ask()  # once, as a user's first look
+            ours = timed(ask, runs)
+            inside = timed(lambda q=q: answer(q), max(3, runs // 4))
+            p50, p95 = np.percentile(ours, 50) * 1e3, np.percentile(ours, 95) * 1e3
+            ratio = statistics.median(ours) / statistics.median(inside)
+            ROWS.append(
+                {
+                    "group": "serve",
+                    "what": what,
+                    "p50_ms": p50,
+                    "p95_ms": p95,
+                    "ratio": ratio,
+                    "baseline": "answer() in-process",
+                    "baseline_median_s": statistics.median(inside),
+                    "target": "p95 well < 200 ms",
+                }
+            )
+            print(
+                f"{'serve':12} {what:46} {ratio:7.2f}×  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+                f"in-process {statistics.median(inside) * 1e3:7.1f} ms  target p95 well < 200 ms",
+                flush=True,
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def main() -> None:
     print(
         f"matcalc {matcalc.__version__} benchmarks{' (quick)' if QUICK else ''}; ratio = ours / baseline\n"
@@ -592,6 +689,7 @@ def main() -> None:
         "derive": derivation_time,
         "random": slowest_random,
         "cost": chain_cost,
+        "serve": serve_latency,
     }
     only = [a.removeprefix("--only=") for a in sys.argv[1:] if a.startswith("--only=")]
     for name, section in sections.items():

@@ -416,6 +416,38 @@ def selfcheck_command(debug: Debug = False) -> None:
     _guard(run, debug)
 
 
+@app.command(
+    "serve",
+    help=(
+        "A local page: type an expression, see its derivative typeset, copy the LaTeX and the "
+        "code (docs/serve.md). Each query runs in a worker within the CLI's limits. Ctrl-C "
+        "stops it (exit 130).\n\nExample: matcalc serve --port 8000"
+    ),
+)
+def serve_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind: 127.0.0.1 unless you say otherwise.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8000,
+    debug: Debug = False,
+) -> None:
+    def run() -> None:
+        from .serve import serve
+
+        if not 0 <= port <= 65535:
+            raise MatcalcError(f"--port is a number from 0 to 65535, not {port}")
+        if not host.strip():  # the socket layer would read "" as every interface
+            raise MatcalcError("--host is empty; name an address (0.0.0.0 is every interface)")
+        try:
+            serve(host, port)
+        except OSError as err:  # a port in use, an address that is not this machine's
+            raise MatcalcError(
+                f"cannot serve on {quote(host)} port {port}: {err.strerror}"
+            ) from None
+
+    _guard(run, debug)
+
+
 def version_callback(value: bool) -> None:
     if value:
         sys.stdout.write(f"matcalc {__version__}\n")
@@ -465,7 +497,8 @@ def main() -> None:
     if _fill_closed_streams():
         sys.stderr.write("error: standard output is closed; there is nowhere to print the answer\n")
         sys.exit(2)
-    if os.environ.get("MATCALC_NO_WORKER") or not hasattr(os, "fork"):
+    serving = sys.argv[1:2] == ["serve"]  # it bounds each query in a worker of its own
+    if os.environ.get("MATCALC_NO_WORKER") or not hasattr(os, "fork") or serving:
         code = run_app()
         _flush_stdout()
         sys.exit(code)

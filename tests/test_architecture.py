@@ -61,6 +61,7 @@ STAGES = {
     "matcalc.render": 7,  # the formats of a result: json, plain, rich_text, chain, render()
     "matcalc.api": 8,
     "matcalc.selfcheck": 9,
+    "matcalc.serve": 9,  # the page and its JSON API: over the public API and the renderers
     "matcalc": 9,  # the package's __init__: the public API
     "matcalc.cli": 10,
     "matcalc.__main__": 11,
