@@ -101,7 +101,7 @@ def problems(
     row = kind == "vjp" and parsed.node.is_row and vnode is not None and vnode.is_vector
     if (
         vnode is not None
-        and kind in ("vjp", "jvp")
+        and kind in ("vjp", "jvp", "hvp")
         and len(variables) == 1
         and vnode.op in ("lit", "num")
     ):
@@ -392,6 +392,26 @@ def jvp(
     )
 
 
+def hvp(
+    expr: str,
+    wrt: str,
+    v: str,
+    let: Iterable[str] | None = None,
+    at: At = None,
+    check: bool = False,
+    expand: bool = False,
+    layout: str = "mixed",
+    input: str = "text",
+    timeout: float | None = None,
+) -> Result | Results:
+    """H v shaped like `wrt`: the gradient's directional derivative along v (forward over
+    reverse), the Hessian H never formed."""
+    check_layout(layout)
+    return _guarded(
+        _run, "hvp", expr, wrt, let, "mixed", v, at, check, expand, input=input, timeout=timeout
+    )
+
+
 def show(
     expr: str,
     let: Iterable[str] | None = None,
@@ -462,6 +482,7 @@ __all__ = [
     "explain",
     "grad",
     "hessian",
+    "hvp",
     "jacobian",
     "jvp",
     "problems",

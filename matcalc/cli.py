@@ -246,6 +246,8 @@ def _product(kind: str):
             from . import api
 
             _check_format(fmt)
+            if explain and kind == "hvp":
+                raise MatcalcError("--explain applies to vjp and jvp, not hvp")
             result = getattr(api, kind)(
                 _read(expr),
                 wrt=wrt,
@@ -281,6 +283,13 @@ app.command(
         'Example: matcalc jvp "A*x" --let A:n,n --let x:n --let u:n --wrt x --v u'
     ),
 )(_product("jvp"))
+app.command(
+    "hvp",
+    help=(
+        "Hessian-vector product H v (forward over reverse, H never formed), shaped like the "
+        'variable.\n\nExample: matcalc hvp "x.T*A*x" --let A:n,n --let x:n --let u:n --wrt x --v u'
+    ),
+)(_product("hvp"))
 
 
 @app.command(

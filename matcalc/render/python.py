@@ -133,6 +133,7 @@ WHAT = {
     "hessian": "Hessian",
     "vjp": "vector-Jacobian product",
     "jvp": "Jacobian-vector product",
+    "hvp": "Hessian-vector product",
     "show": "value",
 }
 
