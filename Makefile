@@ -34,7 +34,17 @@ tex:
 	      || echo "could not install texlive: LaTeX compile tests will skip"; \
 	  else echo "pdflatex not found: LaTeX compile tests will skip"; fi; }
 
-test: $(STAMP) tex
+# torch (the 2.13.0 CPU build; an open range would fetch a multi-GB CUDA build) and JAX (CPU) for
+# the tests of --format torch|jax: about 45 s on a fresh venv; if they cannot be had, those tests
+# skip and say why.
+FRAMEWORKS := $(VENV)/.frameworks-stamp
+$(FRAMEWORKS): $(STAMP)
+	@echo "installing torch (CPU) and JAX (CPU) for the --format torch|jax tests ..."
+	@PYTHONWARNINGS=ignore $(PY) -m pip install -qq -e '.[frameworks]' --config-settings editable_mode=compat \
+	  || echo "could not install torch and JAX: the --format torch|jax tests will skip"
+	@touch $(FRAMEWORKS)
+
+test: $(STAMP) $(FRAMEWORKS) tex
 	$(PY) -m pytest -p no:cacheprovider
 
 lint: $(STAMP)

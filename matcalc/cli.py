@@ -29,7 +29,8 @@ Let = Annotated[
 ]
 Layout = Annotated[str, typer.Option("--layout", help="mixed (default), numerator or denominator.")]
 Format = Annotated[
-    str, typer.Option("--format", "-f", help="text, latex, table, numpy, json or python.")
+    str,
+    typer.Option("--format", "-f", help="text, latex, table, numpy, json, python, torch or jax."),
 ]
 CostFormat = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
 At = Annotated[

@@ -85,9 +85,16 @@ class Result:
             return tensor_line(self, names)
         return to_numpy(self.node, names)
 
-    def python(self) -> str:
-        """A complete NumPy module: a function returning the value and this derivative."""
-        return _python(self.kind, self.layout, [self])
+    def python(self, framework: str = "python") -> str:
+        """A complete NumPy module (or torch, jax): a function returning the value and this
+        derivative."""
+        return _python(self.kind, self.layout, [self], framework)
+
+    def torch(self) -> str:
+        return self.python("torch")
+
+    def jax(self) -> str:
+        return self.python("jax")
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
@@ -160,18 +167,26 @@ class Results:
             + ")"
         )
 
-    def python(self) -> str:
-        return _python(self.kind, self.layout, self.results)
+    def python(self, framework: str = "python") -> str:
+        return _python(self.kind, self.layout, self.results, framework)
+
+    def torch(self) -> str:
+        return self.python("torch")
+
+    def jax(self) -> str:
+        return self.python("jax")
 
 
-def _python(kind: str, layout: str, parts: list[Result]) -> str:
+def _python(kind: str, layout: str, parts: list[Result], framework: str = "python") -> str:
     """`--format python`: the printer takes the function, the declarations and, per name, the
     derivative's tree and text."""
     from .errors import MatcalcError
     from .render.python import Part, python_module
 
     if any(r.form == "map" for r in parts):
-        raise MatcalcError("--format python of a tensor derivative: use --vec, or --format numpy")
+        raise MatcalcError(
+            f"--format {framework} of a tensor derivative: use --vec, or --format numpy"
+        )
     first = parts[0]
     derivs = [
         Part(
@@ -182,7 +197,8 @@ def _python(kind: str, layout: str, parts: list[Result]) -> str:
         )
         for r in parts
     ]
-    return python_module(kind, layout, first.function, first.decls, first.source or "", derivs)
+    source = first.source or ""
+    return python_module(kind, layout, first.function, first.decls, source, derivs, framework)
 
 
 # ---------------------------------------------------------------- the chain rule's results

@@ -1,0 +1,127 @@
+"""`--format torch` and `--format jax` (SPEC §7.4): for every spec row of tests/op_specs.py the
+generated module is imported and run — torch on float64 tensors, JAX under `jax.jit` with x64 —
+and its value and derivative compared with the hand-written NumPy reference and its finite
+differences, at two points of different sizes. The derivative is the row's gradient or Jacobian
+(or vjp), and, for a scalar row, also its Hessian-vector product. Skips, saying why, where a
+framework is not installed (`make test` installs both, CPU builds)."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import matcalc
+
+from . import oracle
+from .op_specs import ROWS, Row
+from .test_ops import (
+    DIMS,
+    RTOL,
+    RTOL_HESSIAN,
+    Case,
+    cases_of,
+    expected_at,
+    format_case,
+    run_matcalc,
+)
+
+torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+jax = pytest.importorskip("jax", reason="JAX is not installed (pip install jax jaxlib)")
+jax.config.update("jax_enable_x64", True)
+
+
+def _load(source: str, name: str):
+    namespace: dict[str, object] = {}
+    exec(compile(source, f"<{name}>", "exec"), namespace)  # matcalc's generated module
+    return next(v for k, v in namespace.items() if k.startswith("f_and_"))
+
+
+def _to(framework: str, value: object) -> object:
+    if framework == "python" or isinstance(value, float | int) or np.ndim(value) == 0:
+        return value
+    if framework == "torch":
+        return torch.tensor(np.asarray(value, dtype=float), dtype=torch.float64)
+    return jax.numpy.asarray(np.asarray(value, dtype=float))
+
+
+def _call(framework: str, fn, env: dict, jit: bool = True) -> tuple:
+    params = inspect.signature(fn).parameters
+    args = {p: _to(framework, env[p]) for p in params}
+    if framework == "jax" and jit:  # dimension names are sizes: static under jit
+        static = [p for p in params if isinstance(env[p], int)]
+        fn = jax.jit(fn, static_argnames=static)
+    with np.errstate(all="ignore"):
+        out = fn(**args)
+    return tuple(np.asarray(o, dtype=float) for o in out)
+
+
+def _hvp_case(row: Row) -> Case | None:
+    return next((c for c in cases_of(row) if c.cmd == "hvp"), None)
+
+
+def _check(framework: str, case: Case, result, jit: bool) -> None:
+    """torch at two points of different sizes; JAX at the first (the same code as torch's but
+    for the spelling, and compiling is most of the time this file takes), under `jax.jit` when
+    `jit`, else eagerly."""
+    source = result.python(framework)
+    fn = _load(source, f"{case.row.id}-{framework}")
+    rtol = RTOL_HESSIAN if case.cmd == "hvp" else RTOL
+    for idx in range(len(DIMS)) if framework == "torch" else [0]:
+        env, value, want = expected_at(case, idx)
+        got_value, got = _call(framework, fn, env, jit=jit)
+        ok, why = oracle.compare(got_value, value, RTOL)
+        assert ok, f"{case.id}: the {framework} value at point {idx}: {why}\n{source}"
+        ok, why = oracle.compare(got, want, rtol)
+        assert ok, f"{case.id}: the {framework} {case.cmd} at point {idx}: {why}\n{source}"
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_generated_module_runs(row: Row, framework: str):
+    case, result = format_case(row)
+    _check(framework, case, result, jit=True)
+    hvp = _hvp_case(row)
+    if hvp is not None:
+        _check(framework, hvp, run_matcalc(hvp), jit=False)
+
+
+def test_several_wrt_and_hessian():
+    """One module, a gradient per name; and a Hessian, against the NumPy module's output."""
+    let = ["X:m,n", "W:n,p", "b:m"]
+    expr = "sum(tanh(X*W)) + b'*X*W*ones(p)"
+    rng = np.random.default_rng(0)
+    env = {"X": rng.normal(size=(4, 3)), "W": rng.normal(size=(3, 2)), "b": rng.normal(size=4)}
+    r = matcalc.grad(expr, wrt="W,b", let=let)
+    h = matcalc.hessian("sum(tanh(X*w))", wrt="w", let=["X:m,n", "w:n"])
+    env_h = {"X": env["X"], "w": rng.normal(size=3)}
+    for res, values in ((r, env), (h, env_h)):
+        want = _call("python", _load(res.python(), "numpy"), values)
+        for framework in ("torch", "jax"):
+            got = _call(framework, _load(res.python(framework), framework), values)
+            assert len(got) == len(want)
+            for g, w in zip(got, want, strict=True):
+                assert np.allclose(g, w, rtol=1e-10, atol=1e-12), (framework, res.kind)
+
+
+def test_user_names_that_are_the_frameworks_own():
+    """Variables named torch, jnp, np, _array, _t0: the modules alias around them (SPEC §7.4);
+    the result equals the tests' own NumPy of the expression and its gradient."""
+    expr = "sum(torch.^2) + jnp*_array + np*_t0*sum(torch) + [_t0, jnp]'*[[1,2],[3,4]]*[2, 1]"
+    r = matcalc.grad(expr, wrt="torch", let=["torch:n"])
+    rng = np.random.default_rng(3)
+    env = {"torch": rng.normal(size=3), "jnp": 0.5, "_array": -1.5, "np": 2.0, "_t0": 0.25}
+    env["n"] = 3
+    t = env["torch"]
+    pair = np.array([0.25, 0.5])
+    value = (
+        np.sum(t**2)
+        + 0.5 * -1.5
+        + 2.0 * 0.25 * np.sum(t)
+        + pair @ np.array([[1, 2], [3, 4]]) @ [2, 1]
+    )
+    gradient = 2 * t + 2.0 * 0.25
+    for framework in ("torch", "jax"):
+        got_value, got = _call(framework, _load(r.python(framework), framework), env)
+        assert np.isclose(got_value, value) and np.allclose(got, gradient), framework
