@@ -125,3 +125,69 @@ def test_user_names_that_are_the_frameworks_own():
     for framework in ("torch", "jax"):
         got_value, got = _call(framework, _load(r.python(framework), framework), env)
         assert np.isclose(got_value, value) and np.allclose(got, gradient), framework
+
+
+# --------------------------------------------------------------------------- the recipes of docs/code.md
+
+LOGISTIC = ("sum(softplus(X*w)) - y'*X*w", "w", ["X:m,n", "w:n", "y:m"])
+
+
+def _logistic_np(X, w, y):
+    """The tests' own NumPy of the logistic loss."""
+    return np.sum(np.logaddexp(0, X @ w)) - y @ X @ w
+
+
+def _logistic_data():
+    rng = np.random.default_rng(4)
+    return rng.normal(size=(6, 3)), rng.normal(size=3), rng.integers(0, 2, size=6).astype(float)
+
+
+def test_recipe_torch_autograd_function():
+    """The torch module's gradient as the backward of a torch.autograd.Function."""
+    expr, wrt, let = LOGISTIC
+    f_and_grad = _load(matcalc.grad(expr, wrt=wrt, let=let).python("torch"), "torch")
+
+    class Loss(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, X, w, y):
+            value, g = f_and_grad(X, w, y)
+            ctx.save_for_backward(g)
+            return value
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (g,) = ctx.saved_tensors
+            return None, grad_out * g, None
+
+    X, w, y = _logistic_data()
+    wt = torch.tensor(w, requires_grad=True)
+    loss = Loss.apply(torch.tensor(X), wt, torch.tensor(y))
+    (3.0 * loss).backward()
+    assert np.isclose(loss.item(), _logistic_np(X, w, y))
+    want = 3.0 * oracle.fd_jacobian(lambda z: _logistic_np(X, z, y), w)[0]
+    assert np.allclose(wt.grad.numpy(), want, rtol=1e-6, atol=1e-9)
+
+
+def test_recipe_jax_custom_vjp():
+    """The JAX module's gradient as the backward rule of a jax.custom_vjp, under jit."""
+    expr, wrt, let = LOGISTIC
+    f_and_grad = _load(matcalc.grad(expr, wrt=wrt, let=let).python("jax"), "jax")
+
+    @jax.custom_vjp
+    def loss(X, w, y):
+        return f_and_grad(X, w, y)[0]
+
+    def loss_fwd(X, w, y):
+        value, g = f_and_grad(X, w, y)
+        return value, (X, g, y)
+
+    def loss_bwd(saved, grad_out):
+        X, g, y = saved
+        return jax.numpy.zeros_like(X), grad_out * g, jax.numpy.zeros_like(y)
+
+    loss.defvjp(loss_fwd, loss_bwd)
+    X, w, y = _logistic_data()
+    value, g = jax.jit(jax.value_and_grad(lambda w: 3.0 * loss(X, w, y)))(w)
+    assert np.isclose(float(value), 3.0 * _logistic_np(X, w, y))
+    want = 3.0 * oracle.fd_jacobian(lambda z: _logistic_np(X, z, y), w)[0]
+    assert np.allclose(np.asarray(g), want, rtol=1e-6, atol=1e-9)
