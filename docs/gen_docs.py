@@ -8,7 +8,18 @@ import os
 import sys
 from pathlib import Path
 
-COMMANDS = ["grad", "jacobian", "hessian", "vjp", "jvp", "chain", "cost", "show", "selfcheck"]
+COMMANDS = [
+    "grad",
+    "jacobian",
+    "hessian",
+    "vjp",
+    "jvp",
+    "hvp",
+    "chain",
+    "cost",
+    "show",
+    "selfcheck",
+]
 
 
 def help_text(args: list[str]) -> str:

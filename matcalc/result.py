@@ -83,7 +83,9 @@ class Result:
         names = line_namespace(self)  # the expression's names, as the user wrote them
         if self.form == "map":
             return tensor_line(self, names)
-        return to_numpy(self.node, names)
+        from .render.cost import cost_aware
+
+        return to_numpy(cost_aware([self.node])[0], names)
 
     def python(self, framework: str = "python") -> str:
         """A complete NumPy module (or torch, jax): a function returning the value and this

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..expr.node import Node, postorder
 from .backends import BACKENDS, Spelling
+from .cost import cost_aware
 from .names import MODULES, Namespace, spellings, user_names
 from .printer import Printer, text_name, to_text
 
@@ -201,7 +202,7 @@ def python_module(
         if r.whole and r.wrt in decls.items and r.wrt not in arrays:
             if decls.items[r.wrt].node().shape != ():
                 arrays.append(r.wrt)
-    shared = _share_chains(_share_transposes([f, *derivs]))
+    shared = _share_chains(_share_transposes(cost_aware([f, *derivs])))
     if backend.scalar_in:
         shared = _fold_constants(shared)
     counts = _count(shared)
