@@ -97,6 +97,11 @@ def problems(
     expr = read_input(expr, input, decls)
     parsed = parse(expr, decls)
     variables = resolve(wrt, decls, parsed.family)
+    if kind == "hvp" and len(variables) > 1:
+        raise MatcalcError(
+            "hvp takes one --wrt variable (H v needs a direction per variable); "
+            "run it once per name, or use --wrt x1,x2,… for a vector of scalars"
+        )
     vnode = parse_v(v, decls) if v is not None else None
     row = kind == "vjp" and parsed.node.is_row and vnode is not None and vnode.is_vector
     if (

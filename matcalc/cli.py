@@ -322,7 +322,9 @@ def chain_command(
     def run() -> None:
         from .api import chain  # the CLI is a thin layer over the API (its limits included)
 
-        _check_format(fmt, ("text", "latex", "table", "numpy", "json", "python"), "chain")
+        _check_format(
+            fmt, ("text", "latex", "table", "numpy", "json", "python", "torch", "jax"), "chain"
+        )
         result = chain(
             [_read(s) for s in steps], wrt=wrt, let=let, layout=layout, check=check, mode=mode
         )

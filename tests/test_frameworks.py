@@ -191,3 +191,32 @@ def test_recipe_jax_custom_vjp():
     assert np.isclose(float(value), 3.0 * _logistic_np(X, w, y))
     want = 3.0 * oracle.fd_jacobian(lambda z: _logistic_np(X, z, y), w)[0]
     assert np.allclose(np.asarray(g), want, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+def test_chain_and_show_modules(framework, cli):
+    """`chain --format torch|jax` (every gradient from one pass) and `show` (the value alone),
+    against the tests' own NumPy and its finite differences."""
+    let = ["--let", "x:n", "--let", "W:n,n", "--let", "v:n"]
+    steps = ["L = (y - t)^2/2", "y = v'*s", "s = W*x"]
+    code, chain_src, err = cli("chain", *steps, *let, "--wrt", "W,v", "-f", framework)
+    assert code == 0, err
+    code, show_src, err = cli("show", "(v'*W*x - t)^2/2", *let, "-f", framework)
+    assert code == 0, err
+    rng = np.random.default_rng(5)
+    env = {"x": rng.normal(size=3), "W": rng.normal(size=(3, 3)), "v": rng.normal(size=3)}
+    env["t"] = 0.3
+
+    def loss(x, W, v, t):
+        return (v @ W @ x - t) ** 2 / 2
+
+    value, g_w, g_v = _call(framework, _load(chain_src, "chain"), env)
+    assert np.isclose(value, loss(**env))
+    fd_w = oracle.fd_jacobian(lambda z: loss(env["x"], z, env["v"], 0.3), env["W"])[0]
+    assert np.allclose(g_w, oracle.unvec(fd_w, (3, 3)), rtol=1e-6, atol=1e-9)
+    fd_v = oracle.fd_jacobian(lambda z: loss(env["x"], env["W"], z, 0.3), env["v"])[0]
+    assert np.allclose(g_v, fd_v, rtol=1e-6, atol=1e-9)
+    namespace: dict = {}
+    exec(compile(show_src, "<show>", "exec"), namespace)  # matcalc's generated module
+    args = {k: _to(framework, env[k]) for k in inspect.signature(namespace["f"]).parameters}
+    assert np.isclose(float(namespace["f"](**args)), loss(**env))

@@ -86,9 +86,11 @@ def test_user_errors(cli):
         (["A*x", "--let", "A:n,n", "--let", "x:n", "--let", "u:n"], "needs a scalar expression"),
         (["x'*x", "--let", "x:n", "--let", "u:m"], "--v for hvp is shaped like x"),
         (["x'*x", "--let", "x:n", "--let", "u:n", "--explain"], "--explain applies to vjp"),
+        (["x'*x + y'*y", "--let", "x:n", "--let", "y:n", "--let", "u:n"], "one --wrt variable"),
     ]
     for args, message in cases:
         expr, *rest = args
-        code, out, err = cli("hvp", expr, "--wrt", "x", "--v", "u", *rest)
+        wrt = "x,y" if "y'" in expr else "x"
+        code, out, err = cli("hvp", expr, "--wrt", wrt, "--v", "u", *rest)
         assert code == 2 and out == "", (args, out)
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err

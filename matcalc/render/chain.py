@@ -88,12 +88,12 @@ def render_chain(r: ChainResult | ChainResults, fmt: str) -> str:
         return r.numpy()
     if fmt == "table":
         return table(r)
-    if fmt == "python":
-        return python(r)
+    if fmt in ("python", "torch", "jax"):
+        return python(r, fmt)
     return r.report()
 
 
-def python(r: ChainResult | ChainResults) -> str:
+def python(r: ChainResult | ChainResults, framework: str = "python") -> str:
     """The composed loss and every gradient from one forward and one backward pass."""
     from ..result import Result, Results
 
@@ -102,7 +102,7 @@ def python(r: ChainResult | ChainResults) -> str:
         from ..errors import MatcalcError
 
         raise MatcalcError(
-            "--format python of a tensor derivative: use --format numpy for the full array"
+            f"--format {framework} of a tensor derivative: use --format numpy for the full array"
         )
     parts = []
     for x in results:
@@ -120,4 +120,4 @@ def python(r: ChainResult | ChainResults) -> str:
             )
         )
     out = parts[0] if len(parts) == 1 else Results(parts[0].kind, r.wrt, r.layout, parts)
-    return out.python().rstrip("\n")
+    return out.python(framework).rstrip("\n")
