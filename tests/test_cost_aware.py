@@ -92,3 +92,39 @@ def test_hvp_code_forms_no_matrix():
     values["u"] = values.pop("y")
     got = eval(r.numpy(), {"np": np, **_guarded(values)})
     assert np.allclose(got, (values["A"] + values["A"].T) @ values["u"])
+
+
+class Logged(np.ndarray):
+    """A matrix that records the shapes of each product it takes part in."""
+
+    log: list = []
+
+    def __matmul__(self, other):
+        Logged.log.append((np.shape(self), np.shape(other)))
+        return np.asarray(self) @ np.asarray(other)
+
+    def __rmatmul__(self, other):
+        Logged.log.append((np.shape(other), np.shape(self)))
+        return np.asarray(other) @ np.asarray(self)
+
+
+@pytest.mark.parametrize("sizes", [(2, 40, 3, 50), (40, 3, 50, 2)])
+def test_three_matrices_multiply_in_the_cheaper_order_at_run_time(sizes):
+    """A B C with symbolic sizes: the order is chosen when the code runs, by the sizes then."""
+    n, m, p, q = sizes
+    r = matcalc.show("A*B*C", let=["A:n,m", "B:m,p", "C:p,q"])
+    rng = np.random.default_rng(1)
+    A, B, C = rng.normal(size=(n, m)), rng.normal(size=(m, p)), rng.normal(size=(p, q))
+    values = {"A": A.view(Logged), "B": B.view(Logged), "C": C.view(Logged)}
+    for code in (r.numpy(), None):
+        Logged.log = []
+        if code is not None:
+            got = eval(code, {"np": np, **values, "n": n, "m": m, "p": p, "q": q})  # matcalc's line
+        else:
+            namespace: dict = {}
+            exec(compile(r.python(), "<generated>", "exec"), namespace)  # matcalc's module
+            got = namespace["f"](**values)
+        assert np.allclose(got, A @ B @ C)
+        left_first = n * m * p + n * p * q <= m * p * q + n * m * q  # the tests' own cost count
+        first = ((n, m), (m, p)) if left_first else ((m, p), (p, q))
+        assert Logged.log[0] == first, Logged.log

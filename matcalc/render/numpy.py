@@ -112,8 +112,38 @@ def chain(p: Printer, factors, scale: str | None = None) -> str:
         else:
             code, shape, _ = items[k]
             items[k] = (f"({scale} * {code})", shape, False)
-    code = _ordered(items)
+    code = _at_run_time(p, items) or _ordered(items)
     return code if outer_scale is None else f"({outer_scale} * {code})"
+
+
+def _at_run_time(p: Printer, items: list[tuple[str, tuple, bool]]) -> str | None:
+    """A product of three matrices whose cheaper order depends on symbolic sizes, P Q R with
+    P: a×b, Q: b×c, R: c×d, chosen when the code runs: (P Q) R costs a b c + a c d, P (Q R)
+    costs b c d + a b d. None when one order is the cheaper at every size, or for a vector."""
+    import itertools
+
+    import sympy as sp
+
+    if len(items) != 3 or any(it[2] or len(it[1]) != 2 for it in items):
+        return None
+    a, b, c, d = (sp.sympify(x) for x in (*items[0][1], items[1][1][1], items[2][1][1]))  # safe
+    if 1 in (a, b, c, d):  # a vector in the product: right to left (or left to right) always
+        return None
+    left, right = a * b * c + a * c * d, b * c * d + a * b * d
+    symbols = sorted((left + right).free_symbols, key=str)
+    if not symbols or len(symbols) > 4:
+        return None
+    choices = set()
+    for values in itertools.product((1, BIG), repeat=len(symbols)):
+        at = dict(zip(symbols, values, strict=True))
+        choices.add(bool(left.subs(at) <= right.subs(at)))
+    if len(choices) < 2:
+        return None
+    (pc, _, _), (qc, _, _), (rc, _, _) = items
+    dims = [p.dim(x) for x in (a, b, c, d)]
+    cost_l = f"{dims[0]} * {dims[1]} * {dims[2]} + {dims[0]} * {dims[2]} * {dims[3]}"
+    cost_r = f"{dims[1]} * {dims[2]} * {dims[3]} + {dims[0]} * {dims[1]} * {dims[3]}"
+    return f"(({pc} @ {qc}) @ {rc} if {cost_l} <= {cost_r} else {pc} @ ({qc} @ {rc}))"
 
 
 def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
