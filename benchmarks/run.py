@@ -519,8 +519,41 @@ def _hvp_hand(xp):
     return f
 
 
+def _logistic_hand(xp):
+    def f(X, w, y):
+        z = X @ w
+        return xp.sum(xp.logaddexp(0 * z, z)) - y @ z, X.T @ (1 / (1 + xp.exp(-z)) - y)
+
+    return f
+
+
+def _logistic_hessian_hand(xp):
+    def f(X, w):
+        z = X @ w
+        s = 1 / (1 + xp.exp(-z))
+        return xp.sum(xp.logaddexp(0 * z, z)), (X.T * (s * (1 - s))) @ X
+
+    return f
+
+
 FRAMEWORK_MODELS = {  # name: (command, expression, wrt, let, --v, hand-written in module xp)
     "xᵀAx gradient": ("grad", "x'*A*x", "x", ["x:n", "A:n,n"], None, _quadratic_hand),
+    "logistic gradient": (
+        "grad",
+        "sum(softplus(X*w)) - y'*X*w",
+        "w",
+        ["X:m,n", "w:n", "y:m"],
+        None,
+        _logistic_hand,
+    ),
+    "logistic Hessian": (
+        "hessian",
+        "sum(softplus(X*w))",
+        "w",
+        ["X:m,n", "w:n"],
+        None,
+        _logistic_hessian_hand,
+    ),
     "logistic HVP": (
         "hvp",
         "sum(softplus(X*w))",
@@ -577,6 +610,7 @@ def framework_code() -> None:
         "X": rng.normal(size=(m, n)) / np.sqrt(n),
         "w": rng.normal(size=n) * 0.1,
         "u": rng.normal(size=n),
+        "y": rng.integers(0, 2, size=m).astype(float),
     }
     names = {"python": "NumPy", "torch": "torch", "jax": "JAX (jit)"}
     for framework, (xp, convert, wait) in _frameworks().items():
@@ -596,7 +630,7 @@ def framework_code() -> None:
                 lambda hand=hand, args=args, wait=wait: wait(hand(**args)),
                 reps,
             )
-            size = f"n={n_quad}" if command == "grad" else f"m={m}, n={n}"
+            size = f"n={n_quad}" if "A" in params else f"m={m}, n={n}"
             row(
                 "frameworks",
                 f"{model} ({size}): generated {names[framework]}",
