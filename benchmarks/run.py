@@ -639,6 +639,61 @@ def framework_code() -> None:
                 f"hand-written {names[framework]}",
                 "≤ 1.1",
             )
+            if framework != "python":
+                auto = _autodiff(framework, command, xp, args)
+                wait(auto())
+                ours, base = timed_pair(
+                    lambda gen=gen, args=args, wait=wait: wait(gen(**args)),
+                    lambda auto=auto, wait=wait: wait(auto()),
+                    reps,
+                )
+                row(
+                    "frameworks",
+                    f"{model}: generated {names[framework]} vs autodiff",
+                    ours,
+                    base,
+                    "torch.func" if framework == "torch" else "JAX autodiff (jit)",
+                )
+
+
+def _autodiff(framework: str, command: str, xp, args: dict) -> Callable[[], object]:
+    """The framework's own derivative of the same function: value and derivative, as ours."""
+    if "A" in args:
+        A, var = args["A"], "x"
+
+        def f(z):
+            return z @ (A @ z)
+    else:
+        X, var = args["X"], "w"
+        y = args.get("y")
+
+        def f(z):
+            s = xp.sum(xp.logaddexp(0 * (X @ z), X @ z))
+            return s - y @ (X @ z) if y is not None else s
+
+    x0 = args[var]
+    if framework == "torch":
+        import torch.func as tf
+
+        if command == "grad":
+            d = tf.grad_and_value(f)
+            return lambda: d(x0)
+        if command == "hessian":
+            h = tf.hessian(f)
+            return lambda: (f(x0), h(x0))
+        g = tf.grad(f)
+        u = args["u"]
+        return lambda: (f(x0), tf.jvp(g, (x0,), (u,))[1])
+    import jax
+
+    if command == "grad":
+        d = jax.jit(jax.value_and_grad(f))
+    elif command == "hessian":
+        d = jax.jit(lambda z: (f(z), jax.hessian(f)(z)))
+    else:
+        u = args["u"]
+        d = jax.jit(lambda z: (f(z), jax.jvp(jax.grad(f), (z,), (u,))[1]))
+    return lambda: d(x0)
 
 
 # ---------------------------------------------------------------- 5. matcalc's own time

@@ -220,3 +220,11 @@ def test_chain_and_show_modules(framework, cli):
     exec(compile(show_src, "<show>", "exec"), namespace)  # matcalc's generated module
     args = {k: _to(framework, env[k]) for k in inspect.signature(namespace["f"]).parameters}
     assert np.isclose(float(namespace["f"](**args)), loss(**env))
+
+
+def test_jax_writes_transposed_products_as_row_products():
+    """XLA on CPU copies a transposed matrix operand: JAX code writes Aᵀ x as x @ A (the other
+    formats keep A.T @ x, which BLAS reads in place)."""
+    r = matcalc.grad("x'*A*x", wrt="x", let=["x:n", "A:n,n"])
+    assert r.python("jax").rstrip().endswith("return (x @ _t0), _t0 + (x @ A)")
+    assert r.python("torch").rstrip().endswith("return (x @ _t0), _t0 + (A.T @ x)")

@@ -82,6 +82,7 @@ class Backend:
     helpers: dict[str, tuple[str, str]] = field(default_factory=dict)
     note: str = ""  # one docstring line on dtypes, jit, autograd
     scalar_in: str = ""  # how a scalar parameter enters the function's arithmetic
+    row_products: bool = False  # Mᵀ v written v @ M: XLA on CPU copies a transposed operand
 
 
 BACKENDS = {
@@ -102,6 +103,7 @@ BACKENDS = {
         "jnp",
         "np.ndarray",
         note="jax.jit-able; float64 when jax_enable_x64 is set (else float32).",
+        row_products=True,
     ),
 }
 

@@ -4,7 +4,9 @@ L applied to each basis matrix E of X, with F's axes first (X's first in denomin
 
 from __future__ import annotations
 
-from .names import Namespace, spellings, user_names
+import re
+
+from .names import CLOSE, OPEN, Namespace, spellings, user_names
 from .printer import Printer, to_numpy
 
 
@@ -58,6 +60,7 @@ __all__ = ["line_namespace", "tensor_line", "to_numpy"]
 
 # ---------------------------------------------------------------- products of matrices
 
+_NAME_T = re.compile(f"(?:{OPEN}[^{CLOSE}]*{CLOSE}|[A-Za-z_]\\w*)\\.T")  # `M.T`, M a name
 BIG = 1000  # a symbolic dimension is assumed this large (and all alike) when ordering products
 
 
@@ -112,7 +115,7 @@ def chain(p: Printer, factors, scale: str | None = None) -> str:
         else:
             code, shape, _ = items[k]
             items[k] = (f"({scale} * {code})", shape, False)
-    code = _at_run_time(p, items) or _ordered(items)
+    code = _at_run_time(p, items) or _ordered(items, getattr(p, "row_products", False))
     return code if outer_scale is None else f"({outer_scale} * {code})"
 
 
@@ -146,21 +149,21 @@ def _at_run_time(p: Printer, items: list[tuple[str, tuple, bool]]) -> str | None
     return f"(({pc} @ {qc}) @ {rc} if {cost_l} <= {cost_r} else {pc} @ ({qc} @ {rc}))"
 
 
-def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
+def _ordered(items: list[tuple[str, tuple, bool]], rows: bool = False) -> str:
     """The product of the factors in the order of least work (matrix-chain order)."""
     if len(items) == 1:
         return items[0][0]
-    code, depth = _folded(items, flat=False)
+    code, depth = _folded(items, False, rows)
     if depth <= MAX_NESTING:
         return code
     # Python refuses 200 nested parentheses: a long product is written as an @ chain read left
     # to right, (P @ Q) @ R as P @ Q @ R; a product that nests to the right, A (B (… x)), as
     # its transpose xᵀ … Bᵀ Aᵀ, which nests to the left
-    code, depth = _folded(items, flat=True)
+    code, depth = _folded(items, True, rows)
     if depth <= MAX_NESTING:
         return code
     mirrored = [(_t_code(c, sh), sh[::-1] if sh else sh, False) for c, sh, _ in reversed(items)]
-    code, _ = _folded(mirrored, flat=True)
+    code, _ = _folded(mirrored, True, rows)
     shape = items[0][1][:1] + items[-1][1][1:]
     return f"({code}).T" if len(shape) == 2 and 1 not in shape else code
 
@@ -168,7 +171,7 @@ def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
 MAX_NESTING = 100  # parentheses that an order of a product may nest in generated code
 
 
-def _folded(items: list[tuple[str, tuple, bool]], flat: bool) -> tuple[str, int]:
+def _folded(items: list[tuple[str, tuple, bool]], flat: bool, rows: bool) -> tuple[str, int]:
     """The product in the order of least work, and how deep it nests parentheses."""
     from ..derive.order import fold_chain, product_order
 
@@ -179,7 +182,7 @@ def _folded(items: list[tuple[str, tuple, bool]], flat: bool) -> tuple[str, int]
         (left, depth_a), (right, depth_b) = a, b
         if flat and left[0].startswith("(") and split[i, j] > i:  # a product, not a factor
             left, depth_a = (left[0][1:-1], *left[1:]), depth_a - 1
-        return _combine(left, right), 1 + max(depth_a, depth_b)
+        return _combine(left, right, rows), 1 + max(depth_a, depth_b)
 
     (code, _, _), depth = fold_chain(split, len(items), lambda i: (items[i], 0), join)
     return code, depth
@@ -200,7 +203,10 @@ def _cols(shape) -> object:
     return shape[1] if shape else 1
 
 
-def _combine(a: tuple[str, tuple, bool], b: tuple[str, tuple, bool]) -> tuple[str, tuple, bool]:
+def _combine(
+    a: tuple[str, tuple, bool], b: tuple[str, tuple, bool], rows: bool = False
+) -> tuple[str, tuple, bool]:
+    """One product; with `rows`, Mᵀ v as v @ M (XLA copies a transposed matrix operand)."""
     from ..expr.node import norm_shape
 
     (sa, ha, ones_a), (sb, hb, _) = a, b
@@ -211,4 +217,6 @@ def _combine(a: tuple[str, tuple, bool], b: tuple[str, tuple, bool]) -> tuple[st
         return (f"np.sum({sb})" if shape == () else f"np.sum({sb}, axis=0)"), shape, False
     if ha[1] == 1 and hb[0] == 1:  # a column times a row: the outer product of 1-D arrays
         return f"np.outer({sa}, {sb})", shape, False
+    if rows and hb[1] == 1 and ha[0] != 1 and _NAME_T.fullmatch(sa):  # a name, transposed
+        return f"({sb} @ {sa[:-2]})", shape, False
     return f"({sa} @ {sb})", shape, False

@@ -215,6 +215,7 @@ def python_module(
     spelling = Spelling(backend, ns)
     ns.translate = spelling
     printer = Printer("numpy", ns)
+    printer.row_products = backend.row_products  # read by render/numpy.chain
     lines: list[str] = []
     dims: dict[str, str] = {}
     for a in arrays:
