@@ -34,6 +34,17 @@ tex:
 	      || echo "could not install texlive: LaTeX compile tests will skip"; \
 	  else echo "pdflatex not found: LaTeX compile tests will skip"; fi; }
 
+# torch (the 2.13.0 CPU build; an open range would fetch a multi-GB CUDA build) and JAX (CPU) for
+# the tests of --format torch|jax: about 45 s on a fresh venv; if they cannot be had, those tests
+# skip and say why.
+FRAMEWORKS := $(VENV)/.frameworks-stamp
+$(FRAMEWORKS): $(STAMP)
+	@echo "installing torch (CPU) and JAX (CPU) for the --format torch|jax tests ..."
+	@PYTHONWARNINGS=ignore $(PY) -m pip install -qq -e '.[frameworks]' --config-settings editable_mode=compat \
+	  || echo "could not install torch and JAX: the --format torch|jax tests will skip"
+	@touch $(FRAMEWORKS)
+
+
 # A real browser for the page of `matcalc serve` (tests/test_serve_browser.py): Debian's chromium
 # and chromium-driver, installed when missing and when we may (root with apt-get); otherwise
 # those tests skip and say why.
@@ -45,7 +56,7 @@ browser:
 	      || echo "could not install chromium: browser tests will skip"; \
 	  else echo "chromium or chromedriver not found: browser tests will skip"; fi; }
 
-test: $(STAMP) tex browser
+test: $(STAMP) $(FRAMEWORKS) tex browser
 	$(PY) -m pytest -p no:cacheprovider
 
 lint: $(STAMP)

@@ -14,6 +14,7 @@ COMMANDS = [
     "hessian",
     "vjp",
     "jvp",
+    "hvp",
     "chain",
     "cost",
     "show",

@@ -1,7 +1,7 @@
 """matcalc: symbolic matrix calculus — gradients, Jacobians, Hessians, vjp/jvp, chain rule."""
 
 from . import ops as _ops  # noqa: F401 - importing the operators registers them
-from .api import grad, hessian, jacobian, jvp, show, vjp
+from .api import grad, hessian, hvp, jacobian, jvp, show, vjp
 from .errors import LimitError, MatcalcError
 from .result import Result, Results
 
@@ -27,6 +27,7 @@ __all__ = [
     "cost",
     "grad",
     "hessian",
+    "hvp",
     "jacobian",
     "jvp",
     "show",

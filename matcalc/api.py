@@ -100,11 +100,16 @@ def problems(
     expr = read_input(expr, input, decls)
     parsed = parse(expr, decls)
     variables = resolve(wrt, decls, parsed.family)
+    if kind == "hvp" and len(variables) > 1:
+        raise MatcalcError(
+            "hvp takes one --wrt variable (H v needs a direction per variable); "
+            "run it once per name, or use --wrt x1,x2,… for a vector of scalars"
+        )
     vnode = parse_v(v, decls) if v is not None else None
     row = kind == "vjp" and parsed.node.is_row and vnode is not None and vnode.is_vector
     if (
         vnode is not None
-        and kind in ("vjp", "jvp")
+        and kind in ("vjp", "jvp", "hvp")
         and len(variables) == 1
         and vnode.op in ("lit", "num")
     ):
@@ -233,7 +238,7 @@ def _result(p: Problem, at: dict, check: bool, steps: bool, done=None) -> Result
 
 def run(command: str, expr, wrt: str | None, options: Options, v=None):
     """The one runner behind every command but `cost`: `command` is grad, jacobian, hessian,
-    vjp, jvp (`expr` one expression), show (no `wrt`) or chain (`expr` the list of steps),
+    vjp, jvp, hvp (`expr` one expression), show (no `wrt`) or chain (`expr` the list of steps),
     within `options.timeout`."""
     if command == "show":
         return _guarded(_show, expr, options, timeout=options.timeout)
@@ -243,7 +248,7 @@ def run(command: str, expr, wrt: str | None, options: Options, v=None):
 
 
 def _derivatives(kind: str, expr: str, wrt: str, v, o: Options) -> Result | Results:
-    layout = "mixed" if kind in ("vjp", "jvp") else o.layout  # vᵀJ and J v have one shape
+    layout = "mixed" if kind in ("vjp", "jvp", "hvp") else o.layout  # vᵀJ, J v, H v: one shape
     found, _ = problems(kind, expr, wrt, o.let, layout, v, o.vec, o.expand, o.input)
     values = parse_at(o.at)
     together = derive_together(found) or [None] * len(found)
@@ -374,6 +379,23 @@ def jvp(
     return run("jvp", expr, wrt, Options.of(locals()), v)
 
 
+def hvp(
+    expr: str,
+    wrt: str,
+    v: str,
+    let: Iterable[str] | None = None,
+    at: At = None,
+    check: bool = False,
+    expand: bool = False,
+    layout: str = "mixed",
+    input: str = "text",
+    timeout: float | None = None,
+) -> Result | Results:
+    """H v shaped like `wrt`: the gradient's directional derivative along v (forward over
+    reverse), the Hessian H never formed (`layout` is checked, and does not apply)."""
+    return run("hvp", expr, wrt, Options.of(locals()), v)
+
+
 def show(
     expr: str,
     let: Iterable[str] | None = None,
@@ -426,6 +448,7 @@ __all__ = [
     "explain",
     "grad",
     "hessian",
+    "hvp",
     "jacobian",
     "jvp",
     "problems",

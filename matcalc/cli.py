@@ -30,7 +30,8 @@ Let = Annotated[
 ]
 Layout = Annotated[str, typer.Option("--layout", help="mixed (default), numerator or denominator.")]
 Format = Annotated[
-    str, typer.Option("--format", "-f", help="text, latex, table, numpy, json or python.")
+    str,
+    typer.Option("--format", "-f", help="text, latex, table, numpy, json, python, torch or jax."),
 ]
 CostFormat = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
 At = Annotated[
@@ -239,6 +240,8 @@ def _product(kind: str):
             from . import api
 
             _check_format(fmt)
+            if explain and kind == "hvp":
+                raise MatcalcError("--explain applies to vjp and jvp, not hvp")
             emit(api.run(kind, _read(expr), wrt, Options.of(flags), v), fmt, standalone)
             if explain:
                 text = api.explain(kind, _read(expr), wrt=wrt, v=v, let=let, at=at)
@@ -263,6 +266,13 @@ app.command(
         'Example: matcalc jvp "A*x" --let A:n,n --let x:n --let u:n --wrt x --v u'
     ),
 )(_product("jvp"))
+app.command(
+    "hvp",
+    help=(
+        "Hessian-vector product H v (forward over reverse, H never formed), shaped like the "
+        'variable.\n\nExample: matcalc hvp "x.T*A*x" --let A:n,n --let x:n --let u:n --wrt x --v u'
+    ),
+)(_product("hvp"))
 
 
 @app.command(
@@ -296,7 +306,9 @@ def chain_command(
     def run() -> None:
         from . import api  # the CLI is a thin layer over the API (its limits included)
 
-        _check_format(fmt, ("text", "latex", "table", "numpy", "json", "python"), "chain")
+        _check_format(
+            fmt, ("text", "latex", "table", "numpy", "json", "python", "torch", "jax"), "chain"
+        )
         given = [_read(s) for s in steps]
         options = Options.of(flags, besides=["steps"])  # the steps NAME = EXPR, not --steps
         result = api.run("chain", given, wrt, options)

@@ -89,11 +89,20 @@ class Result:
         names = line_namespace(self)  # the expression's names, as the user wrote them
         if self.form == "map":
             return tensor_line(self, names)
-        return to_numpy(self.node, names)
+        from .render.cost import cost_aware
 
-    def python(self) -> str:
-        """A complete NumPy module: a function returning the value and this derivative."""
-        return _python(self.kind, self.layout, [self])
+        return to_numpy(cost_aware([self.node])[0], names)
+
+    def python(self, framework: str = "python") -> str:
+        """A complete NumPy module (or torch, jax): a function returning the value and this
+        derivative."""
+        return _python(self.kind, self.layout, [self], framework)
+
+    def torch(self) -> str:
+        return self.python("torch")
+
+    def jax(self) -> str:
+        return self.python("jax")
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
@@ -166,11 +175,17 @@ class Results:
             + ")"
         )
 
-    def python(self) -> str:
-        return _python(self.kind, self.layout, self.results)
+    def python(self, framework: str = "python") -> str:
+        return _python(self.kind, self.layout, self.results, framework)
+
+    def torch(self) -> str:
+        return self.python("torch")
+
+    def jax(self) -> str:
+        return self.python("jax")
 
 
-def _python(kind: str, layout: str, parts: list[Result]) -> str:
+def _python(kind: str, layout: str, parts: list[Result], framework: str = "python") -> str:
     """`--format python`: the printer takes the function, the declarations and, per name, the
     derivative's tree and text."""
     from .errors import MatcalcError
@@ -179,7 +194,7 @@ def _python(kind: str, layout: str, parts: list[Result]) -> str:
     first = parts[0]
     if any(r.form == "map" for r in parts):
         other = "--format numpy for the full array" if first.chain else "--vec, or --format numpy"
-        raise MatcalcError(f"--format python of a tensor derivative: use {other}")
+        raise MatcalcError(f"--format {framework} of a tensor derivative: use {other}")
     if first.chain is not None:  # the code of the composed function and its direct derivative
         kind = first.chain.problem.kind
         parts = [replace(r, node=r.chain.direct, chain=None) for r in parts]
@@ -192,7 +207,8 @@ def _python(kind: str, layout: str, parts: list[Result]) -> str:
         )
         for r in parts
     ]
-    return python_module(kind, layout, first.function, first.decls, first.source or "", derivs)
+    source = first.source or ""
+    return python_module(kind, layout, first.function, first.decls, source, derivs, framework)
 
 
 # ---------------------------------------------------------------- the chain rule's results

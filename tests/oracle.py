@@ -226,6 +226,9 @@ def expected(
         return printed(_sym(g) if sym else g)
     if cmd == "jvp":  # J v shaped like f
         return printed(unvec(jac @ vec(v), f_shape))
+    if cmd == "hvp":  # H v shaped like x: the FD Hessian applied to v
+        assert hess is not None and f_shape == ()
+        return printed(unvec(hess @ vec(v), x_shape))
     if cmd == "hessian":
         assert hess is not None and f_shape == ()
         if vec_form or len(x_shape) < 2:

@@ -107,7 +107,7 @@ def test_a_call_after_a_timeout_runs_without_one():
         assert matcalc.show("t^2", at={"t": 3}, timeout=30).value == 9
 
 
-API = ["grad", "jacobian", "hessian", "vjp", "jvp", "show", "chain", "cost"]
+API = ["grad", "jacobian", "hessian", "vjp", "jvp", "hvp", "show", "chain", "cost"]
 
 
 @pytest.mark.parametrize("name", API)

@@ -57,6 +57,8 @@ STAGES = {
     "matcalc.render.products": 5,
     "matcalc.render.python": 5,
     "matcalc.render.names": 5,
+    "matcalc.render.backends": 5,
+    "matcalc.render.cost": 5,
     "matcalc.result": 6,
     "matcalc.render": 7,  # the formats of a result: json, plain, rich_text, chain, render()
     "matcalc.api": 8,

@@ -30,7 +30,8 @@ from .op_specs import INTERNAL, OPERATOR_SPELLINGS, ROWS, Row
 # swapped between the points (so that a result right for one size only is caught).
 DIMS = [{"n": 3, "m": 2, "p": 4}, {"n": 2, "m": 3, "p": 4}]
 LAYOUTS = ("mixed", "numerator", "denominator")
-DIRECTION = "u"  # the declared vjp/jvp direction
+DIRECTION = "u"  # the declared vjp/jvp/hvp direction
+PRODUCTS = ("vjp", "jvp", "hvp")  # the commands that take --v
 SCALAR_V = 0.7  # the literal direction when it is a scalar
 RTOL, RTOL_HESSIAN = 1e-6, 1e-5
 
@@ -161,7 +162,7 @@ class Case:
 
 def direction(row: Row, cmd: str) -> tuple[str, Decl | None]:
     """The --v argument: a declared direction `u` of the right shape, or a literal scalar."""
-    if cmd == "jvp":
+    if cmd in ("jvp", "hvp"):
         xd = x_decl(row)
         return (str(SCALAR_V), None) if xd.dims == () else (DIRECTION, xd)
     f_shape = point(row.id, 0).f_shape
@@ -184,6 +185,8 @@ def cases_of(row: Row) -> list[Case]:
         if not sym:  # Hessian and vec form by a symmetric matrix: refused by design (docs)
             out += [Case(row, "grad", lay, vec=True) for lay in LAYOUTS]
             out += [Case(row, "hessian", lay) for lay in LAYOUTS]
+            if "hessian" not in row.skip:  # H v, checked against the FD Hessian
+                out.append(Case(row, "hvp", None))
             if len(x_decl(row).dims) == 2:
                 out.append(Case(row, "hessian", "mixed", vec=True))
     else:
@@ -201,7 +204,7 @@ CASES = [case for row in ROWS for case in cases_of(row)]
 def run_matcalc(case: Case):
     row = case.row
     let = list(row.let)
-    if case.cmd in ("vjp", "jvp"):
+    if case.cmd in PRODUCTS:
         v, vdecl = direction(row, case.cmd)
         if vdecl is not None:
             let.append(f"{DIRECTION}:{vdecl.text()}")
@@ -223,7 +226,7 @@ def values_at(case: Case, idx: int) -> tuple[dict, object]:
             env[f"{m[1]}_{m[2]}"] = env[name]  # x_1 is the same symbol as x1
     env.update(DIMS[idx])  # every dimension name bound to its size
     vval: object = None
-    if case.cmd in ("vjp", "jvp"):
+    if case.cmd in PRODUCTS:
         v, vdecl = direction(row, case.cmd)
         if vdecl is None:
             vval = float(v)
@@ -243,7 +246,7 @@ def describe(case: Case, r=None) -> str:
         f"--let {' '.join(row.let) or '(none)'}"
         + (f" --layout {case.layout}" if case.layout else "")
     ]
-    if case.cmd in ("vjp", "jvp"):
+    if case.cmd in PRODUCTS:
         v, vdecl = direction(row, case.cmd)
         out.append(f"  --v {v}" + (f" (--let {DIRECTION}:{vdecl.text()})" if vdecl else ""))
     if r is not None:
@@ -268,7 +271,7 @@ def check_case(case: Case) -> str | None:
     if "\n" in line:
         return f"WRONG: {describe(case, r)}\n  numpy() is not one line"
     row = case.row
-    rtol = RTOL_HESSIAN if case.cmd == "hessian" else RTOL
+    rtol = RTOL_HESSIAN if case.cmd in ("hessian", "hvp") else RTOL
     x_sym = x_decl(row).sym
     for idx in range(len(DIMS)):
         pt = point(row.id, idx)
@@ -355,7 +358,7 @@ def expected_at(case: Case, idx: int) -> tuple[dict, object, object]:
 
 def _let_of(case: Case) -> list[str]:
     let = list(case.row.let)
-    if case.cmd in ("vjp", "jvp"):
+    if case.cmd in PRODUCTS:
         _, vdecl = direction(case.row, case.cmd)
         if vdecl is not None:
             let.append(f"{DIRECTION}:{vdecl.text()}")
@@ -409,7 +412,7 @@ def test_json_has_every_form(row: Row, cli):
     args = [case.cmd, row.expr, "--wrt", row.wrt, "--format", "json"]
     for item in _let_of(case):
         args += ["--let", item]
-    if case.cmd in ("vjp", "jvp"):
+    if case.cmd in PRODUCTS:
         args += ["--v", direction(row, case.cmd)[0]]
     else:
         args += ["--layout", case.layout] + (["--vec"] if case.vec else [])

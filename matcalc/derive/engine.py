@@ -3,6 +3,7 @@
     grad      pull the cotangent 1 back through dF: ⟨∇f, dX⟩ = df (reverse mode)
     vjp       pull v back: vᵀJ, shaped like the variable
     jvp       dF with dX := v (forward mode)
+    hvp       H v, forward over reverse: the gradient's differential with dX := v (H never formed)
     jacobian  vec(dF) = J d vec(x) by the vec rules (forward mode)
     hessian   the Jacobian of the gradient
     --vec     d vec F / d vec(X)ᵀ for tensor derivatives
@@ -27,7 +28,7 @@ from .pullback import pullback
 from .variables import Variable, components, expanded
 from .vecform import vec_jacobian
 
-KINDS = ("grad", "jacobian", "hessian", "vjp", "jvp")
+KINDS = ("grad", "jacobian", "hessian", "vjp", "jvp", "hvp")
 
 
 @dataclass
@@ -62,23 +63,23 @@ class Derivative:
 def check_kind(p: Problem) -> None:
     """Which expressions each command takes (SPEC §1)."""
     f = p.node
-    if p.kind in ("grad", "hessian") and not f.is_scalar:
-        other = "jacobian" if p.kind == "grad" else "jacobian of its gradient"
+    if p.kind in ("grad", "hessian", "hvp") and not f.is_scalar:
+        other = {"grad": "jacobian", "hessian": "jacobian of its gradient"}.get(p.kind, "jvp")
         raise MatcalcError(
             f"{p.kind} needs a scalar expression, got {shape_str(f.shape)}; use {other}"
         )
-    if p.kind in ("vjp", "jvp") and p.v is None:
+    if p.kind in ("vjp", "jvp", "hvp") and p.v is None:
         raise MatcalcError(f"{p.kind} needs --v")
     if p.kind == "vjp" and p.v.shape != f.shape:
         raise MatcalcError(
             f"--v for vjp is shaped like the expression ({shape_str(f.shape)}), got {shape_str(p.v.shape)}"
         )
-    if p.kind == "jvp" and p.v.shape != p.var.shape:
+    if p.kind in ("jvp", "hvp") and p.v.shape != p.var.shape:
         raise MatcalcError(
-            f"--v for jvp is shaped like {p.var.name} ({shape_str(p.var.shape)}), got {shape_str(p.v.shape)}"
+            f"--v for {p.kind} is shaped like {p.var.name} ({shape_str(p.var.shape)}), got {shape_str(p.v.shape)}"
         )
     if p.var.symmetric and (
-        p.kind == "hessian" or p.vec or (p.kind == "jacobian" and not f.is_scalar)
+        p.kind in ("hessian", "hvp") or p.vec or (p.kind == "jacobian" and not f.is_scalar)
     ):
         raise MatcalcError(
             f"{p.var.name} is symmetric: a Hessian, Jacobian or vec form by a symmetric matrix has no "
@@ -190,6 +191,9 @@ def _derive(p: Problem, f: Node, x: Variable, v: Node | None) -> Derivative:
         return Derivative(x.gradient(pullback(df, v, dleaves)))
     if kind == "jvp":
         return Derivative(replace(df, x.directions(v)))
+    if kind == "hvp":  # d(∇f) along v: forward over reverse, H itself never formed
+        g = x.gradient(pullback(df, O.num(1), dleaves))
+        return Derivative(replace(differential(g, leaves), x.directions(v)))
     if x.shape == ():
         one = {dleaves[0]: O.num(1)}
         d1 = replace(df, one)

@@ -16,7 +16,7 @@ from ..ops import transpose
 
 def needs_transpose(kind: str, f_shape: Shape, x_shape: Shape, layout: str, vec: bool) -> bool:
     """Whether the mixed-layout result is transposed in the asked layout."""
-    if layout == "mixed" or kind in ("hessian", "vjp", "jvp"):
+    if layout == "mixed" or kind in ("hessian", "vjp", "jvp", "hvp"):
         return False
     if vec:
         return layout == "denominator"

@@ -143,6 +143,8 @@ def expected(
 
     if kind == "hessian":
         return hess
+    if kind == "hvp":
+        return _unvec(hess @ vec(v), x0.shape)
     if kind == "vjp":
         return sym(_unvec(jac.T @ vec(v), x0.shape))
     if kind == "jvp":
@@ -196,14 +198,15 @@ def fd_check(
                 if map_leaf is not None:
                     want, got = _map_values(p, printed, map_leaf, f, acc, pt, rng)
                 else:
-                    jac = fd_jacobian(f, acc) if p.kind != "hessian" else None
+                    second = p.kind in ("hessian", "hvp")
+                    jac = fd_jacobian(f, acc) if not second else None
                     why = _unmeasurable(f0, jac)
                     if why:
                         unmeasured[why] = unmeasured.get(why, 0) + 1
                         continue
                     if jac is not None and not _stable(jac, fd_jacobian(f, acc, H1 / 2)):
                         continue
-                    hess = fd_hessian(f, acc) if p.kind == "hessian" else None
+                    hess = fd_hessian(f, acc) if second else None
                     x_scalar = p.var.shape == ()
                     want = expected(
                         p.kind, p.layout, p.vec, f0, x0, x_scalar, jac, hess, v, p.var.symmetric
@@ -221,7 +224,7 @@ def fd_check(
         if not (np.all(np.isfinite(want)) and np.all(np.isfinite(got))):
             continue
         scale = max(1.0, float(np.max(np.abs(want))))
-        if p.kind == "hessian":  # second differences lose ε|f|/h² to rounding
+        if p.kind in ("hessian", "hvp"):  # second differences lose ε|f|/h² to rounding
             scale = max(scale, 0.1 * abs(float(np.max(np.abs(f0)))))
         worst = max(worst, float(np.max(np.abs(got - want)) / scale))
         tried += 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-FORMATS = ("text", "latex", "table", "numpy", "json", "python")
+FORMATS = ("text", "latex", "table", "numpy", "json", "python", "torch", "jax")
+CODE = ("python", "torch", "jax")  # importable modules (render/python.py, render/backends.py)
 
 
 def render(result, fmt: str) -> str:
@@ -17,8 +18,8 @@ def render(result, fmt: str) -> str:
         return render_chain(result, fmt)
     if fmt == "json":
         return json_out.render(result)
-    if fmt == "python":
-        return result.python().rstrip("\n")
+    if fmt in CODE:
+        return result.python(fmt).rstrip("\n")
     if isinstance(result, Results):
         if fmt == "numpy":
             return result.numpy()

@@ -96,8 +96,8 @@ def render_chain(r: Result | Results, fmt: str) -> str:
         return r.numpy()
     if fmt == "table":
         return table(r)
-    if fmt == "python":
-        return r.python().rstrip("\n")  # the composed loss and every gradient, one pass each way
+    if fmt in ("python", "torch", "jax"):
+        return r.python(fmt).rstrip("\n")  # the composed loss and every gradient, one pass each way
     return report(r)
 
 

@@ -29,6 +29,7 @@ class Namespace:
         self.user = {self.spelled.get(u, u) for u in user} | set(self.spelled)
         self.taken = self.user | set(keyword.kwlist) | set(keyword.softkwlist)
         self.modules: dict[str, str] = {}  # module name as the print rules write it → alias
+        self.translate = None  # a framework's spelling of the rules' NumPy (render/backends.py)
         self._temps = 0
 
     def fresh(self, want: str) -> str:
@@ -60,13 +61,15 @@ class Namespace:
         """A user's name while printing (finished to its spelling by `finish`)."""
         return f"{OPEN}{user_name}{CLOSE}"
 
-    def finish(self, code: str) -> str:
-        """Printed code made final: the templates' module prefixes as this code's aliases, the
-        builtin `float` as NumPy's (a user may name a variable `float`), user names spelled."""
+    def finish(self, code: str, translate: bool = True) -> str:
+        """Printed code made final: the templates' calls in the framework's spelling, their
+        module prefixes as this code's aliases, the builtin `float` as the module's (a user
+        may name a variable `float`), user names spelled."""
         parts = _NAMED.split(code)
         np_alias = self.module("np")
         for i in range(0, len(parts), 2):  # the print rules' own text
-            text = _MODULE.sub(lambda m: self.module(m.group(1)) + ".", parts[i])
+            text = parts[i] if self.translate is None or not translate else self.translate(parts[i])
+            text = _MODULE.sub(lambda m: self.module(m.group(1)) + ".", text)
             parts[i] = _FLOAT.sub(f"{np_alias}.float64", text)
         for i in range(1, len(parts), 2):  # a user's name
             parts[i] = self.spell(parts[i])

@@ -3,8 +3,13 @@ the printer (`p.chain`), so an operator's printer needs no import of render."""
 
 from __future__ import annotations
 
+import re
+
+from .names import CLOSE, OPEN
+
 # ---------------------------------------------------------------- products of matrices
 
+_NAME_T = re.compile(f"(?:{OPEN}[^{CLOSE}]*{CLOSE}|[A-Za-z_]\\w*)\\.T")  # `M.T`, M a name
 BIG = 1000  # a symbolic dimension is assumed this large (and all alike) when ordering products
 
 
@@ -59,25 +64,55 @@ def chain(p, factors, scale: str | None = None) -> str:
         else:
             code, shape, _ = items[k]
             items[k] = (f"({scale} * {code})", shape, False)
-    code = _ordered(items)
+    code = _at_run_time(p, items) or _ordered(items, getattr(p, "row_products", False))
     return code if outer_scale is None else f"({outer_scale} * {code})"
 
 
-def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
+def _at_run_time(p, items: list[tuple[str, tuple, bool]]) -> str | None:
+    """A product of three matrices whose cheaper order depends on symbolic sizes, P Q R with
+    P: a×b, Q: b×c, R: c×d, chosen when the code runs: (P Q) R costs a b c + a c d, P (Q R)
+    costs b c d + a b d. None when one order is the cheaper at every size, or for a vector."""
+    import itertools
+
+    import sympy as sp
+
+    if len(items) != 3 or any(it[2] or len(it[1]) != 2 for it in items):
+        return None
+    a, b, c, d = (sp.sympify(x) for x in (*items[0][1], items[1][1][1], items[2][1][1]))  # safe
+    if 1 in (a, b, c, d):  # a vector in the product: right to left (or left to right) always
+        return None
+    left, right = a * b * c + a * c * d, b * c * d + a * b * d
+    symbols = sorted((left + right).free_symbols, key=str)
+    if not symbols or len(symbols) > 4:
+        return None
+    choices = set()
+    for values in itertools.product((1, BIG), repeat=len(symbols)):
+        at = dict(zip(symbols, values, strict=True))
+        choices.add(bool(left.subs(at) <= right.subs(at)))
+    if len(choices) < 2:
+        return None
+    (pc, _, _), (qc, _, _), (rc, _, _) = items
+    dims = [p.dim(x) for x in (a, b, c, d)]
+    cost_l = f"{dims[0]} * {dims[1]} * {dims[2]} + {dims[0]} * {dims[2]} * {dims[3]}"
+    cost_r = f"{dims[1]} * {dims[2]} * {dims[3]} + {dims[0]} * {dims[1]} * {dims[3]}"
+    return f"(({pc} @ {qc}) @ {rc} if {cost_l} <= {cost_r} else {pc} @ ({qc} @ {rc}))"
+
+
+def _ordered(items: list[tuple[str, tuple, bool]], rows: bool = False) -> str:
     """The product of the factors in the order of least work (matrix-chain order)."""
     if len(items) == 1:
         return items[0][0]
-    code, depth = _folded(items, flat=False)
+    code, depth = _folded(items, False, rows)
     if depth <= MAX_NESTING:
         return code
     # Python refuses 200 nested parentheses: a long product is written as an @ chain read left
     # to right, (P @ Q) @ R as P @ Q @ R; a product that nests to the right, A (B (… x)), as
     # its transpose xᵀ … Bᵀ Aᵀ, which nests to the left
-    code, depth = _folded(items, flat=True)
+    code, depth = _folded(items, True, rows)
     if depth <= MAX_NESTING:
         return code
     mirrored = [(_t_code(c, sh), sh[::-1] if sh else sh, False) for c, sh, _ in reversed(items)]
-    code, _ = _folded(mirrored, flat=True)
+    code, _ = _folded(mirrored, True, rows)
     shape = items[0][1][:1] + items[-1][1][1:]
     return f"({code}).T" if len(shape) == 2 and 1 not in shape else code
 
@@ -85,7 +120,7 @@ def _ordered(items: list[tuple[str, tuple, bool]]) -> str:
 MAX_NESTING = 100  # parentheses that an order of a product may nest in generated code
 
 
-def _folded(items: list[tuple[str, tuple, bool]], flat: bool) -> tuple[str, int]:
+def _folded(items: list[tuple[str, tuple, bool]], flat: bool, rows: bool) -> tuple[str, int]:
     """The product in the order of least work, and how deep it nests parentheses."""
     from ..derive.order import fold_chain, product_order
 
@@ -96,7 +131,7 @@ def _folded(items: list[tuple[str, tuple, bool]], flat: bool) -> tuple[str, int]
         (left, depth_a), (right, depth_b) = a, b
         if flat and left[0].startswith("(") and split[i, j] > i:  # a product, not a factor
             left, depth_a = (left[0][1:-1], *left[1:]), depth_a - 1
-        return _combine(left, right), 1 + max(depth_a, depth_b)
+        return _combine(left, right, rows), 1 + max(depth_a, depth_b)
 
     (code, _, _), depth = fold_chain(split, len(items), lambda i: (items[i], 0), join)
     return code, depth
@@ -117,7 +152,10 @@ def _cols(shape) -> object:
     return shape[1] if shape else 1
 
 
-def _combine(a: tuple[str, tuple, bool], b: tuple[str, tuple, bool]) -> tuple[str, tuple, bool]:
+def _combine(
+    a: tuple[str, tuple, bool], b: tuple[str, tuple, bool], rows: bool = False
+) -> tuple[str, tuple, bool]:
+    """One product; with `rows`, Mᵀ v as v @ M (XLA copies a transposed matrix operand)."""
     from ..expr.node import norm_shape
 
     (sa, ha, ones_a), (sb, hb, _) = a, b
@@ -128,4 +166,6 @@ def _combine(a: tuple[str, tuple, bool], b: tuple[str, tuple, bool]) -> tuple[st
         return (f"np.sum({sb})" if shape == () else f"np.sum({sb}, axis=0)"), shape, False
     if ha[1] == 1 and hb[0] == 1:  # a column times a row: the outer product of 1-D arrays
         return f"np.outer({sa}, {sb})", shape, False
+    if rows and hb[1] == 1 and ha[0] != 1 and _NAME_T.fullmatch(sa):  # a name, transposed
+        return f"({sb} @ {sa[:-2]})", shape, False
     return f"({sa} @ {sb})", shape, False

@@ -1,5 +1,6 @@
-"""`--format python`: a complete, importable NumPy module with one function that returns the
-value and the derivative(s), shared work computed once.
+"""`--format python|torch|jax`: a complete, importable module with one function that returns
+the value and the derivative(s), shared work computed once. One emitter for every framework: the
+entries' NumPy print rules, spelled by the backend's table (render/backends.py).
 
 Common subexpressions of the value and every derivative are bound to names once (CSE over the
 expression DAG, so `X @ w` is shared by a loss and its gradient); a product chain that
@@ -14,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..expr.node import Node, postorder
+from .backends import BACKENDS, Spelling
+from .cost import cost_aware
 from .names import MODULES, Namespace, spellings, user_names
 from .printer import Printer, text_name, to_text
 
@@ -94,6 +97,37 @@ def _share_transposes(nodes: list[Node]) -> list[Node]:
     return [go(n) for n in nodes]
 
 
+def _fold_constants(nodes: list[Node]) -> list[Node]:
+    """Scalar sub-expressions of numbers alone (log(2π)) as one float: torch's functions take
+    tensors, not numbers."""
+    import sympy as sp
+
+    from ..evaluate.sympy_form import to_sympy
+
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        out = n
+        if n.op == "num" and n.data.atoms(sp.Function):  # n log(2π)/2: the log as a float
+            data = n.data.replace(
+                lambda e: isinstance(e, sp.Function) and not e.free_symbols,
+                lambda e: sp.Float(sp.N(e, 17)),
+            )
+            out = Node("num", (), data, n.shape)
+        if n.args and n.shape == () and all(m.op == "num" for m in postorder([n]) if not m.args):
+            value = to_sympy(n)
+            if not value.free_symbols:
+                out = Node("num", (), sp.Float(sp.N(value, 17)), ())
+        if out is n and n.args:
+            out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape)
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]
+
+
 def _parameters(f: Node, extra: list[Node], decls) -> tuple[list[str], list[str]]:
     """Declared variables (in declaration order) and scalar names: the function's parameters."""
     free = set(f.free())
@@ -132,6 +166,7 @@ WHAT = {
     "hessian": "Hessian",
     "vjp": "vector-Jacobian product",
     "jvp": "Jacobian-vector product",
+    "hvp": "Hessian-vector product",
     "show": "value",
 }
 
@@ -148,24 +183,38 @@ class Part:
     whole: bool
 
 
-def python_module(kind: str, layout: str, f: Node, decls, source: str, parts: list[Part]) -> str:
+def python_module(
+    kind: str,
+    layout: str,
+    f: Node,
+    decls,
+    source: str,
+    parts: list[Part],
+    framework: str = "python",
+) -> str:
     """The source of `def f_and_<kind>(...)`, importable on its own: f and the derivatives in
-    `parts` (none for `show`)."""
+    `parts` (none for `show`), in NumPy (`python`), torch or JAX."""
+    backend = BACKENDS[framework]
     derivs = [] if kind == "show" else [r.node for r in parts]
     arrays, scalars = _parameters(f, derivs, decls)
     for r in parts:  # the variable itself fixes the sizes of its derivative
         if r.whole and r.wrt in decls.items and r.wrt not in arrays:
             if decls.items[r.wrt].node().shape != ():
                 arrays.append(r.wrt)
-    shared = _share_chains(_share_transposes([f, *derivs]))
+    shared = _share_chains(_share_transposes(cost_aware([f, *derivs])))
+    if backend.scalar_in:
+        shared = _fold_constants(shared)
     counts = _count(shared)
     temps = [n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n)]
     name = "f" if kind == "show" else f"f_and_{kind}"
     user = user_names([f, *derivs], decls) | set(arrays)
     ns = Namespace(user, spellings(source, scalars))
     ns.taken.add(name)
-    np_ = ns.module("np")  # `import numpy as np` unless a user's name is np
+    ns.module("np", backend.alias)  # `import numpy as np` unless a user's name is np (torch, jnp)
+    spelling = Spelling(backend, ns)
+    ns.translate = spelling
     printer = Printer("numpy", ns)
+    printer.row_products = backend.row_products  # read by render/numpy.chain
     lines: list[str] = []
     dims: dict[str, str] = {}
     for a in arrays:
@@ -174,6 +223,10 @@ def python_module(kind: str, layout: str, f: Node, decls, source: str, parts: li
             if dim.is_Symbol and str(dim) not in dims:
                 dims[str(dim)] = f"{ns.spell(a)}.shape[{axis}]"
     lines += [f"    {ns.spell(dim)} = {src}" for dim, src in dims.items()]
+    if backend.scalar_in:  # torch: a number parameter becomes a 0-d tensor
+        for s in scalars:
+            code = ns.finish(backend.scalar_in.format(ns.spell(s)), translate=False)
+            lines.append(f"    {ns.spell(s)} = {code}")
     unbound = sorted(str(d) for d in _dimensions([f, *derivs]) if str(d) not in dims)
     for t in temps:
         code = ns.finish(printer(t))
@@ -182,14 +235,16 @@ def python_module(kind: str, layout: str, f: Node, decls, source: str, parts: li
         lines.append(f"    {temp} = {code}")
     value = ns.finish(printer(shared[0]))
     outs = [ns.finish(printer(d)) for d in shared[1:]]
-    params = [f"{ns.spell(a)}: {np_}.ndarray" for a in arrays]
+    array_type = ns.finish(backend.array_type, translate=False)
+    params = [f"{ns.spell(a)}: {array_type}" for a in arrays]
     params += [f"{ns.spell(s)}: float" for s in scalars]
     params += [f"{ns.spell(d)}: int" for d in unbound]
     shapes = ", ".join(f"{a}: {_shape(decls.items[a].shape)}" for a in arrays) or "scalars only"
     what = WHAT[kind]
     by = ", ".join(text_name(r.wrt) for r in parts)
-    f_type = "float" if f.shape == () else f"{np_}.ndarray"
-    out_types = [f"{np_}.ndarray" if d.shape != () else "float" for d in derivs]
+    scalar_type = "float" if framework == "python" else array_type
+    f_type = scalar_type if f.shape == () else array_type
+    out_types = [array_type if d.shape != () else scalar_type for d in derivs]
     returns = ", ".join([value, *outs])
     doc = [
         f'    """f = {to_text(f)}'
@@ -197,6 +252,8 @@ def python_module(kind: str, layout: str, f: Node, decls, source: str, parts: li
         "",
     ]
     doc.append(f"    Shapes: {shapes}; vectors are 1-D arrays.")
+    if backend.note:
+        doc.append(f"    {backend.note}")
     for r in parts if derivs else []:
         doc.append(
             f"    Returns the {what} by {text_name(r.wrt)} = {r.text}, of shape {_shape(r.node.shape)}."
@@ -204,10 +261,12 @@ def python_module(kind: str, layout: str, f: Node, decls, source: str, parts: li
     doc.append('    """')
     ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if derivs else f_type
     body = [*doc, *lines, f"    return {returns}"]
+    modules = {**MODULES, "np": backend.module}
     imports = [
-        f"import {MODULES[m]}" + ("" if a == MODULES[m] else f" as {a}")
+        f"import {modules[m]}" + ("" if a == modules[m] else f" as {a}")
         for m, a in ns.modules.items()
     ]
-    return "\n".join(
-        [*imports, "", "", f"def {name}({', '.join(params)}) -> {ret_type}:", *body, ""]
-    )
+    helpers = [ns.finish(d, translate=False) for d in spelling.definitions()]
+    helpers = [line for d in helpers for line in ["", "", *d.rstrip("\n").split("\n")]]
+    signature = f"def {name}({', '.join(params)}) -> {ret_type}:"
+    return "\n".join([*imports, *helpers, "", "", signature, *body, ""])

@@ -14,6 +14,7 @@ import re
 from .. import __version__, api
 from ..errors import TOO_LARGE, MatcalcError, shown
 from ..render import render
+from ..render.chain import parts as chain_parts
 from ..render.chain import render_chain
 from ..render.plain import check_line
 from ..render.steps import steps_latex, steps_text
@@ -91,7 +92,9 @@ def stdout_of(q: Query, result, fmt: str) -> str:
 def exit_code(q: Query, result) -> int:
     """The CLI's exit code for a result that was printed: 1 for a failed check or a chain
     whose two derivations differ, 2 for a check without a verdict, else 0."""
-    if q.command == "chain" and result.agreement.startswith("DIFFERS"):
+    if q.command == "chain" and any(
+        x.chain.agreement.startswith("DIFFERS") for x in chain_parts(result)
+    ):
         return 1
     if result.check_ok is False:
         return 1

@@ -1,0 +1,84 @@
+"""Cost-aware code (SPEC §7.4): a rewrite of the trees that code formats print, never of the
+printed math. A product with a sum of matrices whose other side is a vector is distributed,
+(A + Aᵀ) x → A x + Aᵀ x, so no matrix temporary is formed: k matrix-vector products instead of
+an n×m sum and one product. Scalar factors of a term move out of the product (2 B x, not (2 B) x)
+and the identity drops (𝐈 x = x). The order of each product is chosen when it is printed
+(render/numpy.chain, the matrix-chain program of derive/order.py)."""
+
+from __future__ import annotations
+
+from ..expr.node import Node, norm_shape
+
+
+def _rows(shape) -> object:
+    return shape[0] if shape else 1
+
+
+def _cols(shape) -> object:
+    return shape[1] if shape else 1
+
+
+def _matrix(shape) -> bool:
+    return len(shape) == 2 and shape[0] != 1 and shape[1] != 1
+
+
+def _product(factors: tuple[Node, ...]) -> Node:
+    """The product of factors as one chain node (a product inside is flattened into it)."""
+    flat: list[Node] = []
+    for f in factors:
+        flat += list(f.args) if f.op == "matmul" else [f]
+    if len(flat) > 1:  # 𝐈 x = x
+        flat = [f for f in flat if f.op != "eye"] or flat[:1]
+    if len(flat) == 1:
+        return flat[0]
+    return Node(
+        "matmul", tuple(flat), None, norm_shape((_rows(flat[0].shape), _cols(flat[-1].shape)))
+    )
+
+
+def _term_times(term: Node, left: tuple[Node, ...], right: tuple[Node, ...]) -> Node:
+    """left · term · right, with the term's scalar factors outside the product."""
+    if term.op == "eye":
+        return _product(left + right)
+    if term.op == "mul":
+        scalars = tuple(a for a in term.args if a.shape == ())
+        rest = [a for a in term.args if a.shape != ()]
+        if scalars and len(rest) == 1:
+            inner = _product((*left, rest[0], *right))
+            return Node("mul", (*scalars, inner), None, inner.shape)
+    return _product((*left, term, *right))
+
+
+def _distributed(n: Node) -> Node:
+    """A product with a matrix sum whose side toward the end is a vector, distributed."""
+    args = n.args
+    for i, f in enumerate(args):
+        if f.op != "add" or not _matrix(f.shape) or any(t.shape != f.shape for t in f.args):
+            continue
+        left, right = args[:i], args[i + 1 :]
+        if right and _cols(_product(right).shape) == 1:  # (A + B) x: A x + B x
+            terms = tuple(_term_times(t, (), right) for t in f.args)
+            total = Node("add", terms, None, terms[0].shape)
+            return _distributed(_product((*left, total))) if left else total
+        if left and _rows(_product(left).shape) == 1:  # yᵀ (A + B): yᵀ A + yᵀ B
+            terms = tuple(_term_times(t, left, ()) for t in f.args)
+            total = Node("add", terms, None, terms[0].shape)
+            return _distributed(_product((total, *right))) if right else total
+    return n
+
+
+def cost_aware(nodes: list[Node]) -> list[Node]:
+    """The trees as code should compute them: sums of matrices distributed over the vectors
+    that multiply them."""
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
+        if out.op == "matmul":
+            out = _distributed(out)
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]
