@@ -525,7 +525,10 @@ def run(
     if jobs <= 1:
         outcomes = [work(i) for i in todo]
     else:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        # fork is the fastest start, but not from a process where JAX or torch runs threads (the
+        # test session, once tests/test_frameworks.py has imported them): forkserver there
+        threaded = "jax" in sys.modules or "torch" in sys.modules
+        with multiprocessing.get_context("forkserver" if threaded else "fork").Pool(jobs) as pool:
             outcomes = list(pool.imap_unordered(work, todo, chunksize=8))
     outcomes.sort(key=lambda o: o.index)
     return Summary(outcomes, time.perf_counter() - start)

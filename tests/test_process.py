@@ -352,7 +352,7 @@ QUOTED = {  # (arguments after `matcalc`, stdin) -> the exact stderr
     "format": (
         ["grad", "t", "--wrt", "t", "--format", LONG + ESC],
         f"error: unknown format '{'x' * 30}…xxxxx\\x1b[31m'; "
-        "choose one of text, latex, table, numpy, json, python\n",
+        "choose one of text, latex, table, numpy, json, python, torch, jax\n",
     ),
     "expr-escape": (
         ["grad", f"t{ESC} + 1", "--wrt", "t"],
