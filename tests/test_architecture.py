@@ -45,6 +45,7 @@ STAGES = {
     "matcalc.ops.reductions": FAMILIES,
     "matcalc.ops.structure": FAMILIES,
     "matcalc.ops.rules": 3.5,  # the rewrites that relate operators of different families
+    "matcalc.ops.textbook": 3.5,  # the textbook forms the simplifier names (σ(u)): cross-family too
     "matcalc.ops": 3.9,
     "matcalc.reader": 3.95,  # syntax tree → expression, through the operators' constructors
     "matcalc.identities": 3,

@@ -3,6 +3,8 @@ the printer (`p.chain`), so an operator's printer needs no import of render."""
 
 from __future__ import annotations
 
+from ..expr.registry import role
+
 # ---------------------------------------------------------------- products of matrices
 
 BIG = 1000  # a symbolic dimension is assumed this large (and all alike) when ordering products
@@ -24,7 +26,7 @@ def chain(p, factors, scale: str | None = None) -> str:
     items: list[tuple[str, tuple, bool]] = []  # code, shape, is the all-ones row
     pending: tuple[str, tuple] | None = None  # a diag(v) waiting for its right neighbour
     for k, f in enumerate(factors):
-        if f.op == "diag":
+        if role(f) == "diagonal":
             v = p.arg(f.args[0], 40)
             if pending is not None:
                 pending = (f"({pending[0]} * {v})", f.shape)
@@ -47,7 +49,7 @@ def chain(p, factors, scale: str | None = None) -> str:
                 else f"({pending[0]} * {code})"
             )
             pending = None
-        items.append((code, shape, f.op == "ones" and f.is_row))
+        items.append((code, shape, role(f) == "all-ones" and f.is_row))
     if pending is not None:  # a product of diagonal matrices only
         items.append((f"np.diag({pending[0]})", pending[1], False))
     outer_scale = None
