@@ -116,7 +116,8 @@ class Node:
 
     @property
     def is_literal(self) -> bool:
-        """An explicit vector or matrix `[a, b]`: its entries are the operands, row by row."""
+        """An explicit vector or matrix `[a, b]`: its entries (or blocks) are the operands, row by
+        row, and `data` is (rows, columns)."""
         return self.op == LITERAL
 
     def free(self) -> frozenset[str]:
