@@ -179,6 +179,8 @@ register(
                 ("x:n", "y:n"),
             ),
         ],
+        role="addition",
+        chain=True,
     )
 )
 
@@ -435,6 +437,9 @@ register(
                 ("x:n",),
             ),
         ],
+        role="scaling",
+        chain=True,
+        keeps_context=True,
     )
 )
 
@@ -608,5 +613,6 @@ register(
             Rewrite("u¹ = u, u⁰ = 1, 1ᵖ = 1, 0ᵖ = 0", _trivial_power, ("t", "1")),
             Rewrite("(uᵃ)ᵏ = uᵃᵏ for an integer k", _power_of_power, ("t**3", "2")),
         ],
+        role="power",
     )
 )

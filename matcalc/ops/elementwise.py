@@ -147,6 +147,8 @@ register(
                 ("x:n", "y:n"),
             )
         ],
+        role="entrywise product",
+        chain=True,
     )
 )
 

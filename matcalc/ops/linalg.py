@@ -236,6 +236,8 @@ register(
                 ("A:n,n", "B:n,n", "x:n"),
             ),
         ],
+        role="matrix product",
+        chain=True,
     )
 )
 
@@ -291,6 +293,9 @@ register(
             Rewrite("(Aᵀ)ᵀ = A", _t_twice, ("A.T",), ("A:n,m",)),
             Rewrite("transposes move to the leaves", _t_inside, ("A*B",), ("A:n,m", "B:m,k")),
         ],
+        role="transpose",
+        keeps_context=True,
+        view=True,
     )
 )
 

@@ -354,6 +354,7 @@ register(
         vec=_slice_vec,
         # no push_T: a transpose stays outside a slice (the rewrite moves it out), else the two
         # rewrites would hand (x[1:4])ᵀ back and forth for ever
+        view=True,
     )
 )
 
@@ -416,6 +417,7 @@ register(
                 ("x:n",),
             ),
         ],
+        role="diagonal",
     )
 )
 
