@@ -181,6 +181,21 @@ def _rearranged(g: Node, a_shape, b_shape) -> Node:
     return unvec(matmul(transpose(perm), vec(g)), (p_ * q, r * c))
 
 
+def _kil_transpose(n: Node, h: Node, i: int) -> Node:
+    a, g = n.args
+    if i == 1:
+        return kron(a, h)
+    # a scalar value is ⟨A, G⟩ (blocks 1×1), whose adjoint in A is h G
+    return mul(h, g) if h.is_scalar else kron_inner_right(g, h)
+
+
+def _kir_transpose(n: Node, h: Node, i: int) -> Node:
+    g, b = n.args
+    if i == 0:
+        return kron(h, b)
+    return mul(h, g) if h.is_scalar else kron_inner_left(h, g)  # as in _kil_transpose
+
+
 def _kil_vec(n: Node, i: int, k: Node) -> Node:
     a, g = n.args
     b_shape = n.shape if n.shape else (ONE, ONE)
@@ -221,7 +236,7 @@ register(
         names=("kron_inner_left",),
         arity=2,
         multilinear=True,
-        transpose=lambda n, h, i: kron_inner_right(n.args[1], h) if i == 0 else kron(n.args[0], h),
+        transpose=_kil_transpose,
         # vec: as kron's, a matrix value (not derived)
         vec=_kil_vec,
     )
@@ -248,7 +263,7 @@ register(
         names=("kron_inner_right",),
         arity=2,
         multilinear=True,
-        transpose=lambda n, h, i: kron(h, n.args[1]) if i == 0 else kron_inner_left(h, n.args[0]),
+        transpose=_kir_transpose,
         # vec: as kron's, a matrix value (not derived)
         vec=_kir_vec,
     )

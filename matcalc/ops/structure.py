@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import MatcalcError, NotMatrixLevel
-from ..expr.node import ONE, Node, as_pair, dim_symbol, norm_shape, size
+from ..errors import MatcalcError, NotMatrixLevel, ShapeError
+from ..expr.node import ONE, Node, as_pair, brief, dim_symbol, norm_shape, shape_str, size
 from ..expr.registry import ATOM, Rewrite, alias, build, register
 from .base import (
     add,
@@ -412,10 +412,19 @@ register(
 )
 
 
+def _diagof_shape(args, data) -> tuple:
+    a = args[0]
+    if not a.is_square:  # diag(·) checks too; a rectangular one would fail its transpose rule
+        raise ShapeError(
+            f"the diagonal of {brief(a)} needs a square matrix, got {shape_str(a.shape)}"
+        )
+    return (a.shape[0], ONE)
+
+
 register(
     deflinear(
         "diagof",
-        shape=lambda args, data: (args[0].shape[0], ONE),
+        shape=_diagof_shape,
         np=lambda ctx, n, a: ctx.xp.reshape(ctx.xp.diag(a), (-1, 1)),
         expand=lambda ctx, n, a: lit([[r[i]] for i, r in enumerate(lit_rows(a))]),
         sympy=lambda n, a: mx().DiagonalOf(a),
@@ -499,10 +508,20 @@ def _unvec_np(ctx, n: Node, a):
     return ctx.xp.transpose(ctx.xp.reshape(a, (c, r)))
 
 
+def _unvec_shape(args, data) -> tuple:
+    a, (r, c) = args[0], data
+    if not (a.is_scalar or a.is_vector) or sp.expand(size(a.shape) - r * c) != 0:
+        raise ShapeError(
+            f"unvec to {shape_str((r, c))} needs a vector of {r * c} entries, "
+            f"but {brief(a)} is {shape_str(a.shape)}"
+        )
+    return norm_shape((r, c))
+
+
 register(
     deflinear(
         "unvec",
-        shape=lambda args, data: norm_shape(tuple(data)),
+        shape=_unvec_shape,
         np=_unvec_np,
         expand=lambda ctx, n, a: _unvec_rewrite((a,), n.data) or unvec(a, n.data),
         sympy=lambda n, a: sp.ImmutableMatrix(a.as_explicit().reshape(*reversed(n.data)).T),
