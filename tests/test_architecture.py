@@ -253,7 +253,7 @@ def test_a_family_rewrite_mentions_only_its_family_and_arithmetic():
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)
-                and getattr(node.func, "id", None) in ("Op", "elementwise")
+                and getattr(node.func, "id", None) in ("Op", "elementwise", "deflinear")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
