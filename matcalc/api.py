@@ -111,7 +111,7 @@ def problems(
         vnode is not None
         and kind in ("vjp", "jvp", "hvp")
         and len(variables) == 1
-        and vnode.op in ("lit", "num")
+        and (vnode.is_literal or vnode.is_number)
     ):
         target = parsed.node.shape if kind == "vjp" else variables[0].shape
         target = transposed(target) if row else target
@@ -151,7 +151,7 @@ def _absent(variables: list, raw: Node) -> list[str]:
     used = raw.free()
     out = []
     for var in variables:
-        names = {n.data[0] for n in var.nodes if n.op == "var"}
+        names = {n.data[0] for n in var.nodes if n.is_variable}
         if names and not names & used:
             same = [u for u in sorted(used) if u.lower() == var.name.lower()]
             hint = same[0] if same else nearest(var.name, sorted(used))

@@ -313,7 +313,7 @@ class Builder:
 
         def zero(v: Node) -> bool:
             c = canonical(v)
-            return c.op == "num" and c.data == 0
+            return c.is_number and c.data == 0
 
         def build() -> Node:
             relu = lambda u: O.apply("relu", u)  # noqa: E731
@@ -354,7 +354,7 @@ class Builder:
         v = canonical(self.node(s))
         # a whole number, a dimension, or one written as a slice's size prints it (n - 2)
         ok = (
-            v.op == "num"
+            v.is_number
             and v.data.is_integer
             and v.data.is_positive is not False
             and v.data.subs({d: 10**6 for d in v.data.free_symbols}) > 0  # grows with the sizes
@@ -420,7 +420,7 @@ class Builder:
     def broadcast_add(self, a: Node, b: Node, op: str) -> Node:
         if a.is_scalar != b.is_scalar:
             scalar = a if a.is_scalar else b
-            if scalar.op == "var" and len(scalar.data[0]) == 1 and scalar.data[0].isupper():
+            if scalar.is_variable and len(scalar.data[0]) == 1 and scalar.data[0].isupper():
                 self.note_capital(scalar.data[0])
             shape = b.shape if a.is_scalar else a.shape
             a, b = (O.broadcast(a, shape), b) if a.is_scalar else (a, O.broadcast(b, shape))
@@ -517,7 +517,7 @@ class Builder:
 
     def check_exponent(self, e: Node) -> None:
         e = canonical(e)
-        if e.op == "num" and e.data.is_Number and abs(e.data) > limits.MAX_POWER:
+        if e.is_number and e.data.is_Number and abs(e.data) > limits.MAX_POWER:
             raise LimitError(f"exponent {e.data} is over the limit {limits.MAX_POWER}")
 
     def power(self, base: Node, e: Node, pos: int) -> Node:
@@ -533,7 +533,7 @@ class Builder:
                 "for an entrywise power use .^"
             )
         k = canonical(e)
-        if not (k.op == "num" and k.data.is_Integer):
+        if not (k.is_number and k.data.is_Integer):
             raise MatcalcError(
                 "a matrix power needs a constant integer exponent; for entrywise powers use .^"
             )

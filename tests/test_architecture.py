@@ -7,9 +7,12 @@ import`, also those inside functions, which are arrows all the same):
   (render/json, plain, rich_text, chain) → api → cli; a module imports only its own stage or
   stages below it, and an operator family never imports another;
 * no import circle between modules;
-* no module imports another module's private name.
+* no module imports another module's private name;
+* outside matcalc/ops/, no code compares a node's `.op` with a registered operator's name: it
+  asks the node or its entry (docs/design.md, "What the rest of matcalc asks of an entry").
 
-The KNOWN sets list tolerated breaches; issue 20 emptied them. A new arrow that breaks a rule
+The KNOWN sets list tolerated breaches; issue 20 emptied them (KNOWN_OP_NAMES keeps the
+comparisons of two code-format modules, each with its reason). A new arrow that breaks a rule
 fails, and so does a listed one that is gone (strike it from the list: the ratchet only
 tightens). No module is longer than 700 lines.
 """
@@ -45,6 +48,7 @@ STAGES = {
     "matcalc.ops.reductions": FAMILIES,
     "matcalc.ops.structure": FAMILIES,
     "matcalc.ops.rules": 3.5,  # the rewrites that relate operators of different families
+    "matcalc.ops.textbook": 3.5,  # the textbook forms the simplifier names (σ(u)): cross-family too
     "matcalc.ops": 3.9,
     "matcalc.reader": 3.95,  # syntax tree → expression, through the operators' constructors
     "matcalc.identities": 3,
@@ -249,7 +253,7 @@ def test_a_family_rewrite_mentions_only_its_family_and_arithmetic():
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)
-                and getattr(node.func, "id", None) in ("Op", "elementwise")
+                and getattr(node.func, "id", None) in ("Op", "elementwise", "deflinear")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
@@ -293,3 +297,105 @@ def test_a_family_rewrite_mentions_only_its_family_and_arithmetic():
             if other:
                 crossing.append((name, rw.doc, sorted(other)))
     assert crossing == [], "\n".join(map(str, crossing))
+
+
+# ---------------------------------------------------------------- operator knowledge outside ops/
+
+KNOWN_OP_NAMES: dict[tuple[str, str], str] = {
+    # (module, operator name) → why it may compare a node's `.op` with that name outside ops/
+    ("matcalc/expr/node.py", "num"): "the kinds of value, named once beside the node: is_number",
+    ("matcalc/expr/node.py", "var"): "the kinds of value, named once beside the node: is_variable",
+    ("matcalc/expr/node.py", "lit"): "the kinds of value, named once beside the node: is_literal",
+}
+
+
+def _strings(node: ast.AST, constants: dict[str, set[str]]) -> set[str]:
+    """The strings an expression stands for: a constant, a tuple/list/set of constants (also
+    inside frozenset(…)), or a module-level name bound to one of these."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return set().union(*(_strings(e, constants) for e in node.elts))
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("frozenset", "set"):
+        return set().union(*(_strings(a, constants) for a in node.args))
+    if isinstance(node, ast.Name):
+        return constants.get(node.id, set())
+    return set()
+
+
+def op_name_comparisons(path: Path, registered: set[str]) -> set[tuple[str, int]]:
+    """(operator name, line) of each comparison of an `.op` attribute with a registered
+    operator's name, written as a constant or a module-level name for one (`n.op == "add"`,
+    `n.op in ("mul", "had")`, `n.op in _LEAVES`)."""
+    tree = ast.parse(path.read_text())
+    constants: dict[str, set[str]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    constants[t.id] = _strings(stmt.value, constants)
+                elif isinstance(t, ast.Tuple) and isinstance(stmt.value, ast.Tuple):
+                    for name, value in zip(t.elts, stmt.value.elts, strict=False):
+                        if isinstance(name, ast.Name):
+                            constants[name.id] = _strings(value, constants)
+    found: set[tuple[str, int]] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        if not any(isinstance(s, ast.Attribute) and s.attr == "op" for s in sides):
+            continue
+        for s in sides:
+            found |= {(name, node.lineno) for name in _strings(s, constants) & registered}
+    return found
+
+
+@pytest.fixture(scope="module")
+def op_comparisons() -> dict[tuple[str, str], list[int]]:
+    """(module, operator name) → lines, for every module outside matcalc/ops/."""
+    from matcalc.expr.registry import OPS
+
+    out: dict[tuple[str, str], list[int]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).as_posix()
+        if rel.startswith("matcalc/ops/"):
+            continue
+        for name, line in sorted(op_name_comparisons(path, set(OPS))):
+            out.setdefault((rel, name), []).append(line)
+    return out
+
+
+def test_operator_knowledge_outside_ops_is_asked_of_the_entries(op_comparisons):
+    """Outside ops/, code asks a node or its entry (`n.is_number`, `registry.role(n)`,
+    `OPS[n.op].chain`, an entry's `forms`) instead of comparing `n.op` with an operator's name:
+    such a comparison is a rule the registry's completeness test never sees, which a new
+    operator silently misses."""
+    new = {k: v for k, v in op_comparisons.items() if k not in KNOWN_OP_NAMES}
+    assert new == {}, "ask the entry (a field or a predicate; docs/design.md), not the name"
+    gone = set(KNOWN_OP_NAMES) - set(op_comparisons)
+    assert gone == set(), "fixed: strike these from KNOWN_OP_NAMES"
+
+
+def test_the_walker_sees_a_comparison_with_an_operator_name(tmp_path):
+    """The rule can fail: each way of writing the comparison is seen, and a string that names
+    no operator, or a comparison of something else, is not."""
+    code = tmp_path / "m.py"
+    code.write_text(
+        "LEAVES = {'num', 'var'}\n"
+        "A, B = 'add', 'x'\n"
+        "def f(n, op):\n"
+        "    if n.op == 'matmul' or 'had' != n.args[0].op: pass\n"
+        "    if n.op in ('mul', 'pow', '+') or n.op not in LEAVES or n.op == A: pass\n"
+        "    if n.op == B or op == 'T' or n.kind == 'exp' or n.op == op: pass\n"
+    )
+    registered = {"num", "var", "add", "matmul", "had", "mul", "pow", "T", "exp"}
+    assert op_name_comparisons(code, registered) == {
+        ("matmul", 4),
+        ("had", 4),
+        ("mul", 5),
+        ("pow", 5),
+        ("num", 5),
+        ("var", 5),
+        ("add", 5),
+    }

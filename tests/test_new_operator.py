@@ -34,8 +34,9 @@ import numpy as np
 import sympy as sp
 
 from matcalc.expr.node import ONE, norm_shape
-from matcalc.expr.registry import ATOM, Op, build, register
+from matcalc.expr.registry import ATOM, Op, register
 from matcalc.ops import add, eye, had, kron, lit, lit_rows, matmul, mul, num, ones, transpose
+from matcalc.ops.base import deflinear
 from matcalc.ops.elementwise import elementwise
 from tests.op_specs import ROWS, entrywise, scalar
 
@@ -61,10 +62,9 @@ def _rowsums_vec(n, i, k):
 
 
 register(
-    Op(
+    deflinear(  # its JVP, rowsums(dX), follows from the entry
         "rowsums",
         shape=lambda args, data: norm_shape((args[0].shape[0], ONE)),
-        jvp=lambda n, d: build("rowsums", d[0]),
         np=lambda ctx, n, a: ctx.xp.sum(a, axis=1).reshape(-1, 1),
         expand=lambda ctx, n, a: lit([[add(*row)] for row in lit_rows(a)]),
         sympy=lambda n, a: a * sp.OneMatrix(a.shape[1], 1),
@@ -74,7 +74,6 @@ register(
         prec=ATOM,
         steps="d rowsums(X) = rowsums(dX)",
         names=("rowsums",),
-        linear=True,
         transpose=_rowsums_transpose,
         vec=_rowsums_vec,
     )
@@ -132,6 +131,10 @@ WRONG_JVP = (
     "matmul(transpose(n.args[0]), d[0])\n        ),",
     "jvp=lambda n, d: matmul(transpose(n.args[0]), d[0]),",
 )
+WRONG_VEC = (  # the Kronecker factors swapped: right only for a square X
+    "return matmul(kron(transpose(ones(norm_shape((cols, ONE)))), eye(rows)), k)",
+    "return matmul(kron(eye(rows), transpose(ones(norm_shape((cols, ONE))))), k)",
+)
 NO_PRINTER = (
     'numpy=lambda p, n: f"np.sum({p(n.args[0])}, axis=1)",',
     "numpy=None,",
@@ -141,6 +144,7 @@ GENERIC = [
     "tests/test_registry.py::test_every_entry_is_complete",
     "tests/test_registry.py::test_random_tester_draws_every_operator",
     "tests/test_new_operator.py::test_the_random_tester_draws_them",
+    "tests/test_linear.py::test_every_linear_entry_at_random_shapes",
 ]
 INSIDE = os.environ.get("MATCALC_TEST_PLUGIN")
 
@@ -188,12 +192,15 @@ def test_one_entry_and_one_row_are_checked_everywhere(tmp_path):
             assert got.get(f"tests/{test}") == "PASSED", (test, report[-3000:])
     assert got["tests/test_new_operator.py::test_the_random_tester_draws_them"] == "PASSED"
     assert got["tests/test_registry.py::test_random_tester_draws_every_operator"] == "PASSED"
+    for seed in range(4):  # the linear one's JVP, transpose and vec rules, at random sizes
+        test = f"tests/test_linear.py::test_every_linear_entry_at_random_shapes[rowsums-{seed}]"
+        assert got.get(test) == "PASSED", (test, report[-3000:])
 
 
 @pytest.mark.skipif(bool(INSIDE), reason="the subprocess runs the generic tests, not this one")
 def test_a_wrong_entry_is_caught(tmp_path):
-    assert WRONG_JVP[0] in PLUGIN and NO_PRINTER[0] in PLUGIN
-    wrong = PLUGIN.replace(*WRONG_JVP).replace(*NO_PRINTER)
+    assert WRONG_JVP[0] in PLUGIN and NO_PRINTER[0] in PLUGIN and WRONG_VEC[0] in PLUGIN
+    wrong = PLUGIN.replace(*WRONG_JVP).replace(*NO_PRINTER).replace(*WRONG_VEC)
     code, report = run_generic_tests(tmp_path, wrong)
     assert code == 1, report[-3000:]
     got = outcomes(report)
@@ -202,6 +209,11 @@ def test_a_wrong_entry_is_caught(tmp_path):
     assert got["tests/test_registry.py::test_every_entry_is_complete[rowsums]"] == "FAILED"
     assert got["tests/test_ops.py::test_python_module_runs[rowsums]"] == "FAILED"
     assert got["tests/test_new_operator.py::test_the_random_tester_draws_them"] == "FAILED"
+    rowsums = [
+        got.get(f"tests/test_linear.py::test_every_linear_entry_at_random_shapes[rowsums-{seed}]")
+        for seed in range(4)
+    ]
+    assert "FAILED" in rowsums, rowsums  # its vec rule, wrong for a non-square X
     # the right ones still pass: the failures are the wrong entries', not the machinery's
     assert got["tests/test_ops.py::test_operator[cube/grad/mixed]"] == "PASSED"
     assert got["tests/test_registry.py::test_every_entry_is_complete[gram]"] == "PASSED"

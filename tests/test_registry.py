@@ -1,5 +1,6 @@
 """The operator registry: every entry is complete, every table is a view of it, and every
-canonical rewrite keeps the value — checked on its own, raw node against rewritten node."""
+canonical rewrite and textbook form keeps the value — checked on its own, raw node against
+rewritten node."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ import matcalc
 from matcalc.evaluate.numeric import evaluate
 from matcalc.evaluate.points import valid_point
 from matcalc.expr.decls import Decls
-from matcalc.expr.node import Node
-from matcalc.expr.registry import ALL, FUNCTIONS, OPS, missing_parts, raw_mode
+from matcalc.expr.node import LITERAL, NUMBER, VARIABLE, Node, var
+from matcalc.expr.registry import ALL, FUNCTIONS, OPS, ROLES, missing_parts, raw_mode, role
 from matcalc.reader import parse_expr
 
 from .op_specs import INTERNAL, ROWS, references
 
-REWRITES = [(name, i, rw) for name, op in OPS.items() for i, rw in enumerate(op.rewrites)]
+REWRITES = [  # the canonical rewrites, then the textbook forms the simplifier names
+    (name, i, rw) for name, op in OPS.items() for i, rw in enumerate([*op.rewrites, *op.forms])
+]
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -108,6 +111,37 @@ def test_completeness_check_sees_a_missing_part(monkeypatch):
     """The completeness test can fail: an entry without its transpose rule is reported."""
     monkeypatch.setattr(OPS["tr"], "transpose", None)
     assert missing_parts(OPS["tr"]) == ["transpose"]
+
+
+def test_every_role_is_held_by_one_entry():
+    """The simplifier and the printers ask `role(n)` (registry.ROLES): each role is one entry's,
+    no entry claims a role outside ROLES (a misspelt role would be one nobody asks for), and the
+    kinds of value that nodes answer for (`is_number`, …) name registered entries."""
+    holders: dict[str, list[str]] = {}
+    for name, op in OPS.items():
+        if op.role:
+            holders.setdefault(op.role, []).append(name)
+    assert {r: len(h) for r, h in holders.items()} == {r: 1 for r in ROLES}, holders
+    assert OPS[NUMBER].leaf and OPS[VARIABLE].leaf and not OPS[LITERAL].leaf
+    assert var("x").is_variable and not var("x").is_number
+
+
+def test_the_roles_are_the_operations_they_name():
+    """Each role's entry builds what its description says, read off the printed text."""
+    d = Decls.parse(["A:n,n", "B:n,n", "u:n"])
+    text = {
+        "addition": "A + B",
+        "scaling": "2 A",
+        "matrix product": "A B",
+        "entrywise product": "A ⊙ B",
+        "power": "A⊙²",
+        "transpose": "Aᵀ",
+        "diagonal": "diag(u)",
+        "all-ones": "ones(n)",
+    }
+    for r, source in text.items():
+        node = parse_expr(source, d)
+        assert role(node) == r, (source, node.op)
 
 
 def test_function_names_are_a_view_of_the_entries():

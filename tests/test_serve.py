@@ -118,6 +118,7 @@ QUERIES = [
         command="grad", expr="norm2(A*x - b)^2", wrt="x", let=("A:m,n", "x:n", "b:m"), check=True
     ),
     Query(command="show", expr="exp(1000)*t", at=("t=1",)),  # JSON has no number for its value
+    Query(command="hvp", expr="x'*A*x", wrt="x", let=("x:n", "A:n,n", "u:n"), v="u"),
 ]
 
 

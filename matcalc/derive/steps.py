@@ -12,7 +12,7 @@ the result prints it); render/steps.py writes them out.
 from __future__ import annotations
 
 from ..expr.node import Node, postorder
-from ..expr.registry import OPS
+from ..expr.registry import OPS, role
 from ..ops import inner, matmul, transpose
 from ..syntax.names import latex_name, text_name
 from .differential import Dependence, differential
@@ -35,7 +35,7 @@ def rules_used(f: Node, leaves) -> list[str]:
     depends = Dependence(leaves)
     seen: list[str] = []
     for m in reversed(postorder([f])):
-        if depends(m) and m.op not in ("var", "add") and m not in leaves:
+        if depends(m) and not (m.is_variable or role(m) == "addition") and m not in leaves:
             label = OPS[m.op].steps
             if label and label not in seen:
                 seen.append(label)

@@ -111,7 +111,7 @@ class Variable:
 
 
 def _leaf_name(n: Node) -> str:
-    if n.op == "var":
+    if n.is_variable:
         return n.data[0]
     return repr(n)  # a node's repr is its text (`x[1]`), the leaf's name
 

@@ -41,7 +41,7 @@ class _Access:
     def __init__(self, var, point):
         self.pt = point
         self.var = var
-        if var.kind == "components" and all(n.op == "var" for n in var.nodes):
+        if var.kind == "components" and all(n.is_variable for n in var.nodes):
             self.names = [n.data[0] for n in var.nodes]
         else:
             self.names = None
@@ -179,7 +179,7 @@ def fd_check(
     unmeasured: dict[str, int] = {}  # points skipped, by the reason finite differences fail
     nodes = [p.raw, printed if map_leaf is None else None, p.v]
     _refuse_huge_constants(nodes)
-    own = {n.data[0] for n in p.var.nodes if n.op == "var" and n.shape == ()}
+    own = {n.data[0] for n in p.var.nodes if n.is_variable and n.shape == ()}
     strict = valid_point(nodes, p.decls, np.random.default_rng(seed), extra=own) is not None
     for _ in range(points * 6):
         pt = valid_point(nodes, p.decls, rng, extra=own, strict=strict)
@@ -270,7 +270,7 @@ def _overflows(p, nodes, seed: int) -> bool:
     """Whether the expression is defined at random points but its value is not finite there."""
     rng = np.random.default_rng(seed)
     scalars = scalar_names(nodes) | {
-        n.data[0] for n in p.var.nodes if n.op == "var" and n.shape == ()
+        n.data[0] for n in p.var.nodes if n.is_variable and n.shape == ()
     }
     for attempt in range(20):
         pt = random_point(p.decls, scalars, rng, attempt)
@@ -290,7 +290,7 @@ def _refuse_huge_constants(nodes: list[Node | None]) -> None:
     """The check computes in floats: a constant beyond their range (exp(1000)) would make every
     point look undefined and the check a false alarm, so it is refused with the reason."""
     for m in postorder([n for n in nodes if n is not None]):
-        if m.op != "num" or m.data.free_symbols:
+        if not m.is_number or m.data.free_symbols:
             continue
         try:
             finite = math.isfinite(float(m.data))

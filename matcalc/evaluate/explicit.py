@@ -44,11 +44,11 @@ def as_sympy(n: Node) -> sp.Expr | sp.ImmutableMatrix:
     """An explicit numeric value as SymPy (exact numbers), or an error naming what has no value."""
     from ..ops import is_scalar_lit, lit_rows
 
-    if n.op == "num":
+    if n.is_number:
         return n.data
-    if is_scalar_lit(n) and all(e.op == "num" for row in lit_rows(n) for e in row):
+    if is_scalar_lit(n) and all(e.is_number for row in lit_rows(n) for e in row):
         return sp.ImmutableMatrix([[e.data for e in row] for row in lit_rows(n)])
-    missing = sorted({m.data[0] for m in postorder([n]) if m.op == "var"})
+    missing = sorted({m.data[0] for m in postorder([n]) if m.is_variable})
     if missing:
         raise MatcalcError(f"no value for {', '.join(missing)}; give it with --at NAME=VALUE")
     raise MatcalcError("the value could not be computed exactly")

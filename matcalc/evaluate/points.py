@@ -26,7 +26,7 @@ def scalar_names(nodes: list[Node]) -> set[str]:
     return {
         m.data[0]
         for m in postorder([n for n in nodes if n is not None])
-        if m.op == "var" and m.shape == ()
+        if m.is_variable and m.shape == ()
     }
 
 

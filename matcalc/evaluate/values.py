@@ -179,7 +179,7 @@ def exact_value(node: Node, env: dict[str, Node], dims: dict) -> Value:
     from .explicit import as_sympy, expand
 
     missing = sorted(
-        {m.data[0] for m in postorder([node]) if m.op == "var" and m.data[0] not in env}
+        {m.data[0] for m in postorder([node]) if m.is_variable and m.data[0] not in env}
     )
     if missing:
         raise MatcalcError(f"no value for {', '.join(missing)}; give it with --at NAME=VALUE")

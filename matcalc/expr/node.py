@@ -21,6 +21,11 @@ Shape = tuple[()] | tuple[Dim, Dim]
 ONE = sp.Integer(1)
 
 
+NUMBER, VARIABLE, LITERAL = "num", "var", "lit"
+"""The kinds of value every stage asks a node about (`is_number`, `is_variable`, `is_literal`),
+named once: their entries are registered under these names in ops/leaves.py and
+ops/structure.py, and `var` below builds variables."""
+
 _REPR: list = []  # how a node prints in a message: the text printer, once render is loaded
 
 
@@ -99,10 +104,26 @@ class Node:
     def is_square(self) -> bool:
         return self.shape != () and self.shape[0] == self.shape[1]
 
+    @property
+    def is_number(self) -> bool:
+        """An exact constant, a scalar: `data` is its SymPy value (2, 1/2, π, a dimension n)."""
+        return self.op == NUMBER
+
+    @property
+    def is_variable(self) -> bool:
+        """A variable the user names (a scalar, vector or matrix): `data` is (name, symmetric)."""
+        return self.op == VARIABLE
+
+    @property
+    def is_literal(self) -> bool:
+        """An explicit vector or matrix `[a, b]`: its entries (or blocks) are the operands, row by
+        row, and `data` is (rows, columns)."""
+        return self.op == LITERAL
+
     def free(self) -> frozenset[str]:
         """Names of the variables this node depends on (dimensions are constants)."""
         if self._free is None:
-            if self.op == "var":
+            if self.is_variable:
                 self._free = frozenset([self.data[0]])
             else:
                 out: frozenset[str] = frozenset()
@@ -227,7 +248,7 @@ def written_size(n: Node) -> int:
 def var(name: str, shape: Shape = (), symmetric: bool = False) -> Node:
     """A variable: a scalar, or a declared vector or matrix (symmetric: S = Sᵀ). Its entry is
     registered in ops/leaves.py; the node is built here, where `free` reads it."""
-    return Node("var", (), (name, bool(symmetric)), shape)
+    return Node(VARIABLE, (), (name, bool(symmetric)), shape)
 
 
 def brief(n: Node) -> str:

@@ -50,7 +50,16 @@ class Op:
     """One operator. `np(xp, node, *values)` evaluates with an array module; `expand(node,
     *args)` evaluates on explicit operands (numbers or scalar trees); `jvp(node, tangents)` is
     the differential; `transpose(node, g, i)` moves a cotangent g onto operand i and `vec(node,
-    i, k)` pushes d vec(operand i) = k · d vec(x) through, for operators linear in operand i."""
+    i, k)` pushes d vec(operand i) = k · d vec(x) through, for operators linear in operand i.
+
+    What the generic code outside ops/ needs to know of an operator it asks here, never by its
+    name: `leaf` (no operands), `role` (which of the algebra's operations the simplifier and the
+    printers know it as: one of `ROLES`), `chain` (n-ary and associative: `a b c` is one node,
+    also as written), `keeps_context` (its operand's size is fixed where its own is, as in c A
+    and Aᵀ: 𝟏 and 𝐈 inside print without a size), `view` (applied to a variable, generated code
+    reads it off the variable, Xᵀ or X[i, j], and binds no temporary) and `forms` (the textbook
+    forms the simplifier names, σ(u) for exp(u)/(1 + exp(u)): identities tried after the
+    canonical rewrites, attached by ops/textbook.py)."""
 
     name: str
     shape: Callable[[Args, Any], Shape]
@@ -76,12 +85,39 @@ class Op:
     push_T: Callable[[Node], Node] | None = None  # noqa: N815 (ᵀ as in the math); (op(…))ᵀ with the transpose moved inside
     latex_names: tuple[str, ...] = ()  # bare LaTeX commands read back as it (\sin, \det, \ln)
     entrywise: bool = False  # a scalar function applied entry by entry (the `elementwise` family)
+    role: str = ""  # one of ROLES, or "" (what simplify/ and render/ ask for: `role(node)`)
+    chain: bool = False  # n-ary, associative, printed flat
+    keeps_context: bool = False  # c A, Aᵀ: the operand's size is fixed where the node's is
+    view: bool = False  # Xᵀ, X[i, j] of a variable X: generated code needs no temporary for it
+    forms: list[Rewrite] = field(default_factory=list)  # textbook forms (simplify/tidy.py)
 
     def precedence(self, n: Node) -> int:
         return self.prec(n) if callable(self.prec) else self.prec
 
 
 OPS: dict[str, Op] = {}
+
+ROLES = {
+    "addition": "A + B + …: the terms are its operands",
+    "scaling": "c A, c d: the product of scalar factors and of what they scale",
+    "matrix product": "A B C: the factors in order",
+    "entrywise product": "A ⊙ B ⊙ …",
+    "power": "uᵖ (entrywise for an array): operands base and exponent",
+    "transpose": "Aᵀ",
+    "diagonal": "diag(v): a vector as a diagonal matrix",
+    "all-ones": "𝟏, the all-ones vector or matrix",
+    "identity": "𝐈, the identity matrix",
+}
+"""The operations that the simplifier and the printers rewrite by their algebra (factoring a
+sum, a product by a diagonal matrix written as a broadcast): each role is held by one entry,
+its `role` field, and asked of a node with `role(n)`, never by comparing `n.op` with a name."""
+
+
+def role(n: Node) -> str:
+    """What the node's operator is to the generic code (a key of ROLES), "" for none."""
+    return OPS[n.op].role
+
+
 FUNCTIONS: dict[str, tuple[int | tuple[int, ...], Callable[..., Node]]] = {}
 """Surface function names → (arity, builder): a view of the entries' `names`, plus aliases."""
 
@@ -132,16 +168,15 @@ def raw_mode() -> Iterator[None]:
         _RAW.reset(token)
 
 
-_CHAINS = frozenset({"add", "mul", "matmul", "had"})  # n-ary, associative, printed flat
 _BUILT = Memo("canonical forms", limits.MEMO_CANONICAL)  # rewrites are pure: reuse their results
 
 
 def build(op_name: str, *args: Node, data: Any = None) -> Node:
     """The canonical node: check shapes, try the entry's rewrites in order, else a new node."""
     op = OPS[op_name]
-    if _RAW.get() and not (args and all(a.op == "num" for a in args)):  # constants still fold
+    if _RAW.get() and not (args and all(a.is_number for a in args)):  # constants still fold
         shape = op.shape(args, data)  # the seam only: the chain args[0] is checked already
-        if op_name in _CHAINS and args and args[0].op == op_name:  # a b c: one node, not a
+        if op.chain and args and args[0].op == op_name:  # a b c: one node, not a
             args = args[0].args + args[1:]  # nest as deep as the chain is long (it prints alike)
         return Node(op_name, args, data, shape)
     try:

@@ -3,13 +3,14 @@ registers them all; the constructors below are how the other stages build expres
 
 Inside, imports run one way: base (every constructor, the shared helpers) → explicit (explicit
 matrices) → the families (leaves, arith, linalg, kronecker, elementwise, reductions, structure),
-which never import each other → rules (the rewrites that relate two families). The order below
-is the order of registration."""
+which never import each other → rules (the rewrites that relate two families) and textbook
+(the textbook forms the simplifier names, σ(u)). The order below is the order of registration."""
 
 from . import leaves  # noqa: F401  # isort: skip
 from . import arith, linalg, kronecker  # noqa: F401  # isort: skip
 from . import elementwise, reductions, structure  # noqa: F401  # isort: skip
-from . import rules  # noqa: F401  # isort: skip  (last: attaches the cross-family rewrites)
+from . import rules  # noqa: F401  # isort: skip  (attaches the cross-family rewrites)
+from . import textbook  # noqa: F401  # isort: skip  (the forms the simplifier names)
 from ..expr.node import var
 from .base import (
     add,

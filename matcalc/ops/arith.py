@@ -20,6 +20,7 @@ from .base import (
     apply,
     broadcast,
     check_power,
+    deflinear,
     emul,
     factor_order,
     inner,
@@ -32,7 +33,6 @@ from .base import (
     num,
     ones,
     pow_,
-    product_rule,
     same_shapes,
     split_coeff,
     sub,
@@ -149,14 +149,9 @@ def _add_prec(n: Node) -> int:
 
 
 register(
-    Op(
+    deflinear(
         "add",
         shape=same_shapes("sum"),
-        jvp=lambda n, d: (
-            add(*(t for t in d if not is_zero(t)))
-            if any(not is_zero(t) for t in d)
-            else zero(n.shape)
-        ),
         np=lambda ctx, n, *vs: reduce(lambda a, b: a + b, vs),
         expand=lambda ctx, n, *vs: add(*vs),
         sympy=lambda n, *a: sp.Add(*a) if n.is_scalar else mx().MatAdd(*a),
@@ -167,8 +162,8 @@ register(
         steps="d is linear: d(A + B) = dA + dB",
         names=(),
         arity=None,
-        linear=True,
         transpose=lambda n, g, i: g,
+        # vec: the identity on each term (a matrix value: not derived)
         vec=lambda n, i, k: k,
         push_T=lambda a: add(*(_t(t) for t in a.args)),
         rewrites=[
@@ -179,6 +174,8 @@ register(
                 ("x:n", "y:n"),
             ),
         ],
+        role="addition",
+        chain=True,
     )
 )
 
@@ -410,10 +407,9 @@ def _mul_prec(n: Node) -> int:
 
 
 register(
-    Op(
+    deflinear(
         "mul",
         shape=_mul_shape,
-        jvp=product_rule,
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
         expand=lambda ctx, n, *vs: expand_mul(vs),
         sympy=lambda n, *a: sp.Mul(*a) if n.is_scalar else mx().MatMul(*a),
@@ -423,8 +419,9 @@ register(
         prec=_mul_prec,
         steps="product rule d(c A) = dc A + c dA",
         arity=None,
-        linear=True,
+        multilinear=True,
         transpose=_mul_transpose,
+        # vec: c K, or vec(A) K for the scalar slot (a matrix value: not derived)
         vec=_mul_vec,
         push_T=lambda a: mul(*(f if f.is_scalar else _t(f) for f in a.args)),
         rewrites=[
@@ -435,6 +432,9 @@ register(
                 ("x:n",),
             ),
         ],
+        role="scaling",
+        chain=True,
+        keeps_context=True,
     )
 )
 
@@ -608,5 +608,6 @@ register(
             Rewrite("u¹ = u, u⁰ = 1, 1ᵖ = 1, 0ᵖ = 0", _trivial_power, ("t", "1")),
             Rewrite("(uᵃ)ᵏ = uᵃᵏ for an integer k", _power_of_power, ("t**3", "2")),
         ],
+        role="power",
     )
 )

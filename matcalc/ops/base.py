@@ -12,7 +12,7 @@ from .. import limits
 from ..budget import Memo
 from ..errors import LimitError, MatcalcError, NotMatrixLevel, ShapeError, UndefinedError
 from ..expr.node import Node, Shape, brief, shape_str
-from ..expr.registry import Rewrite, build
+from ..expr.registry import Op, Rewrite, build
 
 # ---------------------------------------------------------------- constants (entries in leaves.py)
 
@@ -307,6 +307,40 @@ def linear_unary_rewrites(
         Rewrite("linear: over a sum", over_sum, (sum_example,), let),
         Rewrite("linear: scalars out", scalars_out, (scaled_example,), let),
     ]
+
+
+def linear_jvp(n: Node, d: list[Node]) -> Node:
+    """The differential of an operator linear in all its operands together (a sum, a block
+    literal, L(X)): the operator applied to the tangents, d L(A, B) = L(dA, dB)."""
+    if all(is_zero(t) for t in d):
+        return zero(n.shape)
+    return build(n.op, *d, data=n.data)
+
+
+def deflinear(name: str, *, transpose, vec=None, multilinear: bool = False, **parts) -> Op:
+    """An entry for a linear operator, declared once (JAX's `ad.deflinear`): its differential
+    follows from the operator itself, L applied to the tangents (`linear_jvp`), or for a
+    `multilinear` one, linear in each operand separately (A B, A ⊗ B, c A), the product rule:
+    the operator with the tangent in one slot, summed over the slots (`product_rule`).
+    `transpose(n, g, i)` moves a cotangent onto operand i. The vec rule follows from the
+    transpose for a scalar-valued operator (`scalar_vec`: K = vec(Lᵀ(1))ᵀ); an operator with a
+    matrix value passes its own `vec`. tests/test_linear.py checks the three agree, for every
+    linear entry, at random non-square sizes."""
+    if vec is None:
+        vec = _derived_vec(name, transpose)
+    jvp = product_rule if multilinear else linear_jvp
+    return Op(name, jvp=jvp, linear=True, transpose=transpose, vec=vec, **parts)
+
+
+def _derived_vec(name: str, op_transpose):
+    scalar = scalar_vec(op_transpose)
+
+    def rule(n: Node, i: int, k: Node) -> Node:
+        if not n.is_scalar:
+            raise NotMatrixLevel(f"no vec rule for {name!r} with a {shape_str(n.shape)} value")
+        return scalar(n, i, k)
+
+    return rule
 
 
 def scalar_vec(op_transpose):

@@ -19,6 +19,7 @@ from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, register
 from .base import (
     add,
     apply,
+    deflinear,
     diag,
     emul,
     factor_order,
@@ -33,7 +34,6 @@ from .base import (
     one_like,
     ones,
     pow_,
-    product_rule,
     same_shapes,
     split_coeff,
     sub,
@@ -122,10 +122,9 @@ def _had_expand(ctx, n: Node, *vs: Node) -> Node:
 
 
 register(
-    Op(
+    deflinear(
         "had",
         shape=same_shapes("hadamard product"),
-        jvp=product_rule,
         np=lambda ctx, n, *vs: reduce(lambda a, b: a * b, vs),
         expand=_had_expand,
         sympy=lambda n, *a: __import__("sympy").hadamard_product(*a),
@@ -135,8 +134,9 @@ register(
         prec=PROD,
         steps="product rule for ⊙: d(A ⊙ B) = dA ⊙ B + A ⊙ dB",
         arity=None,
-        linear=True,
+        multilinear=True,
         transpose=lambda n, g, i: had(g, *n.args[:i], *n.args[i + 1 :]),
+        # vec: diag(vec B) K (a matrix value: not derived)
         vec=_had_vec,
         push_T=lambda a: had(*(transpose(t) for t in a.args)),
         rewrites=[
@@ -147,6 +147,8 @@ register(
                 ("x:n", "y:n"),
             )
         ],
+        role="entrywise product",
+        chain=True,
     )
 )
 

@@ -7,13 +7,14 @@ import sympy as sp
 
 from ..errors import ShapeError
 from ..expr.node import ONE, Node, norm_shape
-from ..expr.registry import ATOM, PROD, Op, register
+from ..expr.registry import ATOM, PROD, register
 from .base import (
     add,
     call_latex,
     call_text,
     check_explicit,
     comm,
+    deflinear,
     eye,
     kron,
     kron_inner_left,
@@ -24,7 +25,6 @@ from .base import (
     mismatch,
     mul,
     mx,
-    product_rule,
     transpose,
     unvec,
     vec,
@@ -75,10 +75,9 @@ def _kron_expand(ctx, n: Node, a: Node, b: Node) -> Node:
 
 
 register(
-    Op(
+    deflinear(
         "kron",
         shape=kron_shape,
-        jvp=product_rule,
         np=_kron_np,
         expand=_kron_expand,
         sympy=lambda n, a, b: mx().KroneckerProduct(a, b),
@@ -89,8 +88,9 @@ register(
         steps="product rule for ⊗: d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
         names=("kron", "TensorProduct"),  # SymPy's name too (SPEC §7.8)
         arity=2,
-        linear=True,
+        multilinear=True,
         transpose=_kron_transpose,
+        # vec: the Kronecker block form prints better than any derived one
         vec=_kron_vec,
         push_T=lambda a: kron(transpose(a.args[0]), transpose(a.args[1])),
     )
@@ -181,6 +181,21 @@ def _rearranged(g: Node, a_shape, b_shape) -> Node:
     return unvec(matmul(transpose(perm), vec(g)), (p_ * q, r * c))
 
 
+def _kil_transpose(n: Node, h: Node, i: int) -> Node:
+    a, g = n.args
+    if i == 1:
+        return kron(a, h)
+    # a scalar value is ⟨A, G⟩ (blocks 1×1), whose adjoint in A is h G
+    return mul(h, g) if h.is_scalar else kron_inner_right(g, h)
+
+
+def _kir_transpose(n: Node, h: Node, i: int) -> Node:
+    g, b = n.args
+    if i == 0:
+        return kron(h, b)
+    return mul(h, g) if h.is_scalar else kron_inner_left(h, g)  # as in _kil_transpose
+
+
 def _kil_vec(n: Node, i: int, k: Node) -> Node:
     a, g = n.args
     b_shape = n.shape if n.shape else (ONE, ONE)
@@ -200,10 +215,9 @@ def _kir_vec(n: Node, i: int, k: Node) -> Node:
 
 
 register(
-    Op(
+    deflinear(
         "kron_inner_left",
         shape=kil_shape,
-        jvp=product_rule,
         np=_kil_np,
         expand=_kil_expand,
         sympy=lambda n, a, g: sp.Function("kron_inner_left")(a, g),
@@ -221,16 +235,16 @@ register(
         steps="product rule (the adjoint of ⊗)",
         names=("kron_inner_left",),
         arity=2,
-        linear=True,
-        transpose=lambda n, h, i: kron_inner_right(n.args[1], h) if i == 0 else kron(n.args[0], h),
+        multilinear=True,
+        transpose=_kil_transpose,
+        # vec: as kron's, a matrix value (not derived)
         vec=_kil_vec,
     )
 )
 register(
-    Op(
+    deflinear(
         "kron_inner_right",
         shape=kir_shape,
-        jvp=product_rule,
         np=_kir_np,
         expand=_kir_expand,
         sympy=lambda n, g, b: sp.Function("kron_inner_right")(g, b),
@@ -248,8 +262,9 @@ register(
         steps="product rule (the adjoint of ⊗)",
         names=("kron_inner_right",),
         arity=2,
-        linear=True,
-        transpose=lambda n, h, i: kron(h, n.args[1]) if i == 0 else kron_inner_left(h, n.args[0]),
+        multilinear=True,
+        transpose=_kir_transpose,
+        # vec: as kron's, a matrix value (not derived)
         vec=_kir_vec,
     )
 )

@@ -243,6 +243,7 @@ register(
         steps="d of a constant is 0",
         arity=0,
         leaf=True,
+        role="all-ones",
     )
 )
 register(
@@ -264,6 +265,7 @@ register(
         steps="d of a constant is 0",
         arity=0,
         leaf=True,
+        role="identity",
     )
 )
 

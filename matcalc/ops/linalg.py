@@ -23,6 +23,7 @@ from .base import (
     call_latex,
     call_text,
     comm,
+    deflinear,
     det,
     eye,
     flat,
@@ -41,8 +42,6 @@ from .base import (
     neg,
     num,
     pow_,
-    product_rule,
-    scalar_vec,
     superscript,
     trace,
     transpose,
@@ -211,10 +210,9 @@ def _matmul_sympy(n: Node, *a):
 
 
 register(
-    Op(
+    deflinear(
         "matmul",
         shape=_matmul_shape,
-        jvp=product_rule,
         np=_matmul_np,
         expand=_matmul_expand,
         sympy=_matmul_sympy,
@@ -224,8 +222,9 @@ register(
         prec=PROD,
         steps="product rule d(AB) = dA B + A dB",
         arity=None,
-        linear=True,
+        multilinear=True,
         transpose=_matmul_transpose,
+        # vec: (Bᵀ ⊗ A) K, the textbook form (a matrix value: not derived)
         vec=_matmul_vec,
         push_T=lambda a: matmul(*(transpose(f) for f in reversed(a.args))),
         rewrites=[
@@ -236,6 +235,8 @@ register(
                 ("A:n,n", "B:n,n", "x:n"),
             ),
         ],
+        role="matrix product",
+        chain=True,
     )
 )
 
@@ -270,10 +271,9 @@ def _t_numpy(p, n: Node) -> str:
 
 
 register(
-    Op(
+    deflinear(
         "T",
         shape=lambda args, data: transposed(args[0].shape),
-        jvp=lambda n, d: transpose(d[0]),
         np=lambda ctx, n, a: ctx.xp.transpose(a),
         expand=lambda ctx, n, a: _expand_transpose(a),
         sympy=lambda n, a: mx().Transpose(a) if hasattr(a, "shape") else a,
@@ -283,14 +283,17 @@ register(
         prec=POSTFIX,
         steps="d(Xᵀ) = (dX)ᵀ",
         names=(),
-        linear=True,
         transpose=lambda n, g, i: transpose(g),
+        # vec: the commutation matrix K (a matrix value: not derived)
         vec=lambda n, i, k: matmul(comm(*n.args[0].shape), k),
         rewrites=[
             Rewrite("a scalar is its own transpose", _t_scalar, ("t",)),
             Rewrite("(Aᵀ)ᵀ = A", _t_twice, ("A.T",), ("A:n,m",)),
             Rewrite("transposes move to the leaves", _t_inside, ("A*B",), ("A:n,m", "B:m,k")),
         ],
+        role="transpose",
+        keeps_context=True,
+        view=True,
     )
 )
 
@@ -562,10 +565,9 @@ def _trace_expand(ctx, n: Node, a: Node) -> Node:
 
 
 register(
-    Op(
+    deflinear(
         "tr",
         shape=_square_to_scalar("tr"),
-        jvp=lambda n, d: trace(d[0]),
         np=lambda ctx, n, a: ctx.xp.trace(a),
         expand=_trace_expand,
         sympy=lambda n, a: mx().Trace(a),
@@ -577,9 +579,7 @@ register(
         steps="d tr X = tr dX",
         names=("tr", "trace", "Tr", "Trace"),
         builder=lambda a: trace(a),
-        linear=True,
         transpose=_trace_transpose,
-        vec=scalar_vec(_trace_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: trace(a), "A + B", "2*t*A", ("A:n,n", "B:n,n")),
         ],

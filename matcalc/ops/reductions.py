@@ -10,6 +10,7 @@ from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
 from .base import (
     add,
     apply,
+    deflinear,
     inner,
     is_zero,
     linear_unary_rewrites,
@@ -25,7 +26,6 @@ from .base import (
     num,
     ones,
     pow_,
-    scalar_vec,
     softmax,
     sub,
     sum_,
@@ -59,10 +59,9 @@ def _sum_transpose(n: Node, g: Node, i: int) -> Node:
 
 
 register(
-    Op(
+    deflinear(
         "sum",
         shape=_to_scalar,
-        jvp=lambda n, d: sum_(d[0]),
         np=lambda ctx, n, a: ctx.xp.sum(a),
         expand=_sum_expand,
         sympy=lambda n, a: _sum_all(a),
@@ -73,9 +72,7 @@ register(
         steps="d sum X = sum dX",
         names=("sum",),
         builder=lambda a: sum_(a),
-        linear=True,
         transpose=_sum_transpose,
-        vec=scalar_vec(_sum_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: sum_(a), "x + y", "2*t*x", ("x:n", "y:n")),
         ],
@@ -89,10 +86,9 @@ def _mean_transpose(n: Node, g: Node, i: int) -> Node:
 
 
 register(
-    Op(
+    deflinear(
         "mean",
         shape=_to_scalar,
-        jvp=lambda n, d: mean(d[0]),
         np=lambda ctx, n, a: ctx.xp.mean(a),
         expand=lambda ctx, n, a: (
             mul(
@@ -110,9 +106,7 @@ register(
         steps="d mean X = mean dX",
         names=("mean",),
         builder=lambda a: mean(a),
-        linear=True,
         transpose=_mean_transpose,
-        vec=scalar_vec(_mean_transpose),
         rewrites=[
             *linear_unary_rewrites(lambda a: mean(a), "x + y", "2*t*x", ("x:n", "y:n")),
         ],

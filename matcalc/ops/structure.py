@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import MatcalcError, NotMatrixLevel
-from ..expr.node import ONE, Node, as_pair, dim_symbol, norm_shape, size
-from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
+from ..errors import MatcalcError, NotMatrixLevel, ShapeError
+from ..expr.node import ONE, Node, as_pair, brief, dim_symbol, norm_shape, shape_str, size
+from ..expr.registry import ATOM, Rewrite, alias, build, register
 from .base import (
     add,
+    deflinear,
     diag,
     diagof,
     eye,
@@ -87,12 +88,6 @@ def _explicit_zero(a: Node) -> bool:
 def _zero_rows(a: Node) -> list[list[Node]]:
     r, c = (int(d) for d in a.shape)
     return [[num(0)] * c for _ in range(r)]
-
-
-def _lit_jvp(n: Node, d: list[Node]) -> Node:
-    if all(is_zero(t) for t in d):
-        return zero(n.shape)
-    return build("lit", *d, data=n.data)
 
 
 def offsets(n: Node) -> tuple[list, list]:
@@ -198,10 +193,9 @@ def _lit_sympy(n: Node, *a):
 
 
 register(
-    Op(
+    deflinear(
         "lit",
         shape=_lit_shape,
-        jvp=_lit_jvp,
         np=_lit_np,
         expand=_lit_expand,
         sympy=_lit_sympy,
@@ -211,8 +205,8 @@ register(
         prec=ATOM,
         steps="d of a literal is the literal of the differentials",
         arity=None,
-        linear=True,
         transpose=_lit_transpose,
+        # vec: the blocks' rows of K stacked (a matrix value: not derived)
         vec=_lit_vec,
         push_T=lambda a: build(
             "lit",
@@ -337,10 +331,9 @@ def _slice_sympy(n: Node, a):
 
 
 register(
-    Op(
+    deflinear(
         "slice",
         shape=slice_shape,
-        jvp=lambda n, d: slice_(d[0], *n.data),
         np=_slice_np,
         expand=_slice_expand,
         sympy=_slice_sympy,
@@ -349,11 +342,12 @@ register(
         numpy=_index_numpy,
         prec=ATOM,
         steps="d of an entry is the entry of the differential",
-        linear=True,
         transpose=_slice_transpose,
+        # vec: the slice's rows of K (a matrix value: not derived)
         vec=_slice_vec,
         # no push_T: a transpose stays outside a slice (the rewrite moves it out), else the two
         # rewrites would hand (x[1:4])ᵀ back and forth for ever
+        view=True,
     )
 )
 
@@ -391,10 +385,9 @@ def _diag_expand(ctx, n: Node, v: Node) -> Node:
 
 
 register(
-    Op(
+    deflinear(
         "diag",
         shape=lambda args, data: (args[0].shape[0], args[0].shape[0]),
-        jvp=lambda n, d: diag(d[0]),
         np=_diag_np,
         expand=_diag_expand,
         sympy=lambda n, a: mx().DiagMatrix(a),
@@ -403,8 +396,8 @@ register(
         numpy=lambda p, n: f"np.diag({p(n.args[0])})",
         prec=ATOM,
         steps="diag is linear",
-        linear=True,
         transpose=lambda n, g, i: diagof(g),
+        # vec: the selection matrix S (a matrix value: not derived)
         vec=lambda n, i, k: matmul(_selection(n.shape[0]), k),
         push_T=lambda a: a,
         rewrites=[
@@ -416,15 +409,24 @@ register(
                 ("x:n",),
             ),
         ],
+        role="diagonal",
     )
 )
 
 
+def _diagof_shape(args, data) -> tuple:
+    a = args[0]
+    if not a.is_square:  # diag(·) checks too; a rectangular one would fail its transpose rule
+        raise ShapeError(
+            f"the diagonal of {brief(a)} needs a square matrix, got {shape_str(a.shape)}"
+        )
+    return (a.shape[0], ONE)
+
+
 register(
-    Op(
+    deflinear(
         "diagof",
-        shape=lambda args, data: (args[0].shape[0], ONE),
-        jvp=lambda n, d: diagof(d[0]),
+        shape=_diagof_shape,
         np=lambda ctx, n, a: ctx.xp.reshape(ctx.xp.diag(a), (-1, 1)),
         expand=lambda ctx, n, a: lit([[r[i]] for i, r in enumerate(lit_rows(a))]),
         sympy=lambda n, a: mx().DiagonalOf(a),
@@ -433,8 +435,8 @@ register(
         numpy=lambda p, n: f"np.diag({p(n.args[0])})",
         prec=ATOM,
         steps="diag is linear",
-        linear=True,
         transpose=lambda n, g, i: diag(g),
+        # vec: Sᵀ (a matrix value: not derived)
         vec=lambda n, i, k: matmul(transpose(_selection(n.shape[0])), k),
         rewrites=[
             *linear_unary_rewrites(lambda a: diagof(a), "A + B", "2*t*A", ("A:n,n", "B:n,n")),
@@ -462,10 +464,9 @@ def _vec_np(ctx, n: Node, a):
 
 
 register(
-    Op(
+    deflinear(
         "vec",
         shape=lambda args, data: norm_shape((size(args[0].shape), ONE)),
-        jvp=lambda n, d: vec(d[0]),
         np=_vec_np,
         expand=_vec_expand,
         sympy=lambda n, a: sp.ImmutableMatrix(a.as_explicit().T.reshape(size(n.args[0].shape), 1)),
@@ -475,8 +476,8 @@ register(
         prec=ATOM,
         steps="vec is linear",
         names=("vec",),
-        linear=True,
         transpose=lambda n, g, i: unvec(g, as_pair(n.args[0].shape)),
+        # vec: the identity (a matrix value: not derived)
         vec=lambda n, i, k: k,
         rewrites=[
             *linear_unary_rewrites(lambda a: vec(a), "A + B", "2*t*A", ("A:n,m", "B:n,m")),
@@ -509,11 +510,20 @@ def _unvec_np(ctx, n: Node, a):
     return ctx.xp.transpose(ctx.xp.reshape(a, (c, r)))
 
 
+def _unvec_shape(args, data) -> tuple:
+    a, (r, c) = args[0], data
+    if not (a.is_scalar or a.is_vector) or sp.expand(size(a.shape) - r * c) != 0:
+        raise ShapeError(
+            f"unvec to {shape_str((r, c))} needs a vector of {r * c} entries, "
+            f"but {brief(a)} is {shape_str(a.shape)}"
+        )
+    return norm_shape((r, c))
+
+
 register(
-    Op(
+    deflinear(
         "unvec",
-        shape=lambda args, data: norm_shape(tuple(data)),
-        jvp=lambda n, d: unvec(d[0], n.data),
+        shape=_unvec_shape,
         np=_unvec_np,
         expand=lambda ctx, n, a: _unvec_rewrite((a,), n.data) or unvec(a, n.data),
         sympy=lambda n, a: sp.ImmutableMatrix(a.as_explicit().reshape(*reversed(n.data)).T),
@@ -528,8 +538,8 @@ register(
         ),
         prec=ATOM,
         steps="the inverse of vec is linear",
-        linear=True,
         transpose=lambda n, g, i: vec(g),
+        # vec: the identity (a matrix value: not derived)
         vec=lambda n, i, k: k,
         rewrites=[
             Rewrite(

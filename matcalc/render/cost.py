@@ -8,6 +8,7 @@ and the identity drops (𝐈 x = x). The order of each product is chosen when it
 from __future__ import annotations
 
 from ..expr.node import Node, norm_shape
+from ..expr.registry import role
 
 
 def _rows(shape) -> object:
@@ -26,9 +27,9 @@ def _product(factors: tuple[Node, ...]) -> Node:
     """The product of factors as one chain node (a product inside is flattened into it)."""
     flat: list[Node] = []
     for f in factors:
-        flat += list(f.args) if f.op == "matmul" else [f]
+        flat += list(f.args) if role(f) == "matrix product" else [f]
     if len(flat) > 1:  # 𝐈 x = x
-        flat = [f for f in flat if f.op != "eye"] or flat[:1]
+        flat = [f for f in flat if role(f) != "identity"] or flat[:1]
     if len(flat) == 1:
         return flat[0]
     return Node(
@@ -38,9 +39,9 @@ def _product(factors: tuple[Node, ...]) -> Node:
 
 def _term_times(term: Node, left: tuple[Node, ...], right: tuple[Node, ...]) -> Node:
     """left · term · right, with the term's scalar factors outside the product."""
-    if term.op == "eye":
+    if role(term) == "identity":
         return _product(left + right)
-    if term.op == "mul":
+    if role(term) == "scaling":
         scalars = tuple(a for a in term.args if a.shape == ())
         rest = [a for a in term.args if a.shape != ()]
         if scalars and len(rest) == 1:
@@ -53,7 +54,7 @@ def _distributed(n: Node) -> Node:
     """A product with a matrix sum whose side toward the end is a vector, distributed."""
     args = n.args
     for i, f in enumerate(args):
-        if f.op != "add" or not _matrix(f.shape) or any(t.shape != f.shape for t in f.args):
+        if role(f) != "addition" or not _matrix(f.shape) or any(t.shape != f.shape for t in f.args):
             continue
         left, right = args[:i], args[i + 1 :]
         if right and _cols(_product(right).shape) == 1:  # (A + B) x: A x + B x
@@ -76,7 +77,7 @@ def cost_aware(nodes: list[Node]) -> list[Node]:
         if n in memo:
             return memo[n]
         out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
-        if out.op == "matmul":
+        if role(out) == "matrix product":
             out = _distributed(out)
         memo[n] = out
         return out

@@ -36,8 +36,8 @@ def explain_product(kind: str, jac: Result, vres: Result, vnode: Node) -> str:
         lines.append("vᵀJ = Σᵢ vᵢ · (row i of J): the rows of J weighted by v")
     else:
         lines.append("J v = Σⱼ vⱼ · (column j of J): the columns of J weighted by v")
-    if isinstance(j, sp.MatrixBase) and vnode.op in ("lit", "num"):
-        vv = [a.data for a in vnode.args] if vnode.op == "lit" else [vnode.data]
+    if isinstance(j, sp.MatrixBase) and (vnode.is_literal or vnode.is_number):
+        vv = [a.data for a in vnode.args] if vnode.is_literal else [vnode.data]
         s = _Str()
         if kind == "vjp":
             terms = [f"{s.doprint(vi)}·{_row(j.row(i))}" for i, vi in enumerate(vv)]

@@ -83,10 +83,10 @@ def user_names(trees: list, decls=None) -> set[str]:
 
     out: set[str] = set(decls.items) | set(decls.dims()) if decls is not None else set()
     for n in postorder(trees):
-        if n.op == "var":
+        if n.is_variable:
             out.add(n.data[0])
         symbols = [s for d in n.shape for s in d.free_symbols]
-        if n.op == "num":
+        if n.is_number:
             symbols += n.data.free_symbols
         out |= {s.name for s in symbols}
     return out

@@ -67,12 +67,13 @@ class Printer:
         known = self._memo.get(key)
         if known is not None:
             return known
-        rule = getattr(OPS[n.op], self.fmt)
+        entry = OPS[n.op]
+        rule = getattr(entry, self.fmt)
         if rule is None:
             raise NotImplementedError(f"no {self.fmt} printer for {n.op!r}")
         outer = self._sized
         self.sized = outer
-        self._sized = outer and n.op in ("mul", "T")  # a scale or a transpose keeps the context
+        self._sized = outer and entry.keeps_context  # c A, Aᵀ: 𝟏 and 𝐈 inside stay bare
         try:
             out = rule(self, n)
         finally:
@@ -143,7 +144,7 @@ class Printer:
         if v.is_Float:
             return repr(float(v))
         tree = _sympy_to_tree(v)
-        if tree.op == "num":
+        if tree.is_number:
             return self._sympy_str(v)
         return self(tree)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..expr.registry import role
 from .names import CLOSE, OPEN
 
 # ---------------------------------------------------------------- products of matrices
@@ -29,7 +30,7 @@ def chain(p, factors, scale: str | None = None) -> str:
     items: list[tuple[str, tuple, bool]] = []  # code, shape, is the all-ones row
     pending: tuple[str, tuple] | None = None  # a diag(v) waiting for its right neighbour
     for k, f in enumerate(factors):
-        if f.op == "diag":
+        if role(f) == "diagonal":
             v = p.arg(f.args[0], 40)
             if pending is not None:
                 pending = (f"({pending[0]} * {v})", f.shape)
@@ -52,7 +53,7 @@ def chain(p, factors, scale: str | None = None) -> str:
                 else f"({pending[0]} * {code})"
             )
             pending = None
-        items.append((code, shape, f.op == "ones" and f.is_row))
+        items.append((code, shape, role(f) == "all-ones" and f.is_row))
     if pending is not None:  # a product of diagonal matrices only
         items.append((f"np.diag({pending[0]})", pending[1], False))
     outer_scale = None

@@ -15,12 +15,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..expr.node import Node, postorder
+from ..expr.registry import OPS, role
 from .backends import BACKENDS, Spelling
 from .cost import cost_aware
 from .names import MODULES, Namespace, spellings, user_names
 from .printer import Printer, text_name, to_text
-
-_LEAVES = {"var", "num", "eye", "ones", "zero", "comm", "dvar"}
 
 
 def _count(nodes: list[Node]) -> Counter:
@@ -35,16 +34,13 @@ def _count(nodes: list[Node]) -> Counter:
 
 
 def _worth_sharing(n: Node) -> bool:
-    if n.op in _LEAVES:
-        return False
-    if n.op == "T" and n.args[0].op == "var":
-        return False
-    return not (n.op == "slice" and n.args[0].op == "var")
+    entry = OPS[n.op]  # a constant, a variable, or a view of one (Xᵀ, X[i, j]) costs nothing
+    return not (entry.leaf or (entry.view and n.args[0].is_variable))
 
 
 def _share_chains(nodes: list[Node]) -> list[Node]:
     """yᵀ X w with X w needed elsewhere becomes yᵀ (X w), so the matrix is read once."""
-    chains = {n.args: n for n in postorder(nodes) if n.op == "matmul"}
+    chains = {n.args: n for n in postorder(nodes) if role(n) == "matrix product"}
     memo: dict[Node, Node] = {}
 
     def sub_chain(args: tuple[Node, ...]) -> Node | None:
@@ -54,7 +50,7 @@ def _share_chains(nodes: list[Node]) -> list[Node]:
         if n in memo:
             return memo[n]
         out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
-        if out.op == "matmul" and len(out.args) >= 3:
+        if role(out) == "matrix product" and len(out.args) >= 3:
             for k in range(1, len(out.args) - 1):
                 tail, head = sub_chain(n.args[k:]), sub_chain(n.args[: len(n.args) - k])
                 if tail is not None:
@@ -82,7 +78,7 @@ def _share_transposes(nodes: list[Node]) -> list[Node]:
         if n in memo:
             return memo[n]
         out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
-        if not n.is_scalar and n.op not in _LEAVES and n.op != "T":
+        if not n.is_scalar and not OPS[n.op].leaf and role(n) != "transpose":
             other = transpose(n)
             if (
                 other in present
@@ -110,13 +106,13 @@ def _fold_constants(nodes: list[Node]) -> list[Node]:
         if n in memo:
             return memo[n]
         out = n
-        if n.op == "num" and n.data.atoms(sp.Function):  # n log(2π)/2: the log as a float
+        if n.is_number and n.data.atoms(sp.Function):  # n log(2π)/2: the log as a float
             data = n.data.replace(
                 lambda e: isinstance(e, sp.Function) and not e.free_symbols,
                 lambda e: sp.Float(sp.N(e, 17)),
             )
             out = Node("num", (), data, n.shape)
-        if n.args and n.shape == () and all(m.op == "num" for m in postorder([n]) if not m.args):
+        if n.args and n.shape == () and all(m.is_number for m in postorder([n]) if not m.args):
             value = to_sympy(n)
             if not value.free_symbols:
                 out = Node("num", (), sp.Float(sp.N(value, 17)), ())
@@ -144,7 +140,7 @@ def _dimensions(nodes: list[Node]) -> set:
     for n in postorder(nodes):
         for d in n.shape:
             out |= d.free_symbols
-        if n.op == "num":
+        if n.is_number:
             out |= n.data.free_symbols
     return out
 

@@ -20,7 +20,7 @@ from ..render.plain import check_line
 from ..render.steps import steps_latex, steps_text
 from .query import Query
 
-FORMATS = ("text", "latex", "numpy", "python", "json")
+FORMATS = ("text", "latex", "numpy", "python", "torch", "jax", "json")
 _COLUMN = re.compile(r"\(column (\d+)\)")
 
 
@@ -67,7 +67,7 @@ def compute(q: Query):
             mode=q.mode or None,
         )
     common = {"wrt": q.wrt, "let": list(q.let), "at": list(q.at), "check": q.check}
-    if q.command in ("vjp", "jvp"):
+    if q.command in ("vjp", "jvp", "hvp"):
         if not q.v:
             raise MatcalcError(f"{q.command} needs --v: a vector such as 3,2,1, or a name")
         return getattr(api, q.command)(q.expr, v=q.v, input=q.input, **common)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-COMMANDS = ("grad", "jacobian", "hessian", "vjp", "jvp", "chain", "show")
+COMMANDS = ("grad", "jacobian", "hessian", "vjp", "jvp", "hvp", "chain", "show")
 LAYOUTS = ("mixed", "numerator", "denominator")
 INPUTS = ("text", "latex")
 MODES = ("", "forward", "reverse")
@@ -58,9 +58,9 @@ class Query:
             args += ["--wrt", self.wrt]
         for decl in self.let:
             args += ["--let", decl]
-        if self.command not in ("show", "vjp", "jvp") and self.layout != "mixed":
+        if self.command not in ("show", "vjp", "jvp", "hvp") and self.layout != "mixed":
             args += ["--layout", self.layout]
-        if self.command in ("vjp", "jvp"):
+        if self.command in ("vjp", "jvp", "hvp"):
             args += ["--v", self.v]
         for point in self.at:
             args += ["--at", point]

@@ -16,14 +16,22 @@ import sympy as sp
 from ..budget import Deadline
 from ..errors import LimitError
 from ..expr.node import Node, written_size
-from ..expr.registry import rebuild
+from ..expr.registry import OPS, rebuild, role
 from ..ops import add, matmul, mul, num, pow_
-from .textbook import recognize
+
+
+def _named(n: Node) -> Node:
+    """The node under its textbook name (its entry's `forms`, ops/textbook.py), else itself."""
+    for form in OPS[n.op].forms:
+        out = form.fn(n.args, n.data)
+        if out is not None:
+            return out
+    return n
 
 
 def _split(t: Node) -> tuple[list[Node], list[Node]]:
     """A term as its scalar factors and its chain of matrix factors."""
-    if t.op == "mul":
+    if role(t) == "scaling":
         scal = [f for f in t.args if f.is_scalar]
         big = [f for f in t.args if not f.is_scalar]
     elif t.is_scalar:
@@ -32,7 +40,7 @@ def _split(t: Node) -> tuple[list[Node], list[Node]]:
         scal, big = [], [t]
     chain: list[Node] = []
     for b in big:
-        chain.extend(b.args if b.op == "matmul" else (b,))
+        chain.extend(b.args if role(b) == "matrix product" else (b,))
     return scal, chain
 
 
@@ -40,9 +48,9 @@ def _powers(scal: list[Node]) -> dict[Node, sp.Expr]:
     """Scalar factors as base → exponent (numbers under the key None)."""
     out: dict = {}
     for f in scal:
-        if f.op == "num":
+        if f.is_number:
             out[None] = out.get(None, sp.Integer(1)) * f.data
-        elif f.op == "pow" and f.args[1].op == "num" and f.args[0].is_scalar:
+        elif role(f) == "power" and f.args[1].is_number and f.args[0].is_scalar:
             out[f.args[0]] = out.get(f.args[0], sp.Integer(0)) + f.args[1].data
         else:
             out[f] = out.get(f, sp.Integer(0)) + 1
@@ -75,7 +83,7 @@ def _common_scalars(n: Node) -> Node | None:
     factor = mul(num(common_num), *(pow_(b, num(e)) for b, e in shared.items()))
     inv = mul(num(1 / common_num), *(pow_(b, num(-e)) for b, e in shared.items()))
     inner = add(*(mul(inv, t) for t in n.args))
-    if inner.op != "add":
+    if role(inner) != "addition":
         return None
     return mul(factor, inner)
 
@@ -84,12 +92,12 @@ def _entrywise_parts(t: Node) -> tuple[list[Node], list[Node]]:
     """A term of a sum of vectors or matrices as its scalar factors and its ⊙ factors."""
     scal, big = (
         ([f for f in t.args if f.is_scalar], [f for f in t.args if not f.is_scalar])
-        if t.op == "mul"
+        if role(t) == "scaling"
         else ([], [t])
     )
     factors: list[Node] = []
     for b in big:
-        factors.extend(b.args if b.op == "had" else (b,))
+        factors.extend(b.args if role(b) == "entrywise product" else (b,))
     return scal, factors
 
 
@@ -130,16 +138,18 @@ def _expanded(n: Node) -> Node | None:
     terms: list[Node] = []
     for t in n.args:
         scal, factors = (
-            _entrywise_parts(t) if not t.is_scalar else (list(t.args) if t.op == "mul" else [t], [])
+            _entrywise_parts(t)
+            if not t.is_scalar
+            else (list(t.args) if role(t) == "scaling" else [t], [])
         )
         pieces = [[f] for f in scal] + [[f] for f in factors]
-        sums = [i for i, (f,) in enumerate(pieces) if f.op == "add"]
+        sums = [i for i, (f,) in enumerate(pieces) if role(f) == "addition"]
         if not sums:
             terms.append(t)
             continue
         out = [[]]
         for (f,) in pieces:
-            options = list(f.args) if f.op == "add" else [f]
+            options = list(f.args) if role(f) == "addition" else [f]
             out = [[*o, g] for o in out for g in options]
             if len(terms) + len(out) > MAX_EXPANDED:
                 return None
@@ -218,10 +228,10 @@ def tidy(n: Node, deadline: Deadline | None = None) -> Node:
         deadline.check()
         active.add(m)
         out = rebuild(m, tuple(go(a) for a in m.args)) if m.args else m
-        named = recognize(out)
+        named = _named(out)
         if named != out:
             out = go(named)
-        if out.op == "add":
+        if role(out) == "addition":
             try:
                 better = (
                     _common_scalars(out)

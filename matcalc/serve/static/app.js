@@ -64,7 +64,7 @@
     $("notes").textContent = "";
     $("steps-box").hidden = true;
     $("chain-box").hidden = true;
-    for (const name of ["latex", "numpy", "python", "text"]) setCopy(name, "");
+    for (const name of ["latex", "numpy", "python", "torch", "jax", "text"]) setCopy(name, "");
   }
 
   function showChain(result) {
@@ -99,7 +99,7 @@
     // With steps, the LaTeX output is the derivation (shown below): the result is the last line.
     const alone = answer.steps && answer.result && answer.result.latex;
     typeset(alone ? answer.result.latex : out.latex, $("result"));
-    for (const name of ["latex", "numpy", "python", "text"]) {
+    for (const name of ["latex", "numpy", "python", "torch", "jax", "text"]) {
       setCopy(name, out[name] !== undefined ? out[name] : answer.format_errors[name]);
     }
     for (const note of answer.notes) {
@@ -147,7 +147,7 @@
   }
 
   function showV() {
-    $("v-row").hidden = !["vjp", "jvp"].includes($("command").value);
+    $("v-row").hidden = !["vjp", "jvp", "hvp"].includes($("command").value);
   }
 
   function later() {
