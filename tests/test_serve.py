@@ -226,7 +226,10 @@ def test_twenty_concurrent_requests_are_all_answered(server):
     assert answers == [want for _, want in CONCURRENT]
 
 
-SLOW = "sin(" * 60 + "x'*A*x" + ")" * 60  # its Hessian takes far longer than 5 s
+SLOW_FACTORS = ("sin", "cos", "tanh", "exp", "sinh", "cosh")
+SLOW = "*".join(f + "(" + "sin(" * 90 + "x'*A*x" + ")" * 91 for f in SLOW_FACTORS)
+"""An input whose Hessian takes 50 s on this machine (six chains near the nesting limit,
+multiplied): far longer than 5 s on a fast one too (60 nested sines took 5.7 s here, < 5 s on CI)."""
 
 
 def test_a_slow_input_is_stopped_and_blocks_nobody():
