@@ -77,13 +77,13 @@ class Result:
 
     def numpy(self) -> str:
         """SPEC §4's line: one expression, evaluated by the user with `np` and the values bound."""
-        from .render.numpy import line_namespace, tensor_line
+        from .render.numpy import line_namespace, tensor_line, used_modules_free
 
         check_printable(self.node)
         names = line_namespace(self)  # the expression's names, as the user wrote them
         if self.form == "map":
-            return tensor_line(self, names)
-        return to_numpy(self.node, names)
+            return used_modules_free(tensor_line(self, names), names)
+        return used_modules_free(to_numpy(self.node, names), names)
 
     def python(self) -> str:
         """A complete NumPy module: a function returning the value and this derivative."""
