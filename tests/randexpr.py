@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg
 
 ONE: tuple = ()  # the dimension 1
 ADD, MUL, NEG, POW, ATOM = 0, 1, 2, 3, 4  # precedence levels, Python's order
@@ -104,6 +105,27 @@ def _mpow(m, k):
     return np.linalg.matrix_power(m, k)
 
 
+def _expm(m):
+    return scipy.linalg.expm(m)
+
+
+def _logm(m):
+    return np.real(scipy.linalg.logm(m))
+
+
+def _sqrtm(m):
+    return np.real(scipy.linalg.sqrtm(m))
+
+
+def _chol(m):
+    """chol reads a matrix by its symmetric part, as JAX does (docs/matrix-functions.md)."""
+    return np.linalg.cholesky((m + m.T) / 2)
+
+
+def _eigvalsh(m):
+    return np.linalg.eigvalsh(m).reshape(-1, 1)
+
+
 def _norm2(x):
     return float(np.sqrt(np.sum(np.asarray(x, dtype=float) ** 2)))
 
@@ -168,6 +190,7 @@ NOTATION = {"sigmoid": "σ({})", "abs": "(|{}|)"}  # the text output's spellings
 # production here (its rows in tests/op_specs.py check it meanwhile in every format).
 GRAMMAR = {
     *("num", "var", "ones", "eye", "add", "mul", "pow", "matmul", "T", "inv", "matpow"),
+    *("expm", "logm", "sqrtm", "chol", "eig", "lambda_max", "lambda_min"),
     *("det", "logdet", "tr", "kron", "had", "sum", "mean", "norm1", "norm2", "softmax"),
     *("lse", "lit", "diag", "diagof"),
 }
@@ -180,6 +203,20 @@ NOT_DRAWN = {
     "unvec": "internal: the inverse of vec in --vec results",
     "vec": "not drawn yet: checked by its rows (vec, vec_map)",
     "slice": "not drawn yet: x[i:j] is checked by tests of its own",
+    **{
+        f"{f}_frechet": "a Fréchet derivative: drawn as the derivative of its function, and "
+        "written as input by its rows"
+        for f in ("expm", "logm", "sqrtm")
+    },
+    "tril_half": "Φ of the Cholesky derivative: checked by its row (tril_half)",
+    **{
+        v: "an eigenvector: only in printed derivatives of eig, lambda_max, lambda_min"
+        for v in ("eigvecs", "eigvec_max", "eigvec_min")
+    },
+    **{
+        f"{f}_kron": "the Kronecker form of a Fréchet derivative: only in printed --vec results"
+        for f in ("expm", "logm", "sqrtm")
+    },
 }
 NUMBERS = [("2", 2.0), ("3", 3.0), ("0.5", 0.5), ("1.5", 1.5), ("0.25", 0.25), ("4", 4.0)]
 NUMBERS_ATOM = [*NUMBERS, ("1e-1", 0.1), ("2.5", 2.5), ("pi", np.pi), ("e", np.e)]
@@ -641,6 +678,7 @@ class Gen:
                 (6, self.r_reduce),
                 (3, self.r_inner),
                 (2, self.r_spow),
+                (0.5, self.r_eigen),
             ]
         else:
             rules += [
@@ -656,10 +694,12 @@ class Gen:
                 rules.append((4 if is_product(shape) else 1, self.r_kron))
             if is_col(shape) and not is_product(shape):
                 rules += [(1, self.r_softmax), (1, self.r_diag_of_matrix), (1, self.r_literal)]
+                rules.append((0.5, self.r_eigen))
             if is_square(shape) and not is_product(shape):
                 rules += [
                     (1.5, self.r_mpow),
                     (3, self.r_inv),
+                    (1, self.r_matfun),
                     (1, self.r_diag_of_vector),
                     (1, self.r_literal),
                 ]
@@ -874,8 +914,30 @@ class Gen:
         kt = str(k) if k > 0 or self.p(0.5) else f"({k})"
         return Node(self.wrap(base, ATOM) + self.pick(["^", "**"]) + kt, src, shape, POW, base.vars)
 
+    def r_eigen(self, shape, d):
+        """Eigenvalues of a symmetric variable (distinct, at random points): λ_max, λ_min, eig."""
+        k = shape[0] if shape is not None else self.rand_square_dim()
+        s_ = self.var("sym", (k, k))
+        if shape is not None:
+            return self.call(self.pick(["eig", "eigvalsh"]), [s_], f"_eigvalsh({s_.src})", shape)
+        name = self.pick(["lambda_max", "lambda_min"])
+        index = -1 if name == "lambda_max" else 0
+        return self.call(name, [s_], f"float(_eigvalsh({s_.src})[{index}, 0])", None)
+
     def r_inv(self, shape, d):
         return self.inverse(shape[0], d)
+
+    def r_matfun(self, shape, d):
+        """expm of a small argument; logm, sqrtm, chol of an SPD one (no eigenvalue ≤ 0)."""
+        name = self.pick(["expm", "expm", "logm", "sqrtm", "chol", "cholesky"])
+        if name in ("chol", "cholesky"):  # SPD (or near 𝐈: its symmetric part is SPD)
+            a = self.spd(shape[0], min(d, 1))
+            return self.call(name, [a], f"_chol({a.src})", shape)
+        if name == "expm":
+            a = self.bounded(shape, min(d, 1))
+        else:
+            a = self.spd(shape[0], min(d, 1))
+        return self.call(name, [a], f"_{name}({a.src})", shape)
 
 
 # --------------------------------------------------------------------------- samples

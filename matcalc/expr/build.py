@@ -272,7 +272,7 @@ class Builder:
                 head = self.k_name(Syntax("name", s.text, s.pos, (), s.sub))  # `t (x + 1)`
                 return self.product(head, self.value(s.args[0]), s.pos, "juxt")
             hint = nearest(name, sorted(set(FUNCTIONS) | set(SIZED) | set(PAIRWISE)))
-            more = f"; did you mean {hint}?" if hint else ""
+            more = f"; did you mean {meaning(hint)}?" if hint else ""
             if not more and len(s.args) == 1 and len(name) <= QUOTE_CHARS:
                 more = f"; for a product write {name}*(...)"
             raise self.error(f"unknown function {quote(name)}{more}", s.pos)
@@ -651,3 +651,17 @@ def _parse(text: str, decls: Decls | None, raw: bool) -> Parsed:
 
 def parse_expr(text: str, decls: Decls | None = None) -> Node:  # safe: matcalc's own parser
     return parse(text, decls).node
+
+
+def meaning(hint: str) -> str:
+    """A suggested function, with what it means when a like-named one means something else:
+    `exp (entry by entry) or expm (the matrix function)`, never a bare `exp` (SPEC §7.2)."""
+    from .registry import OPS
+
+    op = OPS.get(hint)
+    if op is None or not op.entrywise:
+        return hint
+    matrix = OPS.get(hint + "m")
+    if matrix is not None and not matrix.entrywise:
+        return f"{hint} (entry by entry) or {hint}m (the matrix function)"
+    return f"{hint} (entry by entry)"

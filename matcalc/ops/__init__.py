@@ -1,7 +1,12 @@
 """The operators: one entry per operator, one family per module. Importing this package
 registers them all; the constructors below are how the other stages build expressions."""
 
-from . import arith  # noqa: F401  (registers the arithmetic entries first)
+from . import (
+    arith,  # noqa: F401  (registers the arithmetic entries first)
+    decomp,  # noqa: F401  (chol, eig, lambda_max, lambda_min, solve)
+    matfun,  # noqa: F401  (expm, logm, sqrtm and their Fréchet derivatives)
+    special,  # noqa: F401  (erf, normcdf, gelu, expm1, log1p)
+)
 from .arith import add, broadcast, div, emul, mul, neg, pow_, split_coeff, sqrt, sub
 from .elementwise import apply, had, one_like
 from .leaves import comm, dvar, eye, is_num, is_zero, num, ones, var, zero

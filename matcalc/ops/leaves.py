@@ -100,7 +100,8 @@ def with_dims(e: sp.Expr, dims: dict) -> sp.Expr:
     if not dims or not e.free_symbols:
         return e
     if e.is_Symbol:
-        return dims.get(e, e)
+        v = dims.get(e, e)
+        return sp.Integer(v) if isinstance(v, int) else v  # a size given as a Python int
     args = [with_dims(a, dims) for a in e.args]
     if isinstance(e, sp.Pow):
         check_power(*args)

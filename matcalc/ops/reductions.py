@@ -320,6 +320,18 @@ register(
         prec=ATOM,
         steps="d softmax(x) = (diag(s) − s sᵀ) dx",
         names=("softmax",),
+        rewrites=[
+            Rewrite(  # a zero vector prints as 0, which does not read back as a vector
+                "softmax(0) = 𝟏/n",
+                lambda args, data: (
+                    mul(pow_(num(args[0].shape[0]), num(-1)), ones(args[0].shape))
+                    if is_zero(args[0])
+                    else None
+                ),
+                ("0*x",),
+                ("x:n",),
+            )
+        ],
     )
 )
 

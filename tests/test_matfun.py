@@ -1,0 +1,131 @@
+"""Matrix functions and special functions (SPEC §7.2), beyond their rows in tests/op_specs.py:
+the printed forms, `--steps`, the SciPy namespace of the NumPy line and of `--format python`,
+the messages, and JAX's autodiff where JAX is installed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import matcalc
+
+from .alarm import time_limit
+
+LET = ["A:n,n", "G:n,n"]
+
+
+def _spd(rng, n):
+    m = rng.normal(size=(n, n))
+    return m @ m.T + n * np.eye(n)
+
+
+def test_expm_gradient_prints_the_adjoint_frechet_derivative():
+    r = matcalc.grad("tr(G'*expm(A))", wrt="A", let=LET)
+    assert r.text() == "expm_frechet(Aᵀ, G)"
+    assert r.latex() == r"\operatorname{expm\_frechet}\left(A^{\top}, G\right)"
+    assert r.numpy() == "scipy.linalg.expm_frechet(A.T, G, compute_expm=False)"
+
+
+def test_expm_gradient_against_the_integral():
+    """L(Aᵀ, G) = ∫₀¹ e^{sAᵀ} G e^{(1−s)Aᵀ} ds, by the tests' own Gauss–Legendre quadrature."""
+    rng = np.random.default_rng(1)
+    A, G = rng.normal(size=(3, 3)) * 0.7, rng.normal(size=(3, 3))
+    line = matcalc.grad("tr(G'*expm(A))", wrt="A", let=LET).numpy()
+    got = eval(line, {"np": np, "scipy": scipy, "A": A, "G": G, "n": 3})
+    s, w = np.polynomial.legendre.leggauss(30)
+    s, w = (s + 1) / 2, w / 2
+    want = sum(
+        wi * scipy.linalg.expm(si * A.T) @ G @ scipy.linalg.expm((1 - si) * A.T)
+        for si, wi in zip(s, w, strict=True)
+    )
+    assert np.allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_steps_name_the_rule(cli):
+    code, out, err = cli(
+        "grad", "tr(G'*expm(A))", "--let", "A:n,n", "--let", "G:n,n", "--wrt", "A", "--steps"
+    )
+    assert code == 0, err
+    assert "Fréchet derivative of expm" in out
+    code, out, err = cli("grad", "tr(sqrtm(A))", "--let", "A:n,n", "--wrt", "A", "--steps")
+    assert code == 0, err
+    assert "F dF + dF F = dX" in out
+
+
+def test_python_module_imports_scipy_only_when_it_calls_it():
+    with_scipy = matcalc.grad("tr(G'*expm(A))", wrt="A", let=LET).python()
+    without = matcalc.grad("x'*A*x", wrt="x", let=["x:n", "A:n,n"]).python()
+    assert "import scipy" in with_scipy.splitlines()
+    assert "scipy" not in without
+    namespace: dict = {}
+    exec(compile(with_scipy, "<expm>", "exec"), namespace)  # matcalc's generated module
+    A, G = np.eye(2) * 0.5, np.ones((2, 2))
+    value, grad = namespace["f_and_grad"](A=A, G=G)
+    assert np.isclose(value, np.trace(G.T @ scipy.linalg.expm(A)))
+    assert np.allclose(grad, scipy.linalg.expm_frechet(A.T, G, compute_expm=False))
+
+
+def test_a_variable_named_scipy(cli):
+    """The NumPy line is evaluated with scipy bound to SciPy: a user's `scipy` is refused where
+    the line calls SciPy, kept where it does not; --format python renames the module."""
+    let = ["--let", "scipy:n,n", "--let", "G:n,n", "--wrt", "scipy"]
+    code, out, err = cli("grad", "tr(G'*expm(scipy))", *let, "--format", "numpy")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: a variable or dimension named scipy") and err.count("\n") == 1
+    code, out, err = cli("grad", "tr(G'*scipy)", *let, "--format", "numpy")
+    assert (code, out.strip()) == (0, "G"), err
+    code, out, err = cli("grad", "tr(G'*expm(scipy))", *let, "--format", "python")
+    assert code == 0, err
+    assert "import scipy as scipy_1" in out
+
+
+@pytest.mark.parametrize(
+    "name, hint",
+    [
+        ("exq", "did you mean exp (entry by entry) or expm (the matrix function)?"),
+        ("logg", "did you mean log (entry by entry) or logm (the matrix function)?"),
+        ("sinn", "did you mean sin (entry by entry)?"),
+    ],
+)
+def test_an_unknown_name_never_steers_to_an_entrywise_function_silently(cli, name, hint):
+    code, out, err = cli("grad", f"tr({name}(A))", "--let", "A:n,n", "--wrt", "A")
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == f"error: unknown function '{name}'; {hint} (column 4)"
+
+
+def test_value_at_a_point(cli):
+    code, out, err = cli(
+        "show", "expm(A)", "--let", "A:2,2", "--at", "A=[[0,1],[-1,0]]", "--format", "json"
+    )
+    assert code == 0, err
+    got = np.array(json.loads(out)["value"], dtype=float)
+    want = scipy.linalg.expm(np.array([[0.0, 1.0], [-1.0, 0.0]]))  # a rotation by 1 radian
+    assert np.allclose(got, want, atol=1e-12), out
+
+
+def test_matrix_functions_of_a_scalar_are_the_scalar_functions():
+    for f, g in (("expm", "exp"), ("logm", "log"), ("sqrtm", "sqrt")):
+        a = matcalc.show(f"{f}(t)")
+        b = matcalc.show(f"{g}(t)")
+        assert a.text() == b.text()
+
+
+# ------------------------------------------------------------------ JAX's autodiff, where installed
+
+
+def test_expm_gradient_against_jax():
+    jax = pytest.importorskip("jax", reason="JAX is not installed: the comparison is skipped")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import jax.scipy.linalg as jsl
+
+    rng = np.random.default_rng(3)
+    A, G = rng.normal(size=(4, 4)) * 0.5, rng.normal(size=(4, 4))
+    want = np.asarray(jax.grad(lambda a: jnp.trace(G.T @ jsl.expm(a)))(A))
+    line = matcalc.grad("tr(G'*expm(A))", wrt="A", let=LET).numpy()
+    with time_limit(120):
+        got = eval(line, {"np": np, "scipy": scipy, "A": A, "G": G, "n": 4})
+    assert np.allclose(got, want, rtol=1e-8)
