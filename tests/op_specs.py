@@ -920,6 +920,22 @@ ROWS += [
         "S",
         lambda S: np.sum(eigvalsh(S) ** 3),
     ),
+    scalar("max_eig", "max(eig(S))", "S:n,n,sym", "S", lambda S: eigvalsh(S)[-1]),
+    scalar(
+        "min_eig",
+        "min(eig(A + A'))",
+        "A:n,n",
+        "A",
+        lambda A: eigvalsh(A + A.T)[0],
+        skip=NO_EIGVEC,
+    ),
+    scalar(  # any square X: the sum of its (complex) eigenvalues is its trace
+        "sum_eig",
+        "sum(eig(X))",
+        "X:n,n",
+        "X",
+        lambda X: np.sum(np.linalg.eigvals(X)).real,
+    ),
     # ---- solve(A, B) = A⁻¹ B ---------------------------------------------------------------------
     scalar(
         "solve",

@@ -129,3 +129,30 @@ def test_expm_gradient_against_jax():
     with time_limit(120):
         got = eval(line, {"np": np, "scipy": scipy, "A": A, "G": G, "n": 4})
     assert np.allclose(got, want, rtol=1e-8)
+
+
+def test_chol_vjp_against_jax():
+    jax = pytest.importorskip("jax", reason="JAX is not installed: the comparison is skipped")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(4)
+    A, V = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
+    _, pull = jax.vjp(lambda a: jnp.linalg.cholesky(a @ a.T + jnp.eye(4)), A)
+    want = np.asarray(pull(V)[0])
+    r = matcalc.vjp("chol(A*A' + eye)", wrt="A", v="V", let=["A:n,n", "V:n,n"])
+    got = eval(r.numpy(), {"np": np, "scipy": scipy, "A": A, "V": V, "n": 4})
+    assert np.allclose(got, want, rtol=1e-8)
+
+
+def test_lambda_max_gradient_against_jax():
+    jax = pytest.importorskip("jax", reason="JAX is not installed: the comparison is skipped")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(5)
+    A = rng.normal(size=(4, 4))
+    want = np.asarray(jax.grad(lambda a: jnp.linalg.eigvalsh(a + a.T)[-1])(A))
+    r = matcalc.grad("lambda_max(A + A')", wrt="A", let=["A:n,n"])
+    got = eval(r.numpy(), {"np": np, "scipy": scipy, "A": A, "n": 4})
+    assert np.allclose(got, want, rtol=1e-8)

@@ -291,6 +291,10 @@ class Builder:
         """`max(a, b)`, `min(a, b)`: entry by entry, a scalar broadcasting (SPEC §7.8), written
         with relu: max(a, b) = b + relu(a - b), min(a, b) = a - relu(a - b); max(0, u) is relu(u).
         The derivative is relu's: at a tie all of it goes to b for max, to a for min."""
+        if len(s.args) == 1 and name in ("max", "min"):
+            arg = self.node(s.args[0])
+            if arg.op == "eig":  # max(eig(S)) = lambda_max(S) (SPEC §7.2)
+                return self.at(s.pos, FUNCTIONS[f"lambda_{name}"][1], arg.args[0])
         if len(s.args) == 1:
             raise self.error(
                 f"{name} of one argument (a reduction) is not supported yet; "

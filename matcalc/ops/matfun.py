@@ -314,6 +314,26 @@ def _frechet_zero(args, data):
     return zero(args[0].shape) if any(is_zero(e) for e in args[1:]) else None
 
 
+def _frechet_identity(name: str):
+    """L_f(X, 𝐈) = f′(X), X commuting with 𝐈: expm(X), X⁻¹ (logm), sqrtm(X)⁻¹/2 (sqrtm)."""
+
+    def rule(args, data):
+        from .arith import mul
+        from .leaves import num
+        from .linalg import inv
+
+        x, *es = args
+        if len(es) != 1 or es[0].op != "eye":
+            return None
+        if name == "expm":
+            return build("expm", x)
+        if name == "logm":
+            return inv(x)
+        return mul(num(sp.Rational(1, 2)), inv(build("sqrtm", x)))
+
+    return rule
+
+
 def frechet(name: str, x: Node, *es: Node) -> Node:
     """L_f(X, E) (one direction) or D²f(X)[E₁, E₂] (two)."""
     return build(f"{name}_frechet", x, *es)
@@ -389,7 +409,13 @@ def _register(name: str) -> None:
                     _frechet_zero,
                     ("A", "0*A"),
                     ("A:n,n",),
-                )
+                ),
+                Rewrite(
+                    "L(X, 𝐈) = f′(X): expm(X), X⁻¹, sqrtm(X)⁻¹/2",
+                    _frechet_identity(name),
+                    ("A", "eye(n)"),
+                    ("A:n,n",),
+                ),
             ],
         )
     )

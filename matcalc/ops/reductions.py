@@ -10,7 +10,7 @@ from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
 from .arith import add, mismatch, mul, pow_, split_coeff, sub
 from .elementwise import apply
 from .leaves import is_zero, num, ones
-from .linalg import inner, linear_unary_rewrites, matmul, scalar_vec, transpose
+from .linalg import inner, linear_unary_rewrites, matmul, scalar_vec, trace, transpose
 
 
 def _to_scalar(args, data):
@@ -85,6 +85,12 @@ register(
                 _sum_rewrite,
                 ("hadamard(x, y)",),
                 ("x:n", "y:n"),
+            ),
+            Rewrite(
+                "sum(eig(X)) = tr X (SPEC §7.2)",
+                lambda args, data: trace(args[0].args[0]) if args[0].op == "eig" else None,
+                ("eig(S)",),
+                ("S:n,n,sym",),
             ),
         ],
     )
