@@ -936,6 +936,25 @@ ROWS += [
         "X",
         lambda X: np.sum(np.linalg.eigvals(X)).real,
     ),
+    # ---- Xᵏ with a symbolic k (here the dimension p, declared by y's shape) --------------------
+    # Its second derivative and its Kronecker form are not written: refused, so skipped here.
+    scalar(
+        "matpow_symbolic",
+        "tr(X^p)",
+        "X:n,n y:p",
+        "X",
+        lambda X, p: np.trace(mpow(X, p)),
+        skip=("hessian", "vec"),
+    ),
+    array("matpow_symbolic_map", "X^p", "X:n,n y:p", "X", lambda X, p: mpow(X, p), skip=("vec",)),
+    scalar(
+        "matpow_frechet",
+        "sum(matpow_frechet(A, E, p))",
+        "A:n,n E:n,n y:p",
+        "E",
+        lambda A, E, p: np.sum(sum(mpow(A, j) @ E @ mpow(A, p - 1 - j) for j in range(p))),
+        skip=("vec",),
+    ),
     # ---- solve(A, B) = A⁻¹ B ---------------------------------------------------------------------
     scalar(
         "solve",

@@ -208,6 +208,8 @@ NOT_DRAWN = {
         "written as input by its rows"
         for f in ("expm", "logm", "sqrtm")
     },
+    "matpowk": "Xᵏ with a symbolic k: checked by its rows (matpow_symbolic, …)",
+    "matpow_frechet": "the derivative of Xᵏ with a symbolic k: checked by its rows",
     "tril_half": "Φ of the Cholesky derivative: checked by its row (tril_half)",
     **{
         v: "an eigenvector: only in printed derivatives of eig, lambda_max, lambda_min"

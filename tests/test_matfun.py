@@ -113,6 +113,18 @@ def test_matrix_functions_of_a_scalar_are_the_scalar_functions():
         assert a.text() == b.text()
 
 
+def test_symbolic_matrix_power():
+    """tr(Xᵏ) with k a name: k (Xᵏ⁻¹)ᵀ (the Matrix Cookbook, eq. 93); the module takes k."""
+    r = matcalc.grad("tr(X^k)", wrt="X", let=["X:n,n"])
+    assert r.text() == "k (Xᵀ)^(k - 1)"
+    X = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
+    namespace: dict = {}
+    exec(compile(r.python(), "<power>", "exec"), namespace)  # matcalc's generated module
+    value, grad = namespace["f_and_grad"](X=X, k=4)
+    assert np.isclose(value, np.trace(np.linalg.matrix_power(X, 4)))
+    assert np.allclose(grad, 4 * np.linalg.matrix_power(X, 3).T)
+
+
 # ------------------------------------------------------------------ JAX's autodiff, where installed
 
 

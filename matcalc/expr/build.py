@@ -21,7 +21,7 @@ from ..syntax.lexer import safe, superscript_value
 from ..syntax.names import FAMILY, check_name, nearest
 from ..syntax.parser import Syntax, parse_syntax
 from .decls import Decls
-from .node import ONE, Node, norm_shape, shape_str
+from .node import ONE, Node, dim_symbol, norm_shape, shape_str
 from .registry import FUNCTIONS, canonical, latex_commands, raw_mode
 
 
@@ -528,6 +528,10 @@ class Builder:
                 "for an entrywise power use .^"
             )
         k = canonical(e)
+        if k.op == "var" and self.decls.get(k.data[0]) is None:  # X^k: k a positive integer name
+            k = O.num(dim_symbol(k.data[0]))
+        if k.op == "num" and k.data.free_symbols and k.data.is_integer and k.data.is_nonnegative:
+            return O.matpowk(base, k)  # SPEC §7.2: Xᵏ with a symbolic integer k
         if not (k.op == "num" and k.data.is_Integer):
             raise MatcalcError(
                 "a matrix power needs a constant integer exponent; for entrywise powers use .^"

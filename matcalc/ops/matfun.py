@@ -98,7 +98,9 @@ def numeric_only(name: str, fn):
         from .structure import lit, lit_rows
 
         rows = [lit_rows(a) for a in args]
-        if not all(e.op == "num" for r in rows for row in r for e in row):
+        if not all(
+            e.op == "num" and not e.data.free_symbols for r in rows for row in r for e in row
+        ):
             raise MatcalcError(
                 f"{name} has no formula entry by entry; declare symbolic sizes (--let X:n,n) "
                 "for the matrix form"
