@@ -106,6 +106,20 @@ def test_value_at_a_point(cli):
     assert np.allclose(got, want, atol=1e-12), out
 
 
+@pytest.mark.parametrize(
+    "expr, at",
+    [
+        ("chol(A)", "A=[[1,2],[2,1]]"),  # not positive definite
+        ("logm(A)", "A=[[-1,0],[0,1]]"),  # an eigenvalue on the negative real axis
+        ("sqrtm(A)", "A=[[-4,0],[0,1]]"),
+    ],
+)
+def test_a_value_outside_the_domain_is_a_user_error(cli, expr, at):
+    code, out, err = cli("show", expr, "--let", "A:2,2", "--at", at)
+    assert (code, out) == (2, "")
+    assert err == f"error: {expr.split('(')[0]} is undefined at this point ({expr})\n"
+
+
 def test_matrix_functions_of_a_scalar_are_the_scalar_functions():
     for f, g in (("expm", "exp"), ("logm", "log"), ("sqrtm", "sqrt")):
         a = matcalc.show(f"{f}(t)")

@@ -74,6 +74,12 @@ def _spd(xp, n: Node, x, *rest) -> bool:
     return bool(lam[0] > 1e-2 and lam[-1] / lam[0] < 1e6)
 
 
+def _positive_definite(x) -> bool:
+    import numpy
+
+    return bool(numpy.linalg.eigvalsh(_sym(x))[0] > 0)
+
+
 def _simple_spectrum(xp, n: Node, x, *rest) -> bool:
     """Eigenvalues apart (each one simple), so that each is differentiable."""
     import numpy
@@ -172,7 +178,7 @@ register(
         shape=_square("chol", lambda x: x.shape),
         jvp=_chol_jvp,
         np=lambda ctx, n, x: _chol_np(x),
-        expand=numeric_only("chol", _chol_np),
+        expand=numeric_only("chol", _chol_np, _positive_definite),
         sympy=lambda n, a: sp.Function("chol")(a),
         text=_call("chol"),
         latex=_latex("chol"),

@@ -84,16 +84,19 @@ def _f_np(name: str):
 
 
 def _no_explicit(name: str):
-    return numeric_only(name, None)
+    defined = _principal if name.split("_")[0] in ("logm", "sqrtm") else None
+    return numeric_only(name, None, defined)
 
 
-def numeric_only(name: str, fn):
+def numeric_only(name: str, fn, defined=None):
     """An `expand` rule for an operator with no formula entry by entry: the value where every
-    entry is a number (`--at`), from `fn(*arrays)` (default: the Fréchet tables here)."""
+    entry is a number (`--at`), from `fn(*arrays)` (default: the Fréchet tables here); where
+    `defined(*arrays)` is false, or the value is not finite, a user error that names it."""
 
     def expand(ctx, n: Node, *args: Node) -> Node:
         import numpy
 
+        from ..errors import UndefinedError
         from .leaves import num
         from .structure import lit, lit_rows
 
@@ -102,25 +105,39 @@ def numeric_only(name: str, fn):
             e.op == "num" and not e.data.free_symbols for r in rows for row in r for e in row
         ):
             raise MatcalcError(
-                f"{name} has no formula entry by entry; declare symbolic sizes (--let X:n,n) "
-                "for the matrix form"
+                f"{name} of a matrix of symbols has no formula entry by entry: no componentwise "
+                "form (and no matrix form here)"
             )
         vals = [numpy.array([[float(e.data) for e in row] for row in r]) for r in rows]
-        with numpy.errstate(all="ignore"):
-            if fn is not None:
-                out = numpy.asarray(fn(*vals), dtype=float)
-            elif n.op in _FRECHET_NP:
-                out = _FRECHET_NP[n.op](*vals)
-            else:
-                out = _real(_scipy_f(name)(vals[0]))
+        undefined = UndefinedError(f"{name} is undefined at this point ({n!r})")
+        if defined is not None and not defined(*vals):
+            raise undefined
+        try:
+            with numpy.errstate(all="ignore"):
+                if fn is not None:
+                    out = numpy.asarray(fn(*vals), dtype=float)
+                elif n.op in _FRECHET_NP:
+                    out = _FRECHET_NP[n.op](*vals)
+                else:
+                    out = _real(_scipy_f(name)(vals[0]))
+        except (numpy.linalg.LinAlgError, ValueError):
+            raise undefined from None
         out = numpy.reshape(out, (-1, 1)) if out.ndim == 1 else out
         if not numpy.all(numpy.isfinite(out)):
-            raise MatcalcError(f"{name} is undefined at this point")
+            raise undefined
         if n.is_scalar:
             return num(sp.Float(float(out.flat[0])))
         return lit([[num(sp.Float(float(v))) for v in row] for row in out])
 
     return expand
+
+
+def _principal(x, *directions) -> bool:
+    """logm, sqrtm: no eigenvalue on the closed negative real axis."""
+    import numpy
+
+    lam = numpy.linalg.eigvals(x)
+    return bool(numpy.all((numpy.abs(lam.imag) > 1e-12) | (lam.real > 0)))
 
 
 def _no_negative_eigenvalue(xp, n: Node, x, *directions) -> bool:
