@@ -874,6 +874,76 @@ def serve_latency() -> None:
         server.server_close()
 
 
+# ---------------------------------------------------------------- 8. matrix functions (SPEC §7.2)
+
+
+def _hand_expm(A, G):
+    """tr(Gᵀ e^A) and its gradient L(Aᵀ, G), from one call of SciPy (Higham §10)."""
+    import scipy.linalg
+
+    E, L = scipy.linalg.expm_frechet(A.T, G)
+    return float(np.sum(G * E.T)), L
+
+
+def _hand_chol_vjp(S, V):
+    """L = chol(S) and S̄ = ½ (L⁻ᵀ Φ(Lᵀ V) L⁻¹ + its transpose) (Murray 2016), by triangular solves."""
+    import scipy.linalg
+
+    L = scipy.linalg.cholesky(S, lower=True)
+    P = L.T @ V
+    P = np.tril(P, -1) + np.diag(np.diag(P)) / 2
+    X = scipy.linalg.solve_triangular(L, P.T, lower=True, trans="T")  # L⁻ᵀ Pᵀ
+    X = scipy.linalg.solve_triangular(L, X.T, lower=True, trans="T").T  # (L⁻ᵀ (L⁻ᵀ Pᵀ)ᵀ)ᵀ
+    return L, (X + X.T) / 2
+
+
+def _hand_lambda_max(S):
+    w, V = np.linalg.eigh(S)
+    v = V[:, -1]
+    return float(w[-1]), np.outer(v, v)
+
+
+def matrix_functions() -> None:
+    """Generated --format python for expm's gradient, chol's vjp and λ_max's gradient, against
+    the hand-written SciPy above (ratios printed; nothing asserted)."""
+    n = 60 if QUICK else 200
+    reps = 9 if QUICK else 21
+    rng = np.random.default_rng(0)
+    A, G = rng.normal(size=(n, n)) / np.sqrt(n), rng.normal(size=(n, n))
+    M = rng.normal(size=(n, n))
+    S = M @ M.T / n + np.eye(n)
+    V = rng.normal(size=(n, n))
+    cases = [
+        (
+            "grad tr(Gᵀ expm(A))",
+            matcalc.grad("tr(G'*expm(A))", wrt="A", let=["A:n,n", "G:n,n"]),
+            {"A": A, "G": G},
+            lambda: _hand_expm(A, G),
+        ),
+        (
+            "vjp chol(S)",
+            matcalc.vjp("chol(S)", wrt="S", v="V", let=["S:n,n,sym", "V:n,n"]),
+            {"S": S, "V": V},
+            lambda: _hand_chol_vjp(S, V),
+        ),
+        (
+            "grad lambda_max(S)",
+            matcalc.grad("lambda_max(S)", wrt="S", let=["S:n,n,sym"]),
+            {"S": S},
+            lambda: _hand_lambda_max(S),
+        ),
+    ]
+    for what, result, args, hand in cases:
+        module = types.ModuleType("generated")
+        exec(compile(result.python(), "<generated>", "exec"), module.__dict__)
+        fn = next(v for k, v in module.__dict__.items() if k.startswith("f_and_"))
+        call = {k: args[k] for k in __import__("inspect").signature(fn).parameters}
+        got, want = fn(**call), hand()
+        assert np.allclose(got[1], want[1], rtol=1e-6, atol=1e-8), what
+        ours, base = timed_pair(lambda fn=fn, call=call: fn(**call), hand, reps)
+        row("matfun", f"{what} (n={n}): generated", ours, base, "hand-written SciPy", "≤ 1.1")
+
+
 def main() -> None:
     print(
         f"matcalc {matcalc.__version__} benchmarks{' (quick)' if QUICK else ''}; ratio = ours / baseline\n"
@@ -888,6 +958,7 @@ def main() -> None:
         "random": slowest_random,
         "cost": chain_cost,
         "serve": serve_latency,
+        "matfun": matrix_functions,
     }
     only = [a.removeprefix("--only=") for a in sys.argv[1:] if a.startswith("--only=")]
     for name, section in sections.items():

@@ -18,9 +18,10 @@ from . import limits
 from . import ops as O
 from .errors import QUOTE_CHARS, LimitError, MatcalcError, ShapeError, quote
 from .expr.decls import Decls
-from .expr.node import ONE, Node, norm_shape, shape_str
+from .expr.node import ONE, Node, dim_symbol, norm_shape, shape_str
 from .expr.registry import FUNCTIONS, canonical, latex_commands, raw_mode
 from .ops.base import mismatch
+from .ops.rules import extreme_of
 from .syntax.lexer import safe, superscript_value
 from .syntax.names import FAMILY, check_name, nearest
 from .syntax.parser import Syntax, parse_syntax
@@ -275,7 +276,7 @@ class Builder:
                 head = self.k_name(Syntax("name", s.text, s.pos, (), s.sub))  # `t (x + 1)`
                 return self.product(head, self.value(s.args[0]), s.pos, "juxt")
             hint = nearest(name, sorted(set(FUNCTIONS) | set(SIZED) | set(PAIRWISE)))
-            more = f"; did you mean {hint}?" if hint else ""
+            more = f"; did you mean {meaning(hint)}?" if hint else ""
             if not more and len(s.args) == 1 and len(name) <= QUOTE_CHARS:
                 more = f"; for a product write {name}*(...)"
             raise self.error(f"unknown function {quote(name)}{more}", s.pos)
@@ -294,6 +295,10 @@ class Builder:
         """`max(a, b)`, `min(a, b)`: entry by entry, a scalar broadcasting (SPEC §7.8), written
         with relu: max(a, b) = b + relu(a - b), min(a, b) = a - relu(a - b); max(0, u) is relu(u).
         The derivative is relu's: at a tie all of it goes to b for max, to a for min."""
+        if len(s.args) == 1 and name in ("max", "min"):
+            out = self.at(s.pos, extreme_of, name, self.node(s.args[0]))
+            if out is not None:  # max(eig(S)) = lambda_max(S) (SPEC §7.2)
+                return out
         if len(s.args) == 1:
             raise self.error(
                 f"{name} of one argument (a reduction) is not supported yet; "
@@ -533,6 +538,10 @@ class Builder:
                 "for an entrywise power use .^"
             )
         k = canonical(e)
+        if k.is_variable and self.decls.get(k.data[0]) is None:  # X^k: k a positive integer name
+            k = O.num(dim_symbol(k.data[0]))
+        if k.is_number and k.data.free_symbols and k.data.is_integer and k.data.is_nonnegative:
+            return O.matpowk(base, k)  # SPEC §7.2: Xᵏ with a symbolic integer k
         if not (k.is_number and k.data.is_Integer):
             raise MatcalcError(
                 "a matrix power needs a constant integer exponent; for entrywise powers use .^"
@@ -660,3 +669,17 @@ def _parse(text: str, decls: Decls | None, raw: bool) -> Parsed:
 
 def parse_expr(text: str, decls: Decls | None = None) -> Node:  # safe: matcalc's own parser
     return parse(text, decls).node
+
+
+def meaning(hint: str) -> str:
+    """A suggested function, with what it means when a like-named one means something else:
+    `exp (entry by entry) or expm (the matrix function)`, never a bare `exp` (SPEC §7.2)."""
+    from .expr.registry import OPS
+
+    op = OPS.get(hint)
+    if op is None or not op.entrywise:
+        return hint
+    matrix = OPS.get(hint + "m")
+    if matrix is not None and not matrix.entrywise:
+        return f"{hint} (entry by entry) or {hint}m (the matrix function)"
+    return f"{hint} (entry by entry)"

@@ -83,15 +83,15 @@ class Result:
 
     def numpy(self) -> str:
         """SPEC §4's line: one expression, evaluated by the user with `np` and the values bound."""
-        from .render.numpy import line_namespace, tensor_line
+        from .render.numpy import line_namespace, tensor_line, used_modules_free
 
         check_printable(self.node)
         names = line_namespace(self)  # the expression's names, as the user wrote them
         if self.form == "map":
-            return tensor_line(self, names)
+            return used_modules_free(tensor_line(self, names), names)
         from .render.cost import cost_aware
 
-        return to_numpy(cost_aware([self.node])[0], names)
+        return used_modules_free(to_numpy(cost_aware([self.node])[0], names), names)
 
     def python(self, framework: str = "python") -> str:
         """A complete NumPy module (or torch, jax): a function returning the value and this

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy
 
 from .op_specs import ROWS, references
 
@@ -275,6 +276,6 @@ def reference(
 
 
 def ev(line: str, values: dict[str, object]) -> np.ndarray:
-    """Evaluate a `--format numpy` line as SPEC §4 says."""
+    """Evaluate a `--format numpy` line as SPEC §4 and §7.2 say."""
     assert "\n" not in line.strip()
-    return np.asarray(eval(line, {"np": np, **values}), dtype=float)
+    return np.asarray(eval(line, {"np": np, "scipy": scipy, **values}), dtype=float)

@@ -33,6 +33,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import scipy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -450,7 +451,7 @@ def _check(sample: randexpr.Sample, found: list, out: Outcome) -> None:
     for env, exp in found:
         values = numpy_values(sample, env)
         try:
-            got = np.asarray(eval(out.line, {"np": np, **values}), dtype=float)
+            got = np.asarray(eval(out.line, {"np": np, "scipy": scipy, **values}), dtype=float)
         except Exception as err:
             out.status, out.message = (
                 "crash",

@@ -27,6 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg
+import scipy.special
+import scipy.stats
 
 # --------------------------------------------------------------------------- NumPy helpers
 
@@ -87,7 +90,7 @@ class Row:
     # matrices alternate between near-identity at the first point and general at the second;
     # "nonzero" points are general, and tests/randexpr.py keeps such a variable a variable)
     hints: dict[str, str] = field(default_factory=dict)
-    skip: tuple[str, ...] = ()  # commands that do not apply to this row
+    skip: tuple[str, ...] = ()  # commands that do not apply to this row ("vec": its --vec forms)
     vshape: str | None = None  # the vjp direction's --let shape, when the table cannot infer it
     ref: Callable[[object], object] | None = None  # the elementwise operator `id`, entry by entry
     domain: str = "all"  # where ref's argument may go: "all", "positive", "bounded" (|u| ≤ 1/2)
@@ -596,6 +599,30 @@ ROWS: list[Row] = [
     array("arctan_jac", "arctan(x)", "x:3", "x", lambda x: np.arctan(x)),
     *entrywise("sinh", np.sinh),
     *entrywise("cosh", np.cosh),
+    # SPEC §7.2: references from SciPy's special functions and NumPy, written here
+    *entrywise("erf", lambda u: scipy.special.erf(u)),
+    *entrywise("normcdf", lambda u: scipy.stats.norm.cdf(u)),
+    *entrywise("gelu", lambda u: u * scipy.stats.norm.cdf(u)),
+    *entrywise("expm1", lambda u: np.exp(u) - 1),
+    *entrywise("log1p", lambda u: np.log(1 + u), domain="positive"),
+    scalar(
+        "normcdf_Phi",
+        "sum(Phi(A*x)) + sum(Φ(x))",
+        "A:n,n x:n",
+        "x",
+        lambda A, x: np.sum(scipy.stats.norm.cdf(A @ x)) + np.sum(scipy.stats.norm.cdf(x)),
+    ),
+    scalar(  # probit regression's log-likelihood (Murphy §9.4)
+        "probit",
+        "sum(y .* log(normcdf(X*w)) + (1 - y) .* log(1 - normcdf(X*w)))",
+        "X:m,n w:n y:m",
+        "w",
+        lambda X, w, y: np.sum(
+            y * np.log(scipy.stats.norm.cdf(X @ w))
+            + (1 - y) * np.log(1 - scipy.stats.norm.cdf(X @ w))
+        ),
+        hints={"y": "positive"},
+    ),
     scalar(
         "elementwise_matrix",
         "sum(exp(X/2) .* A) + sum(tanh(X*B))",
@@ -826,11 +853,205 @@ ROWS: list[Row] = [
 ]
 
 
+# --------------------------------------------------------------------------- SPEC §7.2
+# Matrix functions against SciPy's own f (the oracle is finite differences of f; SciPy's
+# Fréchet derivatives are not called: block_frechet is the tests' own).
+
+
+def block_frechet(f, X, E):
+    """L_f(X, E) as the corner of f([[X, E], [0, X]]), computed the tests' own way."""
+    n = X.shape[0]
+    Z = np.zeros_like(X)
+    return np.real(f(np.block([[X, E], [Z, X]])))[:n, n:]
+
+
+def tril_half(X):
+    return np.tril(X, -1) + np.diag(np.diag(X)) / 2
+
+
+def eigvalsh(S):
+    return np.linalg.eigvalsh(S)
+
+
+NO_EIGVEC = ("hessian",)  # the derivative of an eigenvector is not written: refused with the reason
+
+ROWS += [
+    # ---- chol (cholesky) and Φ = tril_half ------------------------------------------------------
+    scalar(
+        "chol",
+        "tr(G'*chol(A*A' + eye))",
+        "A:n,n G:n,n",
+        "A",
+        lambda A, G: np.trace(G.T @ np.linalg.cholesky(A @ A.T + np.eye(len(A)))),
+    ),
+    scalar(
+        "chol_sym",
+        "tr(G'*chol(S))",
+        "S:n,n,sym G:n,n",
+        "S",
+        lambda S, G: np.trace(G.T @ np.linalg.cholesky(S)),
+        hints={"S": "near_eye"},
+    ),
+    array(
+        "cholesky_map",
+        "cholesky(A*A' + eye)",
+        "A:n,n",
+        "A",
+        lambda A: np.linalg.cholesky(A @ A.T + np.eye(len(A))),
+    ),
+    array("tril_half", "tril_half(X)", "X:n,n", "X", tril_half),
+    # ---- eigenvalues of a symmetric matrix ------------------------------------------------------
+    scalar(
+        "lambda_max",
+        "lambda_max(A + A')",
+        "A:n,n",
+        "A",
+        lambda A: eigvalsh(A + A.T)[-1],
+        skip=NO_EIGVEC,
+    ),
+    scalar("lambda_max_sym", "lambda_max(S)", "S:n,n,sym", "S", lambda S: eigvalsh(S)[-1]),
+    scalar(
+        "lambda_min",
+        "lambda_min(A*A' + eye)",
+        "A:n,n",
+        "A",
+        lambda A: eigvalsh(A @ A.T + np.eye(len(A)))[0],
+        skip=NO_EIGVEC,
+    ),
+    array("eig", "eig(A + A')", "A:n,n", "A", lambda A: eigvalsh(A + A.T)),
+    scalar(
+        "eigvalsh",
+        "sum(eigvalsh(S) .^ 3)",
+        "S:n,n,sym",
+        "S",
+        lambda S: np.sum(eigvalsh(S) ** 3),
+    ),
+    scalar("max_eig", "max(eig(S))", "S:n,n,sym", "S", lambda S: eigvalsh(S)[-1]),
+    scalar(
+        "min_eig",
+        "min(eig(A + A'))",
+        "A:n,n",
+        "A",
+        lambda A: eigvalsh(A + A.T)[0],
+        skip=NO_EIGVEC,
+    ),
+    scalar(  # any square X: the sum of its (complex) eigenvalues is its trace
+        "sum_eig",
+        "sum(eig(X))",
+        "X:n,n",
+        "X",
+        lambda X: np.sum(np.linalg.eigvals(X)).real,
+    ),
+    # ---- Xᵏ with a symbolic k (here the dimension p, declared by y's shape) --------------------
+    # Its second derivative and its Kronecker form are not written: refused, so skipped here.
+    scalar(
+        "matpow_symbolic",
+        "tr(X^p)",
+        "X:n,n y:p",
+        "X",
+        lambda X, p: np.trace(mpow(X, p)),
+        skip=("hessian", "vec"),
+    ),
+    array("matpow_symbolic_map", "X^p", "X:n,n y:p", "X", lambda X, p: mpow(X, p), skip=("vec",)),
+    scalar(
+        "matpow_frechet",
+        "sum(matpow_frechet(A, E, p))",
+        "A:n,n E:n,n y:p",
+        "E",
+        lambda A, E, p: np.sum(sum(mpow(A, j) @ E @ mpow(A, p - 1 - j) for j in range(p))),
+        skip=("vec",),
+    ),
+    # ---- solve(A, B) = A⁻¹ B ---------------------------------------------------------------------
+    scalar(
+        "solve",
+        "tr(G'*solve(A, B))",
+        "A:n,n B:n,n G:n,n",
+        "A",
+        lambda A, B, G: np.trace(G.T @ np.linalg.solve(A, B)),
+        hints={"A": "near_eye"},
+    ),
+    # ---- expm, logm, sqrtm and their Fréchet derivatives ------------------------------------
+    scalar(
+        "expm",
+        "tr(G'*expm(A))",
+        "A:n,n G:n,n",
+        "A",
+        lambda A, G: np.trace(G.T @ scipy.linalg.expm(A)),
+    ),
+    array("expm_map", "expm(X)", "X:n,n", "X", lambda X: scipy.linalg.expm(X)),
+    scalar(
+        "expm_frechet",
+        "tr(G'*expm_frechet(A, E))",
+        "A:n,n E:n,n G:n,n",
+        "A",
+        lambda A, E, G: np.trace(G.T @ block_frechet(scipy.linalg.expm, A, E)),
+        skip=("hessian",),  # a third Fréchet derivative: refused (no other command needs it)
+    ),
+    scalar(
+        "logm",
+        "tr(G'*logm(A))",
+        "A:n,n G:n,n",
+        "A",
+        lambda A, G: np.trace(G.T @ np.real(scipy.linalg.logm(A))),
+        hints={"A": "near_eye"},
+    ),
+    array(
+        "logm_map",
+        "logm(X)",
+        "X:n,n",
+        "X",
+        lambda X: np.real(scipy.linalg.logm(X)),
+        hints=NE,
+    ),
+    scalar(
+        "logm_frechet",
+        "sum(logm_frechet(A, E))",
+        "A:n,n E:n,n",
+        "E",
+        lambda A, E: np.sum(block_frechet(scipy.linalg.logm, A, E)),
+        hints={"A": "near_eye"},
+    ),
+    scalar(
+        "sqrtm",
+        "tr(G'*sqrtm(A))",
+        "A:n,n G:n,n",
+        "A",
+        lambda A, G: np.trace(G.T @ np.real(scipy.linalg.sqrtm(A))),
+        hints={"A": "near_eye"},
+    ),
+    array(
+        "sqrtm_map",
+        "sqrtm(X)",
+        "X:n,n",
+        "X",
+        lambda X: np.real(scipy.linalg.sqrtm(X)),
+        hints=NE,
+    ),
+    scalar(
+        "sqrtm_frechet",
+        "sum(sqrtm_frechet(A, E))",
+        "A:n,n E:n,n",
+        "E",
+        lambda A, E: np.sum(block_frechet(scipy.linalg.sqrtm, A, E)),
+        hints={"A": "near_eye"},
+    ),
+]
+
+
 # Names in matcalc's FUNCTIONS that are internal helpers, not part of the user language of SPEC §2.
 INTERNAL = {
     "kron_inner_left",  # a factor of the derivative of kron
     "kron_inner_right",  # a factor of the derivative of kron
     "unvec",  # the inverse of vec, printed in --vec results
+    # the Kronecker forms K(X) of the Fréchet derivatives, printed in --vec results (the rows
+    # expm, logm, sqrtm check them there)
+    # eigenvectors, printed in the derivatives of eig, lambda_max, lambda_min (their rows)
+    "eigvecs",
+    "eigvec_max",
+    "eigvec_min",
+    "expm_kron",
+    "logm_kron",
+    "sqrtm_kron",
 }
 
 

@@ -172,7 +172,24 @@ HAND = {
 }
 # Operators whose rows are not drawn yet, each with the matcalc bug the random tester found in
 # it (a test in tests/test_regressions.py fails when the bug is fixed: then remove the entry).
-NOT_YET: dict[str, str] = {}
+NOT_YET: dict[str, str] = {
+    # SPEC §7.2's matrix operators, not drawn yet (a limit of the generator, not a matcalc bug
+    # found): the first run of their rows as templates (seed 20240601) gave samples that
+    # matcalc refuses by design (a Hessian of expm_frechet is a third Fréchet derivative, that
+    # of λ_max an eigenvector's derivative; at integer sizes, componentwise, they have no
+    # formula entry by entry) and references that differ from matcalc's off the symmetric
+    # matrices (NumPy's eigvalsh reads the lower triangle, matcalc the symmetric part). The
+    # generator must first learn to skip those commands and sizes for them, and to keep a
+    # `sym` argument symmetric; meanwhile their rows check them in tests/test_ops.py,
+    # test_frameworks.py and test_matfun.py.
+    **{
+        name: "SPEC §7.2 matrix operator: not drawn until the generator avoids its declared limits"
+        for name in (
+            *("expm", "logm", "sqrtm", "expm_frechet", "logm_frechet", "sqrtm_frechet"),
+            *("chol", "tril_half", "eig", "lambda_max", "lambda_min"),
+        )
+    }
+}
 # Operators never drawn: internal ones that the language does not write as input.
 INTERNAL = {
     "dvar": "a differential dX: only in printed maps",
@@ -180,6 +197,19 @@ INTERNAL = {
     "kron_inner_left": "internal: a factor of the derivative of kron",
     "kron_inner_right": "internal: a factor of the derivative of kron",
     "unvec": "internal: the inverse of vec in --vec results",
+    **{
+        v: "an eigenvector: only in printed derivatives of eig, lambda_max, lambda_min"
+        for v in ("eigvecs", "eigvec_max", "eigvec_min")
+    },
+    **{
+        f"{f}_kron": "the Kronecker form of a Fréchet derivative: only in printed --vec results"
+        for f in ("expm", "logm", "sqrtm")
+    },
+    # not internal (the language writes X^k and matpow_frechet), but not drawn yet: a symbolic
+    # exponent is a size that the rows declare through an unused variable (y:p), so no row is a
+    # template; tests/test_ops.py and test_matfun.py check them through their rows
+    "matpowk": "Xᵏ with a symbolic k: checked by its rows (matpow_symbolic, …), not drawn yet",
+    "matpow_frechet": "the derivative of Xᵏ with a symbolic k: checked by its rows, not drawn yet",
 }
 NUMBERS = [("2", 2.0), ("3", 3.0), ("0.5", 0.5), ("1.5", 1.5), ("0.25", 0.25), ("4", 4.0)]
 NUMBERS_ATOM = [*NUMBERS, ("1e-1", 0.1), ("2.5", 2.5), ("pi", np.pi), ("e", np.e)]

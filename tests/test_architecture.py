@@ -47,6 +47,9 @@ STAGES = {
     "matcalc.ops.kronecker": FAMILIES,
     "matcalc.ops.reductions": FAMILIES,
     "matcalc.ops.structure": FAMILIES,
+    "matcalc.ops.matfun": FAMILIES,  # SPEC §7.2: expm, logm, sqrtm and their Fréchet derivatives
+    "matcalc.ops.decomp": FAMILIES,  # chol, eig, λ_max, λ_min, solve
+    "matcalc.ops.powers": FAMILIES,  # Xᵏ with a symbolic k
     "matcalc.ops.rules": 3.5,  # the rewrites that relate operators of different families
     "matcalc.ops.textbook": 3.5,  # the textbook forms the simplifier names (σ(u)): cross-family too
     "matcalc.ops": 3.9,

@@ -78,6 +78,9 @@ def valid_point(
     """A point where every node is defined and (strict) smooth, or None after `tries` attempts;
     `extra` names scalars to give values to even if no node holds them."""
     scalars = scalar_names(nodes) | (extra or set())
+    dims = dict(dims or {})
+    for s in _exponent_symbols(nodes):  # Xᵏ with a symbolic k: k is a size like a dimension
+        dims.setdefault(s, int(rng.integers(2, 5)))
     for attempt in range(tries):
         pt = random_point(decls, scalars, rng, attempt, dims)
         try:
@@ -90,3 +93,16 @@ def valid_point(
             continue
         return pt
     return None
+
+
+def _exponent_symbols(nodes: list[Node]) -> set:
+    """The integer symbols of the constants (an exponent k of Xᵏ) that no shape sizes."""
+    from ..expr.node import postorder
+
+    return {
+        s
+        for m in postorder([n for n in nodes if n is not None])
+        if m.is_number
+        for s in m.data.free_symbols
+        if s.is_integer
+    }

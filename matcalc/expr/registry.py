@@ -77,6 +77,9 @@ class Op:
     arity: int | tuple[int, ...] | None = 1
     rewrites: list[Rewrite] = field(default_factory=list)
     linear: bool = False
+    # the operands it is linear in, where not every one (L_f(X, E) is linear in E, not in X): its
+    # transpose and vec rules apply to these slots only (None: every operand)
+    linear_in: tuple[int, ...] | None = None
     transpose: Callable[[Node, Node, int], Node] | None = None
     vec: Callable[[Node, int, Node], Node] | None = None
     leaf: bool = False

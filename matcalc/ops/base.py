@@ -521,3 +521,43 @@ def unvec(a: Node, shape) -> Node:
     """The r×c matrix whose vec is a."""
     r, c = (sp.sympify(d) for d in shape)  # safe: dimensions
     return build("unvec", a, data=(r, c))
+
+
+# ---------------------------------------------------------------- matrix functions, decompositions, Xᵏ (matfun.py, decomp.py, powers.py)
+
+
+def matfun(name: str, x: Node) -> Node:
+    """expm(X), logm(X), sqrtm(X) (`name`); of a 1×1 matrix, the scalar function."""
+    return build(name, x)
+
+
+def frechet(name: str, x: Node, *es: Node) -> Node:
+    """L_f(X, E) (one direction) or D²f(X)[E₁, E₂] (two) of the matrix function `name`."""
+    return build(f"{name}_frechet", x, *es)
+
+
+def tril_half(a: Node) -> Node:
+    """Φ(A): the lower triangle of A with half its diagonal."""
+    return a if a.op == "zero" else build("tril_half", a)
+
+
+def eig(a: Node) -> Node:
+    """The eigenvalues of a symmetric matrix, ascending (of a scalar, itself)."""
+    return a if a.is_scalar else build("eig", a)
+
+
+def lambda_extreme(which: str, a: Node) -> Node:
+    """λ_max(S) or λ_min(S) (`which` is "max" or "min")."""
+    return build(f"lambda_{which}", a)
+
+
+def matpowk(x: Node, k: Node) -> Node:
+    """Xᵏ for a symbolic integer k ≥ 0 (a constant node); a number k is the ordinary power."""
+    if k.data.is_Integer:
+        return matpow(x, int(k.data))
+    return build("matpowk", x, k)
+
+
+def matpow_frechet(x: Node, e: Node, k: Node) -> Node:
+    """Σⱼ Xʲ E Xᵏ⁻¹⁻ʲ, the derivative of Xᵏ in the direction E."""
+    return build("matpow_frechet", x, e, k)

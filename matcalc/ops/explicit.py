@@ -121,3 +121,40 @@ def explicit_inverse(a: Node, node: Node | None = None) -> Node:
         return mul(num((-1) ** (i + j)), _det_rows(sub) if sub else num(1))
 
     return lit([[mul(cofactor(j, i), inv_d) for j in range(n)] for i in range(n)])
+
+
+def numeric_only(name: str, fn, defined=None):
+    """An `expand` rule for an operator with no formula entry by entry (a matrix function, a
+    decomposition): the value where every entry is a number (`--at`), `fn(*arrays)`; where
+    `defined(*arrays)` is false, or the value is not finite, a user error that names it."""
+
+    def expand(ctx, n: Node, *args: Node) -> Node:
+        import numpy
+
+        from ..errors import MatcalcError
+
+        rows = [lit_rows(a) for a in args]
+        if not all(
+            e.op == "num" and not e.data.free_symbols for r in rows for row in r for e in row
+        ):
+            raise MatcalcError(
+                f"{name} of a matrix of symbols has no formula entry by entry: no componentwise "
+                "form (and no matrix form here)"
+            )
+        vals = [numpy.array([[float(e.data) for e in row] for row in r]) for r in rows]
+        undefined = UndefinedError(f"{name} is undefined at this point ({n!r})")
+        if defined is not None and not defined(*vals):
+            raise undefined
+        try:
+            with numpy.errstate(all="ignore"):
+                out = numpy.asarray(fn(*vals), dtype=float)
+        except (numpy.linalg.LinAlgError, ValueError):
+            raise undefined from None
+        out = numpy.reshape(out, (-1, 1)) if out.ndim == 1 else out
+        if not numpy.all(numpy.isfinite(out)):
+            raise undefined
+        if n.is_scalar:
+            return num(sp.Float(float(out.flat[0])))
+        return lit([[num(sp.Float(float(v))) for v in row] for row in out])
+
+    return expand

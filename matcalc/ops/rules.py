@@ -30,12 +30,15 @@ from .base import (
     kron,
     kron_inner_left,
     kron_inner_right,
+    lambda_extreme,
     lit,
     lit_rows,
     logdet,
     logsumexp,
+    matfun,
     matmul,
     matpow,
+    matpowk,
     mean,
     mul,
     neg,
@@ -422,6 +425,16 @@ attach(
         ("x:n", "y:n"),
     ),
 )
+attach(
+    "sum",
+    Rewrite(
+        "sum(eig(X)) = tr X (SPEC §7.2)",
+        lambda args, data: trace(args[0].args[0]) if args[0].op == "eig" else None,
+        ("eig(S)",),
+        ("S:n,n,sym",),
+    ),
+    before="sum Aᵀ = sum A, sum 𝟏 = n, sum(A ⊗ B) = sum A sum B, sum(a ⊙ b) = aᵀb",
+)
 
 
 def _mean_rewrite(args, data):
@@ -581,3 +594,57 @@ def _lse_of_zero(args, data):
 
 
 attach("lse", Rewrite("logsumexp(𝟎ₙ) = log n", _lse_of_zero, ("zeros(n)",), ("x:n",)))
+
+
+# ---------------------------------------------------------------- matrix functions (SPEC §7.2)
+
+
+def _frechet_identity(name: str):
+    """L_f(X, 𝐈) = f′(X), X commuting with 𝐈: expm(X), X⁻¹ (logm), sqrtm(X)⁻¹/2 (sqrtm)."""
+
+    def rule(args, data):
+        x, *es = args
+        if len(es) != 1 or es[0].op != "eye":
+            return None
+        if name == "expm":
+            return matfun("expm", x)
+        if name == "logm":
+            return inv(x)
+        return mul(num(sp.Rational(1, 2)), inv(matfun("sqrtm", x)))
+
+    return rule
+
+
+for _name in ("expm", "logm", "sqrtm"):
+    attach(
+        f"{_name}_frechet",
+        Rewrite(
+            "L(X, 𝐈) = f′(X): expm(X), X⁻¹, sqrtm(X)⁻¹/2",
+            _frechet_identity(_name),
+            ("A", "eye(n)"),
+            ("A:n,n",),
+        ),
+    )
+
+
+def _matpow_frechet_identity(args, data):
+    """X commutes with 𝐈: Σⱼ Xʲ 𝐈 Xᵏ⁻¹⁻ʲ = k Xᵏ⁻¹ (an integer k - 1 is the ordinary power)."""
+    x, e, k = args
+    return mul(k, matpowk(x, num(k.data - 1))) if e.op == "eye" else None
+
+
+attach(
+    "matpow_frechet",
+    Rewrite(
+        "matpow_frechet(X, 𝐈, k) = k Xᵏ⁻¹",
+        _matpow_frechet_identity,
+        ("A", "eye(n)", "n"),
+        ("A:n,n",),
+    ),
+)
+
+
+def extreme_of(which: str, a: Node) -> Node | None:
+    """max(eig(S)) = lambda_max(S), min(eig(S)) = lambda_min(S) (SPEC §7.2): the one-argument
+    max and min the language has; None for any other argument."""
+    return lambda_extreme(which, a.args[0]) if a.op == "eig" else None

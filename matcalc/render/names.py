@@ -15,7 +15,10 @@ import re
 from collections.abc import Iterable
 
 OPEN, CLOSE = "\x00", "\x01"  # around a user's name in code not yet finished
-MODULES = {"np": "numpy"}  # how the print rules name a module → what code imports
+# How the print rules name a module → what code imports. SciPy (SPEC §7.2) is imported only
+# by code that calls it: `scipy.linalg.expm_frechet`, `scipy.special.ndtr` (SciPy 1.11+ loads
+# the submodules on first use).
+MODULES = {"np": "numpy", "scipy": "scipy"}
 _NAMED = re.compile(f"{OPEN}([^{CLOSE}]*){CLOSE}")
 _MODULE = re.compile(r"(?<![\w.])(" + "|".join(MODULES) + r")\.")
 _FLOAT = re.compile(r"(?<![\w.])float\b")  # the one builtin the NumPy print rules use

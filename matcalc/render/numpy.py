@@ -26,6 +26,21 @@ def line_namespace(result) -> Namespace:
     return Namespace(user, spellings(getattr(result, "source", "") or "", scalars))
 
 
+def used_modules_free(line: str, names: Namespace) -> str:
+    """The line, when the modules it calls are bound under their own names: it is evaluated
+    with `scipy` bound to SciPy too (SPEC §7.2), so a user's `scipy` is refused where the line
+    calls SciPy (a line that does not may keep it)."""
+    from ..errors import MatcalcError
+
+    if names.modules.get("scipy", "scipy") != "scipy":
+        raise MatcalcError(
+            "a variable or dimension named scipy cannot be used in a NumPy line that calls "
+            "SciPy (--format numpy, json): the line is evaluated with scipy bound to SciPy; "
+            "rename it, or use --format python, which imports SciPy under a free name"
+        )
+    return line
+
+
 def tensor_line(result, names: Namespace | None = None) -> str:
     """The full array of a linear map: L(Eᵢⱼ) for every basis matrix Eᵢⱼ of X, axes arranged."""
     if names is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from ..errors import MatcalcError
 from ..expr.node import Node, postorder
 from ..expr.registry import OPS, role
 from .backends import BACKENDS, Spelling
@@ -257,6 +258,12 @@ def python_module(
     doc.append('    """')
     ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if derivs else f_type
     body = [*doc, *lines, f"    return {returns}"]
+    if framework != "python" and "scipy" in ns.modules:
+        raise MatcalcError(
+            f"--format {framework}: the expression or its derivative calls SciPy (expm, logm, "
+            f"sqrtm and their derivatives, erf, normcdf, gelu), which has no {framework} "
+            "spelling here yet; use --format python"
+        )
     modules = {**MODULES, "np": backend.module}
     imports = [
         f"import {modules[m]}" + ("" if a == modules[m] else f" as {a}")
