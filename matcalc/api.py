@@ -99,6 +99,7 @@ def problems(
     decls = Decls.parse(list(let or ()))
     expr = read_input(expr, input, decls)
     parsed = parse(expr, decls)
+    _not_a_where_name(wrt, parsed)
     variables = resolve(wrt, decls, parsed.family)
     if kind == "hvp" and len(variables) > 1:
         raise MatcalcError(
@@ -142,6 +143,17 @@ def problems(
         for var in variables
     ]
     return out, parsed
+
+
+def _not_a_where_name(wrt: str, parsed: Parsed) -> None:
+    """--wrt names a variable: a where name stands for an expression of the variables."""
+    named = {name for name, _ in parsed.where}
+    for w in (w.strip() for w in wrt.split(",")):
+        if w in named:
+            raise MatcalcError(
+                f"--wrt {w}: {w} is a name defined by where, not a variable; "
+                "differentiate by a variable its definition uses"
+            )
 
 
 def _absent(variables: list, raw: Node) -> list[str]:

@@ -1,0 +1,167 @@
+"""`EXPR where NAME = EXPR, …` (SPEC §7.3): a name is its definition.
+
+The derivatives are compared with central finite differences of the tests' own NumPy of the
+model (not matcalc's evaluator), and with the inlined expression; the user errors are checked
+word for word, with their column."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matcalc
+
+from .alarm import time_limit
+
+N, K = 4, 3
+
+
+def _fd(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """The gradient of the scalar f at x by central differences, shaped like x."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def _spd(d: int, rng: np.random.Generator) -> np.ndarray:
+    q = rng.standard_normal((d, d))
+    return q @ q.T / d + np.eye(d)
+
+
+KALMAN = "v'*inv(S)*v/2 + logdet(S)/2 where S = H*P*H' + R, v = y - H*mp"
+KALMAN_INLINE = (
+    "(y - H*mp)'*inv(H*P*H' + R)*(y - H*mp)/2 + logdet(H*P*H' + R)/2"  # the same, by hand
+)
+KALMAN_LET = ["H:k,n", "P:n,n,sym", "R:k,k,sym", "y:k", "mp:n"]
+
+
+def _kalman_values(seed: int) -> dict[str, object]:
+    rng = np.random.default_rng(seed)
+    return {
+        "H": rng.standard_normal((K, N)),
+        "P": _spd(N, rng),
+        "R": _spd(K, rng),
+        "y": rng.standard_normal(K),
+        "mp": rng.standard_normal(N),
+        "n": N,
+        "k": K,
+    }
+
+
+def _kalman_nll(H, P, R, y, mp):
+    """The innovation negative log-likelihood, up to a constant (Särkkä, Bayesian Filtering
+    and Smoothing, 2013, eq. 12.11): S = H P Hᵀ + R, v = y − H m⁻, ½ vᵀS⁻¹v + ½ log det S."""
+    S = H @ P @ H.T + R
+    v = y - H @ mp
+    return 0.5 * v @ np.linalg.solve(S, v) + 0.5 * np.linalg.slogdet(S)[1]
+
+
+def test_a_where_model_has_the_derivative_of_the_model():
+    with time_limit(120):
+        res = matcalc.grad(KALMAN, wrt="H", let=KALMAN_LET)
+        inline = matcalc.grad(KALMAN_INLINE, wrt="H", let=KALMAN_LET)
+    assert res.text() == inline.text()  # a name is its definition
+    for seed in range(2):
+        vals = _kalman_values(seed)
+        got = eval(res.numpy(), {"np": np, **vals})  # matcalc's printed line
+        rest = {k: vals[k] for k in ("P", "R", "y", "mp")}
+        want = _fd(lambda H, rest=rest: _kalman_nll(H, **rest), vals["H"])
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_definitions_may_use_each_other_in_any_order():
+    """GPML (Rasmussen & Williams 2006, eq. 2.30) without the constant: ½ yᵀα + ½ log det K,
+    α = K⁻¹y, K = A Aᵀ + s²𝐈; α is defined before the K it uses."""
+    expr = "y'*alpha/2 + logdet(K)/2 where alpha = inv(K)*y, K = A*A' + s^2*eye"
+    with time_limit(120):
+        res = matcalc.grad(expr, wrt="A", let=["A:n,k", "y:n"])
+    rng = np.random.default_rng(7)
+    A, y, s = rng.standard_normal((N, K)), rng.standard_normal(N), 0.7
+
+    def f(A):
+        Km = A @ A.T + s**2 * np.eye(N)
+        return 0.5 * y @ np.linalg.solve(Km, y) + 0.5 * np.linalg.slogdet(Km)[1]
+
+    got = eval(res.numpy(), {"np": np, "A": A, "y": y, "s": s, "n": N, "k": K})
+    np.testing.assert_allclose(got, _fd(f, A), rtol=1e-5, atol=1e-7)
+
+
+def test_a_name_used_twice_is_one_value_and_shapes_come_from_definitions(cli):
+    code, out, err = cli("grad", "sum(h .* h) + sum(h) where h = tanh(W*x)", "--wrt", "x",
+                         "--let", "W:3,2", "--let", "x:2", "--format", "numpy")  # fmt: skip
+    assert code == 0, err
+    rng = np.random.default_rng(3)
+    W, x = rng.standard_normal((3, 2)), rng.standard_normal(2)
+
+    def f(x):
+        h = np.tanh(W @ x)
+        return h @ h + h.sum()
+
+    got = eval(out.strip(), {"np": np, "W": W, "x": x})
+    np.testing.assert_allclose(got, _fd(f, x), rtol=1e-6, atol=1e-8)
+
+
+ERRORS = [
+    ("x'*x where x = 2*t", "where: x is a declared variable; give the definition a new name", 12),
+    ("a*t where a = t^2, b = 3", "where: b is defined but not used", 20),
+    ("a where a = b, b = a*t", "where: the definitions form a cycle (a → b → a)", 20),
+    ("a where a = a*t", "where: the definitions form a cycle (a → a)", 13),
+    ("a where a = t, a = 2", "where: a is defined twice (first at column 9)", 16),
+    ("a*t where a = t,", "where takes definitions NAME = EXPR, separated by commas", 17),
+    ("a where sin = t", "where: sin is a name of the language; give the definition a new name", 9),
+    ("a where n = t", "where: n is a dimension; give the definition a new name", 9),
+    ("t = 2", "unexpected character '='", 3),
+    ("a where a = t = 2", "unexpected character '='", 15),
+]
+
+
+@pytest.mark.parametrize(("expr", "message", "column"), ERRORS)
+def test_where_mistakes_are_one_line_with_their_column(cli, expr, message, column):
+    code, out, err = cli("grad", expr, "--wrt", "t", "--let", "x:n")
+    assert (code, out) == (2, "")
+    first = err.splitlines()[0]
+    assert first == f"error: {message} (column {column})", err
+    assert "Traceback" not in err
+
+
+def test_wrt_a_where_name_says_to_differentiate_by_a_variable(cli):
+    code, out, err = cli("grad", "S*t where S = t^2", "--wrt", "S")
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "error: --wrt S: S is a name defined by where, not a variable; "
+        "differentiate by a variable its definition uses"
+    )
+
+
+def test_where_is_still_a_variable_name_without_a_definition(cli):
+    code, out, err = cli("grad", "where*t^2", "--wrt", "t")
+    assert (code, out.strip()) == (0, "2 t where"), err
+
+
+def test_where_in_latex_input(cli):
+    code, out, err = cli(
+        "grad",
+        r"\alpha^{\top} y \quad\text{where } \alpha = K^{-1} y",
+        "--input", "latex", "--let", "K:n,n", "--let", "y:n", "--wrt", "y",
+    )  # fmt: skip
+    assert (code, out.strip()) == (0, "(K⁻¹ + K⁻ᵀ) y"), err
+
+
+def test_where_in_a_chain_step(cli):
+    code, out, err = cli(
+        "chain", "L = sum(h .* h) where h = 2*z", "z = A*x",
+        "--wrt", "x", "--let", "A:3,3", "--let", "x:3", "--format", "numpy",
+    )  # fmt: skip
+    assert code == 0, err
+    rng = np.random.default_rng(5)
+    A, x = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    got = eval(out.strip(), {"np": np, "A": A, "x": x, "z": A @ x})  # the step z's value
+    np.testing.assert_allclose(got, _fd(lambda x: 4 * (A @ x) @ (A @ x), x), rtol=1e-6)
+
+
+def test_show_reads_where():
+    res = matcalc.show("S*t where S = t^2 + 1", at={"t": 2})
+    assert res.value == 10
