@@ -658,6 +658,8 @@ def read_input(text: str, kind: str, decls: Decls | None) -> str:
     names = set(FUNCTIONS) | set(SIZED) | set(CONSTANTS)
     if decls is not None:
         names |= set(decls.items) | set(decls.dims())
+    if WHERE in text:  # `\text{where } Kxx = …`: a where name is one name, not K x x
+        names |= set(re.findall(r"(?<![\\A-Za-z])([A-Za-z][A-Za-z0-9]*)\s*=", text))
     return latex_to_text(text, names, latex_commands())
 
 

@@ -6,6 +6,9 @@ word for word, with their column."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -63,7 +66,9 @@ def test_a_where_model_has_the_derivative_of_the_model():
     with time_limit(120):
         res = matcalc.grad(KALMAN, wrt="H", let=KALMAN_LET)
         inline = matcalc.grad(KALMAN_INLINE, wrt="H", let=KALMAN_LET)
-    assert res.text() == inline.text()  # a name is its definition
+    # the book's form (Särkkä 2013, eq. 12.11 differentiated), the user's names kept
+    assert res.text() == "(S⁻¹ - S⁻¹ v vᵀ S⁻¹) H P - S⁻¹ v mpᵀ  where S = R + H P Hᵀ, v = y - H mp"
+    assert res.numpy() == inline.numpy()  # a name is its definition: one expression, inlined
     for seed in range(2):
         vals = _kalman_values(seed)
         got = eval(res.numpy(), {"np": np, **vals})  # matcalc's printed line
@@ -165,3 +170,102 @@ def test_where_in_a_chain_step(cli):
 def test_show_reads_where():
     res = matcalc.show("S*t where S = t^2 + 1", at={"t": 2})
     assert res.value == 10
+
+
+# --------------------------------------------------------------------------- the output's names
+
+RNN_LET = ["W:n,n", "U:n,m", "h0:n", "x1:m", "x2:m", "v:n"]
+RNN = "sum(tanh(W*tanh(W*h0 + U*x1) + U*x2) .* v)"  # a 2-step RNN, L = vᵀ h₂ (no names given)
+RNN_NAMED = "sum(tanh(W*h + U*x2) .* v) where h = tanh(W*h0 + U*x1)"
+
+
+def _rnn_values(seed: int) -> dict[str, object]:
+    rng = np.random.default_rng(seed)
+    n, m = 3, 2
+    return {
+        "W": rng.standard_normal((n, n)) / 2,
+        "U": rng.standard_normal((n, m)),
+        "h0": rng.standard_normal(n),
+        "x1": rng.standard_normal(m),
+        "x2": rng.standard_normal(m),
+        "v": rng.standard_normal(n),
+        "n": n,
+        "m": m,
+    }
+
+
+def _rnn_loss(W, U, h0, x1, x2, v):
+    """Two steps of h_t = tanh(W h_{t-1} + U x_t), L = vᵀ h₂ (Goodfellow et al. 2016, §10.2)."""
+    h1 = np.tanh(W @ h0 + U @ x1)
+    return v @ np.tanh(W @ h1 + U @ x2)
+
+
+@pytest.mark.parametrize("expr", [RNN, RNN_NAMED])
+def test_a_repeated_sub_expression_is_named_once(expr):
+    with time_limit(120):
+        res = matcalc.grad(expr, wrt="W", let=RNN_LET)
+    text = res.text()
+    h = "h" if expr == RNN_NAMED else "w"  # the user's name, else the first fresh vector name
+    assert text == (
+        f"((Wᵀ u) ⊙ (𝟏 - {h}⊙²)) h0ᵀ + u {h}ᵀ  where {h} = tanh(U x1 + W h0), "
+        f"u = v ⊙ (𝟏 - tanh(U x2 + W {h})⊙²)"
+    )
+    assert text.count("tanh(U x1 + W h0)") == 1  # written once, however often it is used
+    vals = _rnn_values(1)
+    rest = {k: vals[k] for k in ("U", "h0", "x1", "x2", "v")}
+    want = _fd(lambda W: _rnn_loss(W, **rest), vals["W"])
+    np.testing.assert_allclose(eval(res.numpy(), {"np": np, **vals}), want, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("expr", "let", "values"),
+    [(RNN, RNN_LET, _rnn_values(2)), (KALMAN, KALMAN_LET, _kalman_values(3))],
+)
+@pytest.mark.parametrize("fmt", ["text", "latex"])
+def test_the_printed_where_reads_back_to_the_same_value(expr, let, values, fmt):
+    """SPEC §4's round trip with §7.3's names: the answer, read back by show, has its value."""
+    with time_limit(120):
+        res = matcalc.grad(expr, wrt="H" if expr == KALMAN else "W", let=let)
+    printed = res.text() if fmt == "text" else res.latex()
+    assert (" where " if fmt == "text" else r"\quad\text{where } ") in printed
+    back = matcalc.show(printed, let=let, input=fmt)
+    got = eval(back.numpy(), {"np": np, **values})
+    np.testing.assert_allclose(got, eval(res.numpy(), {"np": np, **values}), rtol=1e-9)
+
+
+def test_json_has_the_where_list(cli):
+    code, out, err = cli("grad", RNN_NAMED, "--wrt", "W", *[f"--let={x}" for x in RNN_LET],
+                         "--format", "json")  # fmt: skip
+    assert code == 0, err
+    import json
+
+    where = json.loads(out)["where"]
+    assert [(w["name"], w["text"]) for w in where] == [
+        ("h", "tanh(U x1 + W h0)"),
+        ("u", "v ⊙ (𝟏 - tanh(U x2 + W h)⊙²)"),
+    ]
+    assert where[0]["latex"] == r"\tanh\left(U x_{1} + W h_{0}\right)"
+    vals = _rnn_values(4)
+    h1 = np.tanh(vals["W"] @ vals["h0"] + vals["U"] @ vals["x1"])
+    np.testing.assert_allclose(eval(where[0]["numpy"], {"np": np, **vals}), h1)
+
+
+def test_short_answers_print_as_before(cli):
+    code, out, _ = cli("hessian", "logsumexp(x)", "--let", "x:n", "--wrt", "x")
+    assert (code, out.strip()) == (0, "diag(softmax(x)) - softmax(x) softmax(x)ᵀ")
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+def test_the_where_latex_compiles(tmp_path):
+    tex = matcalc.grad(KALMAN, wrt="H", let=KALMAN_LET).latex()
+    doc = (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n\\[\n"
+        + tex
+        + "\n\\]\n\\end{document}\n"
+    )
+    (tmp_path / "doc.tex").write_text(doc)
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "doc.tex"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:]
