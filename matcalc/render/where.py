@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .. import ops as O
 from ..errors import MatcalcError
-from ..expr.node import Node, postorder
+from ..expr.node import Node, postorder, var
 from ..expr.registry import role
 from ..syntax.lexer import WHERE, tokenize
 from .printer import Printer, latex_name, text_name, to_text
@@ -39,6 +39,7 @@ class Where:
 
     names: dict[Node, str]
     defs: list[tuple[str, Node]]
+    root: Node | None = None  # the answer as printed: user names' products grouped (K⁻¹ y → α)
 
     def spelled(self, fmt: str) -> dict[Node, str]:
         """What each named node prints as, its transpose too (vᵀ for (y - H m)ᵀ, which the
@@ -95,10 +96,13 @@ def where_clause(root: Node, user: list[tuple[str, Node]] = (), taken: Iterable[
     nodes = postorder([root])
     if len(nodes) > MAX_NODES:
         return NONE
+    root = grouped(root, list(user))
+    nodes = postorder([root])
     inside = set(nodes) - {root}
     where = Where({}, [])
+    printed_names = {n.data[0] for n in nodes if n.is_variable}
     for name, node in user:
-        held = node in inside or twin(node) in inside
+        held = node in inside or twin(node) in inside or name in printed_names
         if held and not _trivial(node) and node not in where.names:
             where.names[node] = name
     candidates = sorted(
@@ -125,7 +129,46 @@ def where_clause(root: Node, user: list[tuple[str, Node]] = (), taken: Iterable[
         where.names[best] = _fresh(_kind(best), used | set(where.names.values()))
     if not where.names:
         return NONE
-    return Where(where.names, _in_order(root, where.names))
+    return Where(where.names, _in_order(root, where.names), root)
+
+
+def grouped(root: Node, user: list[tuple[str, Node]]) -> Node:
+    """The tree with each run of factors that is a user's named product (or its transpose)
+    replaced by the name, a print-only variable: K⁻¹ y yᵀ K⁻¹ prints α αᵀ for α = K⁻¹ y.
+    The result's own tree is not changed."""
+    runs: list[tuple[Node, Node]] = []  # (the product, what prints instead)
+    for name, u in user:
+        if role(u) != "matrix product":
+            continue
+        runs.append((u, var(name, u.shape)))
+        t = twin(u)
+        if t is not None and role(t) == "matrix product":
+            runs.append((t, O.transpose(var(name, u.shape))))
+    if not runs:
+        return root
+    runs.sort(key=lambda r: -len(r[0].args))
+    new: dict[Node, Node] = {}
+    for n in postorder([root]):
+        args = [new[a] for a in n.args]
+        if role(n) == "matrix product":
+            args = _group_runs(args, runs)
+        new[n] = n if tuple(args) == n.args else Node(n.op, tuple(args), n.data, n.shape)
+    return new[root]
+
+
+def _group_runs(args: list[Node], runs: list[tuple[Node, Node]]) -> list[Node]:
+    out, i = [], 0
+    while i < len(args):
+        for u, name in runs:
+            k = len(u.args)
+            if 1 < k < len(args) and tuple(args[i : i + k]) == u.args:
+                out.append(name)
+                i += k
+                break
+        else:
+            out.append(args[i])
+            i += 1
+    return out
 
 
 def _upright(n: Node) -> Node:
@@ -164,7 +207,7 @@ def definition(n: Node, fmt: str, where: Where) -> str:
 def printed(root: Node, fmt: str, where: Where) -> str:
     """The answer in text or LaTeX, with its where clause."""
     spell = text_name if fmt == "text" else latex_name
-    main = definition(root, fmt, where)
+    main = definition(where.root or root, fmt, where)
     if not where.defs:
         return main
     defs = ", ".join(f"{spell(name)} = {definition(n, fmt, where)}" for name, n in where.defs)
@@ -187,5 +230,5 @@ def checked(root: Node, where: Where) -> Where:
         if not unused:
             return where
         names = {n: v for n, v in where.names.items() if n not in unused}
-        where = Where(names, [(v, n) for v, n in where.defs if n in names])
+        where = Where(names, [(v, n) for v, n in where.defs if n in names], where.root)
     return NONE
