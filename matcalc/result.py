@@ -84,6 +84,8 @@ class Result:
             taken = set()
             if self.decls is not None:
                 taken = set(self.decls.items) | {str(d) for d in self.decls.dims()}
+            if self.function is not None:  # a fresh name never looks like the input's names
+                taken |= self.function.free()
             self._where = checked(self.node, where_clause(self.node, self.names, taken))
         return self._where
 

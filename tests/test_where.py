@@ -90,6 +90,8 @@ def test_definitions_may_use_each_other_in_any_order():
         Km = A @ A.T + s**2 * np.eye(N)
         return 0.5 * y @ np.linalg.solve(Km, y) + 0.5 * np.linalg.slogdet(Km)[1]
 
+    # the book's form: the user's α printed where the answer holds K⁻¹ y and yᵀ K⁻¹
+    assert res.text() == "(K⁻¹ - α αᵀ) A  where K = s² 𝐈 + A Aᵀ, α = K⁻¹ y"
     got = eval(res.numpy(), {"np": np, "A": A, "y": y, "s": s, "n": N, "k": K})
     np.testing.assert_allclose(got, _fd(f, A), rtol=1e-5, atol=1e-7)
 
