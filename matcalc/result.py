@@ -229,7 +229,10 @@ def _python(kind: str, layout: str, parts: list[Result], framework: str = "pytho
         for r in parts
     ]
     source = first.source or ""
-    return python_module(kind, layout, first.function, first.decls, source, derivs, framework)
+    names = {n: name for r in parts for name, n in r.where().defs}  # the answer's where names
+    return python_module(
+        kind, layout, first.function, first.decls, source, derivs, framework, names
+    )
 
 
 # ---------------------------------------------------------------- the chain rule's results

@@ -271,3 +271,17 @@ def test_the_where_latex_compiles(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_python_code_uses_the_answer_names():
+    with time_limit(120):
+        code = matcalc.grad(RNN_NAMED, wrt="W", let=RNN_LET).python()
+    assert "    h = np.tanh(" in code and "    u = v * " in code  # the where names, computed once
+    space: dict = {}
+    exec(compile(code, "<matcalc>", "exec"), space)  # the generated module, as a user runs it
+    vals = _rnn_values(6)
+    args = {k: vals[k] for k in ("W", "U", "h0", "x1", "x2", "v")}
+    value, grad = space["f_and_grad"](**args)
+    rest = {k: args[k] for k in ("U", "h0", "x1", "x2", "v")}
+    assert value == pytest.approx(_rnn_loss(**args))
+    np.testing.assert_allclose(grad, _fd(lambda W: _rnn_loss(W, **rest), args["W"]), rtol=1e-5)
