@@ -285,3 +285,15 @@ def test_python_code_uses_the_answer_names():
     rest = {k: args[k] for k in ("U", "h0", "x1", "x2", "v")}
     assert value == pytest.approx(_rnn_loss(**args))
     np.testing.assert_allclose(grad, _fd(lambda W: _rnn_loss(W, **rest), args["W"]), rtol=1e-5)
+
+
+def test_definitions_nested_past_the_depth_limit_are_a_user_error(cli):
+    chain = ",".join(f"d{i}=d{i + 1}" for i in range(1, 400)) + ",d400=t"
+    with time_limit(60):
+        code, out, err = cli("grad", f"d1*t where {chain}", "--wrt", "t")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: where: definitions nest deeper than 100")
+    assert "Traceback" not in err
+    code, out, _ = cli("grad", "d1*t where " + ",".join(f"d{i}=d{i + 1}" for i in range(1, 50))
+                       + ",d50=t", "--wrt", "t")  # fmt: skip
+    assert (code, out.strip()) == (0, "2 t")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .. import ops as O
 from ..errors import MatcalcError
-from ..expr.node import Node, postorder, var
+from ..expr.node import Node, postorder, var, written_size
 from ..expr.registry import role
 from ..syntax.lexer import WHERE, tokenize
 from .printer import Printer, latex_name, text_name, to_text
@@ -24,6 +24,7 @@ from .printer import Printer, latex_name, text_name, to_text
 MIN_CHARS = 13  # a shorter one is written out however often it occurs: diag(s) - s sᵀ, s = softmax(x) stays diag(softmax(x)) - softmax(x) softmax(x)ᵀ
 MIN_SAVED = 12  # … and so is one whose name would save fewer characters
 MAX_NAMES = 8
+MAX_WRITTEN = 20_000  # operations written out: a larger answer is printed as it is (or refused)
 MAX_NODES = 4000  # a larger result is printed as it is (choosing would cost more than it saves)
 POOLS = {  # fresh names, as books choose them: capitals for matrices, small letters else
     "matrix": "P Q S U V G M B C D F".split(),
@@ -93,6 +94,8 @@ def _kind(n: Node) -> str:
 
 def where_clause(root: Node, user: list[tuple[str, Node]] = (), taken: Iterable[str] = ()) -> Where:
     """The names the printed `root` uses: the user's first, then the shared sub-expressions."""
+    if written_size(root) > MAX_WRITTEN:
+        return NONE
     nodes = postorder([root])
     if len(nodes) > MAX_NODES:
         return NONE

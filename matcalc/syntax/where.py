@@ -5,7 +5,9 @@ unused definition are user errors at their column."""
 
 from __future__ import annotations
 
-from ..errors import MatcalcError
+from .. import limits
+from ..errors import LimitError, MatcalcError
+from .lexer import safe
 from .names import check_name
 from .parser import Syntax
 
@@ -51,6 +53,13 @@ class WhereNames:
         if name in self.reading:
             cycle = " → ".join([*self.reading[self.reading.index(name) :], name])
             raise self.error(f"where: the definitions form a cycle ({cycle})", pos)
+        if len(self.reading) >= limits.MAX_DEPTH:  # a = b, b = c, …: each a level of nesting
+            raise LimitError(
+                f"where: definitions nest deeper than {limits.MAX_DEPTH} (a name whose "
+                "definition uses a name whose definition uses …)",
+                source=safe(self.text),
+                pos=pos,
+            )
         self.reading.append(name)
         self.named[name] = self.value(self.defs[name].args[0])
         self.reading.pop()
