@@ -157,6 +157,18 @@ def test_where_in_latex_input(cli):
     assert (code, out.strip()) == (0, "(K⁻¹ + K⁻ᵀ) y"), err
 
 
+@pytest.mark.parametrize(
+    ("expr", "kind"),
+    [
+        (r"S t, \quad\text{where } S = t^{2} + 1", "latex"),  # a paper's punctuation
+        (r"S t \text{ where } S = t^{2} + 1", "latex"),
+        ("S*t, where S = t^2 + 1", "text"),
+    ],
+)
+def test_where_as_papers_write_it(expr, kind):
+    assert matcalc.show(expr, input=kind, at={"t": 2}).value == 10
+
+
 def test_where_in_a_chain_step(cli):
     code, out, err = cli(
         "chain", "L = sum(h .* h) where h = 2*z", "z = A*x",

@@ -92,16 +92,18 @@ class Parser:
         if self.tok.kind == "end":
             raise self.error("empty expression")
         node = self.expr()
+        if self.at(",") and self._at_where(1):  # `…, where K = …`, as a paper punctuates it
+            self.i += 1
         if self._at_where():
             node = self.where(node)
         if self.tok.kind != "end":
             raise self.error(f"unexpected {self._what(self.tok)}")
         return node
 
-    def _at_where(self) -> bool:
-        """The keyword `where` followed by `NAME =`: a where clause, not a product by a variable
-        named where."""
-        t, name, eq = self.tok, self.peek(), self.peek(2)
+    def _at_where(self, ahead: int = 0) -> bool:
+        """The keyword `where` followed by `NAME =` (`ahead` tokens on): a where clause, not a
+        product by a variable named where."""
+        t, name, eq = self.peek(ahead), self.peek(ahead + 1), self.peek(ahead + 2)
         return (
             t.kind == "name"
             and t.text == WHERE
