@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 
 from .expr.node import Node, Shape, axes, shape_list
-from .render.printer import check_printable, to_latex, to_numpy
+from .render.printer import check_printable, to_latex, to_numpy, to_text
 
 if TYPE_CHECKING:  # the chain rule loads on first use: start-up time is a feature
     from .derive.chain import ChainDerivation
@@ -100,7 +100,10 @@ class Result:
     def _named(self, fmt: str) -> str:
         from .render.where import printed
 
-        return printed(self.node, fmt, self.where())
+        where = self.where()
+        if not where.defs:  # nothing named: the plain printers (to_text is memoised)
+            return to_text(self.node) if fmt == "text" else to_latex(self.node)
+        return printed(self.node, fmt, where)
 
     def numpy(self) -> str:
         """SPEC §4's line: one expression, evaluated by the user with `np` and the values bound."""
