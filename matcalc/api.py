@@ -99,6 +99,7 @@ def problems(
     decls = Decls.parse(list(let or ()))
     expr = read_input(expr, input, decls)
     parsed = parse(expr, decls)
+    _not_a_where_name(wrt, parsed)
     variables = resolve(wrt, decls, parsed.family)
     if kind == "hvp" and len(variables) > 1:
         raise MatcalcError(
@@ -142,6 +143,17 @@ def problems(
         for var in variables
     ]
     return out, parsed
+
+
+def _not_a_where_name(wrt: str, parsed: Parsed) -> None:
+    """--wrt names a variable: a where name stands for an expression of the variables."""
+    named = {name for name, _ in parsed.where}
+    for w in (w.strip() for w in wrt.split(",")):
+        if w in named:
+            raise MatcalcError(
+                f"--wrt {w}: {w} is a name defined by where, not a variable; "
+                "differentiate by a variable its definition uses"
+            )
 
 
 def _absent(variables: list, raw: Node) -> list[str]:
@@ -249,12 +261,14 @@ def run(command: str, expr, wrt: str | None, options: Options, v=None):
 
 def _derivatives(kind: str, expr: str, wrt: str, v, o: Options) -> Result | Results:
     layout = "mixed" if kind in ("vjp", "jvp", "hvp") else o.layout  # vᵀJ, J v, H v: one shape
-    found, _ = problems(kind, expr, wrt, o.let, layout, v, o.vec, o.expand, o.input)
+    found, parsed = problems(kind, expr, wrt, o.let, layout, v, o.vec, o.expand, o.input)
     values = parse_at(o.at)
     together = derive_together(found) or [None] * len(found)
     results = [
         _result(p, values, o.check, o.steps, d) for p, d in zip(found, together, strict=True)
     ]
+    for r in results:
+        r.names = list(parsed.where)  # the user's where names, kept in the answer (§7.3)
     return _one_or_several(kind, wrt, layout, results, o.check)
 
 
@@ -277,8 +291,10 @@ def _show(expr: str, o: Options) -> Result:
     decls = Decls.parse(list(o.let))
     expr = read_input(expr, o.input, decls)
     parsed = parse(expr, decls)  # checks shapes and values (t/0 is an error here)
-    written = parse(expr, decls, raw=True).node  # printed as written, not rewritten
+    read = parse(expr, decls, raw=True)
+    written = read.node  # printed as written, not rewritten
     res = Result("show", "", "mixed", written, notes=list(parsed.notes), source=expr, decls=decls)
+    res.names = list(read.where)
     res.function = parsed.node
     values = parse_at(o.at)
     if values:

@@ -22,9 +22,10 @@ from .expr.node import ONE, Node, dim_symbol, norm_shape, shape_str
 from .expr.registry import FUNCTIONS, canonical, latex_commands, raw_mode
 from .ops.base import mismatch
 from .ops.rules import extreme_of
-from .syntax.lexer import safe, superscript_value
+from .syntax.lexer import WHERE, safe, superscript_value
 from .syntax.names import FAMILY, check_name, nearest
 from .syntax.parser import Syntax, parse_syntax
+from .syntax.where import WhereNames
 
 
 def family_members(name: str, family: dict[tuple[str, int], Node]) -> list[Node]:
@@ -95,11 +96,18 @@ def _spine(s: Syntax, kind: str) -> tuple[Syntax, list[Syntax]]:
 
 
 @dataclass
-class Builder:
+class Builder(WhereNames):
     text: str
     decls: Decls
     family: dict[tuple[str, int], Node] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    defs: dict[str, Syntax] = field(default_factory=dict)  # where K = …: each name's definition
+    named: dict[str, Value] = field(default_factory=dict)  # … and its value, once read
+    reading: list[str] = field(default_factory=list)  # the definitions being read (for cycles)
+
+    def where_names(self) -> list[tuple[str, Node]]:
+        """The where names with their values, each after the names its definition uses."""
+        return [(n, v) for n, v in self.named.items() if isinstance(v, Node)]
 
     def located(self, err: MatcalcError, pos: int) -> MatcalcError:
         return err.located(safe(self.text), pos)
@@ -144,8 +152,23 @@ class Builder:
             return O.eye(size) if s.text == "𝐈" else O.ones((sp.sympify(size), ONE))  # safe: a size
         return Unsized("eye" if s.text == "𝐈" else "ones", O.num(1), s.pos, name=s.text)
 
+    # ---------------------------------------------------------------- where K = …
+    def taken(self, name: str) -> str:
+        """What a name already means, if anything: a where name must be new."""
+        if self.decls.get(name) is not None:
+            return "a declared variable"
+        if name in self.decls.dims() or name in self.decls.bound:
+            return "a dimension"
+        if name in CONSTANTS:
+            return "a constant"
+        if name in CALLS or name in ("ones", "eye", "Identity", WHERE):
+            return "a name of the language"
+        return ""
+
     def k_name(self, s: Syntax) -> Value:
         name = s.text
+        if not s.sub and name in self.defs:
+            return self.defined(name, s.pos)
         if s.sub:
             return self.component(name, int(s.sub), s.pos)
         try:
@@ -257,6 +280,9 @@ class Builder:
             )
         decl = self.decls.get(s.text)
         parts = [self.index_part(a) for a in s.args]
+        if s.text in self.defs and not s.sub:  # v[1] of a where name v
+            base = self.node(Syntax("name", s.text, s.pos))
+            return self.at(s.pos, self.entry, base, parts, s.pos, s.text)
         if decl is not None:
             return self.entry(decl.node(), parts, s.pos, s.text)
         if len(parts) != 1 or not isinstance(parts[0], int):
@@ -272,7 +298,8 @@ class Builder:
         if name in PAIRWISE and name not in FUNCTIONS and self.decls.get(name) is None:
             return self.pairwise(name, s)
         if name not in FUNCTIONS:
-            if len(s.args) == 1 and (s.spaced or self.decls.get(name) is not None):
+            named = self.decls.get(name) is not None or name in self.defs
+            if len(s.args) == 1 and (s.spaced or named):
                 head = self.k_name(Syntax("name", s.text, s.pos, (), s.sub))  # `t (x + 1)`
                 return self.product(head, self.value(s.args[0]), s.pos, "juxt")
             hint = nearest(name, sorted(set(FUNCTIONS) | set(SIZED) | set(PAIRWISE)))
@@ -626,6 +653,7 @@ class Parsed:
     family: dict[tuple[str, int], Node]
     notes: list[str]
     syntax: Syntax
+    where: list[tuple[str, Node]] = field(default_factory=list)  # the user's names (§7.3)
 
 
 def read_input(text: str, kind: str, decls: Decls | None) -> str:
@@ -639,6 +667,8 @@ def read_input(text: str, kind: str, decls: Decls | None) -> str:
     names = set(FUNCTIONS) | set(SIZED) | set(CONSTANTS)
     if decls is not None:
         names |= set(decls.items) | set(decls.dims())
+    if WHERE in text:  # `\text{where } Kxx = …`: a where name is one name, not K x x
+        names |= set(re.findall(r"(?<![\\A-Za-z])([A-Za-z][A-Za-z0-9]*)\s*=", text))
     return latex_to_text(text, names, latex_commands())
 
 
@@ -664,7 +694,7 @@ def _parse(text: str, decls: Decls | None, raw: bool) -> Parsed:
             node = b.node(syntax)
     else:
         node = b.node(syntax)
-    return Parsed(node, b.family, b.notes, syntax)
+    return Parsed(node, b.family, b.notes, syntax, b.where_names())
 
 
 def parse_expr(text: str, decls: Decls | None = None) -> Node:  # safe: matcalc's own parser

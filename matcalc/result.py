@@ -45,6 +45,8 @@ class Result:
     dleaf: Node | None = None
     f_shape: Shape = ()
     chain: ChainDerivation | None = None
+    names: list[tuple[str, Node]] = field(default_factory=list)  # the user's where names (§7.3)
+    _where: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int | str, ...]:
@@ -73,13 +75,35 @@ class Result:
             return r"\mathrm{d}^{2}f = " if second else r"\mathrm{d}F = "
         return "d²f = " if second else "dF = "
 
+    def where(self):
+        """The names the printed answer uses (render/where.py): the user's, then what it
+        repeats; `where().defs` is the where clause."""
+        from .render.where import checked, where_clause
+
+        if self._where is None:
+            taken = set()
+            if self.decls is not None:
+                taken = set(self.decls.items) | {str(d) for d in self.decls.dims()}
+            if self.function is not None:  # a fresh name never looks like the input's names
+                taken |= self.function.free()
+            self._where = checked(self.node, where_clause(self.node, self.names, taken))
+        return self._where
+
     def text(self) -> str:
         check_printable(self.node)
-        return self._prefix("text") + _printed(to_text, self.node)
+        return self._prefix("text") + _printed(self._named, "text")
 
     def latex(self) -> str:
         check_printable(self.node)
-        return self._prefix("latex") + _printed(to_latex, self.node)
+        return self._prefix("latex") + _printed(self._named, "latex")
+
+    def _named(self, fmt: str) -> str:
+        from .render.where import printed
+
+        where = self.where()
+        if not where.defs:  # nothing named: the plain printers (to_text is memoised)
+            return to_text(self.node) if fmt == "text" else to_latex(self.node)
+        return printed(self.node, fmt, where)
 
     def numpy(self) -> str:
         """SPEC §4's line: one expression, evaluated by the user with `np` and the values bound."""
@@ -117,12 +141,12 @@ class Result:
         return self.text()
 
 
-def _printed(printer, node: Node) -> str:
+def _printed(printer, arg) -> str:
     """A tree too deep for the printers' recursion is a limit, as it is for the derivation."""
     from .errors import LimitError
 
     try:
-        return printer(node)
+        return printer(arg)
     except RecursionError:
         raise LimitError("expression too deeply nested to print") from None
 
@@ -208,7 +232,10 @@ def _python(kind: str, layout: str, parts: list[Result], framework: str = "pytho
         for r in parts
     ]
     source = first.source or ""
-    return python_module(kind, layout, first.function, first.decls, source, derivs, framework)
+    names = {n: name for r in parts for name, n in r.where().defs}  # the answer's where names
+    return python_module(
+        kind, layout, first.function, first.decls, source, derivs, framework, names
+    )
 
 
 # ---------------------------------------------------------------- the chain rule's results

@@ -64,6 +64,7 @@ STAGES = {
     "matcalc.render.products": 5,
     "matcalc.render.python": 5,
     "matcalc.render.names": 5,
+    "matcalc.render.where": 5,  # the where clause of a printed answer (SPEC §7.3)
     "matcalc.render.backends": 5,
     "matcalc.render.cost": 5,
     "matcalc.result": 6,

@@ -240,6 +240,8 @@ def random_report() -> Report:
             report.notes["no usable point"] += 1
             continue
         values, want = point
+        if "  where " in r.text():  # names what it repeats (SPEC §7.3): read back with them
+            report.notes["with a where clause"] += 1
         bound = {str(k): int(v) for k, v in r.decls.bound.items()}
         if bound:
             report.notes["--v fixed a dimension (read back with it)"] += 1
@@ -254,6 +256,7 @@ def test_random_text_round_trip():
     print("\n" + report.summary().split("\n---")[0])
     assert report.passed["text"] + report.total_failed("text") >= 1000
     assert report.notes["longer than the input limit"] <= 15  # 1% of the results at most
+    assert report.notes["with a where clause"] >= 50  # §7.3's names are read back too (224 now)
     failed = report.total_failed("text") + report.total_failed("derive")
     if failed:
         pytest.fail(f"{failed} text round trips failed\n" + report.summary(), pytrace=False)

@@ -20,6 +20,25 @@ def common(r) -> dict[str, object]:
     }
 
 
+def where_list(r) -> list[dict[str, str]]:
+    """The answer's where clause (SPEC §7.3): each name's definition in text and LaTeX (the
+    other names used), and in NumPy (one expression of the variables, as `numpy` is)."""
+    from ..syntax.names import text_name
+    from .printer import to_numpy
+    from .where import definition
+
+    w = r.where()
+    return [
+        {
+            "name": text_name(name),
+            "text": definition(n, "text", w),
+            "latex": definition(n, "latex", w),
+            "numpy": to_numpy(n),
+        }
+        for name, n in w.defs
+    ]
+
+
 def several(r, kind: str, each) -> dict[str, object]:
     """The answer for several --wrt names: the common fields, then one payload per name."""
     return {
@@ -41,6 +60,8 @@ def payload(r) -> dict[str, object]:
         out = several(r, r.kind, payload)
     else:
         out = {**common(r), "engine": r.engine, "form": r.form}
+        if r.where().defs:
+            out["where"] = where_list(r)
         if r.value is not None:
             out["value"] = json_value(r.value)
         if r.steps:

@@ -188,9 +188,11 @@ def python_module(
     source: str,
     parts: list[Part],
     framework: str = "python",
+    names: dict[Node, str] | None = None,
 ) -> str:
     """The source of `def f_and_<kind>(...)`, importable on its own: f and the derivatives in
-    `parts` (none for `show`), in NumPy (`python`), torch or JAX."""
+    `parts` (none for `show`), in NumPy (`python`), torch or JAX. A shared temporary that the
+    printed answer names (`names`, its where clause) takes that name."""
     backend = BACKENDS[framework]
     derivs = [] if kind == "show" else [r.node for r in parts]
     arrays, scalars = _parameters(f, derivs, decls)
@@ -227,7 +229,7 @@ def python_module(
     unbound = sorted(str(d) for d in _dimensions([f, *derivs]) if str(d) not in dims)
     for t in temps:
         code = ns.finish(printer(t))
-        temp = ns.temporary()
+        temp = ns.fresh(names[t]) if names and t in names else ns.temporary()
         printer.node_names[t] = temp
         lines.append(f"    {temp} = {code}")
     value = ns.finish(printer(shared[0]))

@@ -230,6 +230,8 @@ class _Reader:
             raise self.error("& outside a matrix")
         if tok == "'":
             return "'"
+        if tok == "=":  # `\quad\text{where } K = …` (SPEC §7.3); elsewhere the parser refuses it
+            return " ="
         raise self.error(f"unexpected {tok!r}")
 
     def applied(self, tok: str, name: str) -> str:

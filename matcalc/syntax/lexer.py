@@ -75,8 +75,14 @@ def tokenize(text: str) -> list[Token]:
     out: list[Token] = []
     pos = 0
     space = False
+    where = False  # seen the keyword where: `=` may follow a name
     while pos < len(text):
         m = _TOKEN.match(text, pos)
+        if m is None and text[pos] == "=" and where and out[-1].kind == "name":
+            out.append(Token("op", "=", pos, "", space))
+            space = False
+            pos += 1
+            continue
         if m is None:
             ch = text[pos]
             hint = ""
@@ -117,6 +123,7 @@ def tokenize(text: str) -> list[Token]:
             if glyph:
                 value = GREEK_NAMES[glyph]
             out.append(Token(kind, value, pos, sub, space, glyph))
+            where = where or (kind == "name" and value == WHERE and not sub)
             space = False
             if len(out) > limits.MAX_NODES:
                 raise LimitError(f"expression has more than {limits.MAX_NODES} tokens")
@@ -124,6 +131,10 @@ def tokenize(text: str) -> list[Token]:
     out.append(Token("end", "", len(text), "", space))
     return out
 
+
+# The keyword of a where clause, `EXPR where K = …, α = …` (SPEC §7.3): `=` is a token only
+# after it (elsewhere `=` stays an unexpected character, as before: `--at a=1,b=2`).
+WHERE = "where"
 
 _FOREIGN = re.compile(r"[A-Za-z0-9_]*")
 _BASES = {"x": ("a hexadecimal", 16), "o": ("an octal", 8), "b": ("a binary", 2)}

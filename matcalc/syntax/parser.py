@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from .. import limits
 from ..errors import LimitError, MatcalcError
-from .lexer import Token, safe, tokenize
+from .lexer import WHERE, Token, safe, tokenize
 
 
 @dataclass(frozen=True)
 class Syntax:
     """One node of the syntax tree: `kind` (num, name, call, index, range, binop, neg, postfix,
-    pow, paren, list, abs, norm, const), its text, its column, and its operands."""
+    pow, paren, list, abs, norm, const; where, define), its text, its column, and its operands."""
 
     kind: str
     text: str
@@ -92,15 +92,49 @@ class Parser:
         if self.tok.kind == "end":
             raise self.error("empty expression")
         node = self.expr()
+        if self.at(",") and self._at_where(1):  # `…, where K = …`, as a paper punctuates it
+            self.i += 1
+        if self._at_where():
+            node = self.where(node)
         if self.tok.kind != "end":
             raise self.error(f"unexpected {self._what(self.tok)}")
         return node
+
+    def _at_where(self, ahead: int = 0) -> bool:
+        """The keyword `where` followed by `NAME =` (`ahead` tokens on): a where clause, not a
+        product by a variable named where."""
+        t, name, eq = self.peek(ahead), self.peek(ahead + 1), self.peek(ahead + 2)
+        return (
+            t.kind == "name"
+            and t.text == WHERE
+            and not t.sub
+            and name.kind == "name"
+            and eq.kind == "op"
+            and eq.text == "="
+        )
+
+    def where(self, body: Syntax) -> Syntax:
+        """`EXPR where K = EXPR, α = EXPR, …` (SPEC §7.3): `where` with the body first, then one
+        `define` per name (its text the name, its operand the definition), in the order written."""
+        keyword = self.tok
+        self.i += 1
+        defs = []
+        while True:
+            t = self.tok
+            if t.kind != "name" or self.peek().text != "=":
+                raise self.error("where takes definitions NAME = EXPR, separated by commas")
+            self.i += 2
+            if self.tok.kind == "end" or self.at(","):
+                raise self.error(f"the definition of {t.text} is empty")
+            defs.append(Syntax("define", t.text, t.pos, (self.expr(),), t.sub))
+            if not self.take(","):
+                return Syntax("where", WHERE, keyword.pos, (body, *defs))
 
     @staticmethod
     def _what(t: Token) -> str:
         """A token as an error names it: a brace outside `^{…}` is a character the language
         does not have (as before braces were read at all)."""
-        return f"character {t.text!r}" if t.text in ("{", "}") else repr(t.text)
+        return f"character {t.text!r}" if t.text in ("{", "}", "=") else repr(t.text)
 
     def expr(self) -> Syntax:
         node = self.term()
@@ -112,6 +146,8 @@ class Parser:
 
     def _starts_atom(self) -> bool:
         t = self.tok
+        if self._at_where():
+            return False
         if t.kind in _STARTS:
             return True
         if t.kind == "op" and t.text in ("|", "‖"):
