@@ -18,8 +18,9 @@ from .oracle import fd_jacobian, unvec, vec
 
 RNG = np.random.default_rng(7)
 A, B = RNG.normal(size=(3, 4)), RNG.normal(size=(4, 3))  # A ⊗ B is 12×12
+C, D = RNG.normal(size=(4, 4)), RNG.normal(size=(3, 3))  # C ⊗ D too
 KRON_SIZE = np.kron(A, B).size
-LET = ["A:3,4", "B:4,3", "x:12", "y:12", "u:12"]
+LET = ["A:3,4", "B:4,3", "C:4,4", "D:3,3", "x:12", "y:12", "u:12"]
 
 
 class NoKron(np.ndarray):
@@ -67,6 +68,8 @@ def _values():
     return {
         "A": A,
         "B": B,
+        "C": C,
+        "D": D,
         "x": rng.normal(size=12),
         "y": rng.normal(size=12),
         "u": rng.normal(size=12),
@@ -86,6 +89,10 @@ def _vjp_rows(v):  # uᵀ J with J the Jacobian of z ↦ (A ⊗ B) z: a row time
     return v["u"] @ fd_jacobian(lambda z: np.kron(A, B) @ z, v["x"])
 
 
+def _grad_two_factors(v):
+    return fd_jacobian(lambda z: v["y"] @ np.kron(A, B) @ np.kron(C, D) @ z, v["x"]).ravel()
+
+
 def _row_value(v):
     return v["y"] @ np.kron(A, B)
 
@@ -95,6 +102,7 @@ CASES = {
     "xᵀ (A ⊗ B) x by x": ("grad", "x'*kron(A,B)*x", "x", None, _grad_quadratic),
     "yᵀ (A ⊗ B) x by x": ("grad", "y'*kron(A,B)*x", "x", None, _grad_bilinear),
     "vjp of (A ⊗ B) x": ("vjp", "kron(A,B)*x", "x", "u", _vjp_rows),
+    "two Kronecker factors": ("grad", "y'*kron(A,B)*kron(C,D)*x", "x", None, _grad_two_factors),
 }
 
 

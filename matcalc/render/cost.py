@@ -76,6 +76,8 @@ def _kron_applied(n: Node) -> Node:
     applied to the vector instead of formed."""
     from ..ops import transpose, unvec, vec
 
+    if role(n) != "matrix product":
+        return n
     args = n.args
     for i, f in enumerate(args):
         if role(f) != "kronecker" or not _matrix(f.shape) or any(a.shape == () for a in f.args):
@@ -83,11 +85,11 @@ def _kron_applied(n: Node) -> Node:
         (a, b), left, right = f.args, args[:i], args[i + 1 :]
         (r, c), (p, q) = a.shape, b.shape
         if right and _cols(_product(right).shape) == 1:  # (A ⊗ B) v = vec(B unvec(v) Aᵀ)
-            v = _product(right)
+            v = _kron_applied(_product(right))  # a Kronecker product further right too
             applied = vec(_product((b, unvec(v, (q, c)), transpose(a))))
             return _kron_applied(_product((*left, applied))) if left else applied
         if left and _rows(_product(left).shape) == 1:  # yᵀ (A ⊗ B) = vec(Bᵀ unvec(y) A)ᵀ
-            y = transpose(_product(left))
+            y = transpose(_kron_applied(_product(left)))
             applied = transpose(vec(_product((transpose(b), unvec(y, (p, r)), a))))
             return _kron_applied(_product((applied, *right))) if right else applied
     return n
