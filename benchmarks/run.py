@@ -46,8 +46,9 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> list[float]:
 def timed_pair(
     a: Callable[[], object], b: Callable[[], object], repeat: int
 ) -> tuple[list[float], list[float]]:
-    """Per-call times of a and b, interleaved (drift hits both), each sample long enough
-    (≥ 5 ms of calls) that a timer tick or a cache miss does not decide the ratio."""
+    """Per-call times of a and b, interleaved (drift hits both) and in alternating order (the
+    second of a pair does not always find the caches warm), each sample long enough (≥ 5 ms
+    of calls) that a timer tick or a cache miss does not decide the ratio."""
     loops = 1
     while True:
         start = time.perf_counter()
@@ -58,13 +59,20 @@ def timed_pair(
         loops *= 2
     out_a: list[float] = []
     out_b: list[float] = []
-    for _ in range(repeat):
-        for fn, out in ((a, out_a), (b, out_b)):
+    for k in range(repeat):
+        pair = ((a, out_a), (b, out_b))
+        for fn, out in pair if k % 2 == 0 else pair[::-1]:
             start = time.perf_counter()
             for _ in range(loops):
                 fn()
             out.append((time.perf_counter() - start) / loops)
     return out_a, out_b
+
+
+def paired_ratio(ours: list[float], base: list[float]) -> float:
+    """The median of the ratios of samples taken side by side (timed_pair): on a busy machine
+    a burst of load slows both of a pair, where it would shift one median but not the other."""
+    return statistics.median(o / b for o, b in zip(ours, base, strict=True))
 
 
 def capped(fn: Callable[[], object], cap: float) -> list[float] | None:
@@ -95,7 +103,9 @@ def row(
     base_name: str,
     target: str = "",
     cap: float = 0.0,
+    ratio: float | None = None,
 ) -> None:
+    """One row: the ratio of the medians, unless a `ratio` measured otherwise is given."""
     if base is None:  # the baseline did not finish within its cap: the ratio is an upper bound
         bound = statistics.median(ours) / cap
         ROWS.append(
@@ -115,7 +125,7 @@ def row(
             flush=True,
         )
         return
-    r = statistics.median(ours) / statistics.median(base)
+    r = statistics.median(ours) / statistics.median(base) if ratio is None else ratio
     ROWS.append(
         {
             "group": group,
@@ -510,11 +520,15 @@ def _quadratic_hand(xp):
     return f
 
 
+def _softplus_sum(xp, z):
+    return xp.sum(xp.logaddexp(0 * z, z))
+
+
 def _hvp_hand(xp):
     def f(X, w, u):
         z = X @ w
         s = 1 / (1 + xp.exp(-z))
-        return xp.sum(xp.logaddexp(0 * z, z)), X.T @ ((X @ u) * s * (1 - s))
+        return _softplus_sum(xp, z), X.T @ ((X @ u) * s * (1 - s))
 
     return f
 
@@ -522,7 +536,7 @@ def _hvp_hand(xp):
 def _logistic_hand(xp):
     def f(X, w, y):
         z = X @ w
-        return xp.sum(xp.logaddexp(0 * z, z)) - y @ z, X.T @ (1 / (1 + xp.exp(-z)) - y)
+        return _softplus_sum(xp, z) - y @ z, X.T @ (1 / (1 + xp.exp(-z)) - y)
 
     return f
 
@@ -531,11 +545,94 @@ def _logistic_hessian_hand(xp):
     def f(X, w):
         z = X @ w
         s = 1 / (1 + xp.exp(-z))
-        return xp.sum(xp.logaddexp(0 * z, z)), (X.T * (s * (1 - s))) @ X
+        return _softplus_sum(xp, z), (X.T * (s * (1 - s))) @ X
 
     return f
 
 
+def _mlp_forward(xp, x, W1, b1, W2, b2, v, t):
+    h = xp.tanh(W1 @ x + b1)
+    o = xp.tanh(W2 @ h + b2)
+    r = v @ o - t
+    return h, o, r
+
+
+def _mlp_w1_hand(xp):
+    def f(x, W1, b1, W2, b2, v, t):
+        h, o, r = _mlp_forward(xp, x, W1, b1, W2, b2, v, t)
+        return r * r / 2, xp.outer(r * ((W2.T @ (v * (1 - o * o))) * (1 - h * h)), x)
+
+    return f
+
+
+def _mlp_w2_hand(xp):
+    def f(x, W1, b1, W2, b2, v, t):
+        h, o, r = _mlp_forward(xp, x, W1, b1, W2, b2, v, t)
+        return r * r / 2, xp.outer(r * v * (1 - o * o), h)
+
+    return f
+
+
+def _lse(xp, z):
+    top = xp.max(z)
+    return top + xp.log(xp.sum(xp.exp(z - top)))
+
+
+def _softmax_ce_hand(xp):
+    def f(W, x, y):
+        z = W @ x
+        lse = _lse(xp, z)
+        return lse - y @ z, xp.outer(xp.exp(z - lse) - y, x)
+
+    return f
+
+
+def _batch_ce_hand(xp):
+    def f(X, W, Y):
+        Z = X @ W
+        E = xp.exp(Z)
+        s = xp.sum(E, 1)
+        return xp.sum(xp.log(s)) - xp.sum(Y * Z), X.T @ (E / s[:, None] - Y)
+
+    return f
+
+
+def _logdet_hand(xp):
+    def f(S):
+        return xp.linalg.slogdet(S)[1], xp.linalg.inv(S).T
+
+    return f
+
+
+def _loss(model: str, xp) -> Callable:
+    """The scalar each model differentiates, for the frameworks' own autodiff."""
+
+    def softmax_ce(W, x, y):
+        z = W @ x
+        return _lse(xp, z) - y @ z
+
+    def batch_ce(X, W, Y):
+        Z = X @ W
+        return xp.sum(xp.log(xp.sum(xp.exp(Z), 1))) - xp.sum(Y * Z)
+
+    def mlp(x, W1, b1, W2, b2, v, t):
+        return _mlp_forward(xp, x, W1, b1, W2, b2, v, t)[2] ** 2 / 2
+
+    return {
+        "xᵀAx gradient": lambda A, x: x @ (A @ x),
+        "logistic gradient": lambda X, w, y: _softplus_sum(xp, X @ w) - y @ (X @ w),
+        "logistic Hessian": lambda X, w: _softplus_sum(xp, X @ w),
+        "logistic HVP": lambda X, w, u: _softplus_sum(xp, X @ w),
+        "2-layer MLP by W1": mlp,
+        "2-layer MLP by W2": mlp,
+        "softmax cross-entropy": softmax_ce,
+        "batch softmax cross-entropy": batch_ce,
+        "log det": lambda S: xp.linalg.slogdet(S)[1],
+    }[model]
+
+
+_MLP = "(v'*tanh(W2*tanh(W1*x + b1) + b2) - t)^2/2"
+_MLP_LET = ["x:n", "W1:m,n", "b1:m", "W2:k,m", "b2:k", "v:k"]
 FRAMEWORK_MODELS = {  # name: (command, expression, wrt, let, --v, hand-written in module xp)
     "xᵀAx gradient": ("grad", "x'*A*x", "x", ["x:n", "A:n,n"], None, _quadratic_hand),
     "logistic gradient": (
@@ -562,6 +659,25 @@ FRAMEWORK_MODELS = {  # name: (command, expression, wrt, let, --v, hand-written 
         "u",
         _hvp_hand,
     ),
+    "2-layer MLP by W1": ("grad", _MLP, "W1", _MLP_LET, None, _mlp_w1_hand),
+    "2-layer MLP by W2": ("grad", _MLP, "W2", _MLP_LET, None, _mlp_w2_hand),
+    "softmax cross-entropy": (  # one example, y one-hot: -yᵀ log softmax(W x)
+        "grad",
+        "logsumexp(W*x) - y'*W*x",
+        "W",
+        ["W:k,n", "x:n", "y:k"],
+        None,
+        _softmax_ce_hand,
+    ),
+    "batch softmax cross-entropy": (  # rows of Y one-hot; no axis argument yet (SPEC §7.1)
+        "grad",
+        "sum(log(exp(X*W)*ones(k))) - sum(Y .* (X*W))",
+        "W",
+        ["X:m,n", "W:n,k", "Y:m,k"],
+        None,
+        _batch_ce_hand,
+    ),
+    "log det": ("grad", "logdet(S)", "S", ["S:n,n"], None, _logdet_hand),
 }
 
 
@@ -597,13 +713,14 @@ def _frameworks() -> dict[str, tuple[object, Callable, Callable]]:
     return out
 
 
-def framework_code() -> None:
-    """Generated NumPy, torch and JAX (jit) code against hand-written code in the same framework,
-    measured side by side: xᵀAx's gradient at n = 2000 and a logistic Hessian-vector product."""
-    rng = np.random.default_rng(0)
-    reps = 9 if QUICK else 31
+def _framework_data(rng: np.random.Generator) -> tuple[dict, dict[str, str], tuple[int, int]]:
+    """The arrays of every model (each model reads its own names), and each model's sizes."""
     n_quad = 500 if QUICK else 2000
     m, n = (500, 100) if QUICK else (2000, 200)
+    hidden, inputs_, outputs = (200, 200, 10) if QUICK else (1000, 1000, 10)
+    classes, features = (200, 200) if QUICK else (1000, 1000)
+    batch_classes = 10
+    n_det = 100 if QUICK else 300
     data = {
         "A": rng.normal(size=(n_quad, n_quad)) / np.sqrt(n_quad),
         "x": rng.normal(size=n_quad),
@@ -612,25 +729,72 @@ def framework_code() -> None:
         "u": rng.normal(size=n),
         "y": rng.integers(0, 2, size=m).astype(float),
     }
+    mlp = {
+        "x": rng.normal(size=inputs_),
+        "W1": rng.normal(size=(hidden, inputs_)) / np.sqrt(inputs_),
+        "b1": rng.normal(size=hidden) * 0.1,
+        "W2": rng.normal(size=(outputs, hidden)) / np.sqrt(hidden),
+        "b2": rng.normal(size=outputs) * 0.1,
+        "v": rng.normal(size=outputs),
+        "t": np.float64(0.3),
+    }
+    single = {
+        "W": rng.normal(size=(classes, features)) / np.sqrt(features),
+        "x": rng.normal(size=features),
+        "y": np.eye(classes)[rng.integers(classes)],
+    }
+    batch = {
+        "X": data["X"],
+        "W": rng.normal(size=(n, batch_classes)) * 0.1,
+        "Y": np.eye(batch_classes)[rng.integers(batch_classes, size=m)],
+    }
+    det = {"S": np.eye(n_det) * 3 + rng.normal(size=(n_det, n_det)) / np.sqrt(n_det)}
+    per_model = {
+        "2-layer MLP by W1": mlp,
+        "2-layer MLP by W2": mlp,
+        "softmax cross-entropy": single,
+        "batch softmax cross-entropy": batch,
+        "log det": det,
+    }
+    sizes = {
+        "xᵀAx gradient": f"n={n_quad}",
+        "2-layer MLP by W1": f"{inputs_}→{hidden}→{outputs}",
+        "2-layer MLP by W2": f"{inputs_}→{hidden}→{outputs}",
+        "softmax cross-entropy": f"k={classes}, n={features}",
+        "batch softmax cross-entropy": f"m={m}, n={n}, k={batch_classes}",
+        "log det": f"n={n_det}",
+    }
+    return {"": data, **per_model}, sizes, (m, n)
+
+
+def framework_code() -> None:
+    """Generated NumPy, torch and JAX (jit) code against hand-written code in the same
+    framework, and against the framework's own autodiff, measured side by side (interleaved
+    samples, median of `reps`): every model of FRAMEWORK_MODELS."""
+    rng = np.random.default_rng(0)
+    reps = 9 if QUICK else 31
+    data, sizes, (m, n) = _framework_data(rng)
     names = {"python": "NumPy", "torch": "torch", "jax": "JAX (jit)"}
     for framework, (xp, convert, wait) in _frameworks().items():
         for model, (command, expr, wrt, let, v, hand_of) in FRAMEWORK_MODELS.items():
             gen = _module_fn(command, expr, wrt, let, v, framework)
             hand = hand_of(xp)
             params = list(__import__("inspect").signature(hand).parameters)
-            args = {k: convert(data[k]) for k in params}
+            arrays = data.get(model, data[""])
+            args = {k: convert(arrays[k]) for k in params}
             if framework == "jax":
                 import jax
 
                 gen, hand = jax.jit(gen), jax.jit(hand)
             got, want = wait(gen(**args)), wait(hand(**args))
+            assert np.allclose(np.asarray(got[0]), np.asarray(want[0])), (framework, model)
             assert np.allclose(np.asarray(got[1]), np.asarray(want[1])), (framework, model)
             ours, base = timed_pair(
                 lambda gen=gen, args=args, wait=wait: wait(gen(**args)),
                 lambda hand=hand, args=args, wait=wait: wait(hand(**args)),
                 reps,
             )
-            size = f"n={n_quad}" if "A" in params else f"m={m}, n={n}"
+            size = sizes.get(model, f"m={m}, n={n}")
             row(
                 "frameworks",
                 f"{model} ({size}): generated {names[framework]}",
@@ -638,9 +802,10 @@ def framework_code() -> None:
                 base,
                 f"hand-written {names[framework]}",
                 "≤ 1.1",
+                ratio=paired_ratio(ours, base),
             )
             if framework != "python":
-                auto = _autodiff(framework, command, xp, args)
+                auto = _autodiff(framework, command, _loss(model, xp), wrt, args)
                 wait(auto())
                 ours, base = timed_pair(
                     lambda gen=gen, args=args, wait=wait: wait(gen(**args)),
@@ -653,25 +818,21 @@ def framework_code() -> None:
                     ours,
                     base,
                     "torch.func" if framework == "torch" else "JAX autodiff (jit)",
+                    ratio=paired_ratio(ours, base),
                 )
 
 
-def _autodiff(framework: str, command: str, xp, args: dict) -> Callable[[], object]:
-    """The framework's own derivative of the same function: value and derivative, as ours."""
-    if "A" in args:
-        A, var = args["A"], "x"
+def _autodiff(
+    framework: str, command: str, loss: Callable, wrt: str, args: dict
+) -> Callable[[], object]:
+    """The framework's own derivative of the same function by `wrt`: value and derivative, as
+    ours (torch.func's grad_and_value, hessian, jvp of grad; JAX's, under jit)."""
+    rest = {k: a for k, a in args.items() if k not in (wrt, "u")}
 
-        def f(z):
-            return z @ (A @ z)
-    else:
-        X, var = args["X"], "w"
-        y = args.get("y")
+    def f(z):
+        return loss(**rest, **{wrt: z}, **({"u": args["u"]} if "u" in args else {}))
 
-        def f(z):
-            s = xp.sum(xp.logaddexp(0 * (X @ z), X @ z))
-            return s - y @ (X @ z) if y is not None else s
-
-    x0 = args[var]
+    x0 = args[wrt]
     if framework == "torch":
         import torch.func as tf
 
@@ -686,14 +847,20 @@ def _autodiff(framework: str, command: str, xp, args: dict) -> Callable[[], obje
         return lambda: (f(x0), tf.jvp(g, (x0,), (u,))[1])
     import jax
 
+    def g(z, rest):  # the other arrays are arguments: closed over, jit would fold them
+        return loss(**rest, **{wrt: z})
+
     if command == "grad":
-        d = jax.jit(jax.value_and_grad(f))
+        d = jax.jit(jax.value_and_grad(g))
     elif command == "hessian":
-        d = jax.jit(lambda z: (f(z), jax.hessian(f)(z)))
+        d = jax.jit(lambda z, rest: (g(z, rest), jax.hessian(g)(z, rest)))
     else:
         u = args["u"]
-        d = jax.jit(lambda z: (f(z), jax.jvp(jax.grad(f), (z,), (u,))[1]))
-    return lambda: d(x0)
+        d = jax.jit(
+            lambda z, rest: (g(z, rest), jax.jvp(lambda s: jax.grad(g)(s, rest), (z,), (u,))[1])
+        )
+    with_u = {**rest, **({"u": args["u"]} if "u" in args else {})}
+    return lambda: d(x0, with_u)
 
 
 # ---------------------------------------------------------------- 5. matcalc's own time

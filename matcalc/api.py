@@ -404,11 +404,13 @@ def hvp(
     check: bool = False,
     expand: bool = False,
     layout: str = "mixed",
+    steps: bool = False,
     input: str = "text",
     timeout: float | None = None,
 ) -> Result | Results:
     """H v shaped like `wrt`: the gradient's directional derivative along v (forward over
-    reverse), the Hessian H never formed (`layout` is checked, and does not apply)."""
+    reverse), the Hessian H never formed (`layout` is checked, and does not apply); `steps`:
+    the gradient, then its differential along v."""
     return run("hvp", expr, wrt, Options.of(locals()), v)
 
 

@@ -230,6 +230,9 @@ def _product(kind: str):
         explain: Annotated[
             bool, typer.Option("--explain", help="Show vᵀJ as a weighted sum of rows.")
         ] = False,
+        steps: Annotated[
+            bool, typer.Option("--steps", help="hvp: show the gradient, then its differential.")
+        ] = False,
         standalone: Standalone = False,
         input: Input = "text",
         debug: Debug = False,
@@ -242,6 +245,10 @@ def _product(kind: str):
             _check_format(fmt)
             if explain and kind == "hvp":
                 raise MatcalcError("--explain applies to vjp and jvp, not hvp")
+            if steps and kind != "hvp":
+                raise MatcalcError(
+                    f"--steps applies to grad, jacobian, hessian and hvp, not {kind}"
+                )
             emit(api.run(kind, _read(expr), wrt, Options.of(flags), v), fmt, standalone)
             if explain:
                 text = api.explain(kind, _read(expr), wrt=wrt, v=v, let=let, at=at)

@@ -94,3 +94,47 @@ def test_user_errors(cli):
         code, out, err = cli("hvp", expr, "--wrt", wrt, "--v", "u", *rest)
         assert code == 2 and out == "", (args, out)
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_steps_read_the_gradient_off_then_take_its_differential(cli):
+    """hvp --steps: df, the gradient read off it (reverse), the gradient's differential
+    (forward), and H u with du := u — the exact text."""
+    code, out, err = cli(
+        "hvp", "x'*A*x", "--let", "A:n,n", "--let", "x:n", "--let", "u:n", "--wrt", "x",
+        "--v", "u", "--steps",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out == (
+        "(A + Aᵀ) u\n"
+        "d(xᵀ A x) = dxᵀ A x + xᵀ A dx   [product rule d(AB) = dA B + A dB; d(Xᵀ) = (dX)ᵀ]\n"
+        "          = (Aᵀ x + A x)ᵀ dx    "
+        "[a scalar is its own transpose: collect dx on the right, ∇f = g]\n"
+        "d(A x + Aᵀ x) = A dx + Aᵀ dx    "
+        "[the gradient's differential: product rule d(AB) = dA B + A dB]\n"
+        "⇒ H u = (A + Aᵀ) u              [forward over reverse: dx := the direction, H never formed]\n"
+    )
+
+
+def test_steps_gradient_is_the_gradient():
+    """The gradient that hvp --steps differentiates, read back from its text, against finite
+    differences of the tests' own NumPy loss."""
+    r = matcalc.hvp("sum(log(1+exp(X*w)))", wrt="w", v="u", let=["X:m,n", "w:n", "u:n"], steps=True)
+    line = r.steps[2][0]  # df, df = gᵀ dw, then d(g) = …
+    g_text = line[2 : line.index(") = ")]
+    g = matcalc.show(g_text, let=["X:m,n", "w:n"])
+    rng = np.random.default_rng(4)
+    X, w = rng.normal(size=(6, 3)), rng.normal(size=3)
+    got = eval(g.numpy(), {"np": np, "X": X, "w": w, "m": 6, "n": 3})  # matcalc's line
+    want = fd_jacobian(lambda z: np.sum(np.log1p(np.exp(X @ z))), w).ravel()
+    assert np.shape(got) == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-8)
+    assert r.steps[-1][0].startswith("⇒ H u = ")
+
+
+def test_steps_of_vjp_and_jvp_are_refused(cli):
+    for kind in ("vjp", "jvp"):
+        code, out, err = cli(
+            kind, "A*x", "--let", "A:n,n", "--let", "x:n", "--let", "u:n", "--wrt", "x",
+            "--v", "u", "--steps",
+        )  # fmt: skip
+        assert code == 2 and out == "", out
+        assert err == f"error: --steps applies to grad, jacobian, hessian and hvp, not {kind}\n"

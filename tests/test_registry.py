@@ -138,6 +138,7 @@ def test_the_roles_are_the_operations_they_name():
         "transpose": "Aᵀ",
         "diagonal": "diag(u)",
         "all-ones": "ones(n)",
+        "kronecker": "A ⊗ B",
     }
     for r, source in text.items():
         node = parse_expr(source, d)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from ..expr.node import Node, postorder
 from ..expr.registry import OPS, role
-from ..ops import inner, matmul, transpose
+from ..ops import inner, matmul, num, transpose
 from ..syntax.names import latex_name, text_name
 from .differential import Dependence, differential
+from .pullback import pullback
 
 
 class _Result:
@@ -64,6 +65,8 @@ def derivation_steps(p, res) -> list[Step]:
         )
     ]
     name_t, name_l = text_name(var.name), latex_name(var.name) if var.kind == "whole" else var.name
+    if p.kind == "hvp":
+        return steps + _hvp_steps(p, df, leaves, name_t)
     if res.form == "map":
         steps.append(
             (
@@ -137,6 +140,39 @@ def derivation_steps(p, res) -> list[Step]:
             (f"⇒ {p.kind} = ", RESULT),
             (rf"\Rightarrow \text{{{p.kind}}} &= ", RESULT),
             f"read off ({p.layout} layout)",
+        )
+    )
+    return steps
+
+
+def _hvp_steps(p, df: Node, leaves, name_t: str) -> list[Step]:
+    """H v forward over reverse: the gradient g read off df (reverse), then g's differential
+    (forward), in which d{name} := v gives H v without forming H."""
+    var = p.var
+    dleaves = list(leaves.values())
+    g = var.gradient(pullback(df, num(1), dleaves))
+    steps: list[Step] = []
+    if var.kind == "whole" and var.shape != ():
+        canon = inner(g, var.dleaf(var.nodes[0]))
+        why = (
+            "a scalar is its own transpose: collect dx on the right, ∇f = g"
+            if var.shape[1] == 1
+            else "trace is cyclic and invariant under transpose: df = tr(Gᵀ dX), ∇f = G"
+        )
+        steps.append((("= ", canon), ("&= ", canon), why))
+    dg = differential(g, leaves)
+    steps.append(
+        (
+            ("d(", g, ") = ", dg),
+            (r"\mathrm{d}\left(", g, r"\right) &= ", dg),
+            "the gradient's differential: " + ("; ".join(rules_used(g, leaves)) or "constant"),
+        )
+    )
+    steps.append(
+        (
+            ("⇒ H ", p.v, " = ", RESULT),
+            (r"\Rightarrow H ", p.v, " &= ", RESULT),
+            f"forward over reverse: d{name_t} := the direction, H never formed",
         )
     )
     return steps

@@ -110,6 +110,7 @@ ROLES = {
     "diagonal": "diag(v): a vector as a diagonal matrix",
     "all-ones": "𝟏, the all-ones vector or matrix",
     "identity": "𝐈, the identity matrix",
+    "kronecker": "A ⊗ B: the Kronecker product of its two operands",
 }
 """The operations that the simplifier and the printers rewrite by their algebra (factoring a
 sum, a product by a diagonal matrix written as a broadcast): each role is held by one entry,

@@ -89,6 +89,7 @@ register(
         names=("kron", "TensorProduct"),  # SymPy's name too (SPEC §7.8)
         arity=2,
         multilinear=True,
+        role="kronecker",  # generated code applies it to a vector unformed (render/cost.py)
         transpose=_kron_transpose,
         # vec: the Kronecker block form prints better than any derived one
         vec=_kron_vec,

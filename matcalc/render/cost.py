@@ -2,8 +2,11 @@
 printed math. A product with a sum of matrices whose other side is a vector is distributed,
 (A + Aᵀ) x → A x + Aᵀ x, so no matrix temporary is formed: k matrix-vector products instead of
 an n×m sum and one product. Scalar factors of a term move out of the product (2 B x, not (2 B) x)
-and the identity drops (𝐈 x = x). The order of each product is chosen when it is printed
-(render/numpy.chain, the matrix-chain program of derive/order.py)."""
+and the identity drops (𝐈 x = x). A Kronecker product times a vector is applied without being
+formed: (A ⊗ B) v = vec(B V Aᵀ) with V = unvec(v), and yᵀ (A ⊗ B) = vec(Bᵀ Y A)ᵀ with Y = unvec(y)
+(vec stacks columns): two products of the factors' sizes, not a (pr)×(qc) matrix. The order of
+each product is chosen when it is printed (render/numpy.chain, the matrix-chain program of
+derive/order.py)."""
 
 from __future__ import annotations
 
@@ -68,9 +71,32 @@ def _distributed(n: Node) -> Node:
     return n
 
 
-def cost_aware(nodes: list[Node]) -> list[Node]:
-    """The trees as code should compute them: sums of matrices distributed over the vectors
-    that multiply them."""
+def _kron_applied(n: Node) -> Node:
+    """A product with A ⊗ B whose side toward the end is a vector, with the Kronecker product
+    applied to the vector instead of formed."""
+    from ..ops import transpose, unvec, vec
+
+    if role(n) != "matrix product":
+        return n
+    args = n.args
+    for i, f in enumerate(args):
+        if role(f) != "kronecker" or not _matrix(f.shape) or any(a.shape == () for a in f.args):
+            continue
+        (a, b), left, right = f.args, args[:i], args[i + 1 :]
+        (r, c), (p, q) = a.shape, b.shape
+        if right and _cols(_product(right).shape) == 1:  # (A ⊗ B) v = vec(B unvec(v) Aᵀ)
+            v = _kron_applied(_product(right))  # a Kronecker product further right too
+            applied = vec(_product((b, unvec(v, (q, c)), transpose(a))))
+            return _kron_applied(_product((*left, applied))) if left else applied
+        if left and _rows(_product(left).shape) == 1:  # yᵀ (A ⊗ B) = vec(Bᵀ unvec(y) A)ᵀ
+            y = transpose(_kron_applied(_product(left)))
+            applied = transpose(vec(_product((transpose(b), unvec(y, (p, r)), a))))
+            return _kron_applied(_product((applied, *right))) if right else applied
+    return n
+
+
+def _each_product(nodes: list[Node], rewrite) -> list[Node]:
+    """The trees with every matrix product rewritten by `rewrite`, innermost first."""
     memo: dict[Node, Node] = {}
 
     def go(n: Node) -> Node:
@@ -78,8 +104,14 @@ def cost_aware(nodes: list[Node]) -> list[Node]:
             return memo[n]
         out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
         if role(out) == "matrix product":
-            out = _distributed(out)
+            out = rewrite(out)
         memo[n] = out
         return out
 
     return [go(n) for n in nodes]
+
+
+def cost_aware(nodes: list[Node]) -> list[Node]:
+    """The trees as code should compute them: sums of matrices distributed over the vectors
+    that multiply them, then Kronecker products applied to the vectors they multiply."""
+    return _each_product(_each_product(nodes, _distributed), _kron_applied)

@@ -94,6 +94,35 @@ def _share_transposes(nodes: list[Node]) -> list[Node]:
     return [go(n) for n in nodes]
 
 
+def _untransposed_operands(nodes: list[Node]) -> list[Node]:
+    """For XLA: a function of a transposed matrix that commutes with the transpose is computed
+    on the matrix itself, inv(Aᵀ) as inv(A)ᵀ — the transposed operand would be copied, and the
+    same factorization of A elsewhere (log det A beside its gradient A⁻ᵀ) could not be shared."""
+    from ..expr.registry import raw_mode
+    from ..ops import transpose, transposes
+
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
+        entry = OPS[n.op]
+        if (
+            len(n.shape) == 2
+            and not (entry.leaf or entry.chain or role(n))
+            and any(role(a) == "transpose" and a.args[0].is_variable for a in n.args)
+        ):
+            other = transpose(n)
+            if role(other) != "transpose" and transposes(other) < transposes(n):
+                with raw_mode():
+                    out = Node("T", (go(other),), None, n.shape)
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]
+
+
 def _fold_constants(nodes: list[Node]) -> list[Node]:
     """Scalar sub-expressions of numbers alone (log(2π)) as one float: torch's functions take
     tensors, not numbers."""
@@ -201,6 +230,8 @@ def python_module(
             if decls.items[r.wrt].node().shape != ():
                 arrays.append(r.wrt)
     shared = _share_chains(_share_transposes(cost_aware([f, *derivs])))
+    if backend.row_products:  # XLA copies a transposed operand (render/backends.py)
+        shared = _untransposed_operands(shared)
     if backend.scalar_in:
         shared = _fold_constants(shared)
     counts = _count(shared)
