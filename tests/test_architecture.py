@@ -53,6 +53,7 @@ STAGES = {
     "matcalc.ops.rules": 3.5,  # the rewrites that relate operators of different families
     "matcalc.ops.textbook": 3.5,  # the textbook forms the simplifier names (σ(u)): cross-family too
     "matcalc.ops": 3.9,
+    "matcalc.indexing": 3.94,  # the reader's indices and slices (x1, x[2:n], A[i,j])
     "matcalc.reader": 3.95,  # syntax tree → expression, through the operators' constructors
     "matcalc.identities": 3,
     "matcalc.derive": 4,
