@@ -26,6 +26,7 @@ ENV = {
     "A": signed(N, N),
     "X": signed(N, N) + 3 * np.eye(N),
     "n": N,
+    "k": 4,
 }
 LET = ["x:n", "a:n", "b:n", "A:n,n", "X:n,n"]
 inv = np.linalg.inv
@@ -51,6 +52,8 @@ FORMS = [
     ("ln|det(X)|", lambda X, **_: np.log(abs(np.linalg.det(X)))),
     ("‖x‖₂ + ‖x‖_1", lambda x, **_: np.linalg.norm(x) + np.abs(x).sum()),
     ("exp|x[1]|", lambda x, **_: np.exp(abs(x[0]))),
+    ("a^T X^k b", lambda a, b, X, k, **_: a @ np.linalg.matrix_power(X, k) @ b),
+    ("a^T X^n b", lambda a, b, X, n, **_: a @ np.linalg.matrix_power(X, n) @ b),  # the Cookbook's
 ]
 
 
@@ -70,6 +73,21 @@ def test_the_gradient_of_a_pasted_quadratic_form():
     r = matcalc.grad("x^T A x", wrt="x", let=LET)
     x, A = ENV["x"], ENV["A"]
     assert np.allclose(value(r, **ENV), (A + A.T) @ x)
+
+
+@pytest.mark.parametrize("power", ["k", "n"])
+def test_the_cookbook_power_form_by_x(power):
+    """∂(aᵀXᵏb)/∂X = Σᵣ (Xʳ)ᵀ a bᵀ (Xᵏ⁻¹⁻ʳ)ᵀ (the Matrix Cookbook, eq. 91), a symbolic integer
+    power, against central differences of NumPy's matrix_power."""
+    r = matcalc.grad(f"a^T X^{power} b", wrt="X", let=LET)
+    a, b, X, k = ENV["a"], ENV["b"], ENV["X"], ENV[power]
+    f = lambda Y: a @ np.linalg.matrix_power(Y, k) @ b  # noqa: E731
+    fd = np.zeros_like(X)
+    for i in np.ndindex(X.shape):
+        e = np.zeros_like(X)
+        e[i] = 1e-6
+        fd[i] = (f(X + e) - f(X - e)) / 2e-6
+    assert np.allclose(value(r, **ENV), fd, rtol=1e-6, atol=1e-6)
 
 
 def test_a_declared_T_keeps_the_power():
