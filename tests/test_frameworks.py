@@ -81,12 +81,6 @@ def _check(framework: str, case: Case, result, jit: bool) -> None:
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_generated_module_runs(row: Row, framework: str):
     case, result = format_case(row)
-    if "scipy." in result.python():
-        with pytest.raises(matcalc.MatcalcError, match="calls SciPy"):
-            result.python(framework)
-        pytest.skip(
-            "the code calls SciPy, which has no torch/JAX spelling yet: refused (SPEC §7.2)"
-        )
     _check(framework, case, result, jit=True)
     hvp = _hvp_case(row)
     if hvp is not None:
