@@ -123,6 +123,15 @@ def _untransposed_operands(nodes: list[Node]) -> list[Node]:
     return [go(n) for n in nodes]
 
 
+def _a_call(e) -> bool:
+    """A function of numbers alone that code would print as a call: log(2π), sqrt(π)."""
+    import sympy as sp
+
+    if e.free_symbols:
+        return False
+    return isinstance(e, sp.Function) or (isinstance(e, sp.Pow) and not e.exp.is_Integer)
+
+
 def _fold_constants(nodes: list[Node]) -> list[Node]:
     """Scalar sub-expressions of numbers alone (log(2π)) as one float: torch's functions take
     tensors, not numbers."""
@@ -136,11 +145,9 @@ def _fold_constants(nodes: list[Node]) -> list[Node]:
         if n in memo:
             return memo[n]
         out = n
-        if n.is_number and n.data.atoms(sp.Function):  # n log(2π)/2: the log as a float
-            data = n.data.replace(
-                lambda e: isinstance(e, sp.Function) and not e.free_symbols,
-                lambda e: sp.Float(sp.N(e, 17)),
-            )
+        if n.is_number and any(map(_a_call, sp.preorder_traversal(n.data))):
+            # n log(2π)/2, 2/sqrt(π): the log and the root as floats
+            data = n.data.replace(_a_call, lambda e: sp.Float(sp.N(e, 17)))
             out = Node("num", (), data, n.shape)
         if n.args and n.shape == () and all(m.is_number for m in postorder([n]) if not m.args):
             value = to_sympy(n)
@@ -291,11 +298,10 @@ def python_module(
     doc.append('    """')
     ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if derivs else f_type
     body = [*doc, *lines, f"    return {returns}"]
-    if framework != "python" and "scipy" in ns.modules:
+    if spelling.missing:  # a SciPy function the backend's table does not spell
         raise MatcalcError(
-            f"--format {framework}: the expression or its derivative calls SciPy (expm, logm, "
-            f"sqrtm and their derivatives, erf, normcdf, gelu), which has no {framework} "
-            "spelling here yet; use --format python"
+            f"--format {framework}: the code calls {', '.join(sorted(spelling.missing))}, "
+            f"which has no {framework} spelling here; use --format python"
         )
     modules = {**MODULES, "np": backend.module}
     imports = [
