@@ -202,6 +202,10 @@ INTERNAL = {
         for v in ("eigvecs", "eigvec_max", "eigvec_min")
     },
     **{
+        w: "where max or min is attained (0/1): only in printed derivatives of max and min"
+        for w in ("ismax", "ismin")
+    },
+    **{
         f"{f}_kron": "the Kronecker form of a Fréchet derivative: only in printed --vec results"
         for f in ("expm", "logm", "sqrtm")
     },
