@@ -273,6 +273,8 @@ ERRORS = [
         "  max(X, W, dim=1)\n            ^\n",
     ),
     ("sum(X, keepdims=1)", "error: unexpected character '=' (column 16)\n"),
+    ("logsumexp(t, dim=0)", "error: logsumexp needs a vector, got scalar (column 1)\n"),
+    ("sum(axis=1)", "error: sum(x, axis=k) takes one operand and the axis, got 0 (column 5)\n"),
     ("X = 1", "error: unexpected character '=' (column 3)\n"),
     (
         "maximum(X)",
@@ -379,3 +381,12 @@ def test_check_passes_away_from_ties(cli):
         code, out, _ = cli("grad", expr, "--let", "X:m,n", "--let", "W:n,k", "--let", "Y:m,k",
                            "--wrt", "X", "--check")  # fmt: skip
         assert code == 0 and "(ok)" in out, out
+
+
+def test_at_a_tie_the_derivative_of_max_is_undefined(cli):
+    """Differentiable where the extremum is attained once: at a tie, a user error (SPEC §5)."""
+    tie = ["--let", "X:2,2", "--wrt", "X", "--at", "X=[[1,1],[0,0]]"]
+    code, out, err = cli("grad", "max(X)", *tie)
+    assert (code, out, err) == (2, "", "error: ismax is undefined at this point (ismax(X))\n")
+    code, out, _ = cli("grad", "max(X)", "--let", "X:2,2", "--wrt", "X", "--at", "X=[[1,2],[0,0]]")
+    assert code == 0 and json.loads(out) == [[0, 1], [0, 0]]

@@ -317,3 +317,12 @@ def test_a_zero_vector_inside_logsumexp_prints_as_a_vector():
     expr = "det([[1, logsumexp((x*x.T)*(x-x))], [cos(sum(x)), 1]])"
     r = matcalc.hessian(expr, wrt="x", let=["x:m"])
     _reads_back(r.text(), ["x:m"])
+
+
+def test_a_scalar_written_after_its_matrix_transposes_in_numpy():
+    """`xᵀ (Pᵀ + P) where P = Dᵀ/2` as written holds D/2 as (Dᵀ, 1/2): its NumPy line once
+    moved Dᵀ among the scalars of a product (the text round trip of grad 'Phi(x'*D*x)')."""
+    r = matcalc.show("xᵀ (Pᵀ + P)  where P = sqrt(2) Dᵀ/(2 t)", let=["x:3", "D:3,3"])
+    x, D, t = signed(3), signed(3, 3), 1.7
+    P = np.sqrt(2) * D.T / (2 * t)
+    assert np.allclose(run_numpy(r.numpy(), x=x, D=D, t=t), x @ (P.T + P))

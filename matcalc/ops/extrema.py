@@ -124,7 +124,8 @@ def _numeric(which: str, indicator: bool):
 
     def expand(ctx, n: Node, x: Node) -> Node:
         name = f"is{which}" if indicator else which
-        return numeric_only(name, fn(n))(ctx, n, x)
+        tie_free = (lambda a: _unique(which)(None, n, a)) if indicator else None
+        return numeric_only(name, fn(n), tie_free)(ctx, n, x)  # at a tie: no derivative
 
     return expand
 

@@ -437,7 +437,7 @@ def _softmax_rows_of(a: Node) -> Node:
 
 def _softmax_axis(x: Node, axis: int | None) -> Node:
     axis = _last_axis(x, axis)
-    return softmax(x) if axis is None else _along(axis, x, _softmax_rows_of)
+    return softmax(x) if axis is None or x.is_scalar else _along(axis, x, _softmax_rows_of)
 
 
 def _log_softmax(x: Node) -> Node:
@@ -478,7 +478,7 @@ def _lse_axis(x: Node, axis: int | None) -> Node:
             f"PyTorch disagree): logsumexp({z}, 2) for each row, logsumexp(vec({z})) for all "
             "entries"
         )
-    return logsumexp(x) if axis is None else _along(axis, x, _lse_rows_of)
+    return logsumexp(x) if axis is None or x.is_scalar else _along(axis, x, _lse_rows_of)
 
 
 def _rows_note(what: str):
