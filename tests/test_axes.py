@@ -350,6 +350,10 @@ def test_attention_gradient_by_the_query_weights():
     v["Q"] = v["X"] @ v["WQ"]
     f = lambda w: np.sum(w["G"] * (softmax_rows(w["Q"] @ w["K"].T / np.sqrt(K)) @ w["V"]))  # noqa: E731
     np.testing.assert_allclose(evaluate(q.numpy(), v), fd_grad(f, v, "Q"), rtol=1e-6, atol=1e-8)
+    for name in ("K", "V"):  # the other two projections' inputs
+        r = matcalc.grad(ATTENTION, wrt=name, let=ATT_LET)
+        want = fd_grad(attention, v, name)
+        np.testing.assert_allclose(evaluate(r.numpy(), v), want, rtol=1e-6, atol=1e-8)
 
 
 def test_models_against_pytorch():
