@@ -16,13 +16,13 @@ import sympy as sp
 
 from . import limits
 from . import ops as O
+from .calls import PAIRWISE, Calls
 from .errors import QUOTE_CHARS, LimitError, MatcalcError, ShapeError, quote
 from .expr.decls import Decls
 from .expr.node import ONE, Node, dim_symbol, norm_shape, shape_str
-from .expr.registry import FUNCTIONS, canonical, latex_commands, raw_mode
+from .expr.registry import AXES, FUNCTIONS, canonical, latex_commands, raw_mode
 from .indexing import Indexing
 from .ops.base import mismatch
-from .ops.rules import extreme_of
 from .syntax.lexer import WHERE, safe, superscript_value
 from .syntax.names import FAMILY, check_name, nearest
 from .syntax.parser import Syntax, parse_syntax
@@ -41,7 +41,6 @@ def family_members(name: str, family: dict[tuple[str, int], Node]) -> list[Node]
 
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 SIZED = ("eye", "ones", "zeros", "vector", "matrix", "Identity", "OneMatrix", "ZeroMatrix")
-PAIRWISE = ("max", "min", "maximum", "minimum")  # NumPy's maximum/minimum, entry by entry
 
 
 def number(text: str) -> sp.Rational:
@@ -97,7 +96,7 @@ def _spine(s: Syntax, kind: str) -> tuple[Syntax, list[Syntax]]:
 
 
 @dataclass
-class Builder(Indexing, WhereNames):
+class Builder(Indexing, WhereNames, Calls):
     text: str
     decls: Decls
     family: dict[tuple[str, int], Node] = field(default_factory=dict)
@@ -206,6 +205,13 @@ class Builder(Indexing, WhereNames):
 
     def k_call(self, s: Syntax) -> Value:
         name = s.text
+        if name in AXES and self.decls.get(name) is None and name not in self.defs:
+            out = self.axis_call(name, s)
+            if out is not None:
+                return out
+        for a in s.args:
+            if a.kind == "keyword":
+                self.k_keyword(a)
         if name in SIZED:
             return self.sized_constant(name, s)
         if name in PAIRWISE and name not in FUNCTIONS and self.decls.get(name) is None:
@@ -230,45 +236,6 @@ class Builder(Indexing, WhereNames):
             )
         args = [self.node(a) for a in s.args]
         return self.at(s.pos, builder, *args)
-
-    def pairwise(self, name: str, s: Syntax) -> Value:
-        """`max(a, b)`, `min(a, b)`: entry by entry, a scalar broadcasting (SPEC §7.8), written
-        with relu: max(a, b) = b + relu(a - b), min(a, b) = a - relu(a - b); max(0, u) is relu(u).
-        The derivative is relu's: at a tie all of it goes to b for max, to a for min."""
-        if len(s.args) == 1 and name in ("max", "min"):
-            out = self.at(s.pos, extreme_of, name, self.node(s.args[0]))
-            if out is not None:  # max(eig(S)) = lambda_max(S) (SPEC §7.2)
-                return out
-        if len(s.args) == 1:
-            raise self.error(
-                f"{name} of one argument (a reduction) is not supported yet; "
-                f"{name}(a, b) is entrywise",
-                s.pos,
-            )
-        if len(s.args) != 2:
-            raise self.error(f"{name}(a, b) takes 2 arguments, got {len(s.args)}", s.pos)
-        a, b = (self.node(x) for x in s.args)
-        upper = name in ("max", "maximum")
-        if not (a.is_scalar or b.is_scalar) and a.shape != b.shape:
-            raise self.error(
-                f"{name}(a, b) takes two of one shape (or a scalar), got "
-                f"{shape_str(a.shape)} and {shape_str(b.shape)}",
-                s.pos,
-            )
-
-        def zero(v: Node) -> bool:
-            c = canonical(v)
-            return c.is_number and c.data == 0
-
-        def build() -> Node:
-            relu = lambda u: O.apply("relu", u)  # noqa: E731
-            if zero(a) or zero(b):  # max(0, u) = relu(u), min(0, u) = -relu(-u)
-                u = b if zero(a) else a
-                return relu(u) if upper else O.neg(relu(O.neg(u)))
-            gap = relu(self.broadcast_add(a, b, "-"))
-            return self.broadcast_add(b, gap, "+") if upper else self.broadcast_add(a, gap, "-")
-
-        return self.at(s.pos, build)
 
     def sized_constant(self, name: str, s: Syntax) -> Value:
         if name in ("vector", "matrix"):
@@ -552,7 +519,7 @@ class _Calls(frozenset):
     view of the registry, which a late import may still extend)."""
 
     def __contains__(self, name: object) -> bool:
-        return name in FUNCTIONS or name in SIZED or name in PAIRWISE
+        return name in FUNCTIONS or name in SIZED or name in PAIRWISE or name in AXES
 
 
 CALLS = _Calls()

@@ -60,6 +60,16 @@ def logsumexp(z):
     return mx + np.log(np.sum(np.exp(z - mx)))
 
 
+def softmax_rows(Z):
+    e = np.exp(Z - np.max(Z, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def logsumexp_rows(Z):
+    top = np.max(Z, axis=1)
+    return top + np.log(np.sum(np.exp(Z - top[:, None]), axis=1))
+
+
 def mpow(X, k):
     return np.linalg.matrix_power(X, k)
 
@@ -469,6 +479,55 @@ ROWS: list[Row] = [
         "x",
         lambda B, x, b: logsumexp(B @ x) - b @ B @ x,
     ),
+    # ---- along an axis (SPEC §7.1): MATLAB's 1-based dimension, NumPy's axis=, PyTorch's dim= ----
+    array("softmax_rows", "softmax(Z, 2)", "Z:m,p", "Z", lambda Z: softmax_rows(Z)),
+    array("softmax_cols", "softmax(Z, axis=0)", "Z:m,p", "Z", lambda Z: softmax_rows(Z.T).T),
+    scalar(
+        "softmax_rows_scalar",
+        "sum(G .* softmax(Z, dim=1))",
+        "G:m,p Z:m,p",
+        "Z",
+        lambda G, Z: np.sum(G * softmax_rows(Z)),
+    ),
+    array("logsumexp_rows", "logsumexp(Z, 2)", "Z:m,p", "Z", lambda Z: logsumexp_rows(Z)),
+    scalar(
+        "logsumexp_cols",
+        "sum(logsumexp(Z, dim=0) .^ 2)",
+        "Z:m,p",
+        "Z",
+        lambda Z: np.sum(logsumexp_rows(Z.T) ** 2),
+    ),
+    array("log_softmax", "log_softmax(x)", "x:n", "x", lambda x: x - logsumexp(x)),
+    scalar(
+        "log_softmax_rows",
+        "sum(Y .* logsoftmax(Z, axis=-1))",
+        "Y:m,p Z:m,p",
+        "Z",
+        lambda Y, Z: np.sum(Y * (Z - logsumexp_rows(Z)[:, None])),
+    ),
+    array("sum_rows", "sum(X, 2)", "X:m,p", "X", lambda X: np.sum(X, axis=1)),
+    array("sum_cols", "sum(X, axis=0)", "X:m,p", "X", lambda X: np.sum(X, axis=0)),
+    array("mean_rows", "mean(X, dim=1)", "X:m,p", "X", lambda X: np.mean(X, axis=1)),
+    array("mean_cols", "mean(X, 1)", "X:m,p", "X", lambda X: np.mean(X, axis=0)),
+    array(
+        "norm2_rows",
+        "norm2(X, 2)",
+        "X:m,p",
+        "X",
+        lambda X: np.sqrt(np.sum(X**2, axis=1)),
+    ),
+    scalar(
+        "norm_cols",
+        "sum(norm(X, axis=0))",
+        "X:m,p",
+        "X",
+        lambda X: np.sum(np.sqrt(np.sum(X**2, axis=0))),
+    ),
+    # ---- max and min of every entry or along an axis (a keyword only: two operands are entrywise)
+    scalar("max", "max(X)", "X:m,p", "X", lambda X: np.max(X)),
+    scalar("min", "min(A*x)", "A:m,n x:n", "x", lambda A, x: np.min(A @ x)),
+    array("max_rows", "max(X, dim=1)", "X:m,p", "X", lambda X: np.max(X, axis=1)),
+    array("min_cols", "min(X, axis=0)", "X:m,p", "X", lambda X: np.min(X, axis=0)),
     # ---- elementwise functions: each as a gradient (symbolic n) and a Jacobian (integer size) -----
     scalar(
         "sin", "sum(sin(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.sin(A @ x)), ref=np.sin
@@ -1048,6 +1107,9 @@ INTERNAL = {
     # eigenvectors, printed in the derivatives of eig, lambda_max, lambda_min (their rows)
     "eigvecs",
     "eigvec_max",
+    # where max and min are attained, printed in their derivatives (the rows max, min, …)
+    "ismax",
+    "ismin",
     "eigvec_min",
     "expm_kron",
     "logm_kron",

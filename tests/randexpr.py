@@ -188,7 +188,16 @@ NOT_YET: dict[str, str] = {
             *("expm", "logm", "sqrtm", "expm_frechet", "logm_frechet", "sqrtm_frechet"),
             *("chol", "tril_half", "eig", "lambda_max", "lambda_min"),
         )
-    }
+    },
+    # max and min (SPEC §7.1), likewise a limit of the generator: its sub-expressions tie
+    # entries by construction (max(u 𝟏ᵀ), min(𝟏 zᵀ) tie at every point, where the derivative is
+    # undefined and the entries' domain has no point to offer), and at integer sizes their
+    # componentwise form is refused by design (as eig's). Their rows check them in
+    # tests/test_ops.py, and tests/test_axes.py at points away from ties.
+    **{
+        name: "SPEC §7.1 max/min: not drawn until the generator avoids structural ties"
+        for name in ("max", "min")
+    },
 }
 # Operators never drawn: internal ones that the language does not write as input.
 INTERNAL = {
@@ -200,6 +209,10 @@ INTERNAL = {
     **{
         v: "an eigenvector: only in printed derivatives of eig, lambda_max, lambda_min"
         for v in ("eigvecs", "eigvec_max", "eigvec_min")
+    },
+    **{
+        w: "where max or min is attained (0/1): only in printed derivatives of max and min"
+        for w in ("ismax", "ismin")
     },
     **{
         f"{f}_kron": "the Kronecker form of a Fréchet derivative: only in printed --vec results"

@@ -46,6 +46,7 @@ STAGES = {
     "matcalc.ops.linalg": FAMILIES,
     "matcalc.ops.kronecker": FAMILIES,
     "matcalc.ops.reductions": FAMILIES,
+    "matcalc.ops.extrema": FAMILIES,  # max and min of the entries or of each row (SPEC §7.1)
     "matcalc.ops.structure": FAMILIES,
     "matcalc.ops.matfun": FAMILIES,  # SPEC §7.2: expm, logm, sqrtm and their Fréchet derivatives
     "matcalc.ops.decomp": FAMILIES,  # chol, eig, λ_max, λ_min, solve
@@ -55,6 +56,7 @@ STAGES = {
     "matcalc.ops": 3.9,
     "matcalc.indexing": 3.94,  # the reader's indices and slices (x1, x[2:n], A[i,j])
     "matcalc.reader": 3.95,  # syntax tree → expression, through the operators' constructors
+    "matcalc.calls": 3.95,  # the reader's calls with an axis, max/min of two operands (a mixin)
     "matcalc.identities": 3,
     "matcalc.derive": 4,
     "matcalc.evaluate": 4,

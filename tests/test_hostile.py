@@ -237,7 +237,10 @@ ROWS = [
     show("api-sympy-sy", "sy.exp(t)", False, 1),
     show("api-applyfunc", "sum(A.applyfunc(exp))", False, 6),
     show("api-unknown-module", "foo.bar(x)", False, 4),
-    show("max-one-argument", "1 + max(x)", False, 5),
+    show("max-one-argument", "1 + max(x)", True),  # the largest entry (SPEC §7.1)
+    show("maximum-one-argument", "1 + maximum(x)", False, 5),
+    show("axis-keyword-elsewhere", "sin(x, axis=1)", False, 8),  # only the axis functions
+    show("keyword-unknown", "sum(x, keepdims=1)", False, 16),  # = stays an error there
     show("max-three-arguments", "min(x, y, 1)", False, 1),
     show("dollars", "$x$", False, 1),
     # ---- look-alike letters, invisible and direction characters, other digits

@@ -198,8 +198,8 @@ def test_the_gradient_of_max_is_the_indicator_of_the_winning_side():
     ("text", "message"),
     [
         (
-            "max(x)",
-            "max of one argument (a reduction) is not supported yet; max(a, b) is entrywise",
+            "maximum(x)",
+            "maximum(a, b) is entrywise and takes 2 arguments; for the largest entry write max(x)",
         ),
         ("min(x, a, 1)", "min(a, b) takes 2 arguments, got 3"),
         ("max(x, X*w)", "max(a, b) takes two of one shape (or a scalar), got n (vector) and N"),

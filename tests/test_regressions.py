@@ -317,3 +317,35 @@ def test_a_zero_vector_inside_logsumexp_prints_as_a_vector():
     expr = "det([[1, logsumexp((x*x.T)*(x-x))], [cos(sum(x)), 1]])"
     r = matcalc.hessian(expr, wrt="x", let=["x:m"])
     _reads_back(r.text(), ["x:m"])
+
+
+def test_a_scalar_written_after_its_matrix_transposes_in_numpy():
+    """`xᵀ (Pᵀ + P) where P = Dᵀ/2` as written holds D/2 as (Dᵀ, 1/2): its NumPy line once
+    moved Dᵀ among the scalars of a product (the text round trip of grad 'Phi(x'*D*x)')."""
+    r = matcalc.show("xᵀ (Pᵀ + P)  where P = sqrt(2) Dᵀ/(2 t)", let=["x:3", "D:3,3"])
+    x, D, t = signed(3), signed(3, 3), 1.7
+    P = np.sqrt(2) * D.T / (2 * t)
+    assert np.allclose(run_numpy(r.numpy(), x=x, D=D, t=t), x @ (P.T + P))
+
+
+def test_an_answer_longer_than_the_input_limit_prints_its_where_clause():
+    """The where clause checks its names by reading the printed text with the lexer, whose
+    limits are for input: a 21 000-character Jacobian crashed printing (random sample)."""
+    expr = "1.5*(inv(P)) .* sqrt(1 + (z.T H * [1.5, 1.5, alpha, alpha]*(Sigma+eye(4))).^2).^1.5"
+    let = ["z:3", "Sigma:4,4,sym", "H:3,4", "P:4,4"]
+    with time_limit(120):
+        r = matcalc.jacobian(expr, wrt="alpha", let=let)
+        text = r.text()
+    assert len(text) > 10_000 and "  where " in text
+    z, H, alpha = signed(3), signed(3, 4), 0.7
+    P, S = np.eye(4) + 0.1 * signed(4, 4), signed(4, 4)
+    S = S + S.T
+
+    def f(a):
+        s = z @ H @ np.array([1.5, 1.5, a, a])
+        return 1.5 * np.linalg.inv(P) * np.sqrt(1 + (s * (S + np.eye(4))) ** 2) ** 1.5
+
+    h = 1e-6
+    want = (f(alpha + h) - f(alpha - h)) / (2 * h)
+    got = run_numpy(r.numpy(), z=z, H=H, P=P, Sigma=S, alpha=alpha)
+    assert np.allclose(got, want, rtol=1e-5, atol=1e-7)

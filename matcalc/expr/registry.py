@@ -126,6 +126,35 @@ FUNCTIONS: dict[str, tuple[int | tuple[int, ...], Callable[..., Node]]] = {}
 """Surface function names → (arity, builder): a view of the entries' `names`, plus aliases."""
 
 
+@dataclass(frozen=True)
+class Axes:
+    """A function that takes an axis (SPEC §7.1): `build(x, axis)` with axis 1 (down each column,
+    MATLAB's dimension 1), 2 (along each row) or None (none given). `positional`: MATLAB's
+    `f(X, 2)` is read (not for max and min, whose second operand is entrywise); `note(x)`: the
+    note for a call without an axis, or "" (softmax of a matrix acts on each row)."""
+
+    build: Callable[[Node, int | None], Node]
+    positional: bool = True
+    note: Callable[[Node], str] | None = None
+
+
+AXES: dict[str, Axes] = {}
+"""Surface names that take an axis → how: a view of the reductions' `axes(…)` calls."""
+
+
+def axes(
+    names: tuple[str, ...],
+    build_fn: Callable[[Node, int | None], Node],
+    positional: bool = True,
+    note: Callable[[Node], str] | None = None,
+) -> None:
+    """Register the axis form of surface names (`sum(X, 2)`, `softmax(Z, dim=1)`)."""
+    for name in names:
+        if name in AXES:
+            raise ValueError(f"axis form of {name!r} registered twice")
+        AXES[name] = Axes(build_fn, positional, note)
+
+
 def latex_commands() -> dict[str, str]:
     """Bare LaTeX commands → function names (`\\sin` → sin): what `--input latex` reads, a view
     of the entries' `latex_names` (the first surface name, else the operator's own)."""

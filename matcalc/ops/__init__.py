@@ -3,13 +3,13 @@ registers them all; the constructors below are how the other stages build expres
 
 Inside, imports run one way: base (every constructor, the shared helpers) → explicit (explicit
 matrices) → the families (leaves, arith, linalg, kronecker, elementwise, reductions, structure,
-and SPEC §7.2's matfun, decomp, powers), which never import each other → rules (the rewrites
+extrema, and SPEC §7.2's matfun, decomp, powers), which never import each other → rules (the rewrites
 that relate two families) and textbook (the textbook forms the simplifier names, σ(u)). The
 order below is the order of registration."""
 
 from . import leaves  # noqa: F401  # isort: skip
 from . import arith, linalg, kronecker  # noqa: F401  # isort: skip
-from . import elementwise, reductions, structure  # noqa: F401  # isort: skip
+from . import elementwise, reductions, extrema, structure  # noqa: F401  # isort: skip
 from . import matfun, decomp, powers  # noqa: F401  # isort: skip  (SPEC §7.2)
 from . import rules  # noqa: F401  # isort: skip  (attaches the cross-family rewrites)
 from . import textbook  # noqa: F401  # isort: skip  (the forms the simplifier names)

@@ -437,6 +437,16 @@ def logsumexp(a: Node) -> Node:
     return build("lse", a)
 
 
+def softmax_rows(a: Node) -> Node:
+    """The softmax of each row of a matrix (SPEC §7.1: `softmax(Z, 2)`)."""
+    return build("softmax_rows", a)
+
+
+def logsumexp_rows(a: Node) -> Node:
+    """The log-sum-exp of each row of a matrix, a column (`logsumexp(Z, 2)`)."""
+    return build("lse_rows", a)
+
+
 # ---------------------------------------------------------------- explicit matrices and reshaping (entries in structure.py)
 
 

@@ -95,9 +95,9 @@ def _canonical_matmul(args: tuple[Node, ...], data: object) -> Node:
         f = stack.pop()
         if f.is_scalar:
             coeffs.append(f)
-        elif f.op == "mul":
-            coeffs.extend(f.args[:-1])
-            stack.append(f.args[-1])
+        elif f.op == "mul":  # c A; as written (raw) also A c, its scalars anywhere
+            coeffs.extend(a for a in f.args if a.is_scalar)
+            stack.extend(reversed([a for a in f.args if not a.is_scalar]))
         elif f.op == "matmul" and not flat and not out:
             out.extend(f.args)
         elif f.op == "matmul":

@@ -5,17 +5,20 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import ShapeError
-from ..expr.node import Node, shape_str, size
-from ..expr.registry import ATOM, Op, Rewrite, alias, build, register
+from ..expr.node import ONE, Node, norm_shape, shape_str, size
+from ..expr.registry import ATOM, Op, Rewrite, alias, axes, build, register
 from .base import (
     add,
     apply,
     deflinear,
+    emul,
     inner,
     is_zero,
     linear_unary_rewrites,
     lit,
     lit_rows,
+    logsumexp,
+    logsumexp_rows,
     matmul,
     mean,
     mismatch,
@@ -27,9 +30,12 @@ from .base import (
     ones,
     pow_,
     softmax,
+    softmax_rows,
+    sqrt,
     sub,
     sum_,
     transpose,
+    zero,
 )
 
 
@@ -273,6 +279,231 @@ register(
         names=("logsumexp",),
     )
 )
+
+
+# ---------------------------------------------------------------- along each row (SPEC §7.1)
+
+
+def _need_matrix(what: str, rows_out: bool):
+    def shape(args, data):
+        a = args[0]
+        if a.is_scalar:
+            raise ShapeError(f"{what} needs a vector or a matrix, got a scalar")
+        return norm_shape((a.shape[0], ONE)) if rows_out else a.shape
+
+    return shape
+
+
+def _softmax_rows_np(ctx, n: Node, z):
+    e = ctx.xp.exp(z - ctx.xp.max(z, axis=1, keepdims=True))
+    return e / ctx.xp.sum(e, axis=1, keepdims=True)
+
+
+def _lse_rows_np(ctx, n: Node, z):
+    top = ctx.xp.max(z, axis=1, keepdims=True)
+    return top + ctx.xp.log(ctx.xp.sum(ctx.xp.exp(z - top), axis=1, keepdims=True))
+
+
+def _softmax_rows_expand(ctx, n: Node, z: Node) -> Node:
+    out = []
+    for row in lit_rows(z):
+        es = [apply("exp", e) for e in row]
+        total = pow_(add(*es), num(-1))
+        out.append([mul(e, total) for e in es])
+    return lit(out)
+
+
+def _lse_rows_expand(ctx, n: Node, z: Node) -> Node:
+    return lit([[apply("log", add(*(apply("exp", e) for e in row)))] for row in lit_rows(z)])
+
+
+def _row_ones(z: Node) -> Node:
+    """𝟏 with one entry per column of z: (z ⊙ …) 𝟏 sums each row."""
+    return ones(norm_shape((z.shape[1], ONE)))
+
+
+def _softmax_rows_jvp(n: Node, d: list[Node]) -> Node:
+    """dS = S ⊙ (dZ − ((S ⊙ dZ) 𝟏) 𝟏ᵀ), S = softmax(Z, 2)."""
+    one = _row_ones(n)
+    return emul(n, sub(d[0], matmul(emul(n, d[0]), one, transpose(one))))
+
+
+def _np_rows(p, n: Node, body: str) -> str:
+    """A row-wise rule's NumPy: `body` of the operand `_z`, made 2-D (a softmax's result keeps
+    the operand's shape: a vector's made 1-D again; a log-sum-exp's is 1-D already)."""
+    code = f"(lambda _z: {body})({p.two_d(n.args[0])})"
+    return f"np.ravel({code})" if n.is_vector and n.shape == n.args[0].shape else code
+
+
+register(
+    Op(
+        "softmax_rows",
+        shape=_need_matrix("softmax(Z, 2)", rows_out=False),
+        jvp=_softmax_rows_jvp,
+        np=_softmax_rows_np,
+        expand=_softmax_rows_expand,
+        sympy=lambda n, a: sp.Function("softmax_rows")(a),
+        text=lambda p, n: f"softmax({p(n.args[0])}, 2)",
+        latex=lambda p, n: rf"\operatorname{{softmax}}\left({p(n.args[0])}, 2\right)",
+        numpy=lambda p, n: _np_rows(
+            p,
+            n,
+            "(lambda _e: _e / np.sum(_e, axis=1, keepdims=True))"
+            "(np.exp(_z - np.amax(_z, axis=1, keepdims=True)))",
+        ),
+        prec=ATOM,
+        steps="row by row: d softmax(Z, 2) = S ⊙ (dZ − ((S ⊙ dZ) 𝟏) 𝟏ᵀ), S = softmax(Z, 2)",
+    )
+)
+
+
+register(
+    Op(
+        "lse_rows",
+        shape=_need_matrix("logsumexp(Z, 2)", rows_out=True),
+        jvp=lambda n, d: matmul(emul(softmax_rows(n.args[0]), d[0]), _row_ones(n.args[0])),
+        np=_lse_rows_np,
+        expand=_lse_rows_expand,
+        sympy=lambda n, a: sp.Function("logsumexp_rows")(a),
+        text=lambda p, n: f"logsumexp({p(n.args[0])}, 2)",
+        latex=lambda p, n: rf"\operatorname{{logsumexp}}\left({p(n.args[0])}, 2\right)",
+        numpy=lambda p, n: _np_rows(
+            p,
+            n,
+            "np.amax(_z, axis=1) + np.log(np.sum(np.exp("
+            "_z - np.amax(_z, axis=1, keepdims=True)), axis=1))",
+        ),
+        prec=ATOM,
+        steps="row by row: d logsumexp(Z, 2) = (softmax(Z, 2) ⊙ dZ) 𝟏",
+    )
+)
+
+
+def _flip(a: Node) -> Node:
+    """aᵀ, written so that (xᵀ)ᵀ is x also as written (raw)."""
+    return a.args[0] if a.op == "T" else transpose(a)
+
+
+def _along(axis: int, x: Node, rows) -> Node:
+    """`rows` (a rule for each row) along the axis: 2 each row, 1 each column (of xᵀ's rows)."""
+    if axis == 2:
+        return rows(x)
+    out = rows(_flip(x))
+    return out if out.is_scalar else _flip(out)
+
+
+def _sums(axis: int, a: Node) -> tuple[Node, object]:
+    """The sums along the axis, X 𝟏 (each row) or 𝟏ᵀ X (each column), and how many each adds."""
+    r, c = a.shape
+    if (axis == 2 and c == 1) or (axis == 1 and r == 1):
+        return a, ONE
+    if axis == 2:
+        return matmul(a, _row_ones(a)), c
+    return matmul(transpose(ones(norm_shape((r, ONE)))), a), r
+
+
+def _sum_axis(x: Node, axis: int | None) -> Node:
+    """sum(X, 2) = X 𝟏 (each row), sum(X, 1) = 𝟏ᵀ X (each column); no axis: every entry."""
+    return sum_(x) if axis is None or x.is_scalar else _sums(axis, x)[0]
+
+
+def _mean_axis(x: Node, axis: int | None) -> Node:
+    if axis is None or x.is_scalar:
+        return mean(x)
+    total, count = _sums(axis, x)
+    return total if count == ONE else mul(total, pow_(num(count), num(-1)))
+
+
+def _norm2_axis(x: Node, axis: int | None) -> Node:
+    """norm2(X, 2): the Euclidean norm of each row, √((X ⊙ X) 𝟏); norm2(X, 1) of each column."""
+    if axis is None or x.is_scalar:
+        return norm2(x)
+    squares, count = _sums(axis, emul(x, x))
+    if count == ONE:
+        return apply("abs", x)
+    return norm2(x) if squares.is_scalar else sqrt(squares)
+
+
+def _last_axis(x: Node, axis: int | None) -> int | None:
+    """softmax and log_softmax without an axis: a vector's entries, a matrix's rows."""
+    return 2 if axis is None and not x.is_scalar and not x.is_vector else axis
+
+
+def _softmax_rows_of(a: Node) -> Node:
+    if a.shape[1] == 1:
+        return ones(a.shape)  # each row one entry
+    return _flip(softmax(_flip(a))) if a.shape[0] == 1 else softmax_rows(a)
+
+
+def _softmax_axis(x: Node, axis: int | None) -> Node:
+    axis = _last_axis(x, axis)
+    return softmax(x) if axis is None or x.is_scalar else _along(axis, x, _softmax_rows_of)
+
+
+def _log_softmax(x: Node) -> Node:
+    """x − logsumexp(x) 𝟏."""
+    return sub(x, mul(logsumexp(x), ones(x.shape)))
+
+
+def _log_softmax_rows(a: Node) -> Node:
+    if a.shape[1] == 1:
+        return zero(a.shape)
+    if a.shape[0] == 1:
+        return _flip(_log_softmax(_flip(a)))
+    return sub(a, matmul(logsumexp_rows(a), transpose(_row_ones(a))))
+
+
+def _log_softmax_axis(x: Node, axis: int | None) -> Node:
+    """log_softmax(Z, 2) = Z − logsumexp(Z, 2) 𝟏ᵀ; of a vector x − logsumexp(x) 𝟏."""
+    if x.is_scalar:
+        raise ShapeError("log_softmax needs a vector or a matrix, got a scalar")
+    axis = _last_axis(x, axis)
+    return _log_softmax(x) if axis is None else _along(axis, x, _log_softmax_rows)
+
+
+def _lse_rows_of(a: Node) -> Node:
+    if a.shape[1] == 1:
+        return a
+    return logsumexp(_flip(a)) if a.shape[0] == 1 else logsumexp_rows(a)
+
+
+def _lse_axis(x: Node, axis: int | None) -> Node:
+    """logsumexp(Z, 2) each row; of a matrix with no axis an error that shows both readings."""
+    if axis is None and x.is_row:
+        return logsumexp(_flip(x))
+    if axis is None and not x.is_scalar and not x.is_vector:
+        z = repr(x)
+        raise ShapeError(
+            f"logsumexp of the {shape_str(x.shape)} matrix {z} needs an axis (SciPy and "
+            f"PyTorch disagree): logsumexp({z}, 2) for each row, logsumexp(vec({z})) for all "
+            "entries"
+        )
+    return logsumexp(x) if axis is None or x.is_scalar else _along(axis, x, _lse_rows_of)
+
+
+def _rows_note(what: str):
+    def note(x: Node) -> str:
+        if x.is_scalar or x.is_vector or x.is_row:
+            return ""
+        z = repr(x)
+        return (
+            f"{what} of the {shape_str(x.shape)} matrix {z} acts on each row (the last axis, "
+            f"as in PyTorch): {what}({z}, 2) = {what}({z}, axis=1) = {what}({z}, dim=1); "
+            f"{what}({z}, 1) acts on each column"
+        )
+
+    return note
+
+
+axes(("sum",), _sum_axis)
+axes(("mean",), _mean_axis)
+axes(("norm2", "norm"), _norm2_axis)
+axes(("softmax",), _softmax_axis, note=_rows_note("softmax"))
+axes(("log_softmax",), _log_softmax_axis, note=_rows_note("log_softmax"))
+axes(("logsoftmax",), _log_softmax_axis, note=_rows_note("logsoftmax"))
+axes(("logsumexp",), _lse_axis)
+alias("log_softmax", 1, lambda x: _log_softmax_axis(x, None))
+alias("logsoftmax", 1, lambda x: _log_softmax_axis(x, None))
 
 
 def dot(a: Node, b: Node) -> Node:

@@ -644,7 +644,21 @@ attach(
 )
 
 
-def extreme_of(which: str, a: Node) -> Node | None:
-    """max(eig(S)) = lambda_max(S), min(eig(S)) = lambda_min(S) (SPEC §7.2): the one-argument
-    max and min the language has; None for any other argument."""
-    return lambda_extreme(which, a.args[0]) if a.op == "eig" else None
+def _extreme_of_eig(which: str):
+    def fn(args, data) -> Node | None:
+        a = args[0]
+        return lambda_extreme(which, a.args[0]) if data is None and a.op == "eig" else None
+
+    return fn
+
+
+for _which in ("max", "min"):
+    attach(
+        _which,
+        Rewrite(
+            f"{_which}(eig(S)) = lambda_{_which}(S) (SPEC §7.2)",
+            _extreme_of_eig(_which),
+            ("eig(S)",),
+            ("S:n,n,sym",),
+        ),
+    )

@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..expr.node import Node
 from ..expr.registry import OPS, Rewrite
-from .base import add, apply, diag, had, is_num, mul, num, pow_, split_coeff
+from .base import add, apply, diag, had, is_num, matmul, mul, num, pow_, split_coeff
 
 
 def _parts(args: tuple[Node, ...]) -> list[tuple[Node, sp.Expr]]:
@@ -72,6 +72,41 @@ def _sigmoid(build):
         return None
 
     return form
+
+
+def _ones_row(f: Node) -> bool:
+    return (f.op == "ones" and f.shape[0] == 1) or (f.op == "T" and f.args[0].op == "ones")
+
+
+def _outer_with_ones(f: Node) -> Node | None:
+    """The u of u 𝟏ᵀ (each row of it a multiple of 𝟏ᵀ), u a column; None for anything else."""
+    if f.op == "matmul" and _ones_row(f.args[-1]):
+        u = matmul(*f.args[:-1])
+        return u if u.is_vector else None
+    return None
+
+
+def _rows_scaled(args: tuple[Node, ...], data: object) -> Node | None:
+    """(u 𝟏ᵀ) ⊙ M = diag(u) M: M's rows scaled (a row-wise softmax's derivative); 𝟏 𝟏ᵀ ⊙ M = M."""
+    for i, f in enumerate(args):
+        u = _outer_with_ones(f)
+        if u is None:
+            continue
+        rest = had(*(a for j, a in enumerate(args) if j != i))
+        if rest.shape != f.shape:
+            continue
+        return rest if u.op == "ones" else matmul(diag(u), rest)
+    return None
+
+
+OPS["had"].forms.append(
+    Rewrite(
+        "(u 𝟏ᵀ) ⊙ M = diag(u) M, (𝟏 𝟏ᵀ) ⊙ M = M",
+        _rows_scaled,
+        ("u*ones(3)'", "X"),
+        let=("u:2", "X:2,3"),
+    )
+)
 
 
 SIGMOID = "exp(u)ʲ (1 + exp(u))⁻ᵏ = σ(u)ᵖ exp(u)ʲ⁻ᵖ (1 + exp(u))ᵖ⁻ᵏ, p = min(j, k)"

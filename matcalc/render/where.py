@@ -217,6 +217,19 @@ def printed(root: Node, fmt: str, where: Where) -> str:
     return f"{main}  where {defs}" if fmt == "text" else rf"{main} \quad\text{{where }} {defs}"
 
 
+def _names(text: str, chunk: int = 4000) -> Counter:
+    """How often each name occurs in the text, read by the lexer a piece at a time (cut at
+    spaces): a long answer is over the input limits, which are for what a user types."""
+    uses: Counter = Counter()
+    start = 0
+    while start < len(text):
+        end = len(text) if len(text) - start <= chunk else text.rfind(" ", start, start + chunk)
+        end = start + chunk if end <= start else end
+        uses.update(t.text for t in tokenize(text[start:end]) if t.kind == "name")
+        start = end
+    return uses
+
+
 def checked(root: Node, where: Where) -> Where:
     """The clause without the names the text does not write (a print rule may look inside a
     named operand): every name must be used where it is printed, or it would not read back."""
@@ -224,11 +237,7 @@ def checked(root: Node, where: Where) -> Where:
         text = printed(root, "text", where)
         body = text.split(f"  {WHERE} ", 1)[0]
         rest = text[len(body) :]
-        uses = Counter(
-            t.text
-            for t in tokenize(body + " " + re.sub(r"\b\w+ = ", " ", rest))
-            if t.kind == "name"
-        )
+        uses = _names(body + " " + re.sub(r"\b\w+ = ", " ", rest))
         unused = [n for n, name in where.names.items() if uses[name] == 0]
         if not unused:
             return where

@@ -78,7 +78,12 @@ def tokenize(text: str) -> list[Token]:
     where = False  # seen the keyword where: `=` may follow a name
     while pos < len(text):
         m = _TOKEN.match(text, pos)
-        if m is None and text[pos] == "=" and where and out[-1].kind == "name":
+        if (
+            m is None
+            and text[pos] == "="
+            and (where or _keyword_at(out))
+            and out[-1].kind == "name"
+        ):
             out.append(Token("op", "=", pos, "", space))
             space = False
             pos += 1
@@ -130,6 +135,23 @@ def tokenize(text: str) -> list[Token]:
         pos = m.end()
     out.append(Token("end", "", len(text), "", space))
     return out
+
+
+# The keyword arguments of a call (SPEC §7.1: `softmax(Z, axis=1)`, `sum(X, dim=0)`): `=` is a
+# token after one of these names written right after `(` or `,`; elsewhere it stays an error.
+KEYWORDS = ("axis", "dim")
+
+
+def _keyword_at(out: list[Token]) -> bool:
+    """The tokens so far end with `(` or `,` and a keyword name: a call's `axis=` or `dim=`."""
+    return (
+        len(out) >= 2
+        and out[-1].kind == "name"
+        and out[-1].text in KEYWORDS
+        and not out[-1].sub
+        and out[-2].kind == "op"
+        and out[-2].text in ("(", ",")
+    )
 
 
 # The keyword of a where clause, `EXPR where K = …, α = …` (SPEC §7.3): `=` is a token only

@@ -7,6 +7,7 @@ reader.py gives the tree its meaning, with the declarations and the operator reg
     power   := postfix (('**' | '^' | '.^') unary)?
     postfix := atom ('.T' | "'" | superscript | '⊙' superscript)*
     atom    := number | name | name '(' args ')' | name '[' index ']' | '(' expr ')'
+    args    := arg (',' arg)*        arg := expr | ('axis' | 'dim') '=' expr
              | '[' items ']' | '|' expr '|' | '‖' expr '‖' ['₁'] | '𝟏' | '𝐈'
 """
 
@@ -16,13 +17,14 @@ from dataclasses import dataclass
 
 from .. import limits
 from ..errors import LimitError, MatcalcError
-from .lexer import WHERE, Token, safe, tokenize
+from .lexer import KEYWORDS, WHERE, Token, safe, tokenize
 
 
 @dataclass(frozen=True)
 class Syntax:
     """One node of the syntax tree: `kind` (num, name, call, index, range, binop, neg, postfix,
-    pow, paren, list, abs, norm, const; where, define), its text, its column, and its operands."""
+    pow, paren, list, abs, norm, const; where, define; keyword: a call's `axis=…`, its text the
+    keyword), its text, its column, and its operands."""
 
     kind: str
     text: str
@@ -320,7 +322,7 @@ class Parser:
     def call(self, t: Token) -> Syntax:
         opener = self.expect("(")
         self.enter()
-        args = [] if self.at(")") else self.items()
+        args = [] if self.at(")") else self.arguments()
         self.expect(")", opener)
         self.leave()
         return Syntax("call", t.text, t.pos, tuple(args), t.sub, opener.space_before)
@@ -394,6 +396,23 @@ class Parser:
         self.expect("]", opener)
         self.leave()
         return Syntax("list", "row", opener.pos, tuple(items))
+
+    def arguments(self) -> list[Syntax]:
+        """A call's arguments: expressions, and keywords `axis=…`, `dim=…` (the lexer makes `=`
+        a token only there); reader.py says which functions take them."""
+        out = [self.argument()]
+        while self.take(","):
+            out.append(self.argument())
+        return out
+
+    def argument(self) -> Syntax:
+        t, eq = self.tok, self.peek()
+        if t.kind == "name" and eq.kind == "op" and eq.text == "=" and t.text in KEYWORDS:
+            self.i += 2
+            if self.tok.kind == "end" or self.at(",", ")"):
+                raise self.error(f"{t.text}= needs a value, e.g. {t.text}=1")
+            return Syntax("keyword", t.text, t.pos, (self.expr(),))
+        return self.expr()
 
     def items(self) -> list[Syntax]:
         out = [self.expr()]
