@@ -437,9 +437,7 @@ def model_result(i: int):
 
 
 MODEL_IDS = ["gp", "kalman", "batchnorm", "gmm", "rnn"]
-NOT_YET = {  # the simplifier does not reach the book's form yet: fails here, on purpose
-    "batchnorm": "mean(x) 𝟏 is not named x̂'s centre and N (v + eps) is written twice",
-}
+NOT_YET: dict[str, str] = {}  # model → why the simplifier does not reach the book's form yet
 
 
 @pytest.mark.parametrize("i", range(len(MODELS)), ids=MODEL_IDS)

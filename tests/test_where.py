@@ -264,6 +264,24 @@ def test_json_has_the_where_list(cli):
     np.testing.assert_allclose(eval(where[0]["numpy"], {"np": np, **vals}), h1)
 
 
+def test_a_name_is_chosen_by_its_length_where_it_is_written():
+    """In x - mean(x) 𝟏 the 𝟏 is bare: -mean(x) ones(N) alone is long, but naming it would
+    leave x + u in the answer; the book names the centre (Ioffe & Szegedy 2015, Alg. 1)."""
+    expr = "dout'*(g*xh + b) where xh = (x - mean(x))/sqrt(v + eps), v = sum((x - mean(x)).^2)/N"
+    with time_limit(120):
+        res = matcalc.grad(expr, wrt="x", let=["x:N", "dout:N"])
+    assert res.text() == (
+        "g (dout - (doutᵀ u) u/(N (v + eps)) - (doutᵀ 𝟏) 𝟏/N)/sqrt(v + eps)"
+        "  where u = x - mean(x) 𝟏, v = sum(u⊙²)/N"
+    )
+    rng = np.random.default_rng(5)
+    x, dout, g = rng.standard_normal(5), rng.standard_normal(5), 1.3
+    xh = (x - x.mean()) / np.sqrt(x.var() + 0.1)  # the book's gradient, written out
+    want = g * (5 * dout - dout.sum() - xh * (dout @ xh)) / (5 * np.sqrt(x.var() + 0.1))
+    vals = {"x": x, "dout": dout, "g": g, "b": 0.2, "eps": 0.1, "N": 5}
+    np.testing.assert_allclose(eval(res.numpy(), {"np": np, **vals}), want, rtol=1e-9)
+
+
 def test_short_answers_print_as_before(cli):
     code, out, _ = cli("hessian", "logsumexp(x)", "--let", "x:n", "--wrt", "x")
     assert (code, out.strip()) == (0, "diag(softmax(x)) - softmax(x) softmax(x)ᵀ")

@@ -108,17 +108,18 @@ def where_clause(root: Node, user: list[tuple[str, Node]] = (), taken: Iterable[
         held = node in inside or twin(node) in inside or name in printed_names
         if held and not _trivial(node) and node not in where.names:
             where.names[node] = name
-    candidates = sorted(
-        {_upright(n) for n in inside if not _trivial(n) and len(to_text(n)) >= MIN_CHARS},
-        key=lambda n: -len(to_text(n)),
-    )
+    written = Printer("text")  # one printer: its memo prints each subtree once
+    full = {n: len(written.in_context(n, 0, True)) for n in inside if not _trivial(n)}
+    upright = {_upright(n) for n, k in full.items() if k >= MIN_CHARS}
+    full |= {n: len(written.in_context(n, 0, True)) for n in upright - full.keys()}
+    candidates = sorted(upright, key=lambda n: -full[n])
     used = set(taken) | root.free() | {name for name, _ in user} | {WHERE, "e", "pi"}
     while len(where.names) < MAX_NAMES:
         spelled = where.spelled("text")
         count = written_counts(root, where.names, spelled)
         best, gain = None, (0, 0)
         for n in candidates:
-            if len(to_text(n)) < gain[0]:  # written out in full, shorter than the best so far
+            if full[n] < gain[0]:  # written out in full, shorter than the best so far
                 break
             if n in spelled:
                 continue
@@ -181,10 +182,12 @@ def _upright(n: Node) -> Node:
 
 
 def _length(n: Node, spelled: dict[Node, str]) -> int:
-    """The length of n's text, the names chosen so far printed as names."""
+    """The length of n's text where it is written, inside the answer (its 𝟏 and 𝐈 bare, as
+    their size is fixed there: u = -mean(x) ones(N) is not worth naming in x - mean(x) 𝟏), the
+    names chosen so far printed as names."""
     p = Printer("text")
     p.node_names = {k: v for k, v in spelled.items() if k != n and k != twin(n)}
-    return len(p(n))
+    return len(p.in_context(n, 0, True))
 
 
 def _fresh(kind: str, used: set[str]) -> str:
