@@ -282,6 +282,19 @@ def test_a_name_is_chosen_by_its_length_where_it_is_written():
     np.testing.assert_allclose(eval(res.numpy(), {"np": np, **vals}), want, rtol=1e-9)
 
 
+def test_a_sub_expression_of_thirteen_characters_written_twice_is_named():
+    """σ(-y ⊙ (X w)) (13 characters) would be written twice: a book names it, p = σ(…)."""
+    with time_limit(120):
+        res = matcalc.hessian("sum(softplus(-y .* (X*w)))", wrt="w", let=["X:m,n", "w:n", "y:m"])
+    assert res.text() == "Xᵀ diag(y⊙² ⊙ u ⊙ (𝟏 - u)) X  where u = σ(-y ⊙ (X w))"
+    rng = np.random.default_rng(8)
+    X, w, y = rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal(5)
+    p = 1 / (1 + np.exp(y * (X @ w)))
+    want = X.T @ np.diag(y**2 * p * (1 - p)) @ X  # the logistic loss's Hessian, by hand
+    got = eval(res.numpy(), {"np": np, "X": X, "w": w, "y": y, "m": 5, "n": 3})
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
 def test_short_answers_print_as_before(cli):
     code, out, _ = cli("hessian", "logsumexp(x)", "--let", "x:n", "--wrt", "x")
     assert (code, out.strip()) == (0, "diag(softmax(x)) - softmax(x) softmax(x)ᵀ")

@@ -22,7 +22,7 @@ from ..syntax.lexer import WHERE, tokenize
 from .printer import Printer, latex_name, text_name, to_text
 
 MIN_CHARS = 13  # a shorter one is written out however often it occurs: diag(s) - s sᵀ, s = softmax(x) stays diag(softmax(x)) - softmax(x) softmax(x)ᵀ
-MIN_SAVED = 12  # … and so is one whose name would save fewer characters
+MIN_SAVED = 7  # … and one whose name saves less: one of MIN_CHARS written twice saves 26 - (13 + 6)
 MAX_NAMES = 8
 MAX_WRITTEN = 20_000  # operations written out: a larger answer is printed as it is (or refused)
 MAX_NODES = 4000  # a larger result is printed as it is (choosing would cost more than it saves)
