@@ -266,13 +266,15 @@ def test_json_has_the_where_list(cli):
 
 def test_a_name_is_chosen_by_its_length_where_it_is_written():
     """In x - mean(x) 𝟏 the 𝟏 is bare: -mean(x) ones(N) alone is long, but naming it would
-    leave x + u in the answer; the book names the centre (Ioffe & Szegedy 2015, Alg. 1)."""
+    leave x + u in the answer; the book names the centre (Ioffe & Szegedy 2015, Alg. 1). And
+    the user's x̂ = u/√(v + ε) is kept: (doutᵀ u) u/(v + ε) prints (doutᵀ xh) xh; √(v + ε),
+    written twice below a line, is named as a book names σ (before x̂, which uses it)."""
     expr = "dout'*(g*xh + b) where xh = (x - mean(x))/sqrt(v + eps), v = sum((x - mean(x)).^2)/N"
     with time_limit(120):
         res = matcalc.grad(expr, wrt="x", let=["x:N", "dout:N"])
     assert res.text() == (
-        "g (dout - (doutᵀ u) u/(N (v + eps)) - (doutᵀ 𝟏) 𝟏/N)/sqrt(v + eps)"
-        "  where u = x - mean(x) 𝟏, v = sum(u⊙²)/N"
+        "g (dout - (doutᵀ xh) xh/N - (doutᵀ 𝟏) 𝟏/N)/a"
+        "  where u = x - mean(x) 𝟏, v = sum(u⊙²)/N, a = sqrt(v + eps), xh = u/a"
     )
     rng = np.random.default_rng(5)
     x, dout, g = rng.standard_normal(5), rng.standard_normal(5), 1.3

@@ -124,8 +124,10 @@ def _means_as_sums(args: tuple[Node, ...], data: object) -> Node | None:
     """sum(u) − n·mean(u) = 0: a scalar sum's n·mean(u) written sum(u), where that is simpler."""
     if len(args) < 2 or args[0].shape != ():
         return None
-    new = add(*(_as_sum(t) for t in args))
-    return _simpler(new, add(*args))
+    terms = [_as_sum(t) for t in args]
+    if all(t is a for t, a in zip(terms, args, strict=True)):  # no mean: the usual case, cheap
+        return None
+    return _simpler(add(*terms), add(*args))
 
 
 def _simpler(new: Node, old: Node) -> Node | None:
