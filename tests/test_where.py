@@ -297,6 +297,32 @@ def test_a_sub_expression_of_thirteen_characters_written_twice_is_named():
     np.testing.assert_allclose(got, want, rtol=1e-9)
 
 
+GP_RBF = (
+    "y'*alpha/2 + logdet(K)/2 where alpha = inv(K)*y, K = sf^2*exp(-D/(2*ls^2)) + sn^2*eye(n), "
+    "D = diag(X*X')*ones(n)' + ones(n)*diag(X*X')' - 2*X*X'"
+)
+
+
+def test_the_names_chosen_do_not_depend_on_the_hash_seed():
+    """diag(X Xᵀ) 𝟏ₙᵀ and its transpose are as long: the tie is broken by the text, so every
+    run prints the same answer (the docs compare it exactly)."""
+    import os
+    import sys
+
+    cmd = [sys.executable, "-m", "matcalc", "grad", GP_RBF, "--let", "X:n,d", "--let", "y:n",
+           "--wrt", "ls"]  # fmt: skip
+    outs = set()
+    for seed in ("1", "4", "6"):  # seeds that chose differently when sets decided the tie
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == 0, run.stderr
+        outs.add(run.stdout)
+    assert outs == {
+        "sf² (tr(K⁻¹ P) - αᵀ P α)/(2 ls³)  where S = diag(X Xᵀ) 𝟏ₙᵀ, D = S + Sᵀ - 2 X Xᵀ, "
+        "Q = exp(-D/(2 ls²)), K = sn² 𝐈 + sf² Q, P = Q ⊙ D, α = K⁻¹ y\n"
+    }
+
+
 def test_short_answers_print_as_before(cli):
     code, out, _ = cli("hessian", "logsumexp(x)", "--let", "x:n", "--wrt", "x")
     assert (code, out.strip()) == (0, "diag(softmax(x)) - softmax(x) softmax(x)ᵀ")

@@ -114,7 +114,7 @@ def where_clause(root: Node, user: list[tuple[str, Node]] = (), taken: Iterable[
     full |= {n: len(written.in_context(n, 0, True)) for n in upright - full.keys()}
     recip = {r: n for n in inside if (r := reciprocal(n)) is not None}  # √(v + ε) for its 1/…
     full |= {r: len(written.in_context(r, 0, True)) for r in recip.keys() - full.keys()}
-    candidates = sorted(upright, key=lambda n: -full[n])
+    candidates = sorted(upright, key=lambda n: (-full[n], to_text(n)))  # ties: by text, not hash
     used = set(taken) | root.free() | {name for name, _ in user} | {WHERE, "e", "pi"}
     while len(where.names) < MAX_NAMES:
         spelled = where.spelled("text")
