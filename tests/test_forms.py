@@ -118,3 +118,22 @@ def test_a_sum_that_is_not_centred_keeps_its_form():
     assert r.text() == "((x - z)ᵀ 𝟏) a"
     x, z, a = signed(3), signed(3), signed(3)
     assert np.allclose(value(r, x=x, z=z, a=a, y=signed(3), n=3), np.sum(x - z) * a)
+
+
+def test_layer_norm_reads_like_the_book():
+    """Layer norm by x (Ba et al. 2016; v the mean of squares): the centred term inside
+    (I - 𝟏𝟏ᵀ/n)(w + …) sums to 0, so the answer is (w - Σw 𝟏/n - (wᵀx̂) x̂/n)/√(v + ε)."""
+    expr = "w'*xh where xh = (x - mean(x))/sqrt(v + eps), v = mean((x - mean(x)).^2)"
+    r = matcalc.grad(expr, wrt="x", let=["x:n", "w:n"])
+    assert r.text() == (
+        "(w - sum(w) 𝟏/n - (wᵀ xh) xh/n)/a"
+        "  where u = x - mean(x) 𝟏, v = mean(u⊙²), a = sqrt(v + eps), xh = u/a"
+    )
+    x, w, eps, h = signed(5), signed(5), 0.1, 1e-6
+
+    def f(x):
+        c = x - x.mean()
+        return w @ (c / np.sqrt(np.mean(c**2) + eps))
+
+    want = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(5)])
+    assert np.allclose(value(r, x=x, w=w, eps=eps, n=5), want, rtol=1e-6, atol=1e-8)

@@ -105,13 +105,22 @@ OPS["add"].forms.append(
 
 
 def _as_sum(t: Node) -> Node:
-    """c·n·mean(u) as c·sum(u) (u of n entries), else t."""
+    """c·n·mean(u) as c·sum(u) (u of n entries); a product with a factor sum(s) that sums to
+    0 term by term (s = u − mean(u) 𝟏) as 0; else t."""
     c, body = split_coeff(t)
     if body is not None and body.op == "mean":
         k = c / size(body.args[0].shape)
         if k.is_Rational:
             return mul(num(k), sum_(body.args[0]))
-    return t
+    factors = t.args if t.op == "mul" else (t,)
+    return num(0) if any(_is_zero_sum(f) for f in factors) else t
+
+
+def _is_zero_sum(f: Node) -> bool:
+    """sum(u − mean(u) 𝟏), or sum(u) − n mean(u): 0, seen term by term."""
+    if f.op == "sum" and f.args[0].op == "add":
+        return is_zero(_entry_sum(f.args[0]))
+    return f.op == "add" and f.is_scalar and is_zero(add(*(_as_sum(g) for g in f.args)))
 
 
 def _entry_sum(s: Node) -> Node:
