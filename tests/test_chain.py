@@ -365,3 +365,23 @@ def test_the_chain_command_goes_through_the_api(cli, monkeypatch):
     monkeypatch.setattr(matcalc.api, "run", spy)
     code, out, _ = cli("chain", "L = y^2", "y = x'*x", "--let", "x:2", "--wrt", "x")
     assert code == 0 and seen == [("chain", ["L = y^2", "y = x'*x"])], (code, out, seen)
+
+
+def test_a_factor_holding_a_steps_value_is_written_with_its_name(cli):
+    """tanh′ as a book writes it: ∂z/∂x = diag(𝟏 - z⊙²) A for z = tanh(A x)."""
+    code, out, err = cli(
+        "chain", "f = z.T*z", "z = tanh(A*x)", "--let", "x:n", "--let", "A:m,n", "--wrt", "x"
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "  ∂z/∂x  m×n  diag(𝟏 - z⊙²) A" in lines
+    assert "result: df/dx = Aᵀ (δ_z ⊙ (𝟏 - z⊙²)) = 2 Aᵀ (z ⊙ (𝟏 - z⊙²))" in lines
+    rng = np.random.default_rng(3)
+    A, x = rng.standard_normal((3, 2)), rng.standard_normal(2)
+    z = np.tanh(A @ x)
+    factor = matcalc.show("diag(1 - z.^2)*A", let=["z:m", "A:m,n"])  # the printed factor
+    got = eval(factor.numpy(), {"np": np, "z": z, "A": A, "m": 3, "n": 2})
+    h = 1e-6
+    want = np.array([(np.tanh(A @ (x + h * e)) - np.tanh(A @ (x - h * e))) / (2 * h)
+                     for e in np.eye(2)]).T  # fmt: skip
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)

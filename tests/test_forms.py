@@ -94,3 +94,46 @@ def test_a_power_of_a_differential_is_parenthesised():
     r = matcalc.hessian("tr(X*X)", wrt="X", let=["X:n,n"])
     assert r.text() == "d²f = 2 tr((dX)²)"
     assert r.latex() == r"\mathrm{d}^{2}f = 2 \operatorname{tr}\left((\mathrm{d}X)^{2}\right)"
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "sum(x - mean(x))*(a'*y) + b'*y",
+        "(x' - mean(x)*ones')*ones*(a'*y) + b'*y",
+        "ones'*(x - mean(x))*(a'*y) + b'*y",
+        "(sum(x) - n*mean(x))*(a'*y) + b'*y",
+    ],
+)
+def test_a_centred_vector_sums_to_zero(expr):
+    """𝟏ᵀ(x − mean(x) 𝟏) = sum(x) − n mean(x) = 0 (ops/textbook.py): the term drops out."""
+    r = matcalc.grad(expr, wrt="y", let=["x:n", "a:n", "b:n", "y:n"])
+    assert r.text() == "b"
+    b = signed(4)
+    assert np.allclose(value(r, x=signed(4), a=signed(4), b=b, y=signed(4), n=4), b)
+
+
+def test_a_sum_that_is_not_centred_keeps_its_form():
+    r = matcalc.grad("(x' - z')*ones*(a'*y)", wrt="y", let=["x:n", "z:n", "a:n", "y:n"])
+    assert r.text() == "((x - z)ᵀ 𝟏) a"
+    x, z, a = signed(3), signed(3), signed(3)
+    assert np.allclose(value(r, x=x, z=z, a=a, y=signed(3), n=3), np.sum(x - z) * a)
+
+
+def test_layer_norm_reads_like_the_book():
+    """Layer norm by x (Ba et al. 2016; v the mean of squares): the centred term inside
+    (I - 𝟏𝟏ᵀ/n)(w + …) sums to 0, so the answer is (w - Σw 𝟏/n - (wᵀx̂) x̂/n)/√(v + ε)."""
+    expr = "w'*xh where xh = (x - mean(x))/sqrt(v + eps), v = mean((x - mean(x)).^2)"
+    r = matcalc.grad(expr, wrt="x", let=["x:n", "w:n"])
+    assert r.text() == (
+        "(w - sum(w) 𝟏/n - (wᵀ xh) xh/n)/a"
+        "  where u = x - mean(x) 𝟏, v = mean(u⊙²), a = sqrt(v + eps), xh = u/a"
+    )
+    x, w, eps, h = signed(5), signed(5), 0.1, 1e-6
+
+    def f(x):
+        c = x - x.mean()
+        return w @ (c / np.sqrt(np.mean(c**2) + eps))
+
+    want = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(5)])
+    assert np.allclose(value(r, x=x, w=w, eps=eps, n=5), want, rtol=1e-6, atol=1e-8)

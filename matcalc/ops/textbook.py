@@ -1,16 +1,30 @@
 """Textbook names for common forms: exp(u)/(1 + exp(u)) = σ(u), c₁ diag(u₁) + c₂ diag(u₂) =
-diag(c₁ u₁ + c₂ u₂). Each is an identity but not a canonical rewrite (the constructors never
-apply it): simplify/tidy.py tries an entry's `forms` on a node whose operands are already tidy.
-They relate operators of several families, so they live here, above the families beside the
-rule set; each is a `Rewrite` with its doc and example, which the registry tests check by value."""
+diag(c₁ u₁ + c₂ u₂), a centred vector's sum 𝟏ᵀ(u − mean(u) 𝟏) = 0. Each is an identity but
+not a canonical rewrite (the constructors never apply it): simplify/tidy.py tries an entry's
+`forms` on a node whose operands are already tidy. They relate operators of several families,
+so they live here, above the families beside the rule set; each is a `Rewrite` with its doc
+and example, which the registry tests check by value."""
 
 from __future__ import annotations
 
 import sympy as sp
 
-from ..expr.node import Node
+from ..expr.node import Node, size
 from ..expr.registry import OPS, Rewrite
-from .base import add, apply, diag, had, is_num, matmul, mul, num, pow_, split_coeff
+from .base import (
+    add,
+    apply,
+    diag,
+    had,
+    is_num,
+    is_zero,
+    matmul,
+    mul,
+    num,
+    pow_,
+    split_coeff,
+    sum_,
+)
 
 
 def _parts(args: tuple[Node, ...]) -> list[tuple[Node, sp.Expr]]:
@@ -122,4 +136,81 @@ OPS["add"].forms.append(
         ("2 diag(u)", "-diag(v)"),
         let=("u:3", "v:3"),
     )
+)
+
+
+def _as_sum(t: Node) -> Node:
+    """c·n·mean(u) as c·sum(u) (u of n entries); a product with a factor sum(s) that sums to
+    0 term by term (s = u − mean(u) 𝟏) as 0; else t."""
+    c, body = split_coeff(t)
+    if body is not None and body.op == "mean":
+        k = c / size(body.args[0].shape)
+        if k.is_Rational:
+            return mul(num(k), sum_(body.args[0]))
+    factors = t.args if t.op == "mul" else (t,)
+    return num(0) if any(_is_zero_sum(f) for f in factors) else t
+
+
+def _is_zero_sum(f: Node) -> bool:
+    """sum(u − mean(u) 𝟏), or sum(u) − n mean(u): 0, seen term by term."""
+    if f.op == "sum" and f.args[0].op == "add":
+        return is_zero(_entry_sum(f.args[0]))
+    return f.op == "add" and f.is_scalar and is_zero(add(*(_as_sum(g) for g in f.args)))
+
+
+def _entry_sum(s: Node) -> Node:
+    """The sum of the entries of a sum of terms, term by term, n·mean(u) written sum(u):
+    sum(u − mean(u) 𝟏) = sum(u) − sum(u) = 0."""
+    return add(*(_as_sum(sum_(a)) for a in s.args))
+
+
+def _means_as_sums(args: tuple[Node, ...], data: object) -> Node | None:
+    """sum(u) − n·mean(u) = 0: a scalar sum's n·mean(u) written sum(u), where that is simpler."""
+    if len(args) < 2 or args[0].shape != ():
+        return None
+    terms = [_as_sum(t) for t in args]
+    if all(t is a for t, a in zip(terms, args, strict=True)):  # no mean: the usual case, cheap
+        return None
+    return _simpler(add(*terms), add(*args))
+
+
+def _simpler(new: Node, old: Node) -> Node | None:
+    return new if is_zero(new) or len(repr(new)) < len(repr(old)) else None
+
+
+def _summed(args: tuple[Node, ...], data: object) -> Node | None:
+    """sum(s) for a sum s, term by term, where that is simpler."""
+    s = args[0]
+    return _simpler(_entry_sum(s), sum_(s)) if s.op == "add" else None
+
+
+def _summed_by_ones(args: tuple[Node, ...], data: object) -> Node | None:
+    """sᵀ 𝟏 = 𝟏ᵀ s = sum(s) in a product, for a sum s, term by term, where that is simpler."""
+    for i in range(len(args) - 1):
+        a, b = args[i], args[i + 1]
+        if a.shape[0] != 1 or b.shape[1] != 1:  # a row times a column: a scalar
+            continue
+        s = a if b.op == "ones" else b if a.op == "ones" else None
+        if s is None or s.op != "add":
+            continue
+        total = _entry_sum(s)
+        rest = args[:i] + args[i + 2 :]
+        new = mul(total, matmul(*rest)) if rest else total
+        return _simpler(new, matmul(*args))
+    return None
+
+
+CENTRED = "a sum's entries summed term by term: sum(u − mean(u) 𝟏) = 𝟏ᵀ(u − mean(u) 𝟏) = 0"
+
+OPS["add"].forms.append(
+    Rewrite(
+        "sum(u) − n mean(u) = 0 (u of n entries)",
+        _means_as_sums,
+        ("sum(x)", "-n*mean(x)"),
+        let=("x:n",),
+    )
+)
+OPS["sum"].forms.append(Rewrite(CENTRED, _summed, ("x - mean(x)*ones(n)",), let=("x:n",)))
+OPS["matmul"].forms.append(
+    Rewrite(CENTRED, _summed_by_ones, ("x.T - mean(x)*ones(n).T", "ones(n)"), let=("x:n",))
 )

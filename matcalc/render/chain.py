@@ -9,6 +9,7 @@ from ..derive.chain import mode_lines
 from ..result import Result, Results
 from .json import common, several
 from .printer import latex_name, text_name, to_latex, to_text
+from .where import Where, definition
 
 
 def payload(r: Result | Results) -> dict[str, object]:
@@ -112,14 +113,25 @@ def report(r: Result | Results) -> str:
     return _report(r)
 
 
+def step_names(d) -> Where:
+    """The steps as names: a factor holding a step's value prints the step (∂z/∂x =
+    diag(𝟏 - z⊙²) A for z = tanh(A x)), as a book writes it."""
+    return Where({e: n for n, e in d.steps if e.args}, [])
+
+
 def _report(r: Result, header: bool = True) -> str:
     d = r.chain
+    names = step_names(d)
+
+    def say(n):
+        return definition(n, "text", names)
+
     lines = []
     if header:
         lines.append("steps: " + ";  ".join(f"{n} = {to_text(e)}" for n, e in d.steps))
         if d.adjoints:
             lines.append("backprop (δ = ∂L/∂step, in the order reverse mode computes them):")
-            lines += [f"  δ_{a.step} = {to_text(a.node)}" for a in d.adjoints]
+            lines += [f"  δ_{a.step} = {say(a.node)}" for a in d.adjoints]
     for k, path in enumerate(d.paths):
         if len(d.paths) > 1:
             lines.append(f"path {k + 1} of {len(d.paths)}: {' → '.join(path.names)}")
@@ -128,15 +140,16 @@ def _report(r: Result, header: bool = True) -> str:
         lines.append(f"factors ({d.layout} layout):")
         for f in path.factors:
             shape = f.shape + (" (vec)" if f.vec else "")
-            lines.append(f"  {f.name.ljust(width)}  {shape.ljust(swidth)}  {to_text(f.node)}")
+            lines.append(f"  {f.name.ljust(width)}  {shape.ljust(swidth)}  {say(f.node)}")
         lines.append(f"chain rule: {path.formula}")
         lines.append(f"shapes: {path.shapes}")
     if len(d.paths) > 1:
         lines.append(
             f"sum of the {len(d.paths)} paths: d{d.outer}/d{text_name(r.wrt)} = {d.formula}"
         )
-    via = f"{to_text(d.via)} = " if d.via is not None and to_text(d.via) != r.text() else ""
-    lines.append(f"result: d{d.outer}/d{text_name(r.wrt)} = {via}{r.text()}")
+    result = r.text() if r.where().defs else say(r.node)
+    via = f"{say(d.via)} = " if d.via is not None and say(d.via) != result else ""
+    lines.append(f"result: d{d.outer}/d{text_name(r.wrt)} = {via}{result}")
     lines.append(f"direct: {d.agreement}")
     if d.mode:
         lines += mode_lines(d)

@@ -22,7 +22,7 @@ from ..syntax.lexer import WHERE, tokenize
 from .printer import Printer, latex_name, text_name, to_text
 
 MIN_CHARS = 13  # a shorter one is written out however often it occurs: diag(s) - s sᵀ, s = softmax(x) stays diag(softmax(x)) - softmax(x) softmax(x)ᵀ
-MIN_SAVED = 12  # … and so is one whose name would save fewer characters
+MIN_SAVED = 7  # … and one whose name saves less: one of MIN_CHARS written twice saves 26 - (13 + 6)
 MAX_NAMES = 8
 MAX_WRITTEN = 20_000  # operations written out: a larger answer is printed as it is (or refused)
 MAX_NODES = 4000  # a larger result is printed as it is (choosing would cost more than it saves)
@@ -108,21 +108,26 @@ def where_clause(root: Node, user: list[tuple[str, Node]] = (), taken: Iterable[
         held = node in inside or twin(node) in inside or name in printed_names
         if held and not _trivial(node) and node not in where.names:
             where.names[node] = name
-    candidates = sorted(
-        {_upright(n) for n in inside if not _trivial(n) and len(to_text(n)) >= MIN_CHARS},
-        key=lambda n: -len(to_text(n)),
-    )
+    written = Printer("text")  # one printer: its memo prints each subtree once
+    full = {n: len(written.in_context(n, 0, True)) for n in inside if not _trivial(n)}
+    upright = {_upright(n) for n, k in full.items() if k >= MIN_CHARS}
+    full |= {n: len(written.in_context(n, 0, True)) for n in upright - full.keys()}
+    recip = {r: n for n in inside if (r := reciprocal(n)) is not None}  # √(v + ε) for its 1/…
+    full |= {r: len(written.in_context(r, 0, True)) for r in recip.keys() - full.keys()}
+    candidates = sorted(upright, key=lambda n: (-full[n], to_text(n)))  # ties: by text, not hash
     used = set(taken) | root.free() | {name for name, _ in user} | {WHERE, "e", "pi"}
     while len(where.names) < MAX_NAMES:
         spelled = where.spelled("text")
-        count = written_counts(root, where.names, spelled)
+        hidden = set(spelled) | {recip[r] for r in where.names if r in recip}
+        count = written_counts(root, where.names, hidden)
         best, gain = None, (0, 0)
         for n in candidates:
-            if len(to_text(n)) < gain[0]:  # written out in full, shorter than the best so far
+            if full[n] < gain[0]:  # written out in full, shorter than the best so far
                 break
             if n in spelled:
                 continue
             times = count[n] + (count[twin(n)] if twin(n) is not None else 0)
+            times += count[recip[n]] if n in recip else 0
             length = _length(n, spelled) if times >= 2 else 0
             saved = times * length - (length + times + 4)
             if length >= MIN_CHARS and saved >= MIN_SAVED and (length, saved) > gain:
@@ -140,14 +145,17 @@ def grouped(root: Node, user: list[tuple[str, Node]]) -> Node:
     replaced by the name, a print-only variable: K⁻¹ y yᵀ K⁻¹ prints α αᵀ for α = K⁻¹ y.
     The result's own tree is not changed."""
     runs: list[tuple[Node, Node]] = []  # (the product, what prints instead)
+    scaled: list[tuple[Node, dict, Node]] = []  # x̂ = c u: (u, c's powers, what prints instead)
     for name, u in user:
+        if role(u) == "scaling" and _scaling(u) is not None:
+            scaled.append((*_scaling(u), var(name, u.shape)))
         if role(u) != "matrix product":
             continue
         runs.append((u, var(name, u.shape)))
         t = twin(u)
         if t is not None and role(t) == "matrix product":
             runs.append((t, O.transpose(var(name, u.shape))))
-    if not runs:
+    if not runs and not scaled:
         return root
     runs.sort(key=lambda r: -len(r[0].args))
     new: dict[Node, Node] = {}
@@ -155,8 +163,63 @@ def grouped(root: Node, user: list[tuple[str, Node]]) -> Node:
         args = [new[a] for a in n.args]
         if role(n) == "matrix product":
             args = _group_runs(args, runs)
+        if role(n) == "scaling":
+            for u, c, name in scaled:
+                args = _regrouped(args, u, c, name) or args
         new[n] = n if tuple(args) == n.args else Node(n.op, tuple(args), n.data, n.shape)
     return new[root]
+
+
+def _power(f: Node) -> tuple[Node, object]:
+    """A scalar factor as (base, exponent)."""
+    if role(f) == "power" and f.args[1].is_number and f.args[0].is_scalar:
+        return f.args[0], f.args[1].data
+    return f, 1
+
+
+def _scaling(n: Node) -> tuple[Node, dict] | None:
+    """x̂ = c u, c a product of powers of scalars (no number): (u, {base: exponent})."""
+    big = [f for f in n.args if not f.is_scalar]
+    if len(big) != 1 or any(f.is_number for f in n.args):
+        return None
+    powers: dict = {}
+    for f in n.args:
+        if f.is_scalar:
+            base, e = _power(f)
+            powers[base] = powers.get(base, 0) + e
+    return big[0], powers
+
+
+def _regrouped(args: list[Node], u: Node, c: dict, name: Node) -> list[Node] | None:
+    """A product that writes u k times (as a factor, or in a scalar product such as doutᵀ u)
+    and holds cᵏ among its scalars, with x̂ = c u printed instead: (doutᵀ u) u/(v + ε) is
+    (doutᵀ x̂) x̂ for x̂ = u/√(v + ε) (Ioffe & Szegedy's batch norm)."""
+    swap = {u: name}
+    if twin(u) is not None:
+        swap[twin(u)] = O.transpose(name)
+    out, k, inner = [], 0, set()
+    for a in args:
+        if a in swap:
+            out.append(swap[a])
+            k += 1
+        elif a.is_scalar and role(a) == "matrix product" and any(f in swap for f in a.args):
+            out.append(Node(a.op, tuple(swap.get(f, f) for f in a.args), a.data, a.shape))
+            k += sum(f in swap for f in a.args)
+            inner.add(len(out) - 1)
+        else:
+            out.append(a)
+    if k == 0:
+        return None
+    for base, e in c.items():  # cᵏ must be there, and is taken out: its exponents move to 0
+        at = next((i for i, a in enumerate(out) if i not in inner and _power(a)[0] == base), None)
+        if at is None:
+            return None
+        have = _power(out[at])[1]
+        left = have - k * e
+        if have * e <= 0 or abs(left) >= abs(have):
+            return None
+        out[at] = O.pow_(base, O.num(left)) if left != 0 else None
+    return [a for a in out if a is not None]
 
 
 def _group_runs(args: list[Node], runs: list[tuple[Node, Node]]) -> list[Node]:
@@ -174,17 +237,34 @@ def _group_runs(args: list[Node], runs: list[tuple[Node, Node]]) -> list[Node]:
     return out
 
 
+def reciprocal(n: Node) -> Node | None:
+    """cᵖ for a scalar c⁻ᵖ (p ≠ 1), which a product prints below its line: √(v + ε) for
+    (v + ε)^(-1/2). None for anything else."""
+    if role(n) != "power" or not n.is_scalar or not n.args[1].is_number:
+        return None
+    e = n.args[1].data
+    if not (e.is_Rational and e < 0 and e != -1) or n.args[0].is_number:
+        return None
+    return O.pow_(n.args[0], O.num(-e))
+
+
 def _upright(n: Node) -> Node:
-    """A node or its transpose, whichever a book would name: (y - H m)ᵀ is vᵀ, v = y - H m."""
+    """A node, its transpose or its reciprocal, whichever a book would name: (y - H m)ᵀ is
+    vᵀ, v = y - H m; 1/√(v + ε) is 1/s, s = √(v + ε)."""
+    r = reciprocal(n)
+    if r is not None:
+        return r
     t = twin(n)
     return t if t is not None and to_text(n).endswith("ᵀ") and not to_text(t).endswith("ᵀ") else n
 
 
 def _length(n: Node, spelled: dict[Node, str]) -> int:
-    """The length of n's text, the names chosen so far printed as names."""
+    """The length of n's text where it is written, inside the answer (its 𝟏 and 𝐈 bare, as
+    their size is fixed there: u = -mean(x) ones(N) is not worth naming in x - mean(x) 𝟏), the
+    names chosen so far printed as names."""
     p = Printer("text")
     p.node_names = {k: v for k, v in spelled.items() if k != n and k != twin(n)}
-    return len(p(n))
+    return len(p.in_context(n, 0, True))
 
 
 def _fresh(kind: str, used: set[str]) -> str:
@@ -197,7 +277,14 @@ def _fresh(kind: str, used: set[str]) -> str:
 def _in_order(root: Node, names: dict[Node, str]) -> list[tuple[str, Node]]:
     """The definitions, each after the names its definition uses (operands come first)."""
     order = postorder([root, *names])
-    return [(names[n], n) for n in order if n in names]
+    at = {n: i for i, n in enumerate(order)}
+
+    def place(n: Node) -> int:  # a named √(v + ε) comes where its 1/√(v + ε) is first used
+        if role(n) == "power" and n.is_scalar and n.args[1].is_number:
+            return min(at[n], at.get(O.pow_(n.args[0], O.num(-n.args[1].data)), at[n]))
+        return at[n]
+
+    return [(names[n], n) for n in sorted(names, key=place)]
 
 
 def definition(n: Node, fmt: str, where: Where) -> str:
