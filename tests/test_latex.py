@@ -219,6 +219,9 @@ def test_typesetting_conventions():
         in matcalc.jacobian("A*X*B", wrt="X", let=["A:n,n", "X:n,n", "B:n,n"], vec=True).latex()
     )
     assert "\\lambda" in matcalc.grad("lam*x.T*x", wrt="x", let=["x:n"]).latex()
+    assert matcalc.show("eps*W_in*x_t", let=["W_in:n,n", "x_t:n"]).latex() == (
+        "\\mathit{eps} W_{in} x_{t}"
+    )
     assert standalone("x").startswith("\\documentclass")
 
 
@@ -228,6 +231,8 @@ ROUNDTRIP = [
     ("grad", "logsumexp(W*x)", "x", ["x:n", "W:m,n"]),
     ("jacobian", "tanh(W*x)", "x", ["x:n", "W:m,n"]),
     ("grad", "sum(x.^2 ./ (1 + y)) + norm2(x)", "x", ["x:n", "y:n"]),
+    # names of several letters, undeclared scalars among them: \mathit{eps}, not e p s
+    ("grad", "x.T*x/(eps + sf^2) + dout.T*tanh(x)*eps", "x", ["x:n", "dout:n"]),
 ]
 
 
@@ -237,6 +242,7 @@ def test_latex_reads_back(cli, kind, e, wrt, let):
     r = getattr(matcalc, kind)(e, wrt=wrt, let=let)
     lets = [a for spec in let for a in ("--let", spec)]
     at = {"x": "[1,2]", "y": "[3,1]", "a": "[1,-1]", "b": "[2,1]"}
+    at |= {"eps": "0.5", "sf": "2", "dout": "[1,-2]"}
     at |= {"A": "[[2,1],[0,1]]", "X": "[[2,1],[1,3]]", "W": "[[1,2],[3,-1],[0,1]]"}
     ats = [a for name in r.function.free() for a in ("--at", f"{name}={at[name]}")]
     code, want, err = cli("show", r.text(), *lets, *ats, "-f", "json")

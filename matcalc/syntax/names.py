@@ -41,10 +41,15 @@ def text_name(name: str) -> str:
 
 
 def latex_name(name: str) -> str:
-    """A variable name in LaTeX as SymPy writes it (`W_{1}`, `\\alpha`), `lam` as λ."""
+    """A variable name in LaTeX as SymPy writes it (`W_{1}`, `\\alpha`), `lam` as λ, and a name of
+    several letters as one italic word (`\\mathit{eps}`): bare, a reader takes it for e·p·s."""
     if name in ("lam", "Lam"):
         return r"\lambda" if name == "lam" else r"\Lambda"
-    return sp.latex(sp.Symbol(name))
+    written = sp.latex(sp.Symbol(name))
+    base, sub, rest = written.partition("_{")
+    if len(base) > 1 and base.isascii() and base.isalpha():
+        return rf"\mathit{{{base}}}{sub}{rest}"
+    return written
 
 
 def check_name(name: str, what: str = "name") -> None:
