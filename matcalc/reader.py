@@ -72,10 +72,15 @@ class Unsized:
         if self.kind == "eye":
             if shape[0] != shape[1]:
                 raise ShapeError(f"the identity is square, but it meets {shape_str(shape)}")
-            return O.mul(self.value, O.eye(shape[0]))
+            return self.times(O.eye(shape[0]))
         if self.kind == "ones" and shape[1] != 1 and not (self.transposed and shape[0] == 1):
             raise ShapeError(f"ones is a vector, but it meets {shape_str(shape)}; use matrix(1)")
-        return O.mul(self.value, O.ones(shape))
+        return self.times(O.ones(shape))
+
+    def times(self, constant: Node) -> Node:
+        """value · 𝐈 or value · 𝟏, the constant alone where the value is 1 (as written: `ones`)."""
+        one = self.value.is_number and self.value.data == 1
+        return constant if one else O.mul(self.value, constant)
 
     @property
     def label(self) -> str:
@@ -370,9 +375,9 @@ class Builder(Indexing, WhereNames, Calls):
         if u.kind == "eye":
             return u.sized((rows, rows) if left else (cols, cols))
         if u.kind == "ones" and u.transposed and left:
-            return O.mul(u.value, O.ones((ONE, rows)))
+            return u.times(O.ones((ONE, rows)))
         if u.kind == "ones" and not u.transposed and not left:
-            return O.mul(u.value, O.ones((cols, ONE)))
+            return u.times(O.ones((cols, ONE)))
         raise MatcalcError(
             f"the size of {u.label} is not fixed in this product; give it, e.g. ones(n)"
         )

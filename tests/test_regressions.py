@@ -349,3 +349,9 @@ def test_an_answer_longer_than_the_input_limit_prints_its_where_clause():
     want = (f(alpha + h) - f(alpha - h)) / (2 * h)
     got = run_numpy(r.numpy(), z=z, H=H, P=P, Sigma=S, alpha=alpha)
     assert np.allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_a_context_sized_ones_prints_as_one_vector():
+    """`x'*ones` printed xᵀ (ones(N)): the context-sized 𝟏 was built as the product 1 · 𝟏."""
+    assert matcalc.show("x'*ones", let=["x:N"]).text() == "xᵀ 𝟏"
+    assert matcalc.show("ones'*x", let=["x:N"]).text() == "𝟏ᵀ x"
