@@ -48,6 +48,8 @@ FORMS = [
     ("X ./ c", lambda X, c, **_: X / c[:, None]),
     ("X ⊙ c", lambda X, c, **_: X * c[:, None]),
     ("b' ⊘ X", lambda X, b, **_: b[None, :] / X),
+    ("hadamard(X, b')", lambda X, b, **_: X * b),
+    ("hadamard(c, X)", lambda X, c, **_: c[:, None] * X),
     ("A*W + b", lambda A, W, b, **_: A @ W + b),
     ("A*W + b'", lambda A, W, b, **_: A @ W + b),
     ("A*W - c", lambda A, W, c, **_: A @ W - c[:, None]),
@@ -142,6 +144,37 @@ def test_a_vector_beside_a_square_matrix_is_ambiguous(cli, text, let_, column, m
     assert (code, out) == (2, "")
     assert errs.splitlines()[0] == f"error: {message} (column {column})"
     assert "Traceback" not in errs
+
+
+SLICE_FORMS = [  # sizes that are dimension expressions: n - 1 beside m
+    ("ones(n-1)*y' + x[2:n]", lambda x, y: np.outer(np.ones(3), y) + x[1:, None]),
+    ("ones(n-1)*y' ./ y", lambda x, y: np.outer(np.ones(3), y) / y),
+    ("x[1:n-1] .* (ones(n-1)*y')", lambda x, y: x[:-1, None] * np.outer(np.ones(3), y)),
+]
+
+
+@pytest.mark.parametrize(("text", "reference"), SLICE_FORMS, ids=[f[0] for f in SLICE_FORMS])
+def test_sizes_that_are_dimension_expressions(text, reference):
+    env = {"x": np.array([0.5, -1.2, 0.9, 1.4]), "y": np.array([-0.7, 1.1]), "n": 4, "m": 2}
+    r = matcalc.show(text, let=["x:n", "y:m"])
+    want = reference(env["x"], env["y"])
+    close(value(r, env), want, text)
+    close(value(matcalc.show(r.text(), let=["x:n", "y:m"]), env), want, f"{text}: {r.text()}")
+    g = matcalc.grad(f"sum(sin({text}))", wrt="x", let=["x:n", "y:m"])
+    f = lambda x, y, **_: np.sum(np.sin(reference(x, y)))  # noqa: E731
+    dims = {"n": 4, "m": 2}
+    p = oracle.find_point(f, {"x": (4,), "y": (2,)}, {}, "x", dims, np.random.default_rng(1))
+    close(value(g, {**p.values, **dims}), p.jac[0], f"grad of {text}")
+
+
+def test_a_dimension_expression_can_be_ambiguous():
+    with pytest.raises(MatcalcError) as err:
+        matcalc.show("ones(n-1)*x[1:n-1]' - x[2:n]", let=["x:n"])
+    assert str(err.value).splitlines()[0] == (
+        "ones(n - 1) x[1:n - 1]ᵀ - x[2:n] is ambiguous: x[2:n] has length n - 1 and "
+        "ones(n - 1) x[1:n - 1]ᵀ is n - 1×n - 1; write x[2:n]' to act on every row, "
+        "or x[2:n]*ones(n - 1)' to act on every column"
+    )
 
 
 @pytest.mark.parametrize(
@@ -259,14 +292,17 @@ def test_jacobian_of_a_broadcast_times_a_vector(cli, text, wrt, layout):
 
 # --------------------------------------------------------------------------- the batch models
 
-MODEL_LET = ["X:m,n", "W:n,k", "b:k", "Y:m,k", "mu:n"]
+MODEL_LET = ["X:m,n", "W:n,k", "b:k", "Y:m,k", "mu:n", "s:n", "S:n,n,sym"]
 MODEL_SIZES = {"m": 5, "n": 3, "k": 2}
 
 
 def model_point(seed: int) -> dict[str, object]:
     rng = np.random.default_rng(seed)
     dims = {"X": ("m", "n"), "W": ("n", "k"), "b": ("k",), "Y": ("m", "k"), "mu": ("n",)}
-    return {v: oracle.random_array(tuple(MODEL_SIZES[d] for d in s), rng) for v, s in dims.items()}
+    v = {k: oracle.random_array(tuple(MODEL_SIZES[d] for d in s), rng) for k, s in dims.items()}
+    v["s"] = oracle.random_array((MODEL_SIZES["n"],), rng, "positive")  # variances
+    v["S"] = oracle.random_array((MODEL_SIZES["n"],) * 2, rng, "sym_near_eye")  # a covariance
+    return v
 
 
 MODELS = [
@@ -288,15 +324,41 @@ MODELS = [
         "centred data",
         "norm2(X - mu')^2/2",
         "mu",
-        None,
+        ["-(X - 𝟏ₘ μᵀ)ᵀ 𝟏"],
         lambda X, mu, **_: np.sum((X - mu) ** 2) / 2,
     ),
     (
         "a biased tanh layer",
         "sum(tanh(X*W + b) .* Y)",
         "W,b",
-        None,
+        [
+            "Xᵀ (Y ⊙ (ones(m, k) - tanh(X W + 𝟏ₘ bᵀ)⊙²))",
+            "(Y ⊙ (ones(m, k) - tanh(X W + 𝟏ₘ bᵀ)⊙²))ᵀ 𝟏",
+        ],
         lambda X, W, b, Y, **_: np.sum(np.tanh(X @ W + b) * Y),
+    ),
+    (
+        "Gaussian NLL, diagonal covariance",
+        "sum((X - mu').^2 ./ s')/2 + m*sum(log(s))/2",
+        "mu,s",
+        [
+            "-((X - 𝟏ₘ μᵀ) ⊘ (𝟏ₘ sᵀ))ᵀ 𝟏",
+            "m s⊙⁻¹/2 - (1/2) ((X - 𝟏ₘ μᵀ)⊙² ⊘ (𝟏ₘ sᵀ)⊙²)ᵀ 𝟏",
+        ],
+        lambda X, mu, s, m, **_: np.sum((X - mu) ** 2 / s) / 2 + m * np.sum(np.log(s)) / 2,
+    ),
+    (
+        "Gaussian NLL, full covariance",
+        "tr((X - mu')*inv(S)*(X - mu')')/2 + m*logdet(S)/2",
+        "mu,S",
+        [
+            "-S⁻¹ (X - 𝟏ₘ μᵀ)ᵀ 𝟏",
+            "(m S⁻¹ - S⁻¹ (X - 𝟏ₘ μᵀ)ᵀ (X - 𝟏ₘ μᵀ) S⁻¹)/2",
+        ],
+        lambda X, mu, S, m, **_: (
+            np.trace((X - mu) @ np.linalg.inv(S) @ (X - mu).T) / 2
+            + m * np.log(np.linalg.det(S)) / 2
+        ),
     ),
 ]
 MODEL_IDS = [m[0] for m in MODELS]
@@ -313,12 +375,12 @@ def test_a_batch_model_matches_finite_differences(what, expr, wrt, printed, refe
         p = oracle.find_point(
             lambda **w: reference(**w),
             {k: np.shape(a) for k, a in v.items()},
-            {},
+            {"s": "positive", "S": "sym_near_eye"},
             name,
             MODEL_SIZES,
             np.random.default_rng(11),
         )
-        want = oracle.expected("grad", p.jac, p.f_shape, p.x_shape, layout)
+        want = oracle.expected("grad", p.jac, p.f_shape, p.x_shape, layout, sym=name == "S")
         at = {**p.values, **MODEL_SIZES}
         close(value(part, at), want, f"{what} by {name} ({layout})")
         close(value(matcalc.show(part.text(), let=MODEL_LET), at), want, f"{name}: {part.text()}")
@@ -352,3 +414,59 @@ def test_a_batch_model_matches_pytorch(expr):
     got = got if len(wrt) > 1 else (got,)
     for name, g, w in zip(wrt, got, want, strict=True):
         close(g, w, f"{expr} by {name} vs PyTorch")
+
+
+# --------------------------------------------------------------------------- how a transpose prints
+
+PRINT_LET = ["A:n,m", "B:n,m", "D:n,n", "X:m,n", "mu:n", "x:n", "y:m"]
+PRINTS = [
+    ("A' .* B'", "(A ⊙ B)ᵀ", lambda A, B, **_: (A * B).T),  # ⊙ under one ᵀ
+    ("(A' .* B') * x", "(A ⊙ B)ᵀ x", lambda A, B, x, **_: (A * B).T @ x),
+    ("y' * (A' ./ B')", "yᵀ (A ⊘ B)ᵀ", lambda A, B, y, **_: y @ (A / B).T),
+    ("X' - mu*ones(m)'", "(X - 𝟏ₘ μᵀ)ᵀ", lambda X, mu, **_: (X - mu).T),  # a broadcast 𝟏 μᵀ
+    ("A' + B'*D", "Aᵀ + Bᵀ D", lambda A, B, D, **_: A.T + B.T @ D),  # a tie stays
+    ("A' + (D*B)'", "(D B + A)ᵀ", lambda A, B, D, **_: A.T + (D @ B).T),
+]
+
+
+@pytest.mark.parametrize(("text", "printed", "reference"), PRINTS, ids=[p[0] for p in PRINTS])
+def test_a_transpose_prints_outside_when_it_saves_marks(text, printed, reference):
+    rng = np.random.default_rng(2)
+    shapes = {"A": (3, 2), "B": (3, 2), "D": (3, 3), "X": (2, 3), "mu": (3,), "x": (3,), "y": (2,)}
+    env = {k: oracle.random_array(s, rng) for k, s in shapes.items()} | {"n": 3, "m": 2}
+    r = matcalc.show(text, let=PRINT_LET)
+    assert r.text() == printed
+    want = np.asarray(reference(**env))
+    close(value(r, env), want, f"{text}: numpy {r.numpy()}")
+    close(value(matcalc.show(r.text(), let=PRINT_LET), env), want, f"{text}: text read back")
+    back = matcalc.show(r.latex(), let=PRINT_LET, input="latex")
+    close(value(back, env), want, f"{text}: LaTeX {r.latex()} read back")
+
+
+# --------------------------------------------------------------------------- found by the random row
+
+
+def test_an_answer_too_long_to_read_back_prints_without_a_where_clause():
+    """The names of a where clause are checked by reading the text back; a text longer than any
+    input cannot be, and printing it raised the input limit (found by tests/randexpr.py)."""
+    expr = (
+        "((diag(mu)) * (y / norm(y))).T*diag(([sum(sin(diag(R))), 0.25, t, -t]))"
+        "*((inv(Q)) @ (inv(Q))ᵀ+eye(4))*([sum(sin(diag(R))), 0.25, t, -t])"
+    )
+    let_ = ["mu:4", "R:2,2", "Q:4,4", "y:4"]
+    rng = np.random.default_rng(4)
+    env = {"mu": rng.normal(size=4), "R": rng.normal(size=(2, 2)), "y": rng.normal(size=4)}
+    env["Q"] = np.eye(4) + 0.2 * rng.normal(size=(4, 4))
+
+    def f(t: float) -> float:
+        v = np.array([np.sum(np.sin(np.diag(env["R"]))), 0.25, t, -t])
+        q = np.linalg.inv(env["Q"])
+        left = np.diag(env["mu"]) @ (env["y"] / np.linalg.norm(env["y"]))
+        return float(left @ np.diag(v) @ (q @ q.T + np.eye(4)) @ v)
+
+    with time_limit(120):
+        r = matcalc.hessian(expr, wrt="t", let=let_, layout="numerator")
+        text = r.text()
+    assert len(text) > 10_000 and "where" not in text
+    got = float(value(r, {**env, "t": 0.7}))
+    assert np.isclose(got, float(oracle.fd_hessian(f, 0.7)[0, 0]), rtol=1e-5)

@@ -34,6 +34,7 @@ from .base import (
     ones,
     pow_,
     same_shapes,
+    saves_marks,
     split_coeff,
     sub,
     superscript,
@@ -101,11 +102,12 @@ def _terms_text(p, terms, sized: bool) -> str:
 
 
 def _flipped(n: Node) -> list[Node] | None:
-    """The terms transposed, when (x − a)ᵀ saves marks over xᵀ − aᵀ (printed that way)."""
+    """The terms transposed, when (x − a)ᵀ saves marks over xᵀ − aᵀ (printed that way):
+    (𝟏 − tanh(X W + 𝟏 bᵀ)⊙²)ᵀ, not 𝟏 − tanh(b 𝟏ᵀ + Wᵀ Xᵀ)⊙²."""
     if n.is_scalar:
         return None
     flipped = [_t(t) for t in n.args]
-    if sum(transposes(t) for t in flipped) + 1 < sum(transposes(t) for t in n.args):
+    if saves_marks(list(n.args), flipped):
         # in the order the sum of them has: (X W + 𝟏 bᵀ − Y)ᵀ, not (𝟏 bᵀ + X W − Y)ᵀ
         return sorted(flipped, key=lambda t: _term_order(split_coeff(t)))
     return None

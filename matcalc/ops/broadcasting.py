@@ -42,7 +42,7 @@ def broadcast_vector(a: Node, b: Node, op: str) -> tuple[Node, Node]:
 def ambiguous(v: Node, m: Node, left: bool, op: str) -> str:
     """The square case: say which reading each spelling asks for."""
     name = brief(v)
-    if not re.fullmatch(r"\w+", name):
+    if not re.fullmatch(r"\w+(\[[^\[\]]*\])?", name):  # b, μ, x[2:n]
         name = f"({name})"
     n = dim_str(v.shape[0])
     pair = f"{name} {op} {brief(m)}" if left else f"{brief(m)} {op} {name}"

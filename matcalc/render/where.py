@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import ops as O
-from ..errors import MatcalcError
+from ..errors import LimitError, MatcalcError
 from ..expr.node import Node, postorder, var, written_size
 from ..expr.registry import role
 from ..syntax.lexer import WHERE, tokenize
@@ -224,11 +224,11 @@ def checked(root: Node, where: Where) -> Where:
         text = printed(root, "text", where)
         body = text.split(f"  {WHERE} ", 1)[0]
         rest = text[len(body) :]
-        uses = Counter(
-            t.text
-            for t in tokenize(body + " " + re.sub(r"\b\w+ = ", " ", rest))
-            if t.kind == "name"
-        )
+        try:
+            tokens = tokenize(body + " " + re.sub(r"\b\w+ = ", " ", rest))
+        except LimitError:  # longer than any input: it cannot read back, so name nothing
+            return NONE
+        uses = Counter(t.text for t in tokens if t.kind == "name")
         unused = [n for n, name in where.names.items() if uses[name] == 0]
         if not unused:
             return where
