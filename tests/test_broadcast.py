@@ -256,6 +256,18 @@ def test_grad_of_a_broadcast_matches_finite_differences(text, wrt, symbolic, lay
     close(g, want, f"grad by {wrt} ({layout}): python module")
 
 
+@pytest.mark.parametrize("text", FORM_IDS[::3])
+def test_componentwise_agrees_at_integer_sizes(text):
+    """--expand: the derivative entry by entry (the other engine) has the same value."""
+    expr, f = objective(text)
+    wrt = names_in(text)[-1]
+    p = fd_point(f, wrt, seed=9)
+    want = oracle.expected("grad", p.jac, p.f_shape, p.x_shape, "mixed")
+    with time_limit(120):
+        r = matcalc.grad(expr, wrt=wrt, let=let(False), expand=True)
+    close(value(r, {**p.values, **SIZES}), want, f"grad {expr} by {wrt} --expand")
+
+
 def jacobian_cases() -> list:
     out = []
     for text in FORM_IDS:
@@ -285,6 +297,8 @@ def test_jacobian_of_a_broadcast_times_a_vector(cli, text, wrt, layout):
         assert data["shape"] == ([n, 3] if layout == "denominator" else [3, n])
         back = matcalc.show(data["text"], let=[*let(False), "u:4"])
         close(value(back, env), want, f"json text {data['text']} read back")
+        back = matcalc.show(data["latex"], let=[*let(False), "u:4"], input="latex")
+        close(value(back, env), want, f"json LaTeX {data['latex']} read back")
         code, out, err = cli(*args, "--format", "numpy")
         assert code == 0, err
         close(eval(out, {"np": np, **env}), want, f"numpy line ({layout})")
