@@ -342,6 +342,13 @@ MODELS = [
         lambda X, mu, **_: np.sum((X - mu) ** 2) / 2,
     ),
     (
+        "logistic regression",
+        "sum(softplus(X*W + b) - Y .* (X*W + b))",
+        "W,b",
+        ["Xᵀ (σ(X W + 𝟏ₘ bᵀ) - Y)", "(σ(X W + 𝟏ₘ bᵀ) - Y)ᵀ 𝟏"],
+        lambda X, W, b, Y, **_: np.sum(np.logaddexp(0, X @ W + b) - Y * (X @ W + b)),
+    ),
+    (
         "a biased tanh layer",
         "sum(tanh(X*W + b) .* Y)",
         "W,b",
@@ -412,6 +419,9 @@ def torch_grads(expr_fn, v: dict[str, object], wrt: list[str]) -> list[np.ndarra
 
 
 TORCH_MODELS = {
+    "sum(softplus(X*W + b) - Y .* (X*W + b))": lambda t, X, W, b, Y, **_: (
+        t.nn.functional.softplus(X @ W + b) - Y * (X @ W + b)
+    ).sum(),
     "norm2(X*W + b - Y)^2/2": lambda t, X, W, b, Y, **_: ((X @ W + b - Y) ** 2).sum() / 2,
     "sum(tanh(X*W + b) .* Y)": lambda t, X, W, b, Y, **_: (t.tanh(X @ W + b) * Y).sum(),
     "norm2(X - mu')^2/2": lambda t, X, mu, **_: ((X - mu) ** 2).sum() / 2,
@@ -484,3 +494,28 @@ def test_an_answer_too_long_to_read_back_prints_without_a_where_clause():
     assert len(text) > 10_000 and "where" not in text
     got = float(value(r, {**env, "t": 0.7}))
     assert np.isclose(got, float(oracle.fd_hessian(f, 0.7)[0, 0]), rtol=1e-5)
+
+
+GRAD_PRINTS = [  # (expression, by, printed, NumPy) — at SIZES, the models' forms as books print them
+    ("sum(A*W + b)", "b", "m 𝟏ₖ", lambda A, W, b, **_: np.sum(A @ W + b)),
+    ("mean(X - c)", "c", "-𝟏ₘ/m", lambda X, c, **_: np.mean(X - c[:, None])),
+    (
+        "sum(log(1 + exp(A*W + b)))",
+        "b",
+        "σ(A W + 𝟏ₘ bᵀ)ᵀ 𝟏",
+        lambda A, W, b, **_: np.sum(np.log1p(np.exp(A @ W + b))),
+    ),
+]
+
+
+@pytest.mark.parametrize(("expr", "wrt", "printed", "reference"), GRAD_PRINTS)
+def test_a_gradient_through_a_broadcast_prints_as_a_book_does(expr, wrt, printed, reference):
+    r = matcalc.grad(expr, wrt=wrt, let=let(True))
+    assert r.text() == printed
+    p = fd_point(reference, wrt, seed=13)
+    want = oracle.expected("grad", p.jac, p.f_shape, p.x_shape, "mixed")
+    env = {**p.values, **SIZES}
+    close(value(r, env), want, f"grad {expr} by {wrt}")
+    close(value(matcalc.show(r.text(), let=let(True)), env), want, f"{r.text()} read back")
+    back = matcalc.show(r.latex(), let=let(True), input="latex")
+    close(value(back, env), want, f"{r.latex()} read back")

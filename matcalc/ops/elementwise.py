@@ -285,7 +285,8 @@ def elementwise(
 
 def _flip_row(rule: Callable, name: str, mark: str) -> Callable:
     """f(u) of a row written f(uᵀ)ᵀ when that has fewer transposes: tanh(W x)ᵀ, not
-    tanh(xᵀ Wᵀ) (transposes are kept at the leaves, where equal expressions compare equal)."""
+    tanh(xᵀ Wᵀ) (transposes are kept at the leaves, where equal expressions compare equal);
+    of a matrix when that saves marks as a transposed sum does: σ(X W + 𝟏 bᵀ)ᵀ."""
 
     def printed(p, n: Node) -> str:
         u = n.args[0]
@@ -293,6 +294,8 @@ def _flip_row(rule: Callable, name: str, mark: str) -> Callable:
             col = transpose(u)
             if transposes(col) < transposes(u):
                 return rule(p, Node(name, (col,), n.data, col.shape)) + mark
+        elif not n.is_scalar and n.shape[1] != 1 and saves_marks([u], [col := transpose(u)]):
+            return rule(p, Node(name, (col,), n.data, col.shape)) + mark
         return rule(p, n)
 
     return printed
