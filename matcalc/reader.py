@@ -23,6 +23,7 @@ from .expr.node import ONE, Node, dim_symbol, norm_shape, shape_str
 from .expr.registry import AXES, FUNCTIONS, canonical, latex_commands, raw_mode
 from .indexing import Indexing
 from .ops.base import mismatch
+from .ops.broadcasting import broadcast_vector
 from .syntax.lexer import WHERE, safe, superscript_value
 from .syntax.names import FAMILY, check_name, nearest
 from .syntax.parser import Syntax, parse_syntax
@@ -325,8 +326,10 @@ class Builder(Indexing, WhereNames, Calls):
                 )
             return self.at(pos, O.div, a, b)
         if op in (".*", "⊙"):
+            a, b = self.at(pos, broadcast_vector, a, b, op)
             return self.at(pos, O.emul, a, b)
         if op in ("./", "⊘"):
+            a, b = self.at(pos, broadcast_vector, a, b, op)
             if not (a.is_scalar or b.is_scalar) and a.shape != b.shape:
                 raise self.located(mismatch("entrywise division", a, b), pos)
             return self.at(pos, lambda: O.emul(a, O.pow_(b, O.num(-1))))
@@ -341,6 +344,7 @@ class Builder(Indexing, WhereNames, Calls):
                 self.note_capital(scalar.data[0])
             shape = b.shape if a.is_scalar else a.shape
             a, b = (O.broadcast(a, shape), b) if a.is_scalar else (a, O.broadcast(b, shape))
+        a, b = broadcast_vector(a, b, op)
         return O.add(a, b) if op == "+" else O.sub(a, b)
 
     def note_capital(self, name: str) -> None:

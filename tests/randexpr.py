@@ -946,6 +946,8 @@ class Gen:
             ]
             if is_product(shape) or self.p(0.15):
                 rules.append((4 if is_product(shape) else 1, self.r_kron))
+            if is_mat(shape):
+                rules.append((1, self.r_vector_broadcast))
             if not is_product(shape):
                 rules.append((1, self.r_literal))
                 rules.append((7 if is_square(shape) else 3, self.r_template))
@@ -1040,6 +1042,27 @@ class Gen:
                 a, self.pos(None, max(d - 1, 0)) if self.p(0.5) else self.number(atoms=False)
             )
         return self.ediv(s, self.pos(shape, max(d - 1, 0)))
+
+    def r_vector_broadcast(self, shape, d):
+        """A vector beside a matrix (SPEC §7.1), with + - .* ./ on either side: a row over the
+        rows; where matcalc reads the two sizes as different, a column of the matrix's height
+        over the columns or one of its width over the rows (PyTorch's 1-D bias)."""
+        r, c = shape
+        spelled = [all(self.dimtxt[b].isdigit() for b in x) for x in (r, c)]
+        differ = r != c and not (all(spelled) and self.size(r) == self.size(c))
+        form = self.pick(["row", "column", "bias"] if differ else ["row"])
+        vshape = {"row": (ONE, c), "column": (r, ONE), "bias": (c, ONE)}[form]
+        op, left = self.pick(["+", "-", ".*", "./"]), self.p(0.5)
+        v = self.pos(vshape, d) if op == "./" and not left else self.gen(vshape, d)
+        a = self.pos(shape, d) if op == "./" and left else self.gen(shape, d)
+        if form == "bias":  # NumPy broadcasts the 2-D column as a row once it is one
+            v = Node(v.text, f"({v.src}).T", (ONE, c), v.prec, v.vars, v.juxt)
+        x, y = (v, a) if left else (a, v)
+        if op in ("+", "-"):
+            out = self.add(x, y, minus=op == "-")
+        else:
+            out = self.hadamard(x, y) if op == ".*" else self.ediv(x, y)
+        return Node(out.text, out.src, shape, out.prec, out.vars)
 
     def r_matmul(self, shape, d):
         r, c = shape

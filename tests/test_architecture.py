@@ -40,6 +40,7 @@ STAGES = {
     # import each other → rules → the package's __init__
     "matcalc.ops.base": 3.2,
     "matcalc.ops.explicit": 3.3,
+    "matcalc.ops.broadcasting": 3.3,  # SPEC §7.1: a vector beside a matrix, for the reader and ⊙
     "matcalc.ops.leaves": FAMILIES,
     "matcalc.ops.arith": FAMILIES,
     "matcalc.ops.elementwise": FAMILIES,

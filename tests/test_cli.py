@@ -209,7 +209,8 @@ def test_hostile_input_is_one_clean_error(cli, text):
 
 SHAPE_ERRORS = [
     (["x*A", "--let", "x:n", "--let", "A:m,m"], "x is n (vector) but A is m×m"),
-    (["x + A", "--let", "x:n", "--let", "A:n,n"], "shape mismatch in sum"),
+    (["x + A", "--let", "x:n", "--let", "A:m,m"], "shape mismatch in sum"),
+    (["x + A", "--let", "x:n", "--let", "A:n,n"], "x has length n and A is n×n"),  # SPEC §7.1
     (["x + y", "--let", "x:n", "--let", "y:m"], "x is n (vector) but y is m (vector)"),
     (["x/x", "--let", "x:n"], "/ divides by a scalar"),
     (["x**2", "--let", "x:n"], "** needs a scalar or a square matrix"),

@@ -107,7 +107,7 @@ def test_steps_read_the_gradient_off_then_take_its_differential(cli):
     assert out == (
         "(A + Aᵀ) u\n"
         "d(xᵀ A x) = dxᵀ A x + xᵀ A dx   [product rule d(AB) = dA B + A dB; d(Xᵀ) = (dX)ᵀ]\n"
-        "          = (Aᵀ x + A x)ᵀ dx    "
+        "          = (A x + Aᵀ x)ᵀ dx    "
         "[a scalar is its own transpose: collect dx on the right, ∇f = g]\n"
         "d(A x + Aᵀ x) = A dx + Aᵀ dx    "
         "[the gradient's differential: product rule d(AB) = dA B + A dB]\n"

@@ -34,6 +34,7 @@ from .base import (
     ones,
     pow_,
     same_shapes,
+    saves_marks,
     split_coeff,
     sub,
     superscript,
@@ -67,6 +68,11 @@ def sum_terms(args: tuple[Node, ...]) -> list[tuple[sp.Expr, Node | None]]:
     return out
 
 
+def _term_order(cr: tuple[sp.Expr, Node]) -> tuple:
+    """Terms in a sum: positive first, then fewer transposes, then a fixed order."""
+    return (bool(cr[0].could_extract_minus_sign()), transposes(cr[1]), cr[1].sortkey())
+
+
 def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
     shape = args[0].shape
     const = sp.Integer(0)
@@ -76,10 +82,7 @@ def _canonical_sum(args: tuple[Node, ...], data: object) -> Node:
             const += c
         elif not is_zero(rest):
             coeffs[rest] = coeffs.get(rest, sp.Integer(0)) + c
-    terms = sorted(
-        ((c, r) for r, c in coeffs.items() if c != 0),
-        key=lambda cr: (bool(cr[0].could_extract_minus_sign()), transposes(cr[1]), cr[1].sortkey()),
-    )
+    terms = sorted(((c, r) for r, c in coeffs.items() if c != 0), key=_term_order)
     out = [mul(num(c), r) for c, r in terms]
     if const != 0:  # 1 − tanh(u)², but σ(u) − 1
         out.insert(0 if const.could_extract_minus_sign() is False else len(out), num(const))
@@ -99,12 +102,14 @@ def _terms_text(p, terms, sized: bool) -> str:
 
 
 def _flipped(n: Node) -> list[Node] | None:
-    """The terms transposed, when (x − a)ᵀ saves marks over xᵀ − aᵀ (printed that way)."""
+    """The terms transposed, when (x − a)ᵀ saves marks over xᵀ − aᵀ (printed that way):
+    (𝟏 − tanh(X W + 𝟏 bᵀ)⊙²)ᵀ, not 𝟏 − tanh(b 𝟏ᵀ + Wᵀ Xᵀ)⊙²."""
     if n.is_scalar:
         return None
     flipped = [_t(t) for t in n.args]
-    if sum(transposes(t) for t in flipped) + 1 < sum(transposes(t) for t in n.args):
-        return flipped
+    if saves_marks(list(n.args), flipped):
+        # in the order the sum of them has: (X W + 𝟏 bᵀ − Y)ᵀ, not (𝟏 bᵀ + X W − Y)ᵀ
+        return sorted(flipped, key=lambda t: _term_order(split_coeff(t)))
     return None
 
 

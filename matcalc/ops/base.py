@@ -6,6 +6,8 @@ rule, linear rewrites, the rows of an explicit matrix). It imports no operator f
 
 from __future__ import annotations
 
+import weakref
+
 import sympy as sp
 
 from .. import limits
@@ -185,6 +187,42 @@ def transposes(n: Node) -> int:
     if n._transposes is None:
         n._transposes = (n.op == "T") + sum(transposes(a) for a in n.args)
     return n._transposes
+
+
+_ROW_ONES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _ones_row(n: Node) -> bool:
+    return (n.op == "ones" and n.is_row) or (n.op == "T" and n.args[0].op == "ones")
+
+
+def _row_ones(n: Node) -> tuple[int, int]:
+    """In a tree as printed: the rows of ones 𝟏ᵀ that are leaves (a transpose counts its own),
+    and the products that end in one, c 𝟏ᵀ (a column repeated, which books write 𝟏 cᵀ)."""
+    if n not in _ROW_ONES:
+        leaf = int(n.op == "ones" and n.is_row)
+        outer = int(n.op == "matmul" and _ones_row(n.args[-1]))
+        for a in n.args:
+            a_leaf, a_outer = _row_ones(a)
+            leaf, outer = leaf + a_leaf, outer + a_outer
+        _ROW_ONES[n] = (leaf, outer)
+    return _ROW_ONES[n]
+
+
+def marks(n: Node) -> int:
+    """The ᵀ marks of a tree as printed: its transposes, and each row of ones 𝟏ᵀ."""
+    return transposes(n) + _row_ones(n)[0]
+
+
+def saves_marks(terms: list[Node], flipped: list[Node]) -> bool:
+    """Whether (A + B)ᵀ, the flipped terms under one ᵀ, is the better print of Aᵀ + Bᵀ: fewer ᵀ
+    marks, or as many and fewer c 𝟏ᵀ — a book's broadcast is 𝟏 μᵀ, as in (X − 𝟏 μᵀ)ᵀ 𝟏."""
+
+    def count(ts: list[Node]) -> tuple[int, int]:
+        return sum(marks(t) for t in ts), sum(_row_ones(t)[1] for t in ts)
+
+    (mf, rf), (mo, ro) = count(flipped), count(terms)
+    return (mf + 1, rf) < (mo, ro)
 
 
 def factor_order(f: Node) -> tuple:

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..errors import UndefinedError
 from ..expr.node import Node
-from ..expr.registry import ALL, ATOM, PROD, Op, Rewrite, alias, register
+from ..expr.registry import ALL, ATOM, POSTFIX, PROD, Op, Rewrite, alias, register
 from .base import (
     add,
     apply,
@@ -35,6 +35,7 @@ from .base import (
     ones,
     pow_,
     same_shapes,
+    saves_marks,
     split_coeff,
     sub,
     too_large,
@@ -43,6 +44,7 @@ from .base import (
     vec,
     zero,
 )
+from .broadcasting import broadcast_vector
 from .explicit import elementwise_lit
 
 T_ARG = sp.Symbol("t", real=True)  # the argument of a SymPy scalar function in `Result.expr`
@@ -91,8 +93,21 @@ def _had_order(f: Node) -> tuple:
     return (f.op == "add", f.op not in ("var", "pow"), factor_order(f))
 
 
+def _had_flipped(n: Node) -> Node | None:
+    """The product of the factors transposed, when (A ⊙ B)ᵀ saves marks over Aᵀ ⊙ Bᵀ."""
+    flipped = [transpose(f) for f in n.args]
+    if saves_marks(list(n.args), flipped):
+        return Node("had", tuple(sorted(flipped, key=_had_order)), n.data, flipped[0].shape)
+    return None
+
+
 def _had_print(p, n: Node, times: str, over: str) -> str:
-    """u ⊙ v ⊘ w: the factors with a negative power go below, as entrywise division."""
+    """u ⊙ v ⊘ w: the factors with a negative power go below, as entrywise division; written
+    (Y ⊙ σ(X W))ᵀ rather than Yᵀ ⊙ σ(Wᵀ Xᵀ)."""
+    flipped = _had_flipped(n)
+    if flipped is not None:
+        inner = _had_print(p, flipped, times, over)
+        return rf"\left({inner}\right)^{{\top}}" if p.fmt == "latex" else f"({inner})ᵀ"
     top, bottom = [], []
     for f in flat(n):
         if (
@@ -110,6 +125,11 @@ def _had_print(p, n: Node, times: str, over: str) -> str:
         else p.in_context(ones(n.shape), 40, True)
     )
     return head + "".join(over + p.in_context(f, PROD + 1, True) for f in bottom)
+
+
+def _had_numpy(p, n: Node) -> str:
+    code = " * ".join(p.arg(f, ATOM) for f in n.args)
+    return f"({code})" if _had_flipped(n) is not None else code  # its precedence is a ᵀ's
 
 
 def _had_vec(n: Node, i: int, k: Node) -> Node:
@@ -130,8 +150,8 @@ register(
         sympy=lambda n, *a: __import__("sympy").hadamard_product(*a),
         text=lambda p, n: _had_print(p, n, " ⊙ ", " ⊘ "),
         latex=lambda p, n: _had_print(p, n, r" \odot ", r" \oslash "),
-        numpy=lambda p, n: " * ".join(p.arg(f, ATOM) for f in n.args),
-        prec=PROD,
+        numpy=_had_numpy,
+        prec=lambda n: PROD if _had_flipped(n) is None else POSTFIX,
         steps="product rule for ⊙: d(A ⊙ B) = dA ⊙ B + A ⊙ dB",
         arity=None,
         multilinear=True,
@@ -154,7 +174,8 @@ register(
 
 
 def _hadamard_surface(a: Node, b: Node) -> Node:
-    return emul(a, b)
+    """hadamard(A, B) is A .* B, a vector beside a matrix broadcasting (SPEC §7.1)."""
+    return emul(*broadcast_vector(a, b, "⊙"))
 
 
 alias("hadamard", 2, _hadamard_surface)
@@ -264,7 +285,8 @@ def elementwise(
 
 def _flip_row(rule: Callable, name: str, mark: str) -> Callable:
     """f(u) of a row written f(uᵀ)ᵀ when that has fewer transposes: tanh(W x)ᵀ, not
-    tanh(xᵀ Wᵀ) (transposes are kept at the leaves, where equal expressions compare equal)."""
+    tanh(xᵀ Wᵀ) (transposes are kept at the leaves, where equal expressions compare equal);
+    of a matrix when that saves marks as a transposed sum does: σ(X W + 𝟏 bᵀ)ᵀ."""
 
     def printed(p, n: Node) -> str:
         u = n.args[0]
@@ -272,6 +294,8 @@ def _flip_row(rule: Callable, name: str, mark: str) -> Callable:
             col = transpose(u)
             if transposes(col) < transposes(u):
                 return rule(p, Node(name, (col,), n.data, col.shape)) + mark
+        elif not n.is_scalar and n.shape[1] != 1 and saves_marks([u], [col := transpose(u)]):
+            return rule(p, Node(name, (col,), n.data, col.shape)) + mark
         return rule(p, n)
 
     return printed

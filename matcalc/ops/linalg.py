@@ -41,6 +41,7 @@ from .base import (
     mx,
     neg,
     num,
+    ones,
     pow_,
     superscript,
     trace,
@@ -118,15 +119,11 @@ def _canonical_matmul(args: tuple[Node, ...], data: object) -> Node:
         if out and _cancels(out[-1], f):
             out.pop()
             continue
-        if (
-            out
-            and out[-1].op == "ones"
-            and f.op == "ones"
-            and out[-1].shape[0] == 1
-            and f.shape[1] == 1
-        ):
-            coeffs.append(num(f.shape[0]))  # 𝟏ᵀ𝟏 = n
-            out.pop()
+        if out and out[-1].op == "ones" and f.op == "ones":  # 𝟏ᵀ𝟏 = n, ones(k, m) 𝟏 = m 𝟏
+            coeffs.append(num(f.shape[0]))
+            shape = norm_shape((out.pop().shape[0], f.shape[1]))
+            if shape != ():
+                out.append(ones(shape))
             continue
         if out and _power_base(out[-1])[0] == _power_base(f)[0]:  # X Xᵏ = Xᵏ⁺¹
             base, k = _power_base(out.pop())
@@ -229,7 +226,7 @@ register(
         push_T=lambda a: matmul(*(transpose(f) for f in reversed(a.args))),
         rewrites=[
             Rewrite(
-                "scalars out, 𝐈 dropped, X X⁻¹ = 𝐈, X Xᵏ = Xᵏ⁺¹, 𝟏ᵀ𝟏 = n",
+                "scalars out, 𝐈 dropped, X X⁻¹ = 𝐈, X Xᵏ = Xᵏ⁺¹, 𝟏ᵀ𝟏 = n, ones(k, n) 𝟏 = n 𝟏",
                 _canonical_matmul,
                 ("2*A", "inv(A)", "B*B", "x"),
                 ("A:n,n", "B:n,n", "x:n"),
