@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..expr.node import Node, size
+from ..expr.node import ONE, Node, norm_shape, size
 from ..expr.registry import OPS, Rewrite
 from .base import (
     add,
@@ -21,6 +21,7 @@ from .base import (
     matmul,
     mul,
     num,
+    ones,
     pow_,
     split_coeff,
     sum_,
@@ -93,9 +94,15 @@ def _ones_row(f: Node) -> bool:
 
 
 def _outer_with_ones(f: Node) -> Node | None:
-    """The u of u 𝟏ᵀ (each row of it a multiple of 𝟏ᵀ), u a column; None for anything else."""
+    """The u of u 𝟏ᵀ (each row of it a multiple of 𝟏ᵀ), u a column; None for anything else.
+    A matrix of ones counts (𝟏ₘ 𝟏ₖᵀ, and A 𝟏ₖ 𝟏ₖᵀ folded to A ones(k, k): u = A 𝟏ₖ)."""
+    if f.op == "ones" and not f.is_vector:
+        return ones(norm_shape((f.shape[0], ONE)))
     if f.op == "matmul" and _ones_row(f.args[-1]):
         u = matmul(*f.args[:-1])
+        return u if u.is_vector else None
+    if f.op == "matmul" and f.args[-1].op == "ones" and not f.args[-1].is_vector:
+        u = matmul(*f.args[:-1], ones(norm_shape((f.args[-1].shape[0], ONE))))
         return u if u.is_vector else None
     return None
 
