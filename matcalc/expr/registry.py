@@ -59,7 +59,8 @@ class Op:
     and Aᵀ: 𝟏 and 𝐈 inside print without a size), `view` (applied to a variable, generated code
     reads it off the variable, Xᵀ or X[i, j], and binds no temporary) and `forms` (the textbook
     forms the simplifier names, σ(u) for exp(u)/(1 + exp(u)): identities tried after the
-    canonical rewrites, attached by ops/textbook.py)."""
+    canonical rewrites, attached by ops/textbook.py). Code only: `solve` (how code solves with
+    it as the matrix, X⁻¹ B, where its structure beats np.linalg.solve)."""
 
     name: str
     shape: Callable[[Args, Any], Shape]
@@ -93,6 +94,9 @@ class Op:
     keeps_context: bool = False  # c A, Aᵀ: the operand's size is fixed where the node's is
     view: bool = False  # Xᵀ, X[i, j] of a variable X: generated code needs no temporary for it
     forms: list[Rewrite] = field(default_factory=list)  # textbook forms (simplify/tidy.py)
+    # code for X⁻¹ B with X this node (`solve(p, node, rhs_code, transposed)`: Xᵀ if transposed),
+    # where the matrix's structure solves cheaper than np.linalg.solve (a triangular factor)
+    solve: Callable[[Any, Node, str, bool], str] | None = None
 
     def precedence(self, n: Node) -> int:
         return self.prec(n) if callable(self.prec) else self.prec
@@ -111,6 +115,7 @@ ROLES = {
     "all-ones": "𝟏, the all-ones vector or matrix",
     "identity": "𝐈, the identity matrix",
     "kronecker": "A ⊗ B: the Kronecker product of its two operands",
+    "inverse": "X⁻¹, the inverse of a square matrix",
 }
 """The operations that the simplifier and the printers rewrite by their algebra (factoring a
 sum, a product by a diagonal matrix written as a broadcast): each role is held by one entry,

@@ -166,6 +166,13 @@ def _chol_np(x):
     return scipy.linalg.cholesky(_sym(x), lower=True)
 
 
+def _chol_solve(p, n: Node, rhs: str, transposed: bool) -> str:
+    """L⁻¹ B (L⁻ᵀ B) by one triangular solve: n² per column, where np.linalg.solve would
+    factor L again and np.linalg.inv would form L⁻¹."""
+    trans = ", trans=1" if transposed else ""
+    return f"scipy.linalg.solve_triangular({p(n)}, {rhs}, lower=True{trans})"
+
+
 def _chol_builder(x: Node) -> Node:
     if x.is_scalar:
         return sqrt(x)
@@ -188,6 +195,7 @@ register(
         domain=_spd,
         names=("chol", "cholesky"),
         builder=_chol_builder,
+        solve=_chol_solve,
     )
 )
 

@@ -371,6 +371,7 @@ register(
         steps="d(X⁻¹) = −X⁻¹ dX X⁻¹",
         domain=_nonsingular,
         names=(),
+        role="inverse",  # code solves X⁻¹ B as solve(X, B) (render/products.py)
         push_T=lambda a: inv(transpose(a.args[0])),
         rewrites=[
             Rewrite("(X⁻¹)⁻¹ = X, 𝐈⁻¹ = 𝐈", _inv_trivial, ("inv(A)",), ("A:n,n",)),

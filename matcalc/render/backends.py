@@ -5,7 +5,8 @@ backend reads that code and spells it in its framework: by default `np.NAME` bec
 `<alias>.NAME` (jax.numpy and torch mirror NumPy's names), and the table lists only what
 differs — another name, or a small helper function that the module defines once, under a name
 fresh against the user's. So a new operator whose NumPy rule calls a function the frameworks
-share needs no edit here.
+share needs no edit here. A SciPy call (`scipy.linalg.solve_triangular`) is spelled only where
+the table has a helper for it; any other leaves `scipy.` in the code, which the module refuses.
 """
 
 from __future__ import annotations
@@ -66,6 +67,23 @@ _TORCH_HELPERS = {
         "_scalar",
         "def {name}(a):\n    return np.as_tensor(a, dtype=np.float64).reshape(())\n",
     ),
+    "scipy.linalg.solve_triangular": (  # L⁻¹ B, L⁻ᵀ B (trans=1); b a matrix or a 1-D vector
+        "_solve_triangular",
+        "def {name}(a, b, lower=False, trans=0):\n"
+        "    if trans:\n"
+        "        a, lower = a.T, not lower\n"
+        "    x = np.linalg.solve_triangular(a, b.reshape(b.shape[0], -1), upper=not lower)\n"
+        "    return x.reshape(b.shape)\n",
+    ),
+}
+
+_JAX_HELPERS = {  # SciPy calls that JAX spells with its own linear algebra
+    "scipy.linalg.solve_triangular": (
+        "_solve_triangular",
+        "def {name}(a, b, lower=False, trans=0):\n"
+        "    import jax.scipy.linalg\n\n"
+        "    return jax.scipy.linalg.solve_triangular(a, b, lower=lower, trans=trans)\n",
+    ),
 }
 
 
@@ -102,12 +120,13 @@ BACKENDS = {
         "jax.numpy",
         "jnp",
         "np.ndarray",
+        helpers=_JAX_HELPERS,
         note="jax.jit-able; float64 when jax_enable_x64 is set (else float32).",
         row_products=True,
     ),
 }
 
-_CALL = re.compile(r"(?<![\w.])np\.([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)")
+_CALL = re.compile(r"(?<![\w.])(np|scipy)\.([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)")
 _FLOAT_CALL = re.compile(r"(?<![\w.])float\(")
 
 
@@ -129,7 +148,10 @@ class Spelling:
         b = self.backend
 
         def call(m: re.Match) -> str:
-            name = m.group(1)  # dotted: linalg.inv, logaddexp.reduce
+            module, name = m.groups()  # dotted: linalg.inv, logaddexp.reduce
+            if module == "scipy":  # a SciPy call the framework spells with its own, or none
+                key = f"scipy.{name}"
+                return self._helper(key) if key in b.helpers else m.group(0)
             if name in b.helpers:
                 return self._helper(name)
             if name in b.renamed:

@@ -39,6 +39,36 @@ def _worth_sharing(n: Node) -> bool:
     return not (entry.leaf or (entry.view and n.args[0].is_variable))
 
 
+def _solved_inverses(nodes: list[Node]) -> set[Node]:
+    """Inverses that no temporary should form: X⁻¹ whose X has its own solver (a triangular
+    factor, the entry's `solve`), used only as a factor of products (or transposed, there):
+    each product solves with X instead (render/products.py), n² per column."""
+    parents: dict[Node, set[Node]] = {}
+    order = postorder(nodes)
+    for n in order:
+        for a in n.args:
+            parents.setdefault(a, set()).add(n)
+
+    def in_products(n: Node) -> bool:
+        return all(role(u) == "matrix product" for u in parents.get(n, ()))
+
+    def factor(u: Node) -> bool:
+        return role(u) == "matrix product" or (role(u) == "transpose" and in_products(u))
+
+    out = set()
+    for n in order:
+        if role(n) != "inverse" or n in nodes:
+            continue
+        x = n.args[0]
+        while role(x) == "transpose":
+            x = x.args[0]
+        if OPS[x.op].solve is None:
+            continue
+        if all(factor(u) for u in parents[n]):
+            out.add(n)
+    return out
+
+
 def _share_chains(nodes: list[Node]) -> list[Node]:
     """yᵀ X w with X w needed elsewhere becomes yᵀ (X w), so the matrix is read once."""
     chains = {n.args: n for n in postorder(nodes) if role(n) == "matrix product"}
@@ -235,7 +265,10 @@ def python_module(
     if backend.scalar_in:
         shared = _fold_constants(shared)
     counts = _count(shared)
-    temps = [n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n)]
+    solved = _solved_inverses(shared)
+    temps = [
+        n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n) and n not in solved
+    ]
     name = "f" if kind == "show" else f"f_and_{kind}"
     user = user_names([f, *derivs], decls) | set(arrays)
     ns = Namespace(user, spellings(source, scalars))
