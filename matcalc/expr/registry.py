@@ -45,6 +45,19 @@ class Rewrite:
 ALL = "everywhere"  # the domain of an operator defined for every argument
 
 
+@dataclass(frozen=True)
+class Joint:
+    """One call of generated code that computes several nodes at once — SciPy's expm_frechet
+    gives expm(X) with L(X, E), eigh an eigenvalue with its eigenvector — made once where code
+    needs two of them. `code(printer)` is the call, returning a tuple; member i is read as
+    `result[select[i][0]]` followed by the suffix `select[i][1]` (`[:, 0]`)."""
+
+    members: tuple[Node, ...]
+    select: tuple[tuple[int, str], ...]
+    outputs: int
+    code: Callable[[Any], str]
+
+
 @dataclass(eq=False)
 class Op:
     """One operator. `np(xp, node, *values)` evaluates with an array module; `expand(node,
@@ -60,7 +73,8 @@ class Op:
     reads it off the variable, Xᵀ or X[i, j], and binds no temporary) and `forms` (the textbook
     forms the simplifier names, σ(u) for exp(u)/(1 + exp(u)): identities tried after the
     canonical rewrites, attached by ops/textbook.py). Code only: `solve` (how code solves with
-    it as the matrix, X⁻¹ B, where its structure beats np.linalg.solve)."""
+    it as the matrix, X⁻¹ B, where its structure beats np.linalg.solve) and `joint` (the call
+    that computes it together with other nodes, made once where code needs several)."""
 
     name: str
     shape: Callable[[Args, Any], Shape]
@@ -97,6 +111,7 @@ class Op:
     # code for X⁻¹ B with X this node (`solve(p, node, rhs_code, transposed)`: Xᵀ if transposed),
     # where the matrix's structure solves cheaper than np.linalg.solve (a triangular factor)
     solve: Callable[[Any, Node, str, bool], str] | None = None
+    joint: Callable[[Node], Joint | None] | None = None  # one call for it and its siblings
 
     def precedence(self, n: Node) -> int:
         return self.prec(n) if callable(self.prec) else self.prec

@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..errors import NotMatrixLevel, ShapeError
 from ..expr.node import ONE, Node, norm_shape, shape_str
-from ..expr.registry import ATOM, Op, alias, build, register
+from ..expr.registry import ATOM, Joint, Op, alias, build, register
 from .base import (
     add,
     deflinear,
@@ -232,6 +232,38 @@ def _extreme_jvp(which: str):
     return jvp
 
 
+def _eigh_joint(n: Node) -> Joint:
+    """eig(S) and eigvecs(S) from one np.linalg.eigh(S)."""
+    s = n.args[0]
+    return Joint(
+        (build("eig", s), build("eigvecs", s)),
+        ((0, ""), (1, "")),
+        2,
+        lambda p: _on_symmetric_part(p, build("eig", s), "np.linalg.eigh({})"),
+    )
+
+
+def _extreme_joint(which: str):
+    """lambda_max(S) and its unit eigenvector from one call that computes that pair only:
+    scipy.linalg.eigh(S, subset_by_index=[k, k]), not the whole spectrum."""
+
+    def joint(n: Node) -> Joint:
+        s = n.args[0]
+        lam = build(f"lambda_{which}", s)
+
+        def code(p) -> str:
+            size = s.shape[0]
+            last = str(size - 1) if size.is_Integer else f"{p.dim(size)} - 1"
+            k = last if which == "max" else "0"
+            return _on_symmetric_part(
+                p, lam, f"scipy.linalg.eigh({{}}, subset_by_index=[{k}, {k}])"
+            )
+
+        return Joint((lam, build(f"eigvec_{which}", s)), ((0, "[0]"), (1, "[:, 0]")), 2, code)
+
+    return joint
+
+
 def _eig_builder(x: Node) -> Node:
     return x if x.is_scalar else build("eig", x)
 
@@ -252,6 +284,7 @@ register(
         domain=_simple_spectrum,
         names=("eig", "eigvalsh"),
         builder=_eig_builder,
+        joint=_eigh_joint,
     )
 )
 register(
@@ -269,6 +302,7 @@ register(
         steps="the unit eigenvectors, in the order of eig",
         domain=_simple_spectrum,
         names=("eigvecs",),
+        joint=_eigh_joint,
     )
 )
 for _which, _index in (("max", -1), ("min", 0)):
@@ -289,6 +323,7 @@ for _which, _index in (("max", -1), ("min", 0)):
             steps="perturbation of a simple eigenvalue: dλ = vᵀ dS v",
             domain=_simple_spectrum,
             names=(f"lambda_{_which}",),
+            joint=_extreme_joint(_which),
         )
     )
     register(
@@ -312,6 +347,7 @@ for _which, _index in (("max", -1), ("min", 0)):
             steps="the unit eigenvector of the eigenvalue (its sign is arbitrary; v vᵀ is not)",
             domain=_simple_spectrum,
             names=(f"eigvec_{_which}",),
+            joint=_extreme_joint(_which),
         )
     )
 

@@ -5,8 +5,9 @@ backend reads that code and spells it in its framework: by default `np.NAME` bec
 `<alias>.NAME` (jax.numpy and torch mirror NumPy's names), and the table lists only what
 differs — another name, or a small helper function that the module defines once, under a name
 fresh against the user's. So a new operator whose NumPy rule calls a function the frameworks
-share needs no edit here. A SciPy call (`scipy.linalg.solve_triangular`) is spelled only where
-the table has a helper for it; any other leaves `scipy.` in the code, which the module refuses.
+share needs no edit here. A SciPy call (`scipy.linalg.solve_triangular`, `scipy.linalg.eigh`
+with a subset) is spelled only where the table has a helper for it; any other leaves `scipy.`
+in the code, which the module refuses.
 """
 
 from __future__ import annotations
@@ -77,7 +78,19 @@ _TORCH_HELPERS = {
     ),
 }
 
-_JAX_HELPERS = {  # SciPy calls that JAX spells with its own linear algebra
+# SciPy calls that torch and JAX spell with their own linear algebra (both frameworks)
+_EIGH = (  # scipy.linalg.eigh(a, subset_by_index=[lo, hi]): the full eigh, sliced
+    "_eigh",
+    "def {name}(a, subset_by_index=None):\n"
+    "    w, v = np.linalg.eigh(a)\n"
+    "    if subset_by_index is None:\n"
+    "        return w, v\n"
+    "    lo, hi = subset_by_index\n"
+    "    return w[lo : hi + 1], v[:, lo : hi + 1]\n",
+)
+_TORCH_HELPERS["scipy.linalg.eigh"] = _EIGH
+_JAX_HELPERS = {
+    "scipy.linalg.eigh": _EIGH,
     "scipy.linalg.solve_triangular": (
         "_solve_triangular",
         "def {name}(a, b, lower=False, trans=0):\n"

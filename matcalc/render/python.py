@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import MatcalcError
 from ..expr.node import Node, postorder
-from ..expr.registry import OPS, role
+from ..expr.registry import OPS, Joint, role
 from .backends import BACKENDS, Spelling
 from .cost import cost_aware
 from .names import MODULES, Namespace, spellings, user_names
@@ -66,6 +66,44 @@ def _solved_inverses(nodes: list[Node]) -> set[Node]:
             continue
         if all(factor(u) for u in parents[n]):
             out.add(n)
+    return out
+
+
+def _joint_calls(nodes: list[Node], temps: list[Node]) -> list[tuple[Joint, list]]:
+    """The calls that compute several needed nodes at once (an entry's `joint`: expm_frechet's
+    expm(X) beside L(X, E), eigh's eigenvalue beside its eigenvector), each with the nodes it
+    gives as written here: (node, member index, transposed). Only where two members are needed,
+    and where the call's operands are ready before the first member is (no cycle, no recompute)."""
+    from ..ops import transpose
+
+    order = postorder(nodes)
+    present = set(order)
+    position = {n: i for i, n in enumerate(order)}
+    temp_set = set(temps)
+    taken: set[Node] = set()
+    out = []
+    for n in order:
+        make = OPS[n.op].joint
+        joint = make(n) if make is not None and n not in taken else None
+        if joint is None:
+            continue
+        found = []
+        for i, m in enumerate(joint.members):
+            if m in present:
+                found.append((m, i, False))
+            elif not m.is_scalar and transpose(m) in present:
+                found.append((transpose(m), i, True))
+        if len(found) < 2 or any(f[0] in taken for f in found):
+            continue
+        first = min(position[f[0]] for f in found)
+        operands = {a for m in joint.members for a in m.args}
+        inputs = set(postorder(list(operands)))
+        if any(f[0] in inputs for f in found):  # a member feeds the call: a cycle
+            continue
+        if any(a in temp_set and position[a] > first for a in inputs if a in position):
+            continue
+        taken |= {f[0] for f in found}
+        out.append((joint, found))
     return out
 
 
@@ -269,6 +307,13 @@ def python_module(
     temps = [
         n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n) and n not in solved
     ]
+    joints = _joint_calls(shared, temps)
+    first_member = {}
+    for joint, found in joints:
+        for node, _, _ in found:
+            first_member.setdefault(node, (joint, found))
+    temp_set = set(temps)
+    temps = [n for n in postorder(shared) if n in first_member or n in temp_set]
     name = "f" if kind == "show" else f"f_and_{kind}"
     user = user_names([f, *derivs], decls) | set(arrays)
     ns = Namespace(user, spellings(source, scalars))
@@ -292,6 +337,21 @@ def python_module(
             lines.append(f"    {ns.spell(s)} = {code}")
     unbound = sorted(str(d) for d in _dimensions([f, *derivs]) if str(d) not in dims)
     for t in temps:
+        if t in printer.node_names:  # given by a joint call already
+            continue
+        if t in first_member:  # one call, several results: `_t0, _t1 = f(…)`
+            joint, found = first_member[t]
+            outs = [ns.temporary() for _ in range(joint.outputs)]
+            lines.append(f"    {', '.join(outs)} = {ns.finish(joint.code(printer))}")
+            for node, i, transposed in found:
+                k, suffix = joint.select[i]
+                code = f"{outs[k]}{suffix}" + (".T" if transposed else "")
+                if names and node in names:  # the printed answer's name for it (`where u = …`)
+                    temp = ns.fresh(names[node])
+                    lines.append(f"    {temp} = {code}")
+                    code = temp
+                printer.node_names[node] = code
+            continue
         code = ns.finish(printer(t))
         temp = ns.fresh(names[t]) if names and t in names else ns.temporary()
         printer.node_names[t] = temp
