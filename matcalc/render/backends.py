@@ -70,7 +70,7 @@ _TORCH_HELPERS = {
     ),
     "scipy.linalg.solve_triangular": (  # L⁻¹ B, L⁻ᵀ B (trans=1); b a matrix or a 1-D vector
         "_solve_triangular",
-        "def {name}(a, b, lower=False, trans=0):\n"
+        "def {name}(a, b, lower=False, trans=0, check_finite=True):\n"
         "    if trans:\n"
         "        a, lower = a.T, not lower\n"
         "    x = np.linalg.solve_triangular(a, b.reshape(b.shape[0], -1), upper=not lower)\n"
@@ -93,7 +93,7 @@ _JAX_HELPERS = {
     "scipy.linalg.eigh": _EIGH,
     "scipy.linalg.solve_triangular": (
         "_solve_triangular",
-        "def {name}(a, b, lower=False, trans=0):\n"
+        "def {name}(a, b, lower=False, trans=0, check_finite=True):\n"
         "    import jax.scipy.linalg\n\n"
         "    return jax.scipy.linalg.solve_triangular(a, b, lower=lower, trans=trans)\n",
     ),
