@@ -192,3 +192,43 @@ def test_trace_of_a_product_forms_no_product(expr, line, reference):
     a = rng.normal(size=(3, 4))
     b = rng.normal(size=(4, 3) if "'" not in expr else (3, 4))
     assert np.isclose(eval(r.numpy(), {"np": np, "A": a, "B": b}), reference(a, b))
+
+
+FRAMEWORK_CASES = {  # the SciPy calls torch and JAX spell by helpers: cholesky, solve_triangular, eigh
+    "vjp chol": (
+        lambda: matcalc.vjp("chol(S)", wrt="S", v="V", let=["S:n,n,sym", "V:n,n"]),
+        lambda s, v: np.sum(v * np.linalg.cholesky(_sym(s))),
+    ),
+    "grad lambda_max": (
+        lambda: matcalc.grad("lambda_max(S)", wrt="S", let=["S:n,n,sym"]),
+        lambda s, v: np.linalg.eigvalsh(_sym(s))[-1],
+    ),
+    "grad lambda_min": (
+        lambda: matcalc.grad("lambda_min(S)", wrt="S", let=["S:n,n,sym"]),
+        lambda s, v: np.linalg.eigvalsh(_sym(s))[0],
+    ),
+}
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+@pytest.mark.parametrize("case", FRAMEWORK_CASES)
+def test_torch_and_jax_spell_the_scipy_calls(case, framework):
+    """torch and JAX modules of chol's vjp and λ's gradient run (not refused for their SciPy
+    calls), and agree with finite differences of the tests' own NumPy."""
+    module = pytest.importorskip(framework, reason=f"{framework} is not installed")
+    make, reference = FRAMEWORK_CASES[case]
+    r = make()
+    namespace: dict = {}
+    exec(compile(r.python(framework), "<generated>", "exec"), namespace)  # matcalc's module
+    fn = next(v for k, v in namespace.items() if k.startswith("f_and_"))
+    s, v = _spd(5, 8), np.random.default_rng(9).normal(size=(5, 5))
+    args = {"S": s, "V": v} if "V" in fn.__code__.co_varnames else {"S": s}
+    if framework == "torch":
+        args = {k: module.as_tensor(a, dtype=module.float64) for k, a in args.items()}
+        out = fn(**args)
+    else:
+        module.config.update("jax_enable_x64", True)
+        out = module.jit(fn)(**{k: module.numpy.asarray(a) for k, a in args.items()})
+    got = np.asarray(out[1])
+    want = _gradient(lambda x: reference(x, v), s)
+    assert np.allclose(got, want, rtol=1e-6, atol=1e-8)

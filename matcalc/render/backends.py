@@ -5,7 +5,7 @@ backend reads that code and spells it in its framework: by default `np.NAME` bec
 `<alias>.NAME` (jax.numpy and torch mirror NumPy's names), and the table lists only what
 differs — another name, or a small helper function that the module defines once, under a name
 fresh against the user's. So a new operator whose NumPy rule calls a function the frameworks
-share needs no edit here. A SciPy call (`scipy.linalg.solve_triangular`, `scipy.linalg.eigh`
+share needs no edit here. A SciPy call (`scipy.linalg.cholesky`, `solve_triangular`, `eigh`
 with a subset) is spelled only where the table has a helper for it; any other leaves `scipy.`
 in the code, which the module refuses.
 """
@@ -79,6 +79,11 @@ _TORCH_HELPERS = {
 }
 
 # SciPy calls that torch and JAX spell with their own linear algebra (both frameworks)
+_CHOLESKY = (  # chol's code calls scipy.linalg.cholesky(a, lower=True, check_finite=False)
+    "_cholesky",
+    "def {name}(a, lower=True, check_finite=True):\n"
+    "    return np.linalg.cholesky(a) if lower else np.linalg.cholesky(a).T\n",
+)
 _EIGH = (  # scipy.linalg.eigh(a, subset_by_index=[lo, hi]): the full eigh, sliced
     "_eigh",
     "def {name}(a, subset_by_index=None):\n"
@@ -89,8 +94,10 @@ _EIGH = (  # scipy.linalg.eigh(a, subset_by_index=[lo, hi]): the full eigh, slic
     "    return w[lo : hi + 1], v[:, lo : hi + 1]\n",
 )
 _TORCH_HELPERS["scipy.linalg.eigh"] = _EIGH
+_TORCH_HELPERS["scipy.linalg.cholesky"] = _CHOLESKY
 _JAX_HELPERS = {
     "scipy.linalg.eigh": _EIGH,
+    "scipy.linalg.cholesky": _CHOLESKY,
     "scipy.linalg.solve_triangular": (
         "_solve_triangular",
         "def {name}(a, b, lower=False, trans=0, check_finite=True):\n"
