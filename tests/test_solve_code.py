@@ -7,6 +7,7 @@ for a gradient)."""
 
 from __future__ import annotations
 
+import inspect
 import types
 
 import numpy as np
@@ -151,3 +152,75 @@ def test_cholesky_inverse_in_a_line_solves_triangular():
     got = eval(r.numpy(), env)  # matcalc's line
     li = np.linalg.inv(np.linalg.cholesky(s))
     assert np.allclose(got, li @ b @ li.T)
+
+
+def _counting_scipy(counts: dict) -> types.SimpleNamespace:
+    """scipy with a linalg whose lu_factor counts its calls."""
+
+    def lu_factor(*args, **kwargs):
+        counts["lu_factor"] = counts.get("lu_factor", 0) + 1
+        return scipy.linalg.lu_factor(*args, **kwargs)
+
+    linalg = types.SimpleNamespace(lu_factor=lu_factor, lu_solve=scipy.linalg.lu_solve)
+    return types.SimpleNamespace(linalg=linalg)
+
+
+SHARED = {  # an inverse that several products use: factored once, then solved with
+    "bᵀ A⁻¹ x by A": ("b'*inv(A)*x", lambda a, v: v["b"] @ np.linalg.inv(a) @ v["x"]),
+    "tr(A⁻¹ B) by A": ("tr(inv(A)*B)", lambda a, v: np.trace(np.linalg.inv(a) @ v["B"])),
+    "bᵀ (A + B)⁻¹ x by A": (
+        "b'*inv(A + B)*x",
+        lambda a, v: v["b"] @ np.linalg.inv(a + v["B"]) @ v["x"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SHARED)
+def test_module_factors_a_shared_inverse_once(case):
+    """The module's numpy refuses inv and solve; its scipy counts lu_factor: one factorization;
+    the gradient is the finite differences of the tests' own NumPy."""
+    expr, reference = SHARED[case]
+    r = matcalc.grad(expr, wrt="A", let=LET)
+    counts: dict = {}
+    fakes = {np: _refusing(np, ("inv", "solve")), scipy: _counting_scipy(counts)}
+    namespace = _load(r.python(), fakes)
+    values = _values()
+    fn = namespace["f_and_grad"]
+    call = {k: values[k] for k in inspect.signature(fn).parameters}
+    value, grad = fn(**call)
+    assert counts == {"lu_factor": 1}
+    assert np.isclose(value, reference(values["A"], values))
+    want = unvec(fd_jacobian(lambda a: reference(a, values), values["A"]).ravel(), (4, 4))
+    assert np.allclose(grad, want, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+def test_torch_and_jax_spell_the_shared_factorization(framework):
+    module = pytest.importorskip(framework, reason=f"{framework} is not installed")
+    r = matcalc.grad("b'*inv(A + B)*x", wrt="A", let=LET)
+    namespace: dict = {}
+    exec(compile(r.python(framework), "<generated>", "exec"), namespace)  # matcalc's module
+    v = _values()
+    args = {k: v[k] for k in ("A", "B", "b", "x")}
+    if framework == "torch":
+        out = namespace["f_and_grad"](
+            **{k: module.as_tensor(a, dtype=module.float64) for k, a in args.items()}
+        )
+    else:
+        module.config.update("jax_enable_x64", True)
+        jitted = module.jit(namespace["f_and_grad"])
+        out = jitted(**{k: module.numpy.asarray(a) for k, a in args.items()})
+
+    def f(a):
+        return v["b"] @ np.linalg.inv(a + v["B"]) @ v["x"]
+
+    want = unvec(fd_jacobian(f, v["A"]).ravel(), (4, 4))
+    assert np.allclose(np.asarray(out[1]), want, rtol=1e-6, atol=1e-8)
+
+
+def test_jax_inverts_the_matrix_not_its_transpose():
+    """The role "inverse" keeps inv(Sᵀ) as inv(S)ᵀ in JAX code (render/python.py
+    _untransposed_operands): XLA copies a transposed operand, and inv(S) shares slogdet(S)'s
+    factorization. Text only: JAX need not be installed."""
+    source = matcalc.grad("logdet(S)", wrt="S", let=["S:n,n"]).python("jax")
+    assert "jnp.linalg.inv(S)).T" in source and "inv(S.T)" not in source

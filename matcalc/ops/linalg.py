@@ -567,11 +567,16 @@ def _trace_expand(ctx, n: Node, a: Node) -> Node:
 
 def _trace_numpy(p, n: Node) -> str:
     """tr(P Q) of two matrices as the sum of P ⊙ Qᵀ: n m multiplications, where forming P Q
-    costs n² m (Pᵀ or Qᵀ read off a transposed factor, never transposed twice)."""
+    costs n² m (Pᵀ or Qᵀ read off a transposed factor, never transposed twice); not where a
+    factor is an inverse, which the product solves with instead of forming it."""
     a = n.args[0]
     if role(a) == "matrix product" and len(a.args) == 2 and a not in p.node_names:
         pf, qf = a.args
-        if ONE not in pf.shape and ONE not in qf.shape:
+        inverse = any(
+            role(f) == "inverse" or (role(f) == "transpose" and role(f.args[0]) == "inverse")
+            for f in a.args
+        )
+        if ONE not in pf.shape and ONE not in qf.shape and not inverse:  # X⁻¹ B: a solve
             if role(pf) == "transpose" and pf not in p.node_names:
                 return f"np.sum({p.arg(pf.args[0], POSTFIX)} * {p.arg(qf, POSTFIX)})"
             if role(qf) == "transpose" and qf not in p.node_names:

@@ -5,8 +5,8 @@ backend reads that code and spells it in its framework: by default `np.NAME` bec
 `<alias>.NAME` (jax.numpy and torch mirror NumPy's names), and the table lists only what
 differs — another name, or a small helper function that the module defines once, under a name
 fresh against the user's. So a new operator whose NumPy rule calls a function the frameworks
-share needs no edit here. A SciPy call (`scipy.linalg.cholesky`, `solve_triangular`, `eigh`
-with a subset) is spelled only where the table has a helper for it; any other leaves `scipy.`
+share needs no edit here. A SciPy call (`scipy.linalg.cholesky`, `solve_triangular`,
+`lu_factor`, `lu_solve`, `eigh` with a subset) is spelled only where the table has a helper for it; any other leaves `scipy.`
 in the code, which the module refuses.
 """
 
@@ -95,7 +95,29 @@ _EIGH = (  # scipy.linalg.eigh(a, subset_by_index=[lo, hi]): the full eigh, slic
 )
 _TORCH_HELPERS["scipy.linalg.eigh"] = _EIGH
 _TORCH_HELPERS["scipy.linalg.cholesky"] = _CHOLESKY
+_TORCH_HELPERS["scipy.linalg.lu_factor"] = (  # an inverse that several products share
+    "_lu_factor",
+    "def {name}(a, check_finite=True):\n    return np.linalg.lu_factor(a)\n",
+)
+_TORCH_HELPERS["scipy.linalg.lu_solve"] = (
+    "_lu_solve",
+    "def {name}(lu, b, trans=0, check_finite=True):\n"
+    "    x = np.linalg.lu_solve(lu[0], lu[1], b.reshape(b.shape[0], -1), adjoint=bool(trans))\n"
+    "    return x.reshape(b.shape)\n",
+)
 _JAX_HELPERS = {
+    "scipy.linalg.lu_factor": (
+        "_lu_factor",
+        "def {name}(a, check_finite=True):\n"
+        "    import jax.scipy.linalg\n\n"
+        "    return jax.scipy.linalg.lu_factor(a)\n",
+    ),
+    "scipy.linalg.lu_solve": (
+        "_lu_solve",
+        "def {name}(lu, b, trans=0, check_finite=True):\n"
+        "    import jax.scipy.linalg\n\n"
+        "    return jax.scipy.linalg.lu_solve(lu, b, trans=trans)\n",
+    ),
     "scipy.linalg.eigh": _EIGH,
     "scipy.linalg.cholesky": _CHOLESKY,
     "scipy.linalg.solve_triangular": (

@@ -90,6 +90,10 @@ def _solve_code(p, x, transposed: bool, rhs: str) -> str:
     solve = OPS[x.op].solve
     if solve is not None:
         return solve(p, x, rhs, transposed)
+    lu = getattr(p, "factored", {}).get(x)  # X factored once for several solves (python.py)
+    if lu is not None:
+        trans = ", trans=1" if transposed else ""
+        return f"scipy.linalg.lu_solve({lu}, {rhs}{trans}, check_finite=False)"
     a = p.arg(x, POSTFIX)
     return f"np.linalg.solve({a + '.T' if transposed else a}, {rhs})"
 

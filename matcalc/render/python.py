@@ -39,10 +39,13 @@ def _worth_sharing(n: Node) -> bool:
     return not (entry.leaf or (entry.view and n.args[0].is_variable))
 
 
-def _solved_inverses(nodes: list[Node]) -> set[Node]:
-    """Inverses that no temporary should form: X⁻¹ whose X has its own solver (a triangular
-    factor, the entry's `solve`), used only as a factor of products (or transposed, there):
-    each product solves with X instead (render/products.py), n² per column."""
+def _solved_inverses(nodes: list[Node], counts: Counter) -> tuple[set[Node], dict[Node, Node]]:
+    """Inverses that no temporary forms, used only as factors of products (or transposed,
+    there), where each product solves instead (render/products.py): X⁻¹ whose X has its own
+    solver (a triangular factor, the entry's `solve`), n² per column; and a general X⁻¹ that
+    several products share, returned as {inverse: X}: X is LU-factored once, each product
+    solves with the factors (2n² per column, where the inverse costs 2n³ and its products as
+    much as the solves). The transposes of these inverses bind no temporary either."""
     parents: dict[Node, set[Node]] = {}
     order = postorder(nodes)
     for n in order:
@@ -55,18 +58,22 @@ def _solved_inverses(nodes: list[Node]) -> set[Node]:
     def factor(u: Node) -> bool:
         return role(u) == "matrix product" or (role(u) == "transpose" and in_products(u))
 
-    out = set()
+    solved: set[Node] = set()
+    factored: dict[Node, Node] = {}
     for n in order:
-        if role(n) != "inverse" or n in nodes:
+        if role(n) != "inverse" or n in nodes or not all(factor(u) for u in parents[n]):
             continue
         x = n.args[0]
         while role(x) == "transpose":
             x = x.args[0]
-        if OPS[x.op].solve is None:
+        if OPS[x.op].solve is not None:
+            solved.add(n)
+        elif counts[n] > 1 or any(counts[u] > 1 for u in parents[n] if role(u) == "transpose"):
+            factored[n] = x
+        else:
             continue
-        if all(factor(u) for u in parents[n]):
-            out.add(n)
-    return out
+        solved |= {u for u in parents[n] if role(u) == "transpose"}
+    return solved | set(factored), factored
 
 
 def _joint_calls(nodes: list[Node], temps: list[Node]) -> list[tuple[Joint, list]]:
@@ -178,7 +185,7 @@ def _untransposed_operands(nodes: list[Node]) -> list[Node]:
         entry = OPS[n.op]
         if (
             len(n.shape) == 2
-            and not (entry.leaf or entry.chain or role(n))
+            and not (entry.leaf or entry.chain or role(n) not in ("", "inverse"))
             and any(role(a) == "transpose" and a.args[0].is_variable for a in n.args)
         ):
             other = transpose(n)
@@ -303,7 +310,7 @@ def python_module(
     if backend.scalar_in:
         shared = _fold_constants(shared)
     counts = _count(shared)
-    solved = _solved_inverses(shared)
+    solved, factored = _solved_inverses(shared, counts)
     temps = [
         n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n) and n not in solved
     ]
@@ -313,7 +320,7 @@ def python_module(
         for node, _, _ in found:
             first_member.setdefault(node, (joint, found))
     temp_set = set(temps)
-    temps = [n for n in postorder(shared) if n in first_member or n in temp_set]
+    temps = [n for n in postorder(shared) if n in first_member or n in temp_set or n in factored]
     name = "f" if kind == "show" else f"f_and_{kind}"
     user = user_names([f, *derivs], decls) | set(arrays)
     ns = Namespace(user, spellings(source, scalars))
@@ -336,7 +343,15 @@ def python_module(
             code = ns.finish(backend.scalar_in.format(ns.spell(s)), translate=False)
             lines.append(f"    {ns.spell(s)} = {code}")
     unbound = sorted(str(d) for d in _dimensions([f, *derivs]) if str(d) not in dims)
+    printer.factored = {}  # a matrix → the name of its LU factors (render/products.py)
     for t in temps:
+        if t in factored:  # X⁻¹ that products share: X factored once, where X⁻¹ would be formed
+            x = factored[t]
+            if x not in printer.factored:
+                temp = ns.temporary()
+                lines.append(f"    {temp} = {ns.finish(f'scipy.linalg.lu_factor({printer(x)})')}")
+                printer.factored[x] = temp
+            continue
         if t in printer.node_names:  # given by a joint call already
             continue
         if t in first_member:  # one call, several results: `_t0, _t1 = f(…)`
