@@ -1070,9 +1070,32 @@ def _hand_lambda_max(S):
     return float(w[-1]), np.outer(v, v)
 
 
+def _jax_matrix_functions() -> list[Callable[..., object]] | None:
+    """jax.grad (jit, CPU, float64) of the same three functions: tr(Gᵀ expm(A)) by A, the vjp
+    of chol(S) with V, λ_max(S) by S; None where JAX is not installed."""
+    try:
+        import jax
+        import jax.numpy as jnp
+        import jax.scipy.linalg
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+
+    def chol_vjp(S, V):
+        L, pullback = jax.vjp(jnp.linalg.cholesky, S)
+        return L, pullback(V)[0]
+
+    return [
+        jax.jit(jax.value_and_grad(lambda A, G: jnp.sum(G * jax.scipy.linalg.expm(A)))),
+        jax.jit(chol_vjp),
+        jax.jit(jax.value_and_grad(lambda S: jnp.linalg.eigh(S)[0][-1])),
+    ]
+
+
 def matrix_functions() -> None:
     """Generated --format python for expm's gradient, chol's vjp and λ_max's gradient, against
-    the hand-written SciPy above (ratios printed; nothing asserted)."""
+    the hand-written SciPy above and against jax.grad under jit (ratios as the median of paired
+    samples; nothing asserted)."""
     n = 60 if QUICK else 200
     reps = 9 if QUICK else 21
     rng = np.random.default_rng(0)
@@ -1100,7 +1123,8 @@ def matrix_functions() -> None:
             lambda: _hand_lambda_max(S),
         ),
     ]
-    for what, result, args, hand in cases:
+    jaxed = _jax_matrix_functions()
+    for i, (what, result, args, hand) in enumerate(cases):
         module = types.ModuleType("generated")
         exec(compile(result.python(), "<generated>", "exec"), module.__dict__)
         fn = next(v for k, v in module.__dict__.items() if k.startswith("f_and_"))
@@ -1108,7 +1132,39 @@ def matrix_functions() -> None:
         got, want = fn(**call), hand()
         assert np.allclose(got[1], want[1], rtol=1e-6, atol=1e-8), what
         ours, base = timed_pair(lambda fn=fn, call=call: fn(**call), hand, reps)
-        row("matfun", f"{what} (n={n}): generated", ours, base, "hand-written SciPy", "≤ 1.1")
+        ratio = paired_ratio(ours, base)
+        row(
+            "matfun",
+            f"{what} (n={n}): generated",
+            ours,
+            base,
+            "hand-written SciPy",
+            "≤ 1.1",
+            ratio=ratio,
+        )
+        if jaxed is None:
+            print(f"{'matfun':12} {what}: jax.grad not measured (JAX is not installed)")
+            continue
+        import jax
+
+        jargs = [jax.numpy.asarray(a) for a in args.values()]  # in the order jax's function takes
+        jfn = jaxed[i]
+        assert np.allclose(np.asarray(jfn(*jargs)[1]), want[1], rtol=1e-6, atol=1e-8), what
+        ours, base = timed_pair(
+            lambda fn=fn, call=call: fn(**call),
+            lambda jfn=jfn, jargs=jargs: jax.block_until_ready(jfn(*jargs)),
+            reps,
+        )
+        ratio = paired_ratio(ours, base)
+        row(
+            "matfun",
+            f"{what} (n={n}): generated vs jax.grad",
+            ours,
+            base,
+            "jax.grad (jit, CPU)",
+            "< 1",
+            ratio=ratio,
+        )
 
 
 def main() -> None:

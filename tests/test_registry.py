@@ -139,6 +139,7 @@ def test_the_roles_are_the_operations_they_name():
         "diagonal": "diag(u)",
         "all-ones": "ones(n)",
         "kronecker": "A ⊗ B",
+        "inverse": "inv(A)",
     }
     for r, source in text.items():
         node = parse_expr(source, d)

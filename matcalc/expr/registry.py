@@ -45,6 +45,19 @@ class Rewrite:
 ALL = "everywhere"  # the domain of an operator defined for every argument
 
 
+@dataclass(frozen=True)
+class Joint:
+    """One call of generated code that computes several nodes at once — SciPy's expm_frechet
+    gives expm(X) with L(X, E), eigh an eigenvalue with its eigenvector — made once where code
+    needs two of them. `code(printer)` is the call, returning a tuple; member i is read as
+    `result[select[i][0]]` followed by the suffix `select[i][1]` (`[:, 0]`)."""
+
+    members: tuple[Node, ...]
+    select: tuple[tuple[int, str], ...]
+    outputs: int
+    code: Callable[[Any], str]
+
+
 @dataclass(eq=False)
 class Op:
     """One operator. `np(xp, node, *values)` evaluates with an array module; `expand(node,
@@ -59,7 +72,9 @@ class Op:
     and Aᵀ: 𝟏 and 𝐈 inside print without a size), `view` (applied to a variable, generated code
     reads it off the variable, Xᵀ or X[i, j], and binds no temporary) and `forms` (the textbook
     forms the simplifier names, σ(u) for exp(u)/(1 + exp(u)): identities tried after the
-    canonical rewrites, attached by ops/textbook.py)."""
+    canonical rewrites, attached by ops/textbook.py). Code only: `solve` (how code solves with
+    it as the matrix, X⁻¹ B, where its structure beats np.linalg.solve) and `joint` (the call
+    that computes it together with other nodes, made once where code needs several)."""
 
     name: str
     shape: Callable[[Args, Any], Shape]
@@ -93,6 +108,10 @@ class Op:
     keeps_context: bool = False  # c A, Aᵀ: the operand's size is fixed where the node's is
     view: bool = False  # Xᵀ, X[i, j] of a variable X: generated code needs no temporary for it
     forms: list[Rewrite] = field(default_factory=list)  # textbook forms (simplify/tidy.py)
+    # code for X⁻¹ B with X this node (`solve(p, node, rhs_code, transposed)`: Xᵀ if transposed),
+    # where the matrix's structure solves cheaper than np.linalg.solve (a triangular factor)
+    solve: Callable[[Any, Node, str, bool], str] | None = None
+    joint: Callable[[Node], Joint | None] | None = None  # one call for it and its siblings
 
     def precedence(self, n: Node) -> int:
         return self.prec(n) if callable(self.prec) else self.prec
@@ -111,6 +130,7 @@ ROLES = {
     "all-ones": "𝟏, the all-ones vector or matrix",
     "identity": "𝐈, the identity matrix",
     "kronecker": "A ⊗ B: the Kronecker product of its two operands",
+    "inverse": "X⁻¹, the inverse of a square matrix",
 }
 """The operations that the simplifier and the printers rewrite by their algebra (factoring a
 sum, a product by a diagonal matrix written as a broadcast): each role is held by one entry,

@@ -15,8 +15,8 @@ from functools import reduce
 import sympy as sp
 
 from ..errors import ShapeError, UndefinedError
-from ..expr.node import Node, norm_shape, shape_str, transposed
-from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, register
+from ..expr.node import ONE, Node, norm_shape, shape_str, transposed
+from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, register, role
 from .base import (
     add,
     apply,
@@ -368,6 +368,7 @@ register(
         steps="d(X⁻¹) = −X⁻¹ dX X⁻¹",
         domain=_nonsingular,
         names=(),
+        role="inverse",  # code solves X⁻¹ B as solve(X, B) (render/products.py)
         push_T=lambda a: inv(transpose(a.args[0])),
         rewrites=[
             Rewrite("(X⁻¹)⁻¹ = X, 𝐈⁻¹ = 𝐈", _inv_trivial, ("inv(A)",), ("A:n,n",)),
@@ -561,6 +562,26 @@ def _trace_expand(ctx, n: Node, a: Node) -> Node:
     return add(*(rows[i][i] for i in range(len(rows))))
 
 
+def _trace_numpy(p, n: Node) -> str:
+    """tr(P Q) of two matrices as the sum of P ⊙ Qᵀ: n m multiplications, where forming P Q
+    costs n² m (Pᵀ or Qᵀ read off a transposed factor, never transposed twice); not where a
+    factor is an inverse, which the product solves with instead of forming it."""
+    a = n.args[0]
+    if role(a) == "matrix product" and len(a.args) == 2 and a not in p.node_names:
+        pf, qf = a.args
+        inverse = any(
+            role(f) == "inverse" or (role(f) == "transpose" and role(f.args[0]) == "inverse")
+            for f in a.args
+        )
+        if ONE not in pf.shape and ONE not in qf.shape and not inverse:  # X⁻¹ B: a solve
+            if role(pf) == "transpose" and pf not in p.node_names:
+                return f"np.sum({p.arg(pf.args[0], POSTFIX)} * {p.arg(qf, POSTFIX)})"
+            if role(qf) == "transpose" and qf not in p.node_names:
+                return f"np.sum({p.arg(pf, POSTFIX)} * {p.arg(qf.args[0], POSTFIX)})"
+            return f"np.sum({p.arg(pf, POSTFIX)} * {p.arg(qf, POSTFIX)}.T)"
+    return f"np.trace({p(a)})"
+
+
 register(
     deflinear(
         "tr",
@@ -571,7 +592,7 @@ register(
         text=call_text("tr"),
         latex=call_latex(r"\operatorname{tr}"),
         latex_names=(r"\tr",),  # a paper's spelling
-        numpy=lambda p, n: f"np.trace({p(n.args[0])})",
+        numpy=_trace_numpy,
         prec=ATOM,
         steps="d tr X = tr dX",
         names=("tr", "trace", "Tr", "Trace"),

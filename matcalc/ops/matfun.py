@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..errors import NotMatrixLevel, ShapeError
 from ..expr.node import Node, norm_shape, shape_str
-from ..expr.registry import ATOM, Op, Rewrite, build, register
+from ..expr.registry import ATOM, Joint, Op, Rewrite, build, register
 from .base import add, apply, eye, frechet, is_zero, matmul, sqrt, transpose, zero
 from .explicit import numeric_only
 
@@ -285,6 +285,20 @@ def _kron_numpy(name: str):
     return rule
 
 
+def _expm_joint(n: Node) -> Joint | None:
+    """expm(X) and L(X, E) from one call of SciPy's expm_frechet, which computes both: code
+    that needs the function and its derivative (a value beside its gradient) calls it once."""
+    if len(n.args) != 2:
+        return None
+    x, e = n.args
+    return Joint(
+        (build("expm", x), n),
+        ((0, ""), (1, "")),
+        2,
+        lambda p: f"scipy.linalg.expm_frechet({p(x)}, {p(e)})",
+    )
+
+
 def _frechet_zero(args, data):
     return zero(args[0].shape) if any(is_zero(e) for e in args[1:]) else None
 
@@ -354,6 +368,7 @@ def _register(name: str) -> None:
             transpose=_frechet_transpose(name),
             vec=_frechet_vec(name),
             push_T=lambda a: build(fname, *(transpose(e) for e in a.args)),
+            joint=_expm_joint if name == "expm" else None,
             rewrites=[
                 Rewrite(
                     "linear in E: L(X, 0) = 0",

@@ -5,8 +5,9 @@ backend reads that code and spells it in its framework: by default `np.NAME` bec
 `<alias>.NAME` (jax.numpy and torch mirror NumPy's names), and the table lists only what
 differs — another name, or a small helper function that the module defines once, under a name
 fresh against the user's. So a new operator whose NumPy rule calls a function the frameworks
-share needs no edit here. The rules' SciPy calls (`scipy.linalg.expm`, …) have no default: each
-is in the table, keyed by its full name, or the module is refused, naming it.
+share needs no edit here. The rules' SciPy calls (`scipy.linalg.expm`, `cholesky`,
+`solve_triangular`, `lu_factor`, `eigh` with a subset, …) have no default: each is in the
+table, keyed by its full name, or the module is refused, naming it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,64 @@ _TORCH_HELPERS = {
     "float": (  # float(x) of a 0-d result: a 0-d tensor, still on the autograd graph
         "_scalar",
         "def {name}(a):\n    return np.as_tensor(a, dtype=np.float64).reshape(())\n",
+    ),
+    "scipy.linalg.solve_triangular": (  # L⁻¹ B, L⁻ᵀ B (trans=1); b a matrix or a 1-D vector
+        "_solve_triangular",
+        "def {name}(a, b, lower=False, trans=0, check_finite=True):\n"
+        "    if trans:\n"
+        "        a, lower = a.T, not lower\n"
+        "    x = np.linalg.solve_triangular(a, b.reshape(b.shape[0], -1), upper=not lower)\n"
+        "    return x.reshape(b.shape)\n",
+    ),
+}
+
+# SciPy calls that torch and JAX spell with their own linear algebra (both frameworks)
+_CHOLESKY = (  # chol's code calls scipy.linalg.cholesky(a, lower=True, check_finite=False)
+    "_cholesky",
+    "def {name}(a, lower=True, check_finite=True):\n"
+    "    return np.linalg.cholesky(a) if lower else np.linalg.cholesky(a).T\n",
+)
+_EIGH = (  # scipy.linalg.eigh(a, subset_by_index=[lo, hi]): the full eigh, sliced
+    "_eigh",
+    "def {name}(a, subset_by_index=None):\n"
+    "    w, v = np.linalg.eigh(a)\n"
+    "    if subset_by_index is None:\n"
+    "        return w, v\n"
+    "    lo, hi = subset_by_index\n"
+    "    return w[lo : hi + 1], v[:, lo : hi + 1]\n",
+)
+_TORCH_HELPERS["scipy.linalg.eigh"] = _EIGH
+_TORCH_HELPERS["scipy.linalg.cholesky"] = _CHOLESKY
+_TORCH_HELPERS["scipy.linalg.lu_factor"] = (  # an inverse that several products share
+    "_lu_factor",
+    "def {name}(a, check_finite=True):\n    return np.linalg.lu_factor(a)\n",
+)
+_TORCH_HELPERS["scipy.linalg.lu_solve"] = (
+    "_lu_solve",
+    "def {name}(lu, b, trans=0, check_finite=True):\n"
+    "    x = np.linalg.lu_solve(lu[0], lu[1], b.reshape(b.shape[0], -1), adjoint=bool(trans))\n"
+    "    return x.reshape(b.shape)\n",
+)
+_JAX_HELPERS = {
+    "scipy.linalg.lu_factor": (
+        "_lu_factor",
+        "def {name}(a, check_finite=True):\n"
+        "    import jax.scipy.linalg\n\n"
+        "    return jax.scipy.linalg.lu_factor(a)\n",
+    ),
+    "scipy.linalg.lu_solve": (
+        "_lu_solve",
+        "def {name}(lu, b, trans=0, check_finite=True):\n"
+        "    import jax.scipy.linalg\n\n"
+        "    return jax.scipy.linalg.lu_solve(lu, b, trans=trans)\n",
+    ),
+    "scipy.linalg.eigh": _EIGH,
+    "scipy.linalg.cholesky": _CHOLESKY,
+    "scipy.linalg.solve_triangular": (
+        "_solve_triangular",
+        "def {name}(a, b, lower=False, trans=0, check_finite=True):\n"
+        "    import jax.scipy.linalg\n\n"
+        "    return jax.scipy.linalg.solve_triangular(a, b, lower=lower, trans=trans)\n",
     ),
 }
 
@@ -216,7 +275,7 @@ BACKENDS = {
         "jax.numpy",
         "jnp",
         "np.ndarray",
-        helpers=_JAX_SCIPY,
+        helpers={**_JAX_HELPERS, **_JAX_SCIPY},
         note="jax.jit-able; float64 when jax_enable_x64 is set (else float32).",
         row_products=True,
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..expr.registry import role
+from ..expr.registry import OPS, POSTFIX, role
 from .names import CLOSE, OPEN
 
 # ---------------------------------------------------------------- products of matrices
@@ -56,6 +56,7 @@ def chain(p, factors, scale: str | None = None) -> str:
         items.append((code, shape, role(f) == "all-ones" and f.is_row))
     if pending is not None:  # a product of diagonal matrices only
         items.append((f"np.diag({pending[0]})", pending[1], False))
+    items = _solved(p, factors, items)
     outer_scale = None
     if scale is not None:  # a scalar multiplies the smallest factor, or the result if smaller
         areas = [_size(_rows(it[1])) * _size(_cols(it[1])) for it in items]
@@ -67,6 +68,77 @@ def chain(p, factors, scale: str | None = None) -> str:
             items[k] = (f"({scale} * {code})", shape, False)
     code = _at_run_time(p, items) or _ordered(items, getattr(p, "row_products", False))
     return code if outer_scale is None else f"({outer_scale} * {code})"
+
+
+def _inverse_of(p, f):
+    """(X, transposed) where a factor is X⁻¹ or X⁻ᵀ that code may solve with instead of
+    forming (not a temporary bound elsewhere), else None."""
+    if f is None or f in p.node_names:
+        return None
+    if role(f) == "inverse":
+        return f.args[0], False
+    if role(f) == "transpose" and role(f.args[0]) == "inverse" and f.args[0] not in p.node_names:
+        return f.args[0].args[0], True
+    return None
+
+
+def _solve_code(p, x, transposed: bool, rhs: str) -> str:
+    """Code for X⁻¹ B (X⁻ᵀ B if transposed): the entry's own solver where its structure has one
+    (a triangular factor: chol), else np.linalg.solve."""
+    while role(x) == "transpose":  # (Aᵀ)⁻¹ B: A.T, not A.T.T
+        x, transposed = x.args[0], not transposed
+    solve = OPS[x.op].solve
+    if solve is not None:
+        return solve(p, x, rhs, transposed)
+    lu = getattr(p, "factored", {}).get(x)  # X factored once for several solves (python.py)
+    if lu is not None:
+        trans = ", trans=1" if transposed else ""
+        return f"scipy.linalg.lu_solve({lu}, {rhs}{trans}, check_finite=False)"
+    a = p.arg(x, POSTFIX)
+    return f"np.linalg.solve({a + '.T' if transposed else a}, {rhs})"
+
+
+def _solved(p, factors, items: list[tuple[str, tuple, bool]]) -> list[tuple[str, tuple, bool]]:
+    """X⁻¹ B as np.linalg.solve(X, B) (SPEC §7.2) and B X⁻¹ as solve(Xᵀ, Bᵀ)ᵀ, the inverse
+    never formed, where X⁻¹ (or X⁻ᵀ) is a factor of its own (not a shared temporary): B is the
+    run of neighbours whose product is the thinnest (X⁻¹ B x solves for B x, X⁻¹ x yᵀ for x)."""
+    from ..expr.node import norm_shape
+
+    if len(items) != len(factors):  # diagonal factors merged: positions no longer match
+        return items
+    rows = getattr(p, "row_products", False)
+    factors = list(factors)
+    for k in range(len(items) - 2, -1, -1):  # X⁻¹ B, right to left
+        inverse = _inverse_of(p, factors[k])
+        if inverse is None or len(items[k][1]) != 2:
+            continue
+        ends = range(k + 2, len(items) + 1)
+        end = min(ends, key=lambda j: (_size(_cols(items[j - 1][1])), j))
+        rhs = items[k + 1 : end]
+        if any(it[1] == () or it[2] for it in rhs):  # a scalar, or 𝟏ᵀ: not a right-hand side
+            continue
+        code, shape = _ordered(rhs, rows), norm_shape((items[k][1][0], _cols(rhs[-1][1])))
+        solved = (_solve_code(p, *inverse, code), shape, False)
+        items = [*items[:k], solved, *items[end:]]
+        factors = [*factors[:k], None, *factors[end:]]
+    k = 1
+    while k < len(items):  # B X⁻¹ = (X⁻ᵀ Bᵀ)ᵀ, left to right
+        inverse = _inverse_of(p, factors[k])
+        lhs_ok = inverse is not None and len(items[k][1]) == 2
+        start = min(range(k), key=lambda i: (_size(_rows(items[i][1])), -i)) if lhs_ok else k
+        lhs = items[start:k]
+        if not lhs_ok or any(it[1] == () or it[2] for it in lhs):
+            k += 1
+            continue
+        code = _ordered(lhs, rows)
+        shape = norm_shape((_rows(lhs[0][1]), items[k][1][1]))
+        left = norm_shape((_rows(lhs[0][1]), _cols(lhs[-1][1])))
+        x, transposed = inverse
+        solved = _t_code(_solve_code(p, x, not transposed, _t_code(code, left)), shape)
+        items = [*items[:start], (solved, shape, False), *items[k + 1 :]]
+        factors = [*factors[:start], None, *factors[k + 1 :]]
+        k = start + 1
+    return items
 
 
 def _at_run_time(p, items: list[tuple[str, tuple, bool]]) -> str | None:
@@ -142,7 +214,8 @@ def _t_code(code: str, shape: tuple) -> str:
     """The transpose of a factor: 1-D arrays and scalars are their own."""
     if not shape or 1 in shape:
         return code
-    return f"{code}.T" if code.isidentifier() else f"({code}).T"
+    named = code.isidentifier() or re.fullmatch(f"{OPEN}[^{CLOSE}]*{CLOSE}", code)
+    return f"{code}.T" if named else f"({code}).T"
 
 
 def _rows(shape) -> object:

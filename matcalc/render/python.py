@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import MatcalcError
 from ..expr.node import Node, postorder
-from ..expr.registry import OPS, role
+from ..expr.registry import OPS, Joint, role
 from .backends import BACKENDS, Spelling
 from .cost import cost_aware
 from .names import MODULES, Namespace, spellings, user_names
@@ -37,6 +37,81 @@ def _count(nodes: list[Node]) -> Counter:
 def _worth_sharing(n: Node) -> bool:
     entry = OPS[n.op]  # a constant, a variable, or a view of one (Xᵀ, X[i, j]) costs nothing
     return not (entry.leaf or (entry.view and n.args[0].is_variable))
+
+
+def _solved_inverses(nodes: list[Node], counts: Counter) -> tuple[set[Node], dict[Node, Node]]:
+    """Inverses that no temporary forms, used only as factors of products (or transposed,
+    there), where each product solves instead (render/products.py): X⁻¹ whose X has its own
+    solver (a triangular factor, the entry's `solve`), n² per column; and a general X⁻¹ that
+    several products share, returned as {inverse: X}: X is LU-factored once, each product
+    solves with the factors (2n² per column, where the inverse costs 2n³ and its products as
+    much as the solves). The transposes of these inverses bind no temporary either."""
+    parents: dict[Node, set[Node]] = {}
+    order = postorder(nodes)
+    for n in order:
+        for a in n.args:
+            parents.setdefault(a, set()).add(n)
+
+    def in_products(n: Node) -> bool:
+        return all(role(u) == "matrix product" for u in parents.get(n, ()))
+
+    def factor(u: Node) -> bool:
+        return role(u) == "matrix product" or (role(u) == "transpose" and in_products(u))
+
+    solved: set[Node] = set()
+    factored: dict[Node, Node] = {}
+    for n in order:
+        if role(n) != "inverse" or n in nodes or not all(factor(u) for u in parents[n]):
+            continue
+        x = n.args[0]
+        while role(x) == "transpose":
+            x = x.args[0]
+        if OPS[x.op].solve is not None:
+            solved.add(n)
+        elif counts[n] > 1 or any(counts[u] > 1 for u in parents[n] if role(u) == "transpose"):
+            factored[n] = x
+        else:
+            continue
+        solved |= {u for u in parents[n] if role(u) == "transpose"}
+    return solved | set(factored), factored
+
+
+def _joint_calls(nodes: list[Node], temps: list[Node]) -> list[tuple[Joint, list]]:
+    """The calls that compute several needed nodes at once (an entry's `joint`: expm_frechet's
+    expm(X) beside L(X, E), eigh's eigenvalue beside its eigenvector), each with the nodes it
+    gives as written here: (node, member index, transposed). Only where two members are needed,
+    and where the call's operands are ready before the first member is (no cycle, no recompute)."""
+    from ..ops import transpose
+
+    order = postorder(nodes)
+    present = set(order)
+    position = {n: i for i, n in enumerate(order)}
+    temp_set = set(temps)
+    taken: set[Node] = set()
+    out = []
+    for n in order:
+        make = OPS[n.op].joint
+        joint = make(n) if make is not None and n not in taken else None
+        if joint is None:
+            continue
+        found = []
+        for i, m in enumerate(joint.members):
+            if m in present:
+                found.append((m, i, False))
+            elif not m.is_scalar and transpose(m) in present:
+                found.append((transpose(m), i, True))
+        if len(found) < 2 or any(f[0] in taken for f in found):
+            continue
+        first = min(position[f[0]] for f in found)
+        operands = {a for m in joint.members for a in m.args}
+        inputs = set(postorder(list(operands)))
+        if any(f[0] in inputs for f in found):  # a member feeds the call: a cycle
+            continue
+        if any(a in temp_set and position[a] > first for a in inputs if a in position):
+            continue
+        taken |= {f[0] for f in found}
+        out.append((joint, found))
+    return out
 
 
 def _share_chains(nodes: list[Node]) -> list[Node]:
@@ -110,7 +185,7 @@ def _untransposed_operands(nodes: list[Node]) -> list[Node]:
         entry = OPS[n.op]
         if (
             len(n.shape) == 2
-            and not (entry.leaf or entry.chain or role(n))
+            and not (entry.leaf or entry.chain or role(n) not in ("", "inverse"))
             and any(role(a) == "transpose" and a.args[0].is_variable for a in n.args)
         ):
             other = transpose(n)
@@ -242,7 +317,17 @@ def python_module(
     if backend.scalar_in:
         shared = _fold_constants(shared)
     counts = _count(shared)
-    temps = [n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n)]
+    solved, factored = _solved_inverses(shared, counts)
+    temps = [
+        n for n in postorder(shared) if counts[n] > 1 and _worth_sharing(n) and n not in solved
+    ]
+    joints = _joint_calls(shared, temps)
+    first_member = {}
+    for joint, found in joints:
+        for node, _, _ in found:
+            first_member.setdefault(node, (joint, found))
+    temp_set = set(temps)
+    temps = [n for n in postorder(shared) if n in first_member or n in temp_set or n in factored]
     name = "f" if kind == "show" else f"f_and_{kind}"
     user = user_names([f, *derivs], decls) | set(arrays)
     ns = Namespace(user, spellings(source, scalars))
@@ -265,7 +350,30 @@ def python_module(
             code = ns.finish(backend.scalar_in.format(ns.spell(s)), translate=False)
             lines.append(f"    {ns.spell(s)} = {code}")
     unbound = sorted(str(d) for d in _dimensions([f, *derivs]) if str(d) not in dims)
+    printer.factored = {}  # a matrix → the name of its LU factors (render/products.py)
     for t in temps:
+        if t in factored:  # X⁻¹ that products share: X factored once, where X⁻¹ would be formed
+            x = factored[t]
+            if x not in printer.factored:
+                temp = ns.temporary()
+                lines.append(f"    {temp} = {ns.finish(f'scipy.linalg.lu_factor({printer(x)})')}")
+                printer.factored[x] = temp
+            continue
+        if t in printer.node_names:  # given by a joint call already
+            continue
+        if t in first_member:  # one call, several results: `_t0, _t1 = f(…)`
+            joint, found = first_member[t]
+            outs = [ns.temporary() for _ in range(joint.outputs)]
+            lines.append(f"    {', '.join(outs)} = {ns.finish(joint.code(printer))}")
+            for node, i, transposed in found:
+                k, suffix = joint.select[i]
+                code = f"{outs[k]}{suffix}" + (".T" if transposed else "")
+                if names and node in names:  # the printed answer's name for it (`where u = …`)
+                    temp = ns.fresh(names[node])
+                    lines.append(f"    {temp} = {code}")
+                    code = temp
+                printer.node_names[node] = code
+            continue
         code = ns.finish(printer(t))
         temp = ns.fresh(names[t]) if names and t in names else ns.temporary()
         printer.node_names[t] = temp
