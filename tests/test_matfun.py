@@ -206,19 +206,17 @@ def test_torch_and_jax_refuse_only_a_scipy_call_they_cannot_spell(cli, monkeypat
 
 
 def test_max_and_min_of_eig_are_the_extreme_eigenvalues():
-    """max(eig(S)) reads as lambda_max(S), min(eig(S)) as lambda_min(S); the gradient is v vᵀ
-    of the tests' own eigenvector; max of another vector is still refused."""
+    """max(eig(S)) is lambda_max(S), min(eig(S)) lambda_min(S) (a rewrite: show prints it as
+    written); the gradient is v vᵀ of the tests' own eigenvector."""
     rng = np.random.default_rng(7)
     m = rng.normal(size=(4, 4))
     S = m + m.T
     _, V = np.linalg.eigh(S)
     for which, index in (("max", -1), ("min", 0)):
         r = matcalc.grad(f"{which}(eig(S))", wrt="S", let=["S:n,n,sym"])
-        assert matcalc.show(f"{which}(eig(S))", let=["S:n,n,sym"]).text() == f"lambda_{which}(S)"
+        assert r.text() == f"u uᵀ  where u = eigvec_{which}(S)"
         got = eval(r.numpy(), {"np": np, "scipy": scipy, "S": S, "n": 4})
         assert np.allclose(got, np.outer(V[:, index], V[:, index]), rtol=1e-8, atol=1e-10)
-    with pytest.raises(matcalc.MatcalcError, match="one argument"):
-        matcalc.show("max(x)", let=["x:n"])
 
 
 def test_gelu_of_a_sum_keeps_its_parentheses():
