@@ -355,3 +355,24 @@ def test_a_context_sized_ones_prints_as_one_vector():
     """`x'*ones` printed xᵀ (ones(N)): the context-sized 𝟏 was built as the product 1 · 𝟏."""
     assert matcalc.show("x'*ones", let=["x:N"]).text() == "xᵀ 𝟏"
     assert matcalc.show("ones'*x", let=["x:N"]).text() == "𝟏ᵀ x"
+
+
+def test_a_row_softmax_of_a_zero_matrix_is_a_constant():
+    """softmax(W - W, 2) printed softmax(0, 2), which does not read back (random round trip):
+    each row of 𝟎 is 𝟏ᵀ/k, and logsumexp of each row is log k."""
+    let = ["X:m,2", "W:m,2", "x:m"]
+    r = matcalc.grad("sum(X .* softmax(W - W, dim=1))", wrt="X", let=let)
+    assert r.text() == "ones(m, 2)/2"
+    r = matcalc.grad("sum(x .* logsumexp(W - W, 2))", wrt="x", let=let)
+    assert r.text() == "log(2) 𝟏ₘ"
+    assert matcalc.show(r.text(), let=let).text() == "log(2) 𝟏ₘ"
+
+
+def test_a_literal_beside_a_symbolic_size_keeps_the_matrix_form():
+    """jvp of ones(m, 3) softplus([0.5, t, t]) was sent entry by entry (it holds a literal) and
+    refused: 'size m is symbolic' (random sample); the matrix-level answer needs no size."""
+    r = matcalc.jvp("ones(m, 3)*softplus([0.5, t, t])", wrt="t", v="-1.5", let=["r:m"])
+    t, m = 0.3, 4
+    got = run_numpy(r.numpy(), t=t, m=m)
+    sig = 1 / (1 + np.exp(-np.array([0.5, t, t])))
+    assert np.allclose(got, np.ones((m, 3)) @ (np.array([0, -1.5, -1.5]) * sig))

@@ -117,8 +117,11 @@ def _explicit_first(p: Problem) -> bool:
 
     if p.var.kind == "whole" and p.var.shape != ():
         return False
-    if not any(is_scalar_lit(m) and len(m.args) > 1 for m in postorder([p.node])):
+    nodes = postorder([p.node])
+    if not any(is_scalar_lit(m) and len(m.args) > 1 for m in nodes):
         return False
+    if any(not sp.sympify(d).is_Integer for m in nodes for d in m.shape):  # safe: dimensions
+        return False  # ones(m, 3) [t, t, 1]: a symbolic size keeps the matrix-level form
     return all(d.integer_sized for d in p.decls.items.values() if d.name in p.node.free())
 
 

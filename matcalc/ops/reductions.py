@@ -335,6 +335,12 @@ def _np_rows(p, n: Node, body: str) -> str:
     return f"np.ravel({code})" if n.is_vector and n.shape == n.args[0].shape else code
 
 
+def _softmax_rows_of_zero(args, data):
+    """Each row of 𝟎 is 𝟏ᵀ/k: the all-ones matrix over k (an m×k zero prints as 0 alone)."""
+    z = args[0]
+    return mul(pow_(num(sp.S(z.shape[1])), num(-1)), ones(z.shape)) if is_zero(z) else None
+
+
 register(
     Op(
         "softmax_rows",
@@ -353,6 +359,9 @@ register(
         ),
         prec=ATOM,
         steps="row by row: d softmax(Z, 2) = S ⊙ (dZ − ((S ⊙ dZ) 𝟏) 𝟏ᵀ), S = softmax(Z, 2)",
+        rewrites=[
+            Rewrite("softmax(𝟎, 2) = 𝟏 𝟏ᵀ/k", _softmax_rows_of_zero, ("zeros(m, k)",), ("X:m,k",))
+        ],
     )
 )
 

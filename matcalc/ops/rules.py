@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..expr.node import ONE, Node, as_pair, size, transposed
+from ..expr.node import ONE, Node, as_pair, norm_shape, size, transposed
 from ..expr.registry import OPS, Rewrite, build
 from .arith import sum_terms
 from .base import (
@@ -594,6 +594,20 @@ def _lse_of_zero(args, data):
 
 
 attach("lse", Rewrite("logsumexp(𝟎ₙ) = log n", _lse_of_zero, ("zeros(n)",), ("x:n",)))
+
+
+def _lse_rows_of_zero(args, data):
+    """logsumexp of each row of 𝟎 is log k: the column log(k) 𝟏ₘ (an m×k zero prints as 0)."""
+    z = args[0]
+    if not is_zero(z):
+        return None
+    return mul(apply("log", num(sp.S(z.shape[1]))), ones(norm_shape((z.shape[0], ONE))))
+
+
+attach(
+    "lse_rows",
+    Rewrite("logsumexp(𝟎, 2) = log(k) 𝟏", _lse_rows_of_zero, ("zeros(m, k)",), ("X:m,k",)),
+)
 
 
 # ---------------------------------------------------------------- matrix functions (SPEC §7.2)

@@ -399,20 +399,20 @@ class Parser:
 
     def arguments(self) -> list[Syntax]:
         """A call's arguments: expressions, and keywords `axis=…`, `dim=…` (the lexer makes `=`
-        a token only there); reader.py says which functions take them."""
-        out = [self.argument()]
-        while self.take(","):
-            out.append(self.argument())
-        return out
-
-    def argument(self) -> Syntax:
-        t, eq = self.tok, self.peek()
-        if t.kind == "name" and eq.kind == "op" and eq.text == "=" and t.text in KEYWORDS:
-            self.i += 2
-            if self.tok.kind == "end" or self.at(",", ")"):
-                raise self.error(f"{t.text}= needs a value, e.g. {t.text}=1")
-            return Syntax("keyword", t.text, t.pos, (self.expr(),))
-        return self.expr()
+        a token only there); reader.py says which functions take them. One loop, no helper
+        method: each nesting level of f(g(…)) costs as few stack frames as `items` does."""
+        out = []
+        while True:
+            t, eq = self.tok, self.peek()
+            if t.kind == "name" and eq.kind == "op" and eq.text == "=" and t.text in KEYWORDS:
+                self.i += 2
+                if self.tok.kind == "end" or self.at(",", ")"):
+                    raise self.error(f"{t.text}= needs a value, e.g. {t.text}=1")
+                out.append(Syntax("keyword", t.text, t.pos, (self.expr(),)))
+            else:
+                out.append(self.expr())
+            if not self.take(","):
+                return out
 
     def items(self) -> list[Syntax]:
         out = [self.expr()]
