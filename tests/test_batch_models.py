@@ -224,3 +224,24 @@ def test_one_hot_labels_give_the_books_softmax_gradient(cli):
         gW, gb = _numpy_line(cli, model, values)
     assert np.allclose(gW, X.T @ (P - Y) / 5, rtol=1e-10)
     assert np.allclose(gb, (P - Y).sum(axis=0) / 5, rtol=1e-10)
+
+
+def test_the_loss_and_its_gradient_share_one_exponential(cli):
+    """render/cost.py: softmax(Z, 2) and logsumexp(Z, 2) of one Z come from one exp of
+    Z − M 𝟏ᵀ (M the row maxima), as hand-written NumPy computes them; still right, and finite
+    where exp(Z) alone would overflow."""
+    model = MODELS["softmax classifier"]
+    values = _values(model, seed=4)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+    assert src.count("np.exp(") == 1, src
+    values["X"] = values["X"] * 400.0  # scores of several hundred: exp(Z) overflows
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    fn = module.f_and_grad
+    value, gW, gb = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    assert np.isfinite(value) and np.isfinite(gW).all() and np.isfinite(gb).all()
+    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
+    for wrt, got in zip(model.wrt, (gW, gb), strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-6), wrt

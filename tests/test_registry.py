@@ -139,6 +139,8 @@ def test_the_roles_are_the_operations_they_name():
         "diagonal": "diag(u)",
         "all-ones": "ones(n)",
         "kronecker": "A ⊗ B",
+        "row softmax": "softmax(A, 2)",
+        "row log-sum-exp": "logsumexp(A, 2)",
     }
     for r, source in text.items():
         node = parse_expr(source, d)

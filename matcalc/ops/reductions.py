@@ -353,6 +353,7 @@ register(
         ),
         prec=ATOM,
         steps="row by row: d softmax(Z, 2) = S ⊙ (dZ − ((S ⊙ dZ) 𝟏) 𝟏ᵀ), S = softmax(Z, 2)",
+        role="row softmax",
     )
 )
 
@@ -375,6 +376,7 @@ register(
         ),
         prec=ATOM,
         steps="row by row: d logsumexp(Z, 2) = (softmax(Z, 2) ⊙ dZ) 𝟏",
+        role="row log-sum-exp",
     )
 )
 
