@@ -245,3 +245,24 @@ def test_the_loss_and_its_gradient_share_one_exponential(cli):
     for wrt, got in zip(model.wrt, (gW, gb), strict=True):
         want = _finite_differences(model, values, wrt)
         assert np.allclose(got, want, rtol=1e-5, atol=1e-6), wrt
+
+
+def test_a_relu_layers_backward_compares_rather_than_calls_heaviside(cli):
+    """render/backends.py: the NumPy module writes step(u) as (u > 0) * 1.0, not np.heaviside
+    (some 3× slower); run with a NumPy whose heaviside raises, and still right."""
+    model = MODELS["2-layer MLP"]
+    values = _values(model, seed=5)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+
+    def refused(*args, **kw):
+        raise AssertionError("np.heaviside called")
+
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    module.np = types.SimpleNamespace(**{**vars(np), "heaviside": refused})
+    fn = module.f_and_grad
+    _, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    for wrt, got in zip(model.wrt, grads, strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
