@@ -863,6 +863,115 @@ def _autodiff(
     return lambda: d(x0, with_u)
 
 
+# ---------------------------------------------------------------- 4c. whole models over a batch (SPEC §7.1)
+
+_CE = "-sum(Y .* log_softmax(X*W + b, 2))/m"
+_MLP2 = "-sum(Y .* log_softmax(H*W2 + b2, 2))/m where H = relu(X*W1 + b1)"
+_ATTN = "sum(G .* (A*V)) where A = softmax(Q*K'/sqrt(d), 2), Q = X*W_Q, K = X*W_K, V = X*W_V"
+
+
+def _row_softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def _ce_hand(X, W, b, Y):
+    """CS231n: P the row softmax, loss −Σ Y ⊙ log P / m, gradient Xᵀ (P − Y)/m (Y one-hot)."""
+    m = X.shape[0]
+    Z = X @ W + b
+    Z = Z - Z.max(axis=1, keepdims=True)
+    E = np.exp(Z)
+    s = E.sum(axis=1, keepdims=True)
+    return -np.sum(Y * (Z - np.log(s))) / m, X.T @ (E / s - Y) / m
+
+
+def _mlp2_hand(X, W1, b1, W2, b2, Y):
+    m = X.shape[0]
+    A = X @ W1 + b1
+    H = np.maximum(A, 0)
+    Z = H @ W2 + b2
+    Z = Z - Z.max(axis=1, keepdims=True)
+    E = np.exp(Z)
+    s = E.sum(axis=1, keepdims=True)
+    dZ = (E / s - Y) / m
+    return -np.sum(Y * (Z - np.log(s))) / m, X.T @ ((dZ @ W2.T) * (A > 0))
+
+
+def _attn_hand(X, W_Q, W_K, W_V, G):
+    """Vaswani et al.: S = softmax(Q Kᵀ/√d), out = S V; dS = G Vᵀ, dZ = S ⊙ (dS − rowsum(dS ⊙ S))."""
+    d = W_Q.shape[1]
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    S = _row_softmax(Q @ K.T / np.sqrt(d))
+    dS = G @ V.T
+    dZ = S * (dS - np.sum(dS * S, axis=1, keepdims=True))
+    return np.sum(G * (S @ V)), X.T @ (dZ @ K) / np.sqrt(d)
+
+
+BATCH_MODELS = {  # name: (expression, wrt, let, hand-written NumPy)
+    "batch cross-entropy by W": (
+        _CE,
+        "W",
+        ["X:m,n", "W:n,k", "b:k", "Y:m,k"],
+        _ce_hand,
+    ),
+    "2-layer MLP by W1": (
+        _MLP2,
+        "W1",
+        ["X:m,n", "W1:n,h", "b1:h", "W2:h,k", "b2:k", "Y:m,k"],
+        _mlp2_hand,
+    ),
+    "attention by W_Q": (
+        _ATTN,
+        "W_Q",
+        ["X:m,n", "W_Q:n,d", "W_K:n,d", "W_V:n,d", "G:m,d"],
+        _attn_hand,
+    ),
+}
+
+
+def batch_models() -> None:
+    """Generated --format python for whole models over a batch (the tutorial's) against
+    hand-written NumPy, side by side (paired ratios), at m=256 examples, n=128 features,
+    k=10 classes, h=128 hidden units, d=64 for attention."""
+    m, n, k, h, d = 256, 128, 10, 128, 64
+    rng = np.random.default_rng(0)
+    reps = 9 if QUICK else 31
+    data = {
+        "X": rng.normal(size=(m, n)),
+        "W": rng.normal(size=(n, k)) / np.sqrt(n),
+        "b": rng.normal(size=k) * 0.1,
+        "Y": np.eye(k)[rng.integers(k, size=m)],
+        "W1": rng.normal(size=(n, h)) / np.sqrt(n),
+        "b1": rng.normal(size=h) * 0.1,
+        "W2": rng.normal(size=(h, k)) / np.sqrt(h),
+        "b2": rng.normal(size=k) * 0.1,
+        "W_Q": rng.normal(size=(n, d)) / np.sqrt(n),
+        "W_K": rng.normal(size=(n, d)) / np.sqrt(n),
+        "W_V": rng.normal(size=(n, d)) / np.sqrt(n),
+        "G": rng.normal(size=(m, d)),
+    }
+    for model, (expr, wrt, let, hand) in BATCH_MODELS.items():
+        gen = _compiled("grad", expr, wrt, let)
+        call = {p: data[p] for p in __import__("inspect").signature(gen).parameters}
+        hcall = {p: data[p] for p in __import__("inspect").signature(hand).parameters}
+        got, want = gen(**call), hand(**hcall)
+        assert np.isclose(got[0], want[0]) and np.allclose(got[1], want[1]), model
+        ours, base = timed_pair(
+            lambda gen=gen, call=call: gen(**call),
+            lambda hand=hand, hcall=hcall: hand(**hcall),
+            reps,
+        )
+        row(
+            "batch",
+            f"{model} (m={m}, n={n}): generated",
+            ours,
+            base,
+            "hand-written NumPy",
+            "≤ 1.1",
+            ratio=paired_ratio(ours, base),
+        )
+
+
 # ---------------------------------------------------------------- 5. matcalc's own time
 
 
@@ -1177,6 +1286,7 @@ def main() -> None:
         "components": componentwise,
         "codegen": generated_code,
         "frameworks": framework_code,
+        "batch": batch_models,
         "derive": derivation_time,
         "random": slowest_random,
         "cost": chain_cost,

@@ -140,6 +140,8 @@ def test_the_roles_are_the_operations_they_name():
         "all-ones": "ones(n)",
         "kronecker": "A ⊗ B",
         "inverse": "inv(A)",
+        "row softmax": "softmax(A, 2)",
+        "row log-sum-exp": "logsumexp(A, 2)",
     }
     for r, source in text.items():
         node = parse_expr(source, d)

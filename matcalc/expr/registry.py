@@ -131,6 +131,8 @@ ROLES = {
     "identity": "𝐈, the identity matrix",
     "kronecker": "A ⊗ B: the Kronecker product of its two operands",
     "inverse": "X⁻¹, the inverse of a square matrix",
+    "row softmax": "softmax(Z, 2): the softmax of each row of Z",
+    "row log-sum-exp": "logsumexp(Z, 2): the log-sum-exp of each row of Z, a column",
 }
 """The operations that the simplifier and the printers rewrite by their algebra (factoring a
 sum, a product by a diagonal matrix written as a broadcast): each role is held by one entry,

@@ -65,6 +65,7 @@ from .base import (
     zero,
 )
 from .reductions import dot
+from .rules import rows_by_one_exponential
 
 __all__ = [
     "add",
@@ -104,6 +105,7 @@ __all__ = [
     "one_like",
     "ones",
     "pow_",
+    "rows_by_one_exponential",
     "slice_",
     "softmax",
     "split_coeff",

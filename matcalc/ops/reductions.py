@@ -362,6 +362,7 @@ register(
         rewrites=[
             Rewrite("softmax(𝟎, 2) = 𝟏 𝟏ᵀ/k", _softmax_rows_of_zero, ("zeros(m, k)",), ("X:m,k",))
         ],
+        role="row softmax",
     )
 )
 
@@ -384,6 +385,7 @@ register(
         ),
         prec=ATOM,
         steps="row by row: d logsumexp(Z, 2) = (softmax(Z, 2) ⊙ dZ) 𝟏",
+        role="row log-sum-exp",
     )
 )
 

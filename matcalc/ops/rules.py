@@ -676,3 +676,15 @@ for _which in ("max", "min"):
             ("S:n,n,sym",),
         ),
     )
+
+
+def rows_by_one_exponential(z: Node) -> tuple[Node, Node]:
+    """logsumexp(Z, 2) and softmax(Z, 2) written with one E = exp(Z − M 𝟏ᵀ), M the row maxima
+    (exp never overflows), s = E 𝟏: M + log(s) and diag(s)⁻¹ E. For generated code that needs
+    both (render/cost.py); Z is kept whole, so code computes it once."""
+    one = ones(norm_shape((z.shape[1], ONE)))
+    top = build("max", z, data=2)
+    shift = matmul(mul(num(-1), top), transpose(one))
+    e = apply("exp", Node("add", (z, shift), None, z.shape))
+    s = matmul(e, one)
+    return add(top, apply("log", s)), matmul(diag(pow_(s, num(-1))), e)

@@ -6,11 +6,13 @@ and the identity drops (𝐈 x = x). A Kronecker product times a vector is appli
 formed: (A ⊗ B) v = vec(B V Aᵀ) with V = unvec(v), and yᵀ (A ⊗ B) = vec(Bᵀ Y A)ᵀ with Y = unvec(y)
 (vec stacks columns): two products of the factors' sizes, not a (pr)×(qc) matrix. The order of
 each product is chosen when it is printed (render/numpy.chain, the matrix-chain program of
-derive/order.py)."""
+derive/order.py). A row softmax and the row log-sum-exp of the same matrix share one exponential:
+with M the row maxima, E = exp(Z − M 𝟏ᵀ) and s = E 𝟏, logsumexp(Z, 2) = M + log(s) and
+softmax(Z, 2) = diag(s)⁻¹ E (a batch cross-entropy's loss and gradient, as a hand would write)."""
 
 from __future__ import annotations
 
-from ..expr.node import Node, norm_shape
+from ..expr.node import Node, norm_shape, postorder
 from ..expr.registry import role
 
 
@@ -111,7 +113,35 @@ def _each_product(nodes: list[Node], rewrite) -> list[Node]:
     return [go(n) for n in nodes]
 
 
+def _one_exponential(nodes: list[Node]) -> list[Node]:
+    """softmax(Z, 2) and logsumexp(Z, 2) both needed: written with one E = exp(Z − M 𝟏ᵀ)."""
+    from ..ops import rows_by_one_exponential
+
+    seen = postorder(nodes)
+    both = {n.args[0] for n in seen if role(n) == "row log-sum-exp"}
+    both &= {n.args[0] for n in seen if role(n) == "row softmax"}
+    if not both:
+        return nodes
+    shared = {z: rows_by_one_exponential(z) for z in both}
+    roles = {"row log-sum-exp": 0, "row softmax": 1}
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        if role(n) in roles and n.args[0] in shared:
+            out = shared[n.args[0]][roles[role(n)]]
+        else:
+            out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]
+
+
 def cost_aware(nodes: list[Node]) -> list[Node]:
     """The trees as code should compute them: sums of matrices distributed over the vectors
-    that multiply them, then Kronecker products applied to the vectors they multiply."""
-    return _each_product(_each_product(nodes, _distributed), _kron_applied)
+    that multiply them, then Kronecker products applied to the vectors they multiply; a row
+    softmax and log-sum-exp of one matrix computed from one exponential."""
+    nodes = _each_product(_each_product(nodes, _distributed), _kron_applied)
+    return _one_exponential(nodes)

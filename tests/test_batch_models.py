@@ -1,0 +1,268 @@
+"""The tutorial's whole models over a batch (docs/tutorial.md §7, SPEC §7.1), end to end.
+
+Each model is run through the CLI by every weight and bias at once; the printed `--format numpy`
+line is evaluated and the `--format python` module imported, and both are compared with central
+finite differences of this file's own NumPy forward pass and — where torch is installed — with
+PyTorch's `.grad` after `loss.backward()` on this file's own torch model. Nothing expected here
+comes from matcalc or from tests/conftest.py's reference.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shlex
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from tests.alarm import time_limit
+
+ALARM = 120  # seconds: a hang becomes a failure, never a timing assertion
+
+
+def _row_softmax(xp, Z):
+    if xp is not np:  # torch: its own softmax, as a PyTorch model is written
+        return xp.softmax(Z, dim=1)
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def _row_log_softmax(xp, Z):
+    if xp is not np:
+        return xp.log_softmax(Z, dim=1)
+    Z = Z - Z.max(axis=1, keepdims=True)
+    return Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+
+
+def _relu(xp, U):
+    return xp.relu(U) if xp is not np else np.maximum(U, 0.0)
+
+
+# ----------------------------------------------------------------- the models, written by hand
+# Each forward pass takes the array module `xp` (NumPy, or torch for .grad) and the values.
+
+
+def _ce(xp, X, W, b, Y, m):
+    """CS231n's softmax classifier: −Σ Y ⊙ log softmax(X W + b) / m, the bias on every row."""
+    return -(Y * _row_log_softmax(xp, X @ W + b)).sum() / m
+
+
+def _mlp(xp, X, W1, b1, W2, b2, Y, m):
+    H = _relu(xp, X @ W1 + b1)
+    return -(Y * _row_log_softmax(xp, H @ W2 + b2)).sum() / m
+
+
+def _attention(xp, X, W_Q, W_K, W_V, G, dk):
+    """Vaswani et al.: softmax(Q Kᵀ/√dk) V, the layer's upstream gradient G contracted."""
+    Q, K, V = X @ W_Q, X @ W_K, X @ W_V
+    return (G * (_row_softmax(xp, Q @ K.T / dk**0.5) @ V)).sum()
+
+
+def _layer_norm(xp, X, g, b, G, eps):
+    """Ba et al.: each row centred and scaled by its own mean and standard deviation."""
+    mu = X.mean(axis=1, keepdims=True)
+    var = ((X - mu) ** 2).mean(axis=1, keepdims=True)
+    return (G * (g * (X - mu) / (var + eps) ** 0.5 + b)).sum()
+
+
+@dataclass(frozen=True)
+class Model:
+    expr: str  # as docs/tutorial.md §7 writes it
+    let: tuple[str, ...]
+    wrt: tuple[str, ...]
+    dims: dict[str, int]
+    forward: Callable
+    scalars: dict[str, float]
+
+
+MODELS = {
+    "softmax classifier": Model(
+        "-sum(Y .* log_softmax(X*W + b, dim=1))/m",
+        ("X:m,n", "W:n,k", "b:k", "Y:m,k"),
+        ("W", "b"),
+        {"m": 5, "n": 4, "k": 3},
+        _ce,
+        {},
+    ),
+    "2-layer MLP": Model(
+        "-sum(Y .* log_softmax(H*W2 + b2, dim=1))/m where H = relu(X*W1 + b1)",
+        ("X:m,n", "W1:n,h", "b1:h", "W2:h,k", "b2:k", "Y:m,k"),
+        ("W1", "b1", "W2", "b2"),
+        {"m": 5, "n": 4, "h": 6, "k": 3},
+        _mlp,
+        {},
+    ),
+    "attention": Model(
+        "sum(G .* (A*V)) where A = softmax(Q*K'/sqrt(dk), 2), Q = X*W_Q, K = X*W_K, V = X*W_V",
+        ("X:n,dm", "W_Q:dm,dk", "W_K:dm,dk", "W_V:dm,dv", "G:n,dv"),
+        ("W_Q", "W_K", "W_V"),
+        {"n": 5, "dm": 4, "dk": 3, "dv": 2},
+        _attention,
+        {},
+    ),
+    "layer norm": Model(
+        "sum(G .* (g' .* Xh + b')) where Xh = (X - mu) ./ s, mu = mean(X, 2), "
+        "s = sqrt(mean((X - mu).^2, 2) + eps)",
+        ("X:m,n", "g:n", "b:n", "G:m,n"),
+        ("X", "g", "b"),
+        {"m": 5, "n": 4},
+        _layer_norm,
+        {"eps": 0.1},
+    ),
+}
+
+
+def _values(model: Model, seed: int) -> dict[str, object]:
+    """Entries of both signs; Y's rows positive but not one-hot (so diag(Y 𝟏) counts)."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, object] = {}
+    for decl in model.let:
+        name, shape = decl.split(":")
+        size = tuple(model.dims[d] for d in shape.split(","))
+        out[name] = rng.uniform(0.2, 1.0, size) if name == "Y" else rng.normal(size=size)
+    return {**out, **model.scalars}
+
+
+def _forward_np(model: Model, values: dict[str, object]) -> float:
+    params = inspect.signature(model.forward).parameters
+    env = {**values, **model.dims}
+    return float(model.forward(np, **{p: env[p] for p in list(params)[1:]}))
+
+
+def _finite_differences(model: Model, values: dict[str, object], name: str) -> np.ndarray:
+    """Central differences of this file's NumPy forward pass, entry by entry."""
+    x0 = np.asarray(values[name], dtype=float)
+    out = np.zeros_like(x0)
+    h = 1e-6
+    for i in np.ndindex(x0.shape):
+        up, down = x0.copy(), x0.copy()
+        up[i] += h
+        down[i] -= h
+        out[i] = (
+            _forward_np(model, {**values, name: up}) - _forward_np(model, {**values, name: down})
+        ) / (2 * h)
+    return out
+
+
+def _torch_grads(model: Model, values: dict[str, object]) -> dict[str, np.ndarray]:
+    """PyTorch's .grad of every --wrt name after loss.backward() on the same numbers."""
+    torch = pytest.importorskip("torch", reason="torch is not installed: .grad is not compared")
+    t = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=k in model.wrt)
+        for k, v in values.items()
+    }
+    params = inspect.signature(model.forward).parameters
+    env = {**t, **model.dims}
+    loss = model.forward(torch, **{p: env[p] for p in list(params)[1:]})
+    loss.backward()
+    return {k: t[k].grad.numpy() for k in model.wrt}
+
+
+def _run(cli, model: Model, *extra: str) -> str:
+    args = ["grad", model.expr, *(f"--let={d}" for d in model.let)]
+    code, out, err = cli(*args, "--wrt", ",".join(model.wrt), *extra)
+    assert code == 0, f"{shlex.join(args)}\n{err}"
+    return out
+
+
+def _numpy_line(cli, model: Model, values: dict[str, object]) -> list[np.ndarray]:
+    line = _run(cli, model, "--format", "numpy").strip()
+    assert "\n" not in line
+    got = eval(line, {"np": np, **values, **model.dims})  # the printed line, as SPEC §4 says
+    return list(got)
+
+
+def _module(cli, model: Model, values: dict[str, object]) -> tuple[float, list[np.ndarray]]:
+    src = _run(cli, model, "--format", "python")
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    fn = module.f_and_grad
+    value, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    return value, grads
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_weight_and_bias_matches_finite_differences(cli, name):
+    model = MODELS[name]
+    values = _values(model, seed=1)
+    with time_limit(ALARM):
+        line = _numpy_line(cli, model, values)
+        value, module = _module(cli, model, values)
+    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
+    for wrt, a, b in zip(model.wrt, line, module, strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.shape(a) == np.shape(b) == want.shape, wrt
+        assert np.allclose(a, want, rtol=1e-5, atol=1e-7), (name, wrt, "numpy line")
+        assert np.allclose(b, want, rtol=1e-5, atol=1e-7), (name, wrt, "python module")
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_weight_and_bias_matches_pytorch(cli, name):
+    model = MODELS[name]
+    values = _values(model, seed=2)
+    want = _torch_grads(model, values)
+    with time_limit(ALARM):
+        line = _numpy_line(cli, model, values)
+        _, module = _module(cli, model, values)
+    for wrt, a, b in zip(model.wrt, line, module, strict=True):
+        assert np.allclose(a, want[wrt], rtol=1e-9, atol=1e-12), (name, wrt, "numpy line")
+        assert np.allclose(b, want[wrt], rtol=1e-9, atol=1e-12), (name, wrt, "python module")
+
+
+def test_one_hot_labels_give_the_books_softmax_gradient(cli):
+    """With one-hot Y, diag(Y 𝟏) = 𝐈 and the classifier's gradient is CS231n's Xᵀ (P − Y)/m."""
+    model = MODELS["softmax classifier"]
+    values = _values(model, seed=3)
+    values["Y"] = np.eye(3)[[0, 2, 1, 1, 0]]
+    X, W, b, Y = values["X"], values["W"], values["b"], values["Y"]
+    P = np.exp(X @ W + b)
+    P /= P.sum(axis=1, keepdims=True)
+    with time_limit(ALARM):
+        gW, gb = _numpy_line(cli, model, values)
+    assert np.allclose(gW, X.T @ (P - Y) / 5, rtol=1e-10)
+    assert np.allclose(gb, (P - Y).sum(axis=0) / 5, rtol=1e-10)
+
+
+def test_the_loss_and_its_gradient_share_one_exponential(cli):
+    """render/cost.py: softmax(Z, 2) and logsumexp(Z, 2) of one Z come from one exp of
+    Z − M 𝟏ᵀ (M the row maxima), as hand-written NumPy computes them; still right, and finite
+    where exp(Z) alone would overflow."""
+    model = MODELS["softmax classifier"]
+    values = _values(model, seed=4)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+    assert src.count("np.exp(") == 1, src
+    values["X"] = values["X"] * 400.0  # scores of several hundred: exp(Z) overflows
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    fn = module.f_and_grad
+    value, gW, gb = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    assert np.isfinite(value) and np.isfinite(gW).all() and np.isfinite(gb).all()
+    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
+    for wrt, got in zip(model.wrt, (gW, gb), strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-6), wrt
+
+
+def test_a_relu_layers_backward_compares_rather_than_calls_heaviside(cli):
+    """render/backends.py: the NumPy module writes step(u) as (u > 0) * 1.0, not np.heaviside
+    (some 3× slower); run with a NumPy whose heaviside raises, and still right."""
+    model = MODELS["2-layer MLP"]
+    values = _values(model, seed=5)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+
+    def refused(*args, **kw):
+        raise AssertionError("np.heaviside called")
+
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    module.np = types.SimpleNamespace(**{**vars(np), "heaviside": refused})
+    fn = module.f_and_grad
+    _, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    for wrt, got in zip(model.wrt, grads, strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
