@@ -25,6 +25,7 @@ from .base import (
     pow_,
     split_coeff,
     sum_,
+    transpose,
 )
 
 
@@ -107,22 +108,38 @@ def _outer_with_ones(f: Node) -> Node | None:
     return None
 
 
+def _ones_times(f: Node) -> Node | None:
+    """The v of 𝟏 vᵀ (each column of it a multiple of 𝟏), v a column; None for anything else.
+    A matrix of ones on the left counts (ones(k, k) Yᵀ = 𝟏ₖ (Y 𝟏ₖ)ᵀ: v = Y 𝟏ₖ)."""
+    if f.op != "matmul" or f.args[0].op != "ones" or f.args[0].shape[0] == 1:
+        return None
+    first = f.args[0]
+    row = ones(norm_shape((ONE, first.shape[1]))) if not first.is_vector else None
+    vt = matmul(*([row] if row is not None else []), *f.args[1:])
+    return transpose(vt) if vt.shape and vt.shape[0] == 1 else None
+
+
 def _rows_scaled(args: tuple[Node, ...], data: object) -> Node | None:
-    """(u 𝟏ᵀ) ⊙ M = diag(u) M: M's rows scaled (a row-wise softmax's derivative); 𝟏 𝟏ᵀ ⊙ M = M."""
+    """(u 𝟏ᵀ) ⊙ M = diag(u) M: M's rows scaled (a row-wise softmax's derivative); 𝟏 𝟏ᵀ ⊙ M = M;
+    and by columns, (𝟏 vᵀ) ⊙ M = M diag(v) (the same, transposed)."""
     for i, f in enumerate(args):
-        u = _outer_with_ones(f)
+        u, v = _outer_with_ones(f), None
         if u is None:
-            continue
+            v = _ones_times(f)
+            if v is None:
+                continue
         rest = had(*(a for j, a in enumerate(args) if j != i))
         if rest.shape != f.shape:
             continue
-        return rest if u.op == "ones" else matmul(diag(u), rest)
+        if u is not None:
+            return rest if u.op == "ones" else matmul(diag(u), rest)
+        return rest if v.op == "ones" else matmul(rest, diag(v))
     return None
 
 
 OPS["had"].forms.append(
     Rewrite(
-        "(u 𝟏ᵀ) ⊙ M = diag(u) M, (𝟏 𝟏ᵀ) ⊙ M = M",
+        "(u 𝟏ᵀ) ⊙ M = diag(u) M, (𝟏 vᵀ) ⊙ M = M diag(v), (𝟏 𝟏ᵀ) ⊙ M = M",
         _rows_scaled,
         ("u*ones(3)'", "X"),
         let=("u:2", "X:2,3"),
