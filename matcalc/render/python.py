@@ -141,6 +141,71 @@ def _share_chains(nodes: list[Node]) -> list[Node]:
     return [go(n) for n in nodes]
 
 
+def _matrix(f: Node) -> bool:
+    return len(f.shape) == 2 and 1 not in f.shape
+
+
+def _plain(f: Node) -> bool:
+    """A factor that is a variable or its transpose (X, Wᵀ): a pair of them is cheap to name."""
+    return f.is_variable or (role(f) == "transpose" and f.args[0].is_variable)
+
+
+def _pair_key(pair: tuple[Node, Node]) -> tuple:
+    """X W before its transpose Wᵀ Xᵀ: fewer transposed factors first, then a fixed order."""
+    return (sum(role(f) == "transpose" for f in pair), pair[0].sortkey(), pair[1].sortkey())
+
+
+def _share_pairs(nodes: list[Node]) -> list[Node]:
+    """Two adjacent matrix factors of plain arrays that several products contain, as written or
+    transposed (X W_K in one, W_Kᵀ Xᵀ in another), multiplied once: the products then read the
+    shared X W_K (attention's K = X W_K, V = X W_V), as a hand would write them."""
+    from ..expr.registry import raw_mode
+    from ..ops import transpose
+
+    products = [n for n in postorder(nodes) if role(n) == "matrix product"]
+    seen: Counter = Counter()
+    for n in products:
+        pairs = set()
+        for a, b in zip(n.args, n.args[1:], strict=False):
+            if _plain(a) and _plain(b) and _matrix(a) and _matrix(b):
+                pair = (a, b)
+                flipped = (transpose(b), transpose(a))
+                pairs.add(min(pair, flipped, key=_pair_key))
+        seen.update(pairs)
+    shared = {pair for pair, count in seen.items() if count > 1}
+    if not shared:
+        return nodes
+    memo: dict[Node, Node] = {}
+
+    def factor(a: Node, b: Node) -> Node | None:
+        if (a, b) in shared:
+            return Node("matmul", (a, b), None, (a.shape[0], b.shape[1]))
+        if (transpose(b), transpose(a)) in shared:
+            inner = Node("matmul", (transpose(b), transpose(a)), None, (b.shape[1], a.shape[0]))
+            with raw_mode():
+                return Node("T", (inner,), None, (a.shape[0], b.shape[1]))
+        return None
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
+        if role(out) == "matrix product":
+            args, k = [], 0
+            while k < len(out.args):
+                pair = factor(*out.args[k : k + 2]) if k + 1 < len(out.args) else None
+                args.append(pair if pair is not None else out.args[k])
+                k += 2 if pair is not None else 1
+            if len(args) == 1:
+                out = args[0]
+            elif len(args) < len(out.args):
+                out = Node("matmul", tuple(args), None, out.shape)
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]
+
+
 def _share_transposes(nodes: list[Node]) -> list[Node]:
     """A node whose transpose is computed elsewhere becomes that node, transposed: tanh(xᵀ W1ᵀ)
     is tanh(W1 x) read as a row (free for a 1-D array), inv(Mᵀ) is inv(M).T — computed once."""
@@ -311,7 +376,7 @@ def python_module(
         if r.whole and r.wrt in decls.items and r.wrt not in arrays:
             if decls.items[r.wrt].node().shape != ():
                 arrays.append(r.wrt)
-    shared = _share_chains(_share_transposes(cost_aware([f, *derivs])))
+    shared = _share_pairs(_share_chains(_share_transposes(cost_aware([f, *derivs]))))
     if backend.row_products:  # XLA copies a transposed operand (render/backends.py)
         shared = _untransposed_operands(shared)
     if backend.scalar_in:
