@@ -303,3 +303,26 @@ def test_attention_multiplies_each_projection_once(cli):
     for wrt, got in zip(model.wrt, grads, strict=True):
         want = _finite_differences(model, values, wrt)
         assert np.allclose(np.asarray(got), want, rtol=1e-5, atol=1e-7), wrt
+
+
+def test_a_bias_is_broadcast_not_formed_by_an_outer_product(cli):
+    """render/products.py: in the module 𝟏ₘ bᵀ is b broadcast over the rows (and the row
+    log-sum-exp over the columns), added alone as `X @ W + b` is written; run with a NumPy
+    whose outer and broadcast_to raise, and still right against finite differences."""
+    model = MODELS["softmax classifier"]
+    values = _values(model, seed=7)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+
+    def refused(*args, **kw):
+        raise AssertionError("np.outer or np.broadcast_to called")
+
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    module.np = types.SimpleNamespace(**{**vars(np), "outer": refused, "broadcast_to": refused})
+    fn = module.f_and_grad
+    value, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
+    for wrt, got in zip(model.wrt, grads, strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt

@@ -206,6 +206,43 @@ def _share_pairs(nodes: list[Node]) -> list[Node]:
     return [go(n) for n in nodes]
 
 
+def _broadcast_terms(nodes: list[Node]) -> set[tuple[Node, ...]]:
+    """The factors of each 𝟏ₘ bᵀ or v 𝟏ₖᵀ that is only ever a term of sums which also have a
+    term of full size not of this kind: NumPy broadcasts b (or v[:, None]) there by itself."""
+
+    def spread(n: Node) -> bool:
+        if role(n) != "matrix product" or len(n.args) != 2:
+            return False
+        a, b = n.args
+        ones = role(a) == "all-ones" or role(b) == "all-ones"
+        return ones and a.is_vector and b.is_row and a.shape[0] != 1
+
+    parents: dict[Node, list[Node]] = {}
+    for n in postorder(nodes):
+        for a in n.args:
+            parents.setdefault(a, []).append(n)
+
+    def scaled(u: Node, n: Node) -> bool:  # -v 𝟏ₖᵀ: a scalar times the product
+        return role(u) == "scaling" and all(a.shape == () or a is n for a in u.args)
+
+    def term_of_sums(n: Node) -> bool:
+        ups = parents.get(n, [])
+        return (
+            bool(ups)
+            and n not in nodes
+            and all(
+                (scaled(u, n) and term_of_sums(u))
+                or (
+                    role(u) == "addition"
+                    and any(t.shape == n.shape and not spread(t) for t in u.args)
+                )
+                for u in ups
+            )
+        )
+
+    return {n.args for n in parents if spread(n) and term_of_sums(n)}
+
+
 def _share_transposes(nodes: list[Node]) -> list[Node]:
     """A node whose transpose is computed elsewhere becomes that node, transposed: tanh(xᵀ W1ᵀ)
     is tanh(W1 x) read as a row (free for a 1-D array), inv(Mᵀ) is inv(M).T — computed once."""
@@ -402,6 +439,8 @@ def python_module(
     ns.translate = spelling
     printer = Printer("numpy", ns)
     printer.row_products = backend.row_products  # read by render/numpy.chain
+    printer.broadcasts = True  # 𝟏ₘ bᵀ as b broadcast (render/products.py), not np.outer
+    printer.broadcast_terms = _broadcast_terms(shared)
     lines: list[str] = []
     dims: dict[str, str] = {}
     for a in arrays:
