@@ -266,3 +266,63 @@ def test_a_relu_layers_backward_compares_rather_than_calls_heaviside(cli):
     for wrt, got in zip(model.wrt, grads, strict=True):
         want = _finite_differences(model, values, wrt)
         assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
+
+
+class _Counted(np.ndarray):
+    """An array that counts the matrix products it takes part in (the test's own tally)."""
+
+    products: list[str] = []
+
+    def __array_finalize__(self, obj):
+        self.tag = getattr(obj, "tag", None)  # W_K.T keeps the name of W_K
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kw):
+        plain = [np.asarray(a) if isinstance(a, _Counted) else a for a in inputs]
+        if ufunc is np.matmul:
+            _Counted.products += [a.tag for a in inputs if isinstance(a, _Counted)]
+        return getattr(ufunc, method)(*plain, **kw)
+
+
+def test_attention_multiplies_each_projection_once(cli):
+    """render/python.py: X W_K and X W_V, needed by the scores (W_Kᵀ Xᵀ), the output and the
+    gradients, are each one product, as hand-written attention keeps K and V; still right."""
+    model = MODELS["attention"]
+    values = _values(model, seed=6)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    fn = module.f_and_grad
+    args = {p: values[p] for p in inspect.signature(fn).parameters}
+    for name in ("W_K", "W_V"):
+        args[name] = args[name].view(_Counted)
+        args[name].tag = name
+    _Counted.products = []
+    _, *grads = fn(**args)
+    assert sorted(_Counted.products) == ["W_K", "W_V"], src
+    for wrt, got in zip(model.wrt, grads, strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(np.asarray(got), want, rtol=1e-5, atol=1e-7), wrt
+
+
+def test_a_bias_is_broadcast_not_formed_by_an_outer_product(cli):
+    """render/products.py: in the module 𝟏ₘ bᵀ is b broadcast over the rows (and the row
+    log-sum-exp over the columns), added alone as `X @ W + b` is written; run with a NumPy
+    whose outer and broadcast_to raise, and still right against finite differences."""
+    model = MODELS["softmax classifier"]
+    values = _values(model, seed=7)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+
+    def refused(*args, **kw):
+        raise AssertionError("np.outer or np.broadcast_to called")
+
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    module.np = types.SimpleNamespace(**{**vars(np), "outer": refused, "broadcast_to": refused})
+    fn = module.f_and_grad
+    value, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
+    for wrt, got in zip(model.wrt, grads, strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt

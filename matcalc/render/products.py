@@ -27,6 +27,9 @@ def chain(p, factors, scale: str | None = None) -> str:
     """NumPy for a matrix product that never materializes what it need not: diag(v) M as
     v[:, None] * M and M diag(v) as M * v, 𝟏ᵀ M as a column sum, a column times a row as
     np.outer, and the order of the products chosen by cost (the matrix-chain dynamic program)."""
+    spread = _broadcast(p, factors, scale)
+    if spread is not None:
+        return spread
     items: list[tuple[str, tuple, bool]] = []  # code, shape, is the all-ones row
     pending: tuple[str, tuple] | None = None  # a diag(v) waiting for its right neighbour
     for k, f in enumerate(factors):
@@ -68,6 +71,27 @@ def chain(p, factors, scale: str | None = None) -> str:
             items[k] = (f"({scale} * {code})", shape, False)
     code = _at_run_time(p, items) or _ordered(items, getattr(p, "row_products", False))
     return code if outer_scale is None else f"({outer_scale} * {code})"
+
+
+def _broadcast(p, factors, scale: str | None) -> str | None:
+    """In a module (`p.broadcasts`), 𝟏ₘ bᵀ as b broadcast over m rows and v 𝟏ₖᵀ as v over k
+    columns: a view, where np.outer would form the m×k matrix; as a term of a sum that has a
+    full-size term (`p.broadcast_terms`), b or v[:, None] alone, as `Z + b` is written."""
+    if not getattr(p, "broadcasts", False) or len(factors) != 2:
+        return None
+    a, b = factors
+    if not (a.is_vector and b.is_row and a.shape[0] != 1):
+        return None
+    if role(a) == "all-ones":
+        v = p.arg(b, 30)
+    elif role(b) == "all-ones":
+        v = f"{p.arg(a, POSTFIX)}[:, None]"
+    else:
+        return None
+    v = v if scale is None else f"({scale} * {v})"
+    if tuple(factors) in getattr(p, "broadcast_terms", ()):  # a term of a full-size sum
+        return v
+    return f"np.broadcast_to({v}, ({p.dim(a.shape[0])}, {p.dim(b.shape[1])}))"
 
 
 def _inverse_of(p, f):

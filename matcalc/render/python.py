@@ -141,6 +141,108 @@ def _share_chains(nodes: list[Node]) -> list[Node]:
     return [go(n) for n in nodes]
 
 
+def _matrix(f: Node) -> bool:
+    return len(f.shape) == 2 and 1 not in f.shape
+
+
+def _plain(f: Node) -> bool:
+    """A factor that is a variable or its transpose (X, Wᵀ): a pair of them is cheap to name."""
+    return f.is_variable or (role(f) == "transpose" and f.args[0].is_variable)
+
+
+def _pair_key(pair: tuple[Node, Node]) -> tuple:
+    """X W before its transpose Wᵀ Xᵀ: fewer transposed factors first, then a fixed order."""
+    return (sum(role(f) == "transpose" for f in pair), pair[0].sortkey(), pair[1].sortkey())
+
+
+def _share_pairs(nodes: list[Node]) -> list[Node]:
+    """Two adjacent matrix factors of plain arrays that several products contain, as written or
+    transposed (X W_K in one, W_Kᵀ Xᵀ in another), multiplied once: the products then read the
+    shared X W_K (attention's K = X W_K, V = X W_V), as a hand would write them."""
+    from ..expr.registry import raw_mode
+    from ..ops import transpose
+
+    products = [n for n in postorder(nodes) if role(n) == "matrix product"]
+    seen: Counter = Counter()
+    for n in products:
+        pairs = set()
+        for a, b in zip(n.args, n.args[1:], strict=False):
+            if _plain(a) and _plain(b) and _matrix(a) and _matrix(b):
+                pair = (a, b)
+                flipped = (transpose(b), transpose(a))
+                pairs.add(min(pair, flipped, key=_pair_key))
+        seen.update(pairs)
+    shared = {pair for pair, count in seen.items() if count > 1}
+    if not shared:
+        return nodes
+    memo: dict[Node, Node] = {}
+
+    def factor(a: Node, b: Node) -> Node | None:
+        if (a, b) in shared:
+            return Node("matmul", (a, b), None, (a.shape[0], b.shape[1]))
+        if (transpose(b), transpose(a)) in shared:
+            inner = Node("matmul", (transpose(b), transpose(a)), None, (b.shape[1], a.shape[0]))
+            with raw_mode():
+                return Node("T", (inner,), None, (a.shape[0], b.shape[1]))
+        return None
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        out = Node(n.op, tuple(go(a) for a in n.args), n.data, n.shape) if n.args else n
+        if role(out) == "matrix product":
+            args, k = [], 0
+            while k < len(out.args):
+                pair = factor(*out.args[k : k + 2]) if k + 1 < len(out.args) else None
+                args.append(pair if pair is not None else out.args[k])
+                k += 2 if pair is not None else 1
+            if len(args) == 1:
+                out = args[0]
+            elif len(args) < len(out.args):
+                out = Node("matmul", tuple(args), None, out.shape)
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]
+
+
+def _broadcast_terms(nodes: list[Node]) -> set[tuple[Node, ...]]:
+    """The factors of each 𝟏ₘ bᵀ or v 𝟏ₖᵀ that is only ever a term of sums which also have a
+    term of full size not of this kind: NumPy broadcasts b (or v[:, None]) there by itself."""
+
+    def spread(n: Node) -> bool:
+        if role(n) != "matrix product" or len(n.args) != 2:
+            return False
+        a, b = n.args
+        ones = role(a) == "all-ones" or role(b) == "all-ones"
+        return ones and a.is_vector and b.is_row and a.shape[0] != 1
+
+    parents: dict[Node, list[Node]] = {}
+    for n in postorder(nodes):
+        for a in n.args:
+            parents.setdefault(a, []).append(n)
+
+    def scaled(u: Node, n: Node) -> bool:  # -v 𝟏ₖᵀ: a scalar times the product
+        return role(u) == "scaling" and all(a.shape == () or a is n for a in u.args)
+
+    def term_of_sums(n: Node) -> bool:
+        ups = parents.get(n, [])
+        return (
+            bool(ups)
+            and n not in nodes
+            and all(
+                (scaled(u, n) and term_of_sums(u))
+                or (
+                    role(u) == "addition"
+                    and any(t.shape == n.shape and not spread(t) for t in u.args)
+                )
+                for u in ups
+            )
+        )
+
+    return {n.args for n in parents if spread(n) and term_of_sums(n)}
+
+
 def _share_transposes(nodes: list[Node]) -> list[Node]:
     """A node whose transpose is computed elsewhere becomes that node, transposed: tanh(xᵀ W1ᵀ)
     is tanh(W1 x) read as a row (free for a 1-D array), inv(Mᵀ) is inv(M).T — computed once."""
@@ -311,7 +413,7 @@ def python_module(
         if r.whole and r.wrt in decls.items and r.wrt not in arrays:
             if decls.items[r.wrt].node().shape != ():
                 arrays.append(r.wrt)
-    shared = _share_chains(_share_transposes(cost_aware([f, *derivs])))
+    shared = _share_pairs(_share_chains(_share_transposes(cost_aware([f, *derivs]))))
     if backend.row_products:  # XLA copies a transposed operand (render/backends.py)
         shared = _untransposed_operands(shared)
     if backend.scalar_in:
@@ -337,6 +439,8 @@ def python_module(
     ns.translate = spelling
     printer = Printer("numpy", ns)
     printer.row_products = backend.row_products  # read by render/numpy.chain
+    printer.broadcasts = True  # 𝟏ₘ bᵀ as b broadcast (render/products.py), not np.outer
+    printer.broadcast_terms = _broadcast_terms(shared)
     lines: list[str] = []
     dims: dict[str, str] = {}
     for a in arrays:
