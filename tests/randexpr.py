@@ -173,23 +173,7 @@ HAND = {
 # Operators whose rows are not drawn yet, each with the matcalc bug the random tester found in
 # it (a test in tests/test_regressions.py fails when the bug is fixed: then remove the entry).
 NOT_YET: dict[str, str] = {
-    # SPEC §7.2's matrix operators, not drawn yet (a limit of the generator, not a matcalc bug
-    # found): the first run of their rows as templates (seed 20240601) gave samples that
-    # matcalc refuses by design (a Hessian of expm_frechet is a third Fréchet derivative, that
-    # of λ_max an eigenvector's derivative; at integer sizes, componentwise, they have no
-    # formula entry by entry) and references that differ from matcalc's off the symmetric
-    # matrices (NumPy's eigvalsh reads the lower triangle, matcalc the symmetric part). The
-    # generator must first learn to skip those commands and sizes for them, and to keep a
-    # `sym` argument symmetric; meanwhile their rows check them in tests/test_ops.py,
-    # test_frameworks.py and test_matfun.py.
-    **{
-        name: "SPEC §7.2 matrix operator: not drawn until the generator avoids its declared limits"
-        for name in (
-            *("expm", "logm", "sqrtm", "expm_frechet", "logm_frechet", "sqrtm_frechet"),
-            *("chol", "tril_half", "eig", "lambda_max", "lambda_min"),
-        )
-    },
-    # max and min (SPEC §7.1), likewise a limit of the generator: its sub-expressions tie
+    # max and min (SPEC §7.1), a limit of the generator: its sub-expressions tie
     # entries by construction (max(u 𝟏ᵀ), min(𝟏 zᵀ) tie at every point, where the derivative is
     # undefined and the entries' domain has no point to offer), and at integer sizes their
     # componentwise form is refused by design (as eig's). Their rows check them in
@@ -199,6 +183,21 @@ NOT_YET: dict[str, str] = {
         for name in ("max", "min")
     },
 }
+# SPEC §7.2's matrix operators, drawn from their rows with what they need (see Gen.template_ok
+# and Gen.argument): an argument of chol, eig, lambda_max and lambda_min stays symmetric (NumPy's
+# cholesky and eigvalsh read the lower triangle where matcalc reads the symmetric part), every
+# argument of a square row is SPD and well conditioned or near 𝐈 (logm, sqrtm need no eigenvalue
+# on the closed negative axis), and a row holding one is not drawn where matcalc refuses it by
+# design: at an integer size (componentwise, "has no formula entry by entry") and, for the ops in
+# NO_HESSIAN, in a Hessian ("third Fréchet derivative of …", "the derivative of an eigenvector is
+# not written").
+MATRIX_FUNCTIONS = frozenset(
+    {"expm", "logm", "sqrtm", "expm_frechet", "logm_frechet", "sqrtm_frechet"}
+    | {"chol", "tril_half", "eig", "lambda_max", "lambda_min"}
+)
+NO_HESSIAN = frozenset(
+    {"expm_frechet", "logm_frechet", "sqrtm_frechet", "eig", "lambda_max", "lambda_min"}
+)
 # Operators never drawn: internal ones that the language does not write as input.
 INTERNAL = {
     "dvar": "a differential dX: only in printed maps",
@@ -419,8 +418,12 @@ class Var:
 class Gen:
     """One expression's generator: the variables it declared, the dimensions' spelling."""
 
-    def __init__(self, rng: np.random.Generator, sizes: dict, dimtxt: dict, wrt: Var):
+    def __init__(
+        self, rng: np.random.Generator, sizes: dict, dimtxt: dict, wrt: Var, hessian: bool = False
+    ):
         self.rng = rng
+        self.hessian = hessian  # the command is a Hessian: no row of an op in NO_HESSIAN
+        self.ops: set[str] = set()  # the operators of the rows drawn as templates
         self.sizes = sizes
         self.dimtxt = dimtxt
         self.vars: dict[str, Var] = {wrt.name: wrt}
@@ -802,6 +805,28 @@ class Gen:
                     bound[tok] = self.rand_dim()
         return bound
 
+    def template_ok(self, t: Template, bound: dict) -> bool:
+        """Not a row that matcalc refuses by design: a matrix function at an integer size (sent
+        entry by entry, where it has no formula) or in a Hessian that needs a third Fréchet
+        derivative or an eigenvector's derivative."""
+        if not t.ops & MATRIX_FUNCTIONS:
+            return True
+        if self.hessian and t.ops & NO_HESSIAN:
+            return False
+        return not any(self.int_dim(d) for d in bound.values())
+
+    def sym_spd(self, d: Dim, depth: int) -> Node:
+        """A symmetric positive definite d×d matrix, well conditioned and symmetric as NumPy
+        stores it (cholesky and eigvalsh read its lower triangle): a `sym` variable (its points
+        are SPD) or M Mᵀ + 𝐈."""
+        if self.p(0.4) or self.kron_depth:
+            return self.var("sym", (d, d))
+        k = self.pick([(b,) for b in self.sizes] + [ONE])
+        m = self.gen((d, k), min(depth, 1))
+        mm = self.mul(m, self.transpose(m))
+        eye = Node(self.pick(["eye", f"eye({self.dimtext(d)})"]), f"np.eye({self.size(d)})", (d, d))
+        return self.add(mm, eye) if self.p(0.5) else self.add(eye, mm)
+
     def argument(self, t: Template, name: str, shape: Shape, d: int) -> Node:
         """A random sub-expression for the row's variable `name`, inside the row's domain: a
         square (or symmetric) matrix is a well-conditioned SPD expression or a near-identity
@@ -810,10 +835,12 @@ class Gen:
         arcsin, …) gets small bounded arguments."""
         kind = t.let[name][2] if name in t.let else "scalar"
         hint = t.hints.get(name)
-        if kind in ("square", "sym") or hint == "near_eye":
+        if kind == "sym":  # symmetric as stored, not only in its symmetric part
+            return self.sym_spd(shape[0], min(d, 1))
+        if kind == "square" or hint == "near_eye":
             if self.p(0.5) and not self.kron_depth:
                 return self.spd(shape[0], min(d, 1))
-            return self.var("sym" if kind == "sym" else "near", shape)
+            return self.var("near", shape)
         if hint == "positive" or (kind == "scalar" and not t.keep):
             return self.pos(shape, d)  # a scalar may divide or be an exponent's base
         if hint == "nonzero":  # a variable: a random point is not 0 (a difference y - y is)
@@ -832,7 +859,7 @@ class Gen:
         for _ in range(8):
             t = self.pick(fitting[self.pick(sorted(fitting))])
             bound = self.bind(t, shape)
-            if bound is not None:
+            if bound is not None and self.template_ok(t, bound):
                 break
         else:
             return None
@@ -871,6 +898,7 @@ class Gen:
         else:
             out = "col" if t.out[1] == "1" else ("row" if t.out[0] == "1" else "mat")
         src = f"_tpl({t.index}, {out!r}, {', '.join(args)})"
+        self.ops.update(t.ops - DRAWN_ELSEWHERE)
         vs = frozenset().union(*(n.vars for n in subs.values()))
         return Node(text, src, shape, ADD, vs)
 
@@ -1129,6 +1157,7 @@ class Sample:
     v: str | None = None  # --v: a declared name or a literal
     v_value: object = None  # the literal --v's value (internal shape), else None
     fn: object = field(default=None, repr=False)
+    ops: frozenset = frozenset()  # the operators drawn from spec rows (tests/op_specs.py)
 
     @property
     def vec(self) -> bool:
@@ -1297,12 +1326,13 @@ def _try_sample(rng: np.random.Generator, max_depth: int) -> Sample | None:
     else:
         f_shape = (dim(), dim())
 
-    g = Gen(rng, sizes, dimtxt, wrt)
+    g = Gen(rng, sizes, dimtxt, wrt, hessian=kind == "hessian")
     depth = int(rng.integers(2, max_depth + 1)) if not small else int(rng.integers(1, max_depth))
     if kind == "hessian" and x_kind == "mat":
         depth = min(depth, 2)
     node = None
     for _ in range(30):
+        g.ops = set()
         cand = g.gen(f_shape, depth, top=True)
         if wrt.name in cand.vars and len(cand.text) <= 300:
             node = cand
@@ -1355,6 +1385,7 @@ def _try_sample(rng: np.random.Generator, max_depth: int) -> Sample | None:
         f_shape=(),
         v=v_text,
         v_value=v_value,
+        ops=frozenset(g.ops),
     )
     s.f_shape = s.shape_of(Var("f", "f", f_shape))
     base = compile_numpy(node.src, names)
