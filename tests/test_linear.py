@@ -27,7 +27,7 @@ import matcalc  # noqa: F401 - registers the operators
 from matcalc.errors import MatcalcError, NotMatrixLevel, ShapeError
 from matcalc.evaluate.numeric import evaluate
 from matcalc.expr.decls import Decls
-from matcalc.expr.node import ONE, Node, norm_shape, size
+from matcalc.expr.node import ONE, Node, axes, norm_shape, size
 from matcalc.expr.registry import OPS, build, raw_mode
 from matcalc.ops import num, var, zero
 from matcalc.reader import parse
@@ -86,9 +86,10 @@ def _signed(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 1.5, size=shape)
 
 
-def _dims(node: Node) -> tuple[int, int]:
-    """The node's size as a 2-D array (a scalar is 1×1)."""
-    return tuple(int(d) for d in node.shape) if node.shape else (1, 1)
+def _dims(node: Node) -> tuple[int, ...]:
+    """The node's value's array shape (SPEC §4): () for a scalar, (n,) for a vector, row or
+    column, (m, n) for a matrix."""
+    return tuple(int(d) for d in axes(node.shape))
 
 
 def _operand(n: Node) -> int:
@@ -117,8 +118,7 @@ def test_transpose_and_vec_rules_agree_with_evaluation(op, text, let):
     values["s"] = float(_signed(rng, (1, 1))[0, 0])
 
     def at(value: np.ndarray) -> np.ndarray:
-        out = evaluate(n, {**values, "X": value})
-        return np.atleast_2d(np.asarray(out, dtype=float))
+        return np.asarray(evaluate(n, {**values, "X": value}), dtype=float)
 
     xshape = _dims(x)
     d = _signed(rng, xshape)
@@ -127,7 +127,7 @@ def test_transpose_and_vec_rules_agree_with_evaluation(op, text, let):
     g_node = var("G", n.shape, False)
     g = _signed(rng, _dims(n))
     back = OPS[op].transpose(n, g_node, i)
-    lt_g = np.atleast_2d(np.asarray(evaluate(back, {**values, "G": g}), dtype=float))
+    lt_g = np.asarray(evaluate(back, {**values, "G": g}), dtype=float)
     assert lt_g.shape == xshape, f"Lᵀ(G) is {lt_g.shape}, X is {xshape}"
     lhs, rhs = float(np.sum(g * image)), float(np.sum(lt_g * d))
     assert np.isclose(lhs, rhs, rtol=1e-10, atol=1e-10), f"⟨G, L(D)⟩ = {lhs} but ⟨Lᵀ(G), D⟩ = {rhs}"
@@ -135,9 +135,9 @@ def test_transpose_and_vec_rules_agree_with_evaluation(op, text, let):
     k = size(x.shape)
     k_node = var("K", (k, k), False)
     j_node = OPS[op].vec(n, i, k_node)
-    j = np.atleast_2d(np.asarray(evaluate(j_node, {**values, "K": np.eye(k)}), dtype=float))
+    j = np.asarray(evaluate(j_node, {**values, "K": np.eye(k).reshape(_dims(k_node))}))
     want = image.reshape(-1, order="F")
-    got = j @ d.reshape(-1, order="F")
+    got = j.reshape(want.size, k) @ d.reshape(-1, order="F")  # the Jacobian, size(L) × size(X)
     assert np.allclose(got, want, rtol=1e-10, atol=1e-10), f"vec rule: {got} ≠ {want}"
 
 
@@ -285,13 +285,14 @@ def instance(name: str, seed: int, with_vec: bool) -> tuple[Node, dict]:
 
 
 def _value(rng: np.random.Generator, shape: tuple) -> object:
+    """A value of a node of this shape, as the interpreter takes it (a vector 1-D)."""
     if shape == ():
         return float(_signed(rng, (1, 1))[0, 0])
-    return _signed(rng, shape)
+    return _signed(rng, shape).reshape(_dims(var("V", _sym(shape), False)))
 
 
 def _eval(n: Node, values: dict) -> np.ndarray:
-    return np.atleast_2d(np.asarray(evaluate(n, values), dtype=float))
+    return np.asarray(evaluate(n, values), dtype=float)
 
 
 ENTRY_CASES = [(name, seed) for name in linear_entries() for seed in SEEDS]
@@ -310,7 +311,7 @@ def test_every_linear_entry_at_random_shapes(name, seed):
             where = f"{name} over {[a.shape for a in n.args]}, data {n.data}, slot {i}"
             xshape = _dims(x)
             d = _signed(rng, xshape)
-            dvalue = d if x.shape else float(d[0, 0])
+            dvalue = d if x.shape else float(d)
             at_zero = 0.0 if x.shape == () else np.zeros(xshape)
             image = _eval(n, {**values, x.data[0]: dvalue}) - _eval(
                 n, {**values, x.data[0]: at_zero}
@@ -323,7 +324,7 @@ def test_every_linear_entry_at_random_shapes(name, seed):
 
             g = _signed(rng, _dims(n))
             back = op.transpose(n, var("G", n.shape, False), i)
-            lt_g = _eval(back, {**values, "G": g if n.shape else float(g[0, 0])})
+            lt_g = _eval(back, {**values, "G": g if n.shape else float(g)})
             assert lt_g.shape == xshape, f"Lᵀ(G) is {lt_g.shape}, operand is {xshape}: {where}"
             lhs, rhs = float(np.sum(g * image)), float(np.sum(lt_g * d))
             assert np.isclose(lhs, rhs, rtol=1e-10, atol=1e-10), (
@@ -338,7 +339,7 @@ def test_every_linear_entry_at_random_shapes(name, seed):
                 continue
             j = _eval(j_node, {**values, "K": np.eye(k) if k > 1 else 1.0})
             want = image.reshape(-1, order="F")
-            vec_got = j @ d.reshape(-1, order="F")
+            vec_got = j.reshape(want.size, k) @ d.reshape(-1, order="F")  # size(L) × size(X)
             assert np.allclose(vec_got, want, rtol=1e-10, atol=1e-10), (
                 f"vec rule of {where}: {vec_got} ≠ {want}"
             )

@@ -47,14 +47,15 @@ class _Access:
             self.names = None
 
     def get(self) -> np.ndarray:
+        """The value as the interpreter holds it (a vector 1-D); a scalar as 1×1."""
         if self.names is not None:
-            return np.array([[float(self.pt.values[n])] for n in self.names])
+            return np.array([float(self.pt.values[n]) for n in self.names])
         v = self.pt.values[self.var.name]
         return np.array([[float(v)]]) if np.ndim(v) == 0 else np.array(v, dtype=float)
 
     def set(self, x: np.ndarray) -> None:
         if self.names is not None:
-            for n, val in zip(self.names, x[:, 0], strict=True):
+            for n, val in zip(self.names, x, strict=True):
                 self.pt.values[n] = float(val)
         elif np.ndim(self.pt.values[self.var.name]) == 0:
             self.pt.values[self.var.name] = float(x[0, 0])
@@ -156,12 +157,9 @@ def expected(
     if f_scalar:
         g = sym(_unvec(jac[0], x0.shape))
         return g.T if layout == "numerator" else g
-    if x_scalar:
-        d = _unvec(jac[:, 0], f_shape)
-        if f_shape[1] == 1 and layout == "denominator":
-            return d.T
-        return d
-    if f_shape[1] == 1 or f_shape[0] == 1:
+    if x_scalar:  # a vector is 1-D: its layouts differ only in the printed orientation
+        return _unvec(jac[:, 0], f_shape)
+    if len(f_shape) == 1:
         return jac.T if layout == "denominator" else jac
     raise ValueError("a tensor")
 

@@ -1,5 +1,6 @@
 """Float evaluation: one interpreter over the tree, each operator's `np` rule with an array module
-(NumPy, or autograd's for a test oracle). Vectors are 2-D columns inside; scalars are floats.
+(NumPy, or autograd's for a test oracle), in the NumPy printer's array convention
+(expr/arrays.py, SPEC §4): vectors are 1-D, row and column alike, matrices 2-D, scalars floats.
 
 It executes nothing derived from user text: the tree is walked, not compiled. With
 `check_domain`, each operator's domain is checked too, so that test points avoid log of
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..expr.arrays import flat, two_d
 from ..expr.node import Node, postorder
 from ..expr.registry import ALL, OPS, rule
 
@@ -24,6 +26,11 @@ class OutsideDomain(Exception):
         self.node = node
 
 
+# Entries whose `np` rule takes the convention already; the others still keep columns 2-D and
+# are converted at their boundary (temporary, while the entries migrate).
+MIGRATED: frozenset[str] = frozenset()
+
+
 @dataclass
 class FloatContext:
     xp: object
@@ -34,12 +41,18 @@ class FloatContext:
 def evaluate(
     node: Node, values: dict, dims: dict | None = None, xp: object = np, check_domain: bool = False
 ) -> object:
-    """The node's value at the point: floats and 2-D arrays."""
+    """The node's value at the point: floats, 1-D vectors and 2-D matrices."""
     ctx = FloatContext(xp, dims or {}, values)
     memo: dict[Node, object] = {}
     with np.errstate(all="ignore"):
         for m in postorder([node]):
             args = [memo[a] for a in m.args]
+            legacy = m.op not in MIGRATED  # migrating: its rule takes and gives 2-D arrays
+            if legacy:
+                args = [
+                    a if x.is_scalar else two_d(xp, a, x.shape)
+                    for a, x in zip(args, m.args, strict=True)
+                ]
             out = rule(m, "np")(ctx, m, *args)
             if check_domain:
                 domain = OPS[m.op].domain
@@ -47,5 +60,7 @@ def evaluate(
                     raise OutsideDomain(m)
                 if not np.all(np.isfinite(np.asarray(out, dtype=float))):
                     raise OutsideDomain(m)
+            if legacy:
+                out = flat(xp, out, m.shape)
             memo[m] = out
     return memo[node]

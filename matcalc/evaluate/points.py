@@ -15,7 +15,8 @@ from .numeric import OutsideDomain, evaluate
 
 @dataclass
 class Point:
-    """Values by variable name (2-D arrays, or floats for scalars) and the sizes."""
+    """Values by variable name in the interpreter's array convention (floats for scalars, 1-D
+    vectors, 2-D matrices) and the sizes."""
 
     values: dict
     dims: dict
@@ -53,7 +54,7 @@ def random_point(
             a = np.eye(r) + a * (0.3 / r)
         if decl.symmetric:
             a = (a + a.T) / 2
-        values[name] = a
+        values[name] = a.reshape(-1) if 1 in (r, c) else a  # a vector, row or column: 1-D
     for s in sorted(scalars):
         if s not in values:
             values[s] = float(_signed(rng, ()))

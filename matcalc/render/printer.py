@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from ..expr.arrays import array_shape, two_d_shape
 from ..expr.node import Node, brief, set_repr, written_size
 from ..expr.registry import ATOM, OPS, PROD, SUM
 from ..limits import MEMO_TEXT
@@ -162,26 +163,18 @@ class Printer:
         return self.const(sp.sympify(d))  # safe: a dimension
 
     def np_shape(self, shape: tuple) -> str:
-        """A NumPy shape: vectors are 1-D."""
-        if shape == ():
-            return "()"
-        r, c = shape
-        if c == 1:
-            return self.dim(r)
-        if r == 1:
-            return self.dim(c)
-        return f"({self.dim(r)}, {self.dim(c)})"
+        """A NumPy shape in the array convention (expr/arrays.py): vectors are 1-D."""
+        dims = [self.dim(d) for d in array_shape(shape)]
+        return dims[0] if len(dims) == 1 else f"({', '.join(dims)})"
 
     def two_d(self, n: Node) -> str:
-        """NumPy code for the operand as a 2-D array (vectors are 1-D in the output format)."""
+        """NumPy code for the operand as a 2-D array (vectors are 1-D in the output format): the
+        shape `two_d_shape` gives, as the float interpreter reshapes a value."""
         code = self(n)
-        if n.is_scalar:
-            return f"np.reshape({code}, (1, 1))"
-        if n.is_vector:
-            return f"np.reshape({code}, ({self.dim(n.shape[0])}, 1))"
-        if n.is_row:
-            return f"np.reshape({code}, (1, {self.dim(n.shape[1])}))"
-        return code
+        target = two_d_shape(n.shape)
+        if target is None:
+            return code
+        return f"np.reshape({code}, ({self.dim(target[0])}, {self.dim(target[1])}))"
 
 
 def check_printable(n: Node) -> None:
