@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..expr.arrays import flat, two_d
 from ..expr.node import Node, postorder
 from ..expr.registry import ALL, OPS, rule
 
@@ -24,11 +23,6 @@ class OutsideDomain(Exception):
     def __init__(self, node: Node):
         super().__init__(node.op)
         self.node = node
-
-
-# Entries whose `np` rule takes the convention already; the others still keep columns 2-D and
-# are converted at their boundary (temporary, while the entries migrate).
-MIGRATED: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -47,12 +41,6 @@ def evaluate(
     with np.errstate(all="ignore"):
         for m in postorder([node]):
             args = [memo[a] for a in m.args]
-            legacy = m.op not in MIGRATED  # migrating: its rule takes and gives 2-D arrays
-            if legacy:
-                args = [
-                    a if x.is_scalar else two_d(xp, a, x.shape)
-                    for a, x in zip(args, m.args, strict=True)
-                ]
             out = rule(m, "np")(ctx, m, *args)
             if check_domain:
                 domain = OPS[m.op].domain
@@ -60,7 +48,5 @@ def evaluate(
                     raise OutsideDomain(m)
                 if not np.all(np.isfinite(np.asarray(out, dtype=float))):
                     raise OutsideDomain(m)
-            if legacy:
-                out = flat(xp, out, m.shape)
             memo[m] = out
     return memo[node]

@@ -4,7 +4,7 @@ a float, a vector — row or column alike — a 1-D array, a matrix a 2-D array.
 A 1-D array has no orientation, so where NumPy needs it (a product, kron, a block literal, a
 slice) it is read from the node's shape: `two_d_shape` is the 2-D shape an operand takes there,
 which the printer writes as code (`Printer.two_d`) and the interpreter applies to a value
-(`two_d`); `flat` turns a 2-D result back into the convention (`np.ravel` of a vector). Both
+(`two_d`); `from_two_d` turns a 2-D result back into the convention (`np.ravel` of a vector). Both
 `ops/` (each entry's `np` rule) and `render/` import this module; it imports only `node`.
 """
 
@@ -40,7 +40,7 @@ def two_d(xp, value, shape: Shape):
     return xp.reshape(value, tuple(1 if d == ONE else -1 for d in target))
 
 
-def flat(xp, value, shape: Shape):
+def from_two_d(xp, value, shape: Shape):
     """A 2-D result back in the convention: a vector 1-D, a scalar a number."""
     if shape == ():
         return xp.reshape(value, (-1,))[0] if xp.ndim(value) else value

@@ -60,7 +60,8 @@ class Joint:
 
 @dataclass(eq=False)
 class Op:
-    """One operator. `np(xp, node, *values)` evaluates with an array module; `expand(node,
+    """One operator. `np(ctx, node, *values)` evaluates with an array module (`ctx.xp`), its
+    values in the NumPy printer's array convention (expr/arrays.py: vectors 1-D); `expand(node,
     *args)` evaluates on explicit operands (numbers or scalar trees); `jvp(node, tangents)` is
     the differential; `transpose(node, g, i)` moves a cotangent g onto operand i and `vec(node,
     i, k)` pushes d vec(operand i) = k · d vec(x) through, for operators linear in operand i.

@@ -277,7 +277,7 @@ register(
         "eig",
         shape=_square("eig", lambda x: norm_shape((x.shape[0], ONE))),
         jvp=_eig_jvp,
-        np=lambda ctx, n, x: _eigh(x)[0].reshape(-1, 1),
+        np=lambda ctx, n, x: _eigh(x)[0],
         expand=numeric_only("eig", lambda x: _eigh(x)[0]),
         sympy=lambda n, a: sp.Function("eig")(a),
         text=_call("eig"),
@@ -335,7 +335,7 @@ for _which, _index in (("max", -1), ("min", 0)):
             f"eigvec_{_which}",
             shape=_square(f"eigvec_{_which}", lambda x: norm_shape((x.shape[0], ONE))),
             jvp=_no_derivative("an eigenvector"),
-            np=(lambda i: lambda ctx, n, x: _eigh(x)[1][:, [i]])(_index),
+            np=(lambda i: lambda ctx, n, x: _eigh(x)[1][:, i])(_index),
             expand=numeric_only(
                 f"eigvec_{_which}", (lambda i: lambda x: _eigh(x)[1][:, i])(_index)
             ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import ShapeError
+from ..expr.arrays import from_two_d, two_d
 from ..expr.node import ONE, Node, norm_shape
 from ..expr.registry import ATOM, Op, axes, build, register
 from .base import emul, inner, matmul, ones, transpose, zero
@@ -81,16 +82,21 @@ def _reduction_jvp(which: str):
 
 def _reduction_np(which: str):
     def np_rule(ctx, n: Node, x):
-        out = _extreme(which)(ctx.xp, x, _axis(n))
-        return float(out) if n.data is None else out
+        if n.data is None:
+            return float(_extreme(which)(ctx.xp, x, None))
+        rows = _extreme(which)(ctx.xp, two_d(ctx.xp, x, n.args[0].shape), 1)
+        return from_two_d(ctx.xp, rows, n.shape)
 
     return np_rule
 
 
 def _indicator_np(which: str):
     def np_rule(ctx, n: Node, x):
-        top = _extreme(which)(ctx.xp, x, _axis(n))
-        return ctx.xp.asarray(x == top, dtype=float)
+        xp = ctx.xp
+        if n.data is None:
+            return xp.asarray(x == _extreme(which)(xp, x, None), dtype=float)
+        x2 = two_d(xp, x, n.args[0].shape)
+        return from_two_d(xp, xp.asarray(x2 == _extreme(which)(xp, x2, 1), dtype=float), n.shape)
 
     return np_rule
 

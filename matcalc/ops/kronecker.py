@@ -6,6 +6,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import ShapeError
+from ..expr.arrays import from_two_d, two_d
 from ..expr.node import ONE, Node, norm_shape
 from ..expr.registry import ATOM, PROD, register
 from .base import (
@@ -64,8 +65,8 @@ def _kron_numpy(p, n: Node) -> str:
 
 
 def _kron_np(ctx, n: Node, a, b):
-    out = ctx.xp.kron(a, b)
-    return out[0, 0] if out.shape == (1, 1) else out
+    xp, (x, y) = ctx.xp, n.args
+    return from_two_d(xp, xp.kron(two_d(xp, a, x.shape), two_d(xp, b, y.shape)), n.shape)
 
 
 def _kron_expand(ctx, n: Node, a: Node, b: Node) -> Node:
@@ -124,23 +125,18 @@ def _blocks(xp, g, r, c):
     return xp.reshape(g, (r, p_, c, q))
 
 
-def _as2(v):
-    import numpy
-
-    return numpy.atleast_2d(v) if numpy.ndim(v) < 2 else v
-
-
 def _kil_np(ctx, n: Node, a, g):
-    a, g = _as2(a), _as2(g)
-    out = ctx.xp.einsum("ab,apbq->pq", a, _blocks(ctx.xp, g, a.shape[0], a.shape[1]))
-    return out[0, 0] if out.shape == (1, 1) else out
+    xp = ctx.xp
+    a, g = (two_d(xp, v, x.shape) for v, x in zip((a, g), n.args, strict=True))
+    out = xp.einsum("ab,apbq->pq", a, _blocks(xp, g, a.shape[0], a.shape[1]))
+    return from_two_d(xp, out, n.shape)
 
 
 def _kir_np(ctx, n: Node, g, b):
-    g, b = _as2(g), _as2(b)
+    xp = ctx.xp
+    g, b = (two_d(xp, v, x.shape) for v, x in zip((g, b), n.args, strict=True))
     r, c = g.shape[0] // b.shape[0], g.shape[1] // b.shape[1]
-    out = ctx.xp.einsum("apbq,pq->ab", _blocks(ctx.xp, g, r, c), b)
-    return out[0, 0] if out.shape == (1, 1) else out
+    return from_two_d(xp, xp.einsum("apbq,pq->ab", _blocks(xp, g, r, c), b), n.shape)
 
 
 def _kil_expand(ctx, n: Node, a: Node, g: Node) -> Node:

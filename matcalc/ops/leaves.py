@@ -12,6 +12,7 @@ import sympy as sp
 
 from .. import limits
 from ..errors import LimitError, MatcalcError
+from ..expr.arrays import array_shape
 from ..expr.node import Node, Shape
 from ..expr.registry import ATOM, NEG, POSTFIX, PROD, SUM, Op, alias, register
 from .base import comm, lit, num, with_dims, zero
@@ -190,8 +191,9 @@ def _ones(p, n: Node, symbol: str, t: str) -> str:
     return f"ones({p.dim_text(r)}, {p.dim_text(c)})"
 
 
-def _np_dims(ctx, shape: Shape) -> tuple[int, int]:
-    return tuple(int(d.xreplace(ctx.dims)) for d in shape)
+def _np_dims(ctx, shape: Shape) -> tuple[int, ...]:
+    """The array shape of a constant of this shape (a vector is 1-D), at the point's sizes."""
+    return tuple(int(d.xreplace(ctx.dims)) for d in array_shape(shape))
 
 
 def _np_shape_code(p, n: Node) -> str:

@@ -15,6 +15,7 @@ from functools import reduce
 import sympy as sp
 
 from ..errors import ShapeError, UndefinedError
+from ..expr.arrays import from_two_d, two_d
 from ..expr.node import ONE, Node, norm_shape, shape_str, transposed
 from ..expr.registry import ATOM, POSTFIX, PROD, Op, Rewrite, alias, register, role
 from .base import (
@@ -191,10 +192,12 @@ def _matmul_numpy(p, n: Node) -> str:
 
 
 def _matmul_np(ctx, n: Node, *vs):
-    out = reduce(
-        lambda a, b: a @ b if getattr(a, "ndim", 0) and getattr(b, "ndim", 0) else a * b, vs
-    )
-    return out[0, 0] if getattr(out, "shape", ()) == (1, 1) else out
+    """The product with each vector made 2-D by its shape (x yᵀ is an outer product, xᵀ y a
+    number), the result back in the convention."""
+    xp = ctx.xp
+    vs = [v if a.is_scalar else two_d(xp, v, a.shape) for a, v in zip(n.args, vs, strict=True)]
+    out = reduce(lambda a, b: a @ b if xp.ndim(a) and xp.ndim(b) else a * b, vs)
+    return from_two_d(xp, out, n.shape)
 
 
 def _matmul_expand(ctx, n: Node, *vs: Node) -> Node:

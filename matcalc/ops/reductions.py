@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import ShapeError
+from ..expr.arrays import from_two_d, two_d
 from ..expr.node import ONE, Node, norm_shape, shape_str, size
 from ..expr.registry import ATOM, Op, Rewrite, alias, axes, build, register
 from .base import (
@@ -295,13 +296,17 @@ def _need_matrix(what: str, rows_out: bool):
 
 
 def _softmax_rows_np(ctx, n: Node, z):
-    e = ctx.xp.exp(z - ctx.xp.max(z, axis=1, keepdims=True))
-    return e / ctx.xp.sum(e, axis=1, keepdims=True)
+    xp = ctx.xp
+    z = two_d(xp, z, n.args[0].shape)
+    e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+    return from_two_d(xp, e / xp.sum(e, axis=1, keepdims=True), n.shape)
 
 
 def _lse_rows_np(ctx, n: Node, z):
-    top = ctx.xp.max(z, axis=1, keepdims=True)
-    return top + ctx.xp.log(ctx.xp.sum(ctx.xp.exp(z - top), axis=1, keepdims=True))
+    xp = ctx.xp
+    z = two_d(xp, z, n.args[0].shape)
+    top = xp.max(z, axis=1, keepdims=True)
+    return from_two_d(xp, top + xp.log(xp.sum(xp.exp(z - top), axis=1, keepdims=True)), n.shape)
 
 
 def _softmax_rows_expand(ctx, n: Node, z: Node) -> Node:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import MatcalcError, NotMatrixLevel, ShapeError
+from ..expr.arrays import from_two_d, two_d
 from ..expr.node import ONE, Node, as_pair, brief, dim_symbol, norm_shape, shape_str, size
 from ..expr.registry import ATOM, Rewrite, alias, build, register
 from .base import (
@@ -130,13 +131,17 @@ def _lit_vec(n: Node, i: int, k: Node) -> Node:
 
 
 def _lit_np(ctx, n: Node, *vs):
+    """The blocks, each made 2-D by its shape, joined; the result back in the convention."""
     xp = ctx.xp
     r, c = n.data
     blocks = [
-        [xp.atleast_2d(xp.asarray(vs[i * c + j], dtype=float)) for j in range(c)] for i in range(r)
+        [
+            two_d(xp, xp.asarray(vs[i * c + j], dtype=float), n.args[i * c + j].shape)
+            for j in range(c)
+        ]
+        for i in range(r)
     ]
-    out = xp.block(blocks)
-    return out[0, 0] if out.shape == (1, 1) else out
+    return from_two_d(xp, xp.block(blocks), n.shape)
 
 
 def _lit_expand(ctx, n: Node, *vs: Node) -> Node:
@@ -261,8 +266,7 @@ def _slice_vec(n: Node, i: int, k: Node) -> Node:
 
 def _slice_np(ctx, n: Node, a):
     r0, r1, c0, c1 = (int(sp.sympify(x).xreplace(ctx.dims)) for x in n.data)  # safe: dimensions
-    out = ctx.xp.atleast_2d(a)[r0:r1, c0:c1]
-    return out[0, 0] if out.shape == (1, 1) else out
+    return from_two_d(ctx.xp, two_d(ctx.xp, a, n.args[0].shape)[r0:r1, c0:c1], n.shape)
 
 
 def _slice_expand(ctx, n: Node, a: Node) -> Node:
@@ -427,7 +431,7 @@ register(
     deflinear(
         "diagof",
         shape=_diagof_shape,
-        np=lambda ctx, n, a: ctx.xp.reshape(ctx.xp.diag(a), (-1, 1)),
+        np=lambda ctx, n, a: ctx.xp.diag(a),
         expand=lambda ctx, n, a: lit([[r[i]] for i, r in enumerate(lit_rows(a))]),
         sympy=lambda n, a: mx().DiagonalOf(a),
         text=lambda p, n: f"diag({p(n.args[0])})",
@@ -460,7 +464,7 @@ def _vec_expand(ctx, n: Node, a: Node) -> Node:
 
 
 def _vec_np(ctx, n: Node, a):
-    return ctx.xp.reshape(ctx.xp.transpose(a), (-1, 1))
+    return from_two_d(ctx.xp, ctx.xp.ravel(two_d(ctx.xp, a, n.args[0].shape), order="F"), n.shape)
 
 
 register(
@@ -507,7 +511,7 @@ def _unvec_rewrite(args, data):
 
 def _unvec_np(ctx, n: Node, a):
     r, c = (int(sp.sympify(d).xreplace(ctx.dims)) for d in n.data)  # safe: dimensions
-    return ctx.xp.transpose(ctx.xp.reshape(a, (c, r)))
+    return from_two_d(ctx.xp, ctx.xp.transpose(ctx.xp.reshape(a, (c, r))), n.shape)
 
 
 def _unvec_shape(args, data) -> tuple:
