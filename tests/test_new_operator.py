@@ -145,6 +145,7 @@ GENERIC = [
     "tests/test_registry.py::test_random_tester_draws_every_operator",
     "tests/test_new_operator.py::test_the_random_tester_draws_them",
     "tests/test_linear.py::test_every_linear_entry_at_random_shapes",
+    "tests/test_convention.py::test_np_rule_equals_printed_line",
 ]
 INSIDE = os.environ.get("MATCALC_TEST_PLUGIN")
 
@@ -188,6 +189,7 @@ def test_one_entry_and_one_row_are_checked_everywhere(tmp_path):
             f"test_ops.py::test_operator[{name}/hessian/denominator]",
             f"test_ops.py::test_operator[{name}/vjp]",
             f"test_registry.py::test_every_entry_is_complete[{name}]",
+            f"test_convention.py::test_np_rule_equals_printed_line[{name}-0]",
         ):
             assert got.get(f"tests/{test}") == "PASSED", (test, report[-3000:])
     assert got["tests/test_new_operator.py::test_the_random_tester_draws_them"] == "PASSED"
