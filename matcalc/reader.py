@@ -24,6 +24,7 @@ from .expr.registry import AXES, FUNCTIONS, canonical, latex_commands, raw_mode
 from .indexing import Indexing
 from .ops.base import mismatch
 from .ops.broadcasting import broadcast_vector
+from .syntax.foreign import FAMILIAR
 from .syntax.lexer import WHERE, safe, superscript_value
 from .syntax.names import FAMILY, check_name, nearest
 from .syntax.parser import Syntax, parse_syntax
@@ -229,6 +230,8 @@ class Builder(Indexing, WhereNames, Calls):
                 return self.product(head, self.value(s.args[0]), s.pos, "juxt")
             hint = nearest(name, sorted(set(FUNCTIONS) | set(SIZED) | set(PAIRWISE)))
             more = f"; did you mean {meaning(hint)}?" if hint else ""
+            if name in FAMILIAR:  # another library's name: how matcalc writes it
+                more = f"; matcalc writes {FAMILIAR[name]}"
             if not more and len(s.args) == 1 and len(name) <= QUOTE_CHARS:
                 more = f"; for a product write {name}*(...)"
             raise self.error(f"unknown function {quote(name)}{more}", s.pos)

@@ -172,7 +172,7 @@ def test_a_dimension_expression_can_be_ambiguous():
         matcalc.show("ones(n-1)*x[1:n-1]' - x[2:n]", let=["x:n"])
     assert str(err.value).splitlines()[0] == (
         "ones(n - 1) x[1:n - 1]ᵀ - x[2:n] is ambiguous: x[2:n] has length n - 1 and "
-        "ones(n - 1) x[1:n - 1]ᵀ is n - 1×n - 1; write x[2:n]' to act on every row, "
+        "ones(n - 1) x[1:n - 1]ᵀ is (n - 1)×(n - 1); write x[2:n]' to act on every row, "
         "or x[2:n]*ones(n - 1)' to act on every column"
     )
 
@@ -196,6 +196,12 @@ def test_both_spellings_of_the_square_case_work(text, rows):
         ("X + b", ["X:m,k", "b:n"], "shape mismatch in sum: X is m×k but b is n (vector)"),
         ("X + b'", ["X:m,k", "b:m"], "shape mismatch in sum: X is m×k but bᵀ is 1×m (row vector)"),
         ("x + y'", ["x:n", "y:n"], "shape mismatch in sum: x is n (vector) but yᵀ is 1×n"),
+        (  # a size that is a sum is one factor of the shape
+            "x[2:n]'*A*x",
+            ["x:n", "A:n,n"],
+            "shape mismatch in product: x[2:n]ᵀ is 1×(n - 1) (row vector) but A is n×n",
+        ),
+        ("x'*A[2:n, 1:n]", ["x:n", "A:n,n"], "but A[2:n,1:n] is (n - 1)×n"),
     ],
 )
 def test_what_does_not_broadcast_is_still_a_mismatch(text, let_, message):

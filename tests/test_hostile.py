@@ -868,7 +868,40 @@ API_CODE = [  # SPEC §7.8: the message names matcalc's spelling and warns about
         "here, .* entrywise",
         ".applyfunc",
     ),
+    (  # no function matmul here: its spelling, never a call that does not exist
+        "torch.matmul(A, x)",
+        "torch.matmul(…) is PyTorch code; matcalc writes A*B (* is the matrix product here, .* "
+        "entrywise)",
+        "torch",
+    ),
+    ("np.square(x)", "np.square(…) is NumPy code; matcalc writes x.^2 (entry by entry)", "np"),
+    (  # an array's method
+        "(X @ w).sum()",
+        ".sum() is a method of NumPy or PyTorch arrays; matcalc writes sum(…) with the array as "
+        "its argument",
+        ".sum()",
+    ),
+    (
+        "A.transpose()",
+        ".transpose() is a method of NumPy or PyTorch arrays; matcalc writes A' (or A.T)",
+        ".transpose",
+    ),
 ]
+
+UNKNOWN_FUNCTIONS = [  # another library's function name: matcalc's spelling, not a look-alike
+    ("square(x)", "matcalc writes x.^2 (entry by entry)"),
+    ("matmul(x, x)", "matcalc writes A*B (* is the matrix product here, .* entrywise)"),
+    ("matexp(x)", "matcalc writes expm (the matrix exponential; exp is entry by entry)"),
+    ("sofmax(x)", "did you mean softmax?"),
+]
+
+
+@pytest.mark.parametrize("text,hint", UNKNOWN_FUNCTIONS, ids=[u[0] for u in UNKNOWN_FUNCTIONS])
+def test_an_unknown_function_gets_matcalcs_spelling(cli, text, hint):
+    code, out, err = cli("show", f"sum({text})", "--let", "x:n")
+    name = text.split("(")[0]
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == f"error: unknown function '{name}'; {hint} (column 5)"
 
 
 @pytest.mark.parametrize("text,message,at", API_CODE, ids=[a[0] for a in API_CODE])

@@ -95,3 +95,22 @@ def test_fd_check_catches_a_wrong_answer():
     (p,), _ = problems("grad", "x.T*A*x", "x", let)
     assert not fd_check(p, parse_expr("2*A*x", Decls.parse(let))).ok
     assert fd_check(p, parse_expr("(A + A.T)*x", Decls.parse(let))).ok
+
+
+@pytest.mark.parametrize(
+    ("expr", "wrt", "right", "wrong"),
+    [
+        ("x.T*A*x/1000000", "x", "(A + A.T)*x/1000000", "2*A*x/1000000"),  # a small derivative
+        ("1e-200*x.T*A*x", "x", "1e-200*(A + A.T)*x", "1e-200*2*A*x"),
+        ("1 + 1e-8*x.T*A*x", "x", "1e-8*(A + A.T)*x", "1e-8*2*A*x"),  # small beside f itself
+        ("tr(inv(B.T*C*B)*(B.T*A*B))", "B", "0*B", "1e-3*B"),  # constant in B; f carries κ ε
+    ],
+)
+def test_fd_check_measures_a_relative_error(expr, wrt, right, wrong):
+    """The error is relative to the derivative, not floored at 1: a wrong answer that is small
+    in absolute terms (x² scaled by 10⁻⁶ or 10⁻²⁰⁰) fails, and a right one passes."""
+    let = ["x:n", "A:n,n", "B:n,n", "C:n,n"]
+    (p,), _ = problems("grad", expr, wrt, let)
+    assert fd_check(p, parse_expr(right, Decls.parse(let))).ok
+    report = fd_check(p, parse_expr(wrong, Decls.parse(let)))
+    assert not report.ok and not report.refusal, report

@@ -250,7 +250,9 @@ def _shape_line(
 
 
 def _dim(d: object) -> str:
-    return str(d).replace("**2", "²").replace("**3", "³").replace("*", "")
+    """A dimension as a factor of a shape: (n - 1)×n, not n - 1×n."""
+    text = str(d).replace("**2", "²").replace("**3", "³").replace("*", "")
+    return f"({text})" if " + " in text or " - " in text else text
 
 
 def _paths(

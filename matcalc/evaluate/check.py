@@ -19,6 +19,10 @@ from .points import random_point, scalar_names, valid_point
 
 TOLERANCE = 1e-5
 H1, H2 = 1e-4, 1e-4
+# a derivative below this fraction of |f| is measured against it: central differences of f
+# carry ε|f|/h of rounding (the stencil's weights sum to 18/12), a tenth of the tolerance here
+NOISE_FLOOR = 10 * 3 * float(np.finfo(float).eps) / (H1 * TOLERANCE)
+TINY = float(np.finfo(float).tiny)
 
 
 @dataclass
@@ -95,6 +99,20 @@ def _stable(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(
         np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.max(np.abs(a - b)) <= 1e-7 * scale
     )
+
+
+def _scale(want: np.ndarray, f0, spread: float | None, kind: str) -> float:
+    """What an error is relative to: the derivative's size, floored where finite differences
+    cannot resolve it — rounding of f (ε|f|/h), and the spread of the estimates at h and h/2
+    (an f computed through inverses carries more than ε) — so a small derivative is measured,
+    not excused by an absolute floor (x²/10⁶ and 10⁻²⁰⁰ x² are checked as x² is). Gradients
+    and Jacobians only; second derivatives keep the floor 1."""
+    size = float(np.max(np.abs(want))) if want.size else 0.0
+    big = float(np.max(np.abs(f0))) if np.size(f0) else 0.0
+    if spread is None:  # second differences (they lose ε|f|/h² to rounding), or a map along
+        # random directions: no spread of two estimates to measure the noise by, so at least 1
+        return max(1.0, size, 0.1 * big if kind in ("hessian", "hvp") else 0.0)
+    return max(size, NOISE_FLOOR * big, 10 * spread / TOLERANCE, TINY)
 
 
 def fd_hessian(f, acc: _Access) -> np.ndarray:
@@ -189,6 +207,7 @@ def fd_check(
         def f(pt=pt):
             return evaluate(p.raw, pt.values, pt.dims)
 
+        spread = None  # how far the estimates at h and h/2 differ
         try:
             with np.errstate(all="ignore"):
                 f0 = f()
@@ -202,8 +221,11 @@ def fd_check(
                     if why:
                         unmeasured[why] = unmeasured.get(why, 0) + 1
                         continue
-                    if jac is not None and not _stable(jac, fd_jacobian(f, acc, H1 / 2)):
+                    half = fd_jacobian(f, acc, H1 / 2) if jac is not None else None
+                    if jac is not None and not _stable(jac, half):
                         continue
+                    if jac is not None and jac.size:
+                        spread = float(np.max(np.abs(jac - half)))
                     hess = fd_hessian(f, acc) if second else None
                     x_scalar = p.var.shape == ()
                     want = expected(
@@ -221,9 +243,7 @@ def fd_check(
                 return CheckReport(float("inf"), tried + 1)
         if not (np.all(np.isfinite(want)) and np.all(np.isfinite(got))):
             continue
-        scale = max(1.0, float(np.max(np.abs(want))))
-        if p.kind in ("hessian", "hvp"):  # second differences lose ε|f|/h² to rounding
-            scale = max(scale, 0.1 * abs(float(np.max(np.abs(f0)))))
+        scale = _scale(want, f0, spread, p.kind)
         worst = max(worst, float(np.max(np.abs(got - want)) / scale))
         tried += 1
         if tried >= points:

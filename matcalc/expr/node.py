@@ -197,6 +197,7 @@ def shape_str(shape: Shape) -> str:
     r, c = (dim_str(d) for d in shape)
     if shape[1] == 1:
         return f"{r} (vector)"
+    r, c = (f"({t})" if " + " in t or " - " in t else t for t in (r, c))  # 1×(n - 1), not 1×n - 1
     if shape[0] == 1:
         return f"1×{c} (row vector)"
     return f"{r}×{c}"
