@@ -7,6 +7,7 @@ import itertools
 import json
 import operator
 import random
+import re
 
 import numpy as np
 import pytest
@@ -61,6 +62,23 @@ def test_three_cases_of_the_source():
     assert sv.check_ok and vs.check_ok and vv.check_ok
     assert vs.shape == ("n", 1) and vv.shape == ("k", "n") and sv.shape == ("n", 1)
     assert vv.chain.shapes == "(k×m) (m×n) → k×n"
+
+
+@pytest.mark.parametrize(
+    ("layout", "by_w", "by_b"),
+    [
+        ("mixed", "(nh×mh) (mh×mk) (mk×1) → nh×1 = vec of n×h", "(k×mk) (mk×1) → k×1"),
+        ("numerator", "(1×mk) (mk×mh) (mh×nh) → 1×nh = vec(…)ᵀ of h×n", "(1×mk) (mk×k) → 1×k"),
+    ],
+)
+def test_a_matrix_gradient_meets_vec_jacobians_as_a_vec(layout, by_w, by_b):
+    """∂L/∂Z of an m×k step is km×1 beside the vec Jacobians: the shapes multiply out."""
+    steps = ["L = -sum(Y .* log_softmax(Z, dim=1))/m", "Z = H*W2 + b2'", "H = relu(X*W1 + b1')"]
+    let = ["X:m,n", "W1:n,h", "b1:h", "W2:h,k", "b2:k", "Y:m,k"]
+    w, b = matcalc.chain(steps, wrt="W1,b2", let=let, layout=layout).results
+    norm = lambda s: re.sub(r"\b([a-z])([a-z])\b", lambda m: "".join(sorted(m.groups())), s)  # noqa: E731
+    assert norm(w.chain.shapes) == norm(by_w)
+    assert norm(b.chain.shapes) == norm(by_b)
 
 
 def test_chain_errors(cli):

@@ -232,10 +232,13 @@ def _shape_line(
 ) -> str:
     """The factors' shapes in the order the formula multiplies them, and the product's shape."""
     parts, shapes = [], []
-    for f in formula_order:
+    vec_path = any(f.vec for f in formula_order)
+    for k, f in enumerate(formula_order):
         s = f.node.shape if f.node.shape != () else (sp.Integer(1), sp.Integer(1))
         if f.name in transposed:
             s = (s[1], s[0])
+        if vec_path and f.scalar_out and 1 not in s:  # a matrix gradient meets vec Jacobians
+            s = (1, s[0] * s[1]) if k == 0 else (s[0] * s[1], 1)  # as vec, a row first
         shapes.append(s)
         parts.append(f"({_dim(s[0])}×{_dim(s[1])})")
     rows, cols = shapes[0][0], shapes[-1][1]
