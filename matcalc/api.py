@@ -18,7 +18,7 @@ from .derive.variables import Variable, resolve
 from .errors import TOO_LARGE, LimitError, MatcalcError, UndefinedError
 from .evaluate.values import bind, exact_value, parse_at, parse_value, value_node
 from .expr.decls import Decl, Decls
-from .expr.node import Node, shape_str, transposed
+from .expr.node import Node, postorder, shape_str, transposed
 from .options import At, Options, check_layout
 from .reader import Parsed, parse, read_input
 from .result import Result, Results
@@ -187,6 +187,7 @@ def _tidy(node: Node, notes: list[str]) -> Node:
 def _unused_at(at: dict, p: Problem) -> None:
     """A note for each --at name the expression does not hold (a typo, or e, which is Euler's)."""
     known = set(p.node.free()) | set(p.decls.dims()) | {base for base, _ in p.family}
+    known |= {str(s) for m in postorder([p.node]) if m.is_number for s in m.data.free_symbols}
     for name in sorted(set(at) - known):
         why = " (e is Euler's number)" if name == "e" else ""
         note = f"--at {name}: {name} does not occur in the expression{why}, so it is not used"

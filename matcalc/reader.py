@@ -19,7 +19,7 @@ from . import ops as O
 from .calls import PAIRWISE, Calls
 from .errors import QUOTE_CHARS, LimitError, MatcalcError, ShapeError, quote
 from .expr.decls import Decls
-from .expr.node import ONE, Node, dim_symbol, norm_shape, shape_str
+from .expr.node import ONE, Node, norm_shape, shape_str
 from .expr.registry import AXES, FUNCTIONS, canonical, latex_commands, raw_mode
 from .indexing import Indexing
 from .ops.base import mismatch
@@ -457,13 +457,14 @@ class Builder(Indexing, WhereNames, Calls):
                 "for an entrywise power use .^"
             )
         k = canonical(e)
-        if k.is_variable and self.decls.get(k.data[0]) is None:  # X^k: k a positive integer name
-            k = O.num(dim_symbol(k.data[0]))
-        if k.is_number and k.data.free_symbols and k.data.is_integer and k.data.is_nonnegative:
-            return O.matpowk(base, k)  # SPEC §7.2: Xᵏ with a symbolic integer k
+        # X^k, X^(k - 1): an undeclared name in the exponent is a positive integer, as a size is
+        symbolic = O.integer_exponent(k, lambda name: self.decls.get(name) is None)
+        if symbolic is not None and symbolic.data.free_symbols:
+            return O.matpowk(base, symbolic)  # SPEC §7.2: Xᵏ with a symbolic integer k
         if not (k.is_number and k.data.is_Integer):
             raise MatcalcError(
-                "a matrix power needs a constant integer exponent; for entrywise powers use .^"
+                "a matrix power needs a constant integer exponent, or an integer one of names "
+                "(k, k - 1, 2k: each name a positive integer); for entrywise powers use .^"
             )
         if abs(k.data) > limits.MAX_MATPOW:
             raise LimitError(f"matrix exponent over the limit {limits.MAX_MATPOW}")

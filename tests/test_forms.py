@@ -137,3 +137,30 @@ def test_layer_norm_reads_like_the_book():
 
     want = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(5)])
     assert np.allclose(value(r, x=x, w=w, eps=eps, n=5), want, rtol=1e-6, atol=1e-8)
+
+
+LOG_ABS = [  # sign(u)/|u| = 1/u and u sign(u) = |u|: the textbook forms, and their values
+    ("grad", "ln|det(X)|", "X", ["X:n,n"], "X⁻ᵀ", lambda X, x, t: np.linalg.inv(X).T),
+    ("grad", "log|t|", "t", [], "1/t", lambda X, x, t: 1 / t),
+    ("hessian", "log|t|", "t", [], "-1/t²", lambda X, x, t: -1 / t**2),
+    ("grad", "sum(log(abs(x)))", "x", ["x:n"], "x⊙⁻¹", lambda X, x, t: 1 / x),
+    ("grad", "sum(x .* abs(x))", "x", ["x:n"], "2 |x|", lambda X, x, t: 2 * abs(x)),
+    ("grad", "t*abs(t)", "t", [], "2 |t|", lambda X, x, t: 2 * abs(t)),
+]
+
+
+@pytest.mark.parametrize(("kind", "expr", "wrt", "let", "text", "ref"), LOG_ABS)
+def test_sign_over_abs_prints_as_the_textbook_writes_it(kind, expr, wrt, let, text, ref):
+    r = getattr(matcalc, kind)(expr, wrt=wrt, let=let)
+    assert r.text() == text
+    env = {"X": signed(3, 3) + 3 * np.eye(3), "x": signed(3), "t": -0.7, "n": 3}
+    want = ref(env["X"], env["x"], env["t"])
+    assert np.allclose(value(r, **env), want)
+    assert np.allclose(value(matcalc.show(r.text(), let=let), **env), want)
+
+
+def test_the_sign_forms_keep_the_value_at_zero():
+    """u sign(u) = |u| holds at 0 too; sign(u)/|u| = 1/u only where log|u| is defined, u ≠ 0."""
+    assert matcalc.grad("t*abs(t)", wrt="t", at={"t": 0}).value == 0
+    with pytest.raises(matcalc.MatcalcError, match="undefined"):
+        matcalc.grad("log|t|", wrt="t", at={"t": 0})

@@ -139,6 +139,81 @@ def test_symbolic_matrix_power():
     assert np.allclose(grad, 4 * np.linalg.matrix_power(X, 3).T)
 
 
+POWER_LET = ["--let", "X:n,n", "--let", "a:n", "--let", "b:n"]
+POWER_AT = ["--at", "X=[[1,2],[3,4]]", "--at", "a=[1,2]", "--at", "b=[3,-1]"]
+X2 = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+
+def _frechet_grad(X, a, b, k):
+    """∇ aᵀXᵏb by central differences of NumPy's matrix_power (exact for a polynomial)."""
+    out = np.zeros_like(X)
+    for i in np.ndindex(X.shape):
+        e = np.zeros_like(X)
+        e[i] = 1e-3
+        f = lambda Y: a @ np.linalg.matrix_power(Y, k) @ b  # noqa: E731
+        out[i] = (f(X + e) - f(X - e)) / 2e-3
+    return out
+
+
+@pytest.mark.parametrize(
+    "args,want",
+    [
+        (("grad", "tr(X^k)", "--wrt", "X"), 3 * np.linalg.matrix_power(X2, 2).T),
+        (("show", "k (Xᵀ)^(k - 1)"), 3 * np.linalg.matrix_power(X2, 2).T),  # the result read back
+        (("show", r"k \left(X^{\top}\right)^{k - 1}", "--input", "latex"), 3 * (X2 @ X2).T),
+        (
+            ("show", "X^(k + 1) - X^(2k)"),
+            np.linalg.matrix_power(X2, 4) - np.linalg.matrix_power(X2, 6),
+        ),
+        (
+            ("grad", "a'*X^k*b", "--wrt", "X"),
+            _frechet_grad(X2, np.array([1.0, 2]), np.array([3.0, -1]), 3),
+        ),
+        (
+            ("show", "matpow_frechet(Xᵀ, a bᵀ, k)"),
+            _frechet_grad(X2, np.array([1.0, 2]), np.array([3.0, -1]), 3),
+        ),
+        (("show", "(k - 1) (Xᵀ)^(k - 2)"), 2 * X2.T),  # ∇ tr(X^(k - 1)), read back
+    ],
+    ids=lambda v: v[1] if isinstance(v, tuple) else "",
+)
+def test_a_symbolic_power_has_its_value_at_k(cli, args, want):
+    """`--at k=3` binds the exponent k of Xᵏ (and the name k beside it): exact values."""
+    code, out, err = cli(*args, *POWER_LET, *POWER_AT, "--at", "k=3", "-f", "json")
+    assert code == 0, err
+    value = json.loads(out)["value"]
+    assert all(isinstance(v, int) for row in value for v in row)  # exact, not floats
+    assert np.allclose(np.array(value, dtype=float), want, atol=1e-6)
+
+
+def test_a_power_whose_exponent_is_negative_at_the_point_is_its_inverse(cli):
+    """(k - 1) (Xᵀ)^(k - 2) at k = 1 is 0 · X⁻ᵀ: the derivative of tr(X⁰) = n."""
+    code, out, err = cli("show", "(k - 1) (Xᵀ)^(k - 2)", *POWER_LET, *POWER_AT, "--at", "k=1")
+    assert (code, out) == (0, "[[0, 0], [0, 0]]\n"), err
+
+
+@pytest.mark.parametrize(
+    "at,message",
+    [
+        (
+            (),
+            "error: X^k: the exponent k is a positive whole number; give each name in it with --at",
+        ),
+        (("--at", "k=1/2"), "error: X^k: the exponent k is a positive whole number"),
+        (("--at", "k=101"), "error: matrix exponent over the limit 100"),
+    ],
+)
+def test_a_symbolic_power_without_a_whole_k_is_a_user_error(cli, at, message):
+    code, out, err = cli("show", "X^k", "--let", "X:n,n", "--at", "X=[[1,2],[3,4]]", *at)
+    assert code == 2 and out == "" and err.startswith(message)
+
+
+@pytest.mark.parametrize("text", ["X^(k/2)", "X^(-k)", "X^sqrt(k)", "X^(k - 1/2)"])
+def test_a_power_of_names_that_is_no_integer_is_refused(text):
+    with pytest.raises(matcalc.MatcalcError, match="a matrix power needs a constant integer"):
+        matcalc.show(text, let=["X:n,n"])
+
+
 # ------------------------------------------------------------------ JAX's autodiff, where installed
 
 

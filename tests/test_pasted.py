@@ -69,6 +69,47 @@ def test_a_pasted_form_has_its_value(text, reference):
     assert np.allclose(value(back, **ENV), reference(**ENV))
 
 
+LATEX_LET = [*LET, "mu:n"]
+LATEX_ENV = {**ENV, "mu": signed(N)}
+LATEX_FORMS = [  # `--input latex`, as papers write it (SPEC §2, §7.8)
+    (r"\log|\det(X)|", lambda X, **_: np.log(abs(np.linalg.det(X)))),
+    (r"\ln |\det X|", lambda X, **_: np.log(abs(np.linalg.det(X)))),
+    (r"\log\left|\det X\right|", lambda X, **_: np.log(abs(np.linalg.det(X)))),
+    (r"\log|x^\top a|^2", lambda x, a, **_: np.log(abs(x @ a)) ** 2),  # as `ln|t|^2` in text
+    (r"\boldsymbol{\mu}^\top A \boldsymbol{\mu}", lambda mu, A, **_: mu @ A @ mu),
+    (r"\bm{x}^\top A \bm{\mu}", lambda x, A, mu, **_: x @ A @ mu),
+    (r"x^\intercal A x", lambda x, A, **_: x @ A @ x),
+    (r"a^\top X^{-\intercal} b", lambda a, b, X, **_: a @ inv(X).T @ b),
+    (r"x^{\mathsf{T}} A x", lambda x, A, **_: x @ A @ x),
+    (r"x^\mathsf{T} A b", lambda x, A, b, **_: x @ A @ b),
+    (r"\tfrac{1}{2} x^\top x", lambda x, **_: x @ x / 2),
+    (r"\dfrac{x^\top a}{x^\top x}", lambda x, a, **_: (x @ a) / (x @ x)),
+    (r"\bm{1}^\top x", lambda x, **_: np.sum(x)),
+]
+
+
+@pytest.mark.parametrize(("latex", "reference"), LATEX_FORMS, ids=[f[0] for f in LATEX_FORMS])
+def test_a_pasted_latex_form_has_its_value(latex, reference):
+    r = matcalc.show(latex, let=LATEX_LET, input="latex")
+    assert np.allclose(value(r, **LATEX_ENV), reference(**LATEX_ENV))
+    for back in (
+        matcalc.show(r.latex(), let=LATEX_LET, input="latex"),
+        matcalc.show(r.text(), let=LATEX_LET),
+    ):
+        assert np.allclose(value(back, **LATEX_ENV), reference(**LATEX_ENV))
+
+
+def test_the_gradient_of_a_pasted_log_abs_det_is_the_inverse_transpose():
+    r = matcalc.grad(r"\log|\det(X)|", wrt="X", let=LET, input="latex")
+    assert np.allclose(value(r, **ENV), inv(ENV["X"]).T)
+
+
+def test_a_styled_name_that_is_not_a_name_is_an_error_at_its_command():
+    with pytest.raises(MatcalcError, match=r"cannot read \\boldsymbol\{\\mu\+1\}") as err:
+        matcalc.show(r"x + \boldsymbol{\mu+1}", let=LATEX_LET, input="latex")
+    assert err.value.pos == 4
+
+
 def test_the_gradient_of_a_pasted_quadratic_form():
     r = matcalc.grad("x^T A x", wrt="x", let=LET)
     x, A = ENV["x"], ENV["A"]

@@ -320,6 +320,19 @@ def _labels(v):
 
 
 inv, det, outer = np.linalg.inv, np.linalg.det, np.outer
+mpow = np.linalg.matrix_power
+
+
+def _power_k(v):
+    """A symbolic power's exponent k (SPEC §7.2): a positive integer, as NumPy's matrix_power takes."""
+    v["k"] = 3
+    return v
+
+
+def _frechet(X, E, k):
+    """Σⱼ Xʲ E Xᵏ⁻¹⁻ʲ."""
+    return sum(mpow(X, j) @ E @ mpow(X, k - 1 - j) for j in range(k))
+
 
 # (kind, expr, wrt, let, options, closed form of the result in SPEC §4's numpy convention,
 #  scalars, adjust the values)
@@ -574,6 +587,77 @@ TEXTBOOK = [
         lambda v: np.vstack([2 * v["x"], np.ones(3)]),
     ),
     ("grad", "x.T*A*x", "A", ["x:n", "A:n,n"], {}, lambda v: outer(v["x"], v["x"])),
+    # Xᵏ with a symbolic k (SPEC §7.2): k, k - 1, 2k, … in the exponents of what is printed
+    (
+        "grad",
+        "tr(X^k)",
+        "X",
+        ["X:n,n"],
+        {},
+        lambda v: v["k"] * mpow(v["X"].T, v["k"] - 1),
+        (),
+        _power_k,
+    ),
+    (
+        "grad",
+        "tr(X^(2k))",
+        "X",
+        ["X:n,n"],
+        {},
+        lambda v: 2 * v["k"] * mpow(v["X"].T, 2 * v["k"] - 1),
+        (),
+        _power_k,
+    ),
+    (
+        "grad",
+        "tr(X^(k - 1))",
+        "X",
+        ["X:n,n"],
+        {},
+        lambda v: (v["k"] - 1) * mpow(v["X"].T, v["k"] - 2),
+        (),
+        _power_k,
+    ),
+    (
+        "grad",
+        "a'*X^k*b",
+        "X",
+        ["X:n,n", "a:n", "b:n"],
+        {},
+        lambda v: _frechet(v["X"].T, outer(v["a"], v["b"]), v["k"]),
+        (),
+        _power_k,
+    ),
+    (
+        "grad",
+        "tr(A*X^k)",
+        "X",
+        ["X:n,n", "A:n,n"],
+        {},
+        lambda v: _frechet(v["X"].T, v["A"].T, v["k"]),
+        (),
+        _power_k,
+    ),
+    (
+        "grad",
+        "x'*X^(k + 1)*x",
+        "x",
+        ["X:n,n", "x:n"],
+        {},
+        lambda v: (mpow(v["X"], v["k"] + 1) + mpow(v["X"].T, v["k"] + 1)) @ v["x"],
+        (),
+        _power_k,
+    ),
+    (
+        "show",
+        "X^(k + 1) - 2 X^(2k)",
+        None,
+        ["X:n,n"],
+        {},
+        lambda v: mpow(v["X"], v["k"] + 1) - 2 * mpow(v["X"], 2 * v["k"]),
+        (),
+        _power_k,
+    ),
     # `show` results: the expression itself, printed and read back
     ("show", "-(a + b)", None, [], {}, lambda v: -(v["a"] + v["b"]), ("a", "b")),
     ("show", "2 - (a + b)", None, [], {}, lambda v: 2 - (v["a"] + v["b"]), ("a", "b")),

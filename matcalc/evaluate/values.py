@@ -13,7 +13,7 @@ from .. import ops as O
 from ..budget import check_time
 from ..errors import LimitError, MatcalcError, quote
 from ..expr.decls import Decls
-from ..expr.node import Node
+from ..expr.node import Node, dim_symbol
 from ..reader import family_members
 from ..syntax.names import check_name
 
@@ -170,6 +170,10 @@ def bind(
                     f"declare it with --let {name}:{size}"
                 )
             env[name] = O.num(val)
+            if val.is_Integer and val > 0:  # also the size or exponent k of X^k (SPEC §7.2)
+                bound = dims.setdefault(dim_symbol(name), val)
+                if bound != val:
+                    raise MatcalcError(f"--at {name}: size {name} is {bound} elsewhere, {val} here")
     return env, dims
 
 

@@ -13,7 +13,7 @@ import sympy as sp
 from .. import limits
 from ..budget import Memo
 from ..errors import LimitError, MatcalcError, NotMatrixLevel, ShapeError, UndefinedError
-from ..expr.node import Node, Shape, brief, shape_str
+from ..expr.node import Node, Shape, brief, dim_symbol, postorder, shape_str
 from ..expr.registry import Op, Rewrite, build
 
 # ---------------------------------------------------------------- constants (entries in leaves.py)
@@ -604,6 +604,24 @@ def matpowk(x: Node, k: Node) -> Node:
     if k.data.is_Integer:
         return matpow(x, int(k.data))
     return build("matpowk", x, k)
+
+
+def integer_exponent(e: Node, is_integer_name=lambda name: True) -> Node | None:
+    """A matrix power's exponent read as an integer constant: a number, or an integer expression
+    (k, k - 1, 2 k) of names that `is_integer_name` accepts, each a positive integer symbol as a
+    dimension is (SPEC §7.2); None when it is not one (k/2, sqrt(k), -k: negative for every k).
+    An exponent not known to be ≥ 0 (k - 2, which the derivative of X^(k - 1) holds: X⁻¹ at
+    k = 1) is one, as the power's shape rule takes it."""
+    memo: dict[Node, Node] = {}
+    for m in postorder([e]):
+        if m.is_variable and m.shape == () and is_integer_name(m.data[0]):
+            memo[m] = num(dim_symbol(m.data[0]))
+        else:
+            memo[m] = build(m.op, *(memo[a] for a in m.args), data=m.data) if m.args else m
+    k = memo[e]
+    if k.is_number and k.data.is_integer and not k.data.is_negative:
+        return k
+    return None
 
 
 def matpow_frechet(x: Node, e: Node, k: Node) -> Node:

@@ -8,13 +8,27 @@ The exponent is an operand (a constant node), so generated code binds it like a 
 
 from __future__ import annotations
 
+from functools import reduce
+
 import sympy as sp
 
-from ..errors import MatcalcError, NotMatrixLevel, ShapeError
+from .. import limits
+from ..errors import LimitError, MatcalcError, NotMatrixLevel, ShapeError
 from ..expr.node import Node, shape_str
 from ..expr.registry import ATOM, POSTFIX, Op, Rewrite, register
-from .base import is_zero, matpow_frechet, matpowk, transpose, zero
-from .explicit import numeric_only
+from .base import (
+    add,
+    integer_exponent,
+    is_zero,
+    lit,
+    lit_rows,
+    matpow_frechet,
+    matpowk,
+    num,
+    transpose,
+    zero,
+)
+from .explicit import elementwise_lit, explicit_inverse, lit_matmul, numeric_only
 
 
 def _shape(what: str):
@@ -42,10 +56,58 @@ def _power_sum(x, e, k):
     return sum((_power(x, j) @ e @ _power(x, k - 1 - j) for j in range(k)), numpy.zeros_like(e))
 
 
+def _exact_power(ctx, n: Node, x: Node, k: Node) -> Node:
+    """Xᵏ at a point: with k bound (`--at k=3`), the exact product X X … X; else numbers only."""
+    k = _bound_exponent(n, k)
+    if k is None:
+        return _numeric_power(ctx, n, x, k)
+    return _lit_power(x, k)
+
+
+def _exact_frechet(ctx, n: Node, x: Node, e: Node, k: Node) -> Node:
+    """Σⱼ Xʲ E Xᵏ⁻¹⁻ʲ at a point, exactly where k is bound."""
+    k = _bound_exponent(n, k)
+    if k is None:
+        return _numeric_frechet(ctx, n, x, e, k)
+    if k < 0:
+        raise MatcalcError(f"{n!r}: the exponent is {k}: the sum has no terms for k < 0")
+    powers = [_lit_power(x, j) for j in range(k)]
+    terms = [lit_matmul(lit_matmul(powers[j], e), powers[k - 1 - j]) for j in range(k)]
+    return elementwise_lit(add, *terms) if terms else elementwise_lit(lambda _: num(0), e)
+
+
+def _bound_exponent(n: Node, k: Node) -> int | None:
+    """The exponent's value where the point gives it; an error where it is not a whole number."""
+    if k.op != "num" or k.data.free_symbols:
+        raise MatcalcError(
+            f"{n!r}: the exponent {k!r} is a positive whole number; give each name in it "
+            "with --at (e.g. --at k=3)"
+        )
+    if not k.data.is_Integer:
+        raise MatcalcError(f"{n!r}: the exponent is {k.data}, not a whole number")
+    if abs(k.data) > limits.MAX_MATPOW:
+        raise LimitError(f"matrix exponent over the limit {limits.MAX_MATPOW}")
+    return int(k.data)
+
+
+def _lit_power(x: Node, k: int) -> Node:
+    """Xᵏ of an explicit X; k < 0 (X^(k - 2) at k = 1) the power of its inverse."""
+    if k < 0:
+        return _lit_power(explicit_inverse(x), -k)
+    if k:
+        return reduce(lit_matmul, [x] * k)
+    size = range(len(lit_rows(x)))
+    return lit([[num(int(i == j)) for j in size] for i in size])
+
+
 def _scalar_of(a):
     import numpy
 
     return float(numpy.asarray(a).reshape(-1)[0])
+
+
+_numeric_power = numeric_only("a matrix power", lambda x, k: _power(x, _scalar_of(k)))
+_numeric_frechet = numeric_only("matpow_frechet", lambda x, e, k: _power_sum(x, e, _scalar_of(k)))
 
 
 def _base(p, n: Node) -> str:
@@ -59,7 +121,7 @@ register(
         shape=_shape("a matrix power"),
         jvp=lambda n, d: matpow_frechet(n.args[0], d[0], n.args[1]),
         np=lambda ctx, n, x, k: _power(x, k),
-        expand=numeric_only("a matrix power", lambda x, k: _power(x, _scalar_of(k))),
+        expand=_exact_power,
         sympy=lambda n, a, k: sp.Function("matpow")(a, k),
         text=lambda p, n: f"{_base(p, n)}^{p.arg(n.args[1], ATOM)}",
         latex=lambda p, n: f"{_base(p, n)}^{{{p(n.args[1])}}}",
@@ -102,7 +164,8 @@ def _no_vec(n: Node, i: int, k: Node) -> Node:
 
 
 def _frechet_builder(x: Node, e: Node, k: Node) -> Node:
-    return matpow_frechet(x, e, k)
+    """matpow_frechet(X, E, k) as written: k, k - 1, … a positive integer name, as in X^k."""
+    return matpow_frechet(x, e, integer_exponent(k) or k)
 
 
 register(
@@ -111,7 +174,7 @@ register(
         shape=_shape("matpow_frechet"),
         jvp=_frechet_jvp,
         np=lambda ctx, n, x, e, k: _power_sum(x, e, k),
-        expand=numeric_only("matpow_frechet", lambda x, e, k: _power_sum(x, e, _scalar_of(k))),
+        expand=_exact_frechet,
         sympy=lambda n, *a: sp.Function("matpow_frechet")(*a),
         text=lambda p, n: f"matpow_frechet({', '.join(p(a) for a in n.args)})",
         latex=lambda p, n: (

@@ -1,5 +1,5 @@
-"""Textbook names for common forms: exp(u)/(1 + exp(u)) = σ(u), c₁ diag(u₁) + c₂ diag(u₂) =
-diag(c₁ u₁ + c₂ u₂), a centred vector's sum 𝟏ᵀ(u − mean(u) 𝟏) = 0. Each is an identity but
+"""Textbook names for common forms: exp(u)/(1 + exp(u)) = σ(u), sign(u)/|u| = 1/u,
+c₁ diag(u₁) + c₂ diag(u₂) = diag(c₁ u₁ + c₂ u₂), a centred vector's sum 𝟏ᵀ(u − mean(u) 𝟏) = 0. Each is an identity but
 not a canonical rewrite (the constructors never apply it): simplify/tidy.py tries an entry's
 `forms` on a node whose operands are already tidy. They relate operators of several families,
 so they live here, above the families beside the rule set; each is a `Rewrite` with its doc
@@ -90,6 +90,34 @@ def _sigmoid(build):
     return form
 
 
+def _sign_abs(build):
+    """sign(u)ᵖ |u|⁻ᵏ = sign(u)ᵖ⁻ᵐ |u|ᵐ⁻ᵏ u⁻ᵐ and uᵏ sign(u)ᵖ = |u|ᵐ uᵏ⁻ᵐ sign(u)ᵖ⁻ᵐ, m = min(p, k),
+    among the factors of a product that `build` makes (the scalar product, or ⊙): sign(u)/|u| =
+    1/u, u sign(u) = |u|. Valid wherever the product is defined: |u|⁻ᵏ needs u ≠ 0, where
+    sign(u) = u/|u|; the second holds everywhere (at 0 both sides are 0)."""
+
+    def form(args: tuple[Node, ...], data: object) -> Node | None:
+        parts = _parts(args)
+        for i, (s, p) in enumerate(parts):
+            if s.op != "sign" or not (p.is_Integer and p > 0):
+                continue
+            u = s.args[0]
+            for j, (b, k) in enumerate(parts):
+                if j != i and b.op == "abs" and b.args[0] == u and k.is_Integer and k < 0:
+                    m = min(p, -k)
+                    new = [pow_(u, num(-m)), pow_(b, num(k + m))]
+                elif j != i and b == u and k.is_Integer and k > 0:
+                    m = min(p, k)
+                    new = [pow_(apply("abs", u), num(m)), pow_(u, num(k - m))]
+                else:
+                    continue
+                rest = [pow_(x, num(e)) for t, (x, e) in enumerate(parts) if t not in (i, j)]
+                return build(*new, pow_(s, num(p - m)), *rest)
+        return None
+
+    return form
+
+
 def _ones_row(f: Node) -> bool:
     return (f.op == "ones" and f.shape[0] == 1) or (f.op == "T" and f.args[0].op == "ones")
 
@@ -152,6 +180,14 @@ SIGMOID = "exp(u)ʲ (1 + exp(u))⁻ᵏ = σ(u)ᵖ exp(u)ʲ⁻ᵖ (1 + exp(u))ᵖ
 OPS["mul"].forms.append(Rewrite(SIGMOID, _sigmoid(mul), ("exp(t)", "(1 + exp(t))^-1")))
 OPS["had"].forms.append(
     Rewrite(SIGMOID, _sigmoid(had), ("exp(u)", "(1 + exp(u)).^-1"), let=("u:3",))
+)
+SIGN_ABS = "sign(u)/|u| = 1/u (u ≠ 0, log|u|'s domain), u sign(u) = |u|"
+
+OPS["mul"].forms.append(Rewrite(SIGN_ABS, _sign_abs(mul), ("sign(t)", "abs(t)^-1")))
+OPS["mul"].forms.append(Rewrite(SIGN_ABS, _sign_abs(mul), ("2", "t", "sign(t)", "A"), ("A:2,2",)))
+OPS["had"].forms.append(Rewrite(SIGN_ABS, _sign_abs(had), ("sign(u)", "abs(u).^-1"), let=("u:3",)))
+OPS["had"].forms.append(
+    Rewrite(SIGN_ABS, _sign_abs(had), ("x", "sign(u)", "u"), let=("u:3", "x:3"))
 )
 OPS["add"].forms.append(
     Rewrite(

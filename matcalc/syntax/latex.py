@@ -3,7 +3,8 @@
 Reads at least everything `--format latex` writes (\\frac, \\left( \\right), ^{\\top}, ^{-1},
 ^{-\\top}, ^{\\circ k}, \\odot, \\otimes, \\operatorname{tr}, \\log\\det, \\sigma, \\lVert \\rVert,
 \\sqrt, subscripts, Greek letters, \\mathbf{1}, \\mathbf{I}, bmatrix) and the common spellings of
-a paper (\\|x\\|, \\cdot, \\top, T as a superscript, \\mathrm{tr}). A run of letters is one name
+a paper (\\|x\\|, \\cdot, \\top, \\intercal, T or \\mathsf{T} as a superscript, \\mathrm{tr},
+\\bm{x}, \\boldsymbol{\\mu}, \\dfrac, \\tfrac, \\log|\\det X|). A run of letters is one name
 when it is a declared name or a function; otherwise each letter is a factor (`Ax` is A x).
 Nothing is evaluated: the result is text that the parser reads like any other input.
 The functions' bare commands (\\sin, \\det, \\ln, …) are not listed here: the caller passes them
@@ -177,7 +178,7 @@ class _Reader:
             return "‖" + self.scripts()
         if tok == "|":
             return "|" + self.scripts()
-        if tok == r"\frac":
+        if tok in (r"\frac", r"\dfrac", r"\tfrac"):
             a, b = self.group(), self.group()
             return f" (({a})/({b}))" + self.scripts()
         if tok == r"\sqrt":
@@ -185,7 +186,9 @@ class _Reader:
         if tok in (
             r"\mathbf",
             r"\boldsymbol",
+            r"\bm",
             r"\mathrm",
+            r"\mathsf",
             r"\mathit",
             r"\operatorname",
             r"\text",
@@ -205,7 +208,7 @@ class _Reader:
             return INFIX[tok]
         if tok in GREEK_COMMANDS:
             return " " + GREEK_COMMANDS[tok] + self.scripts(name=True)
-        if tok == r"\top":
+        if tok in (r"\top", r"\intercal"):
             return "'"
         if tok == r"\sum":
             raise self.error(
@@ -236,12 +239,19 @@ class _Reader:
 
     def applied(self, tok: str, name: str) -> str:
         """A function and its argument: \\log(x), \\log\\left(…\\right), or, as papers write,
-        the next atom: \\log x, \\log \\sigma(z), \\sin^2 x."""
-        if self.peek() in (r"\left", "("):
+        the next atom: \\log x, \\log \\sigma(z), \\sin^2 x, \\log|\\det X| (SPEC §7.8)."""
+        if self.peek() in (r"\left", "(") and self.peek(1) != "|":
             return f" {name}" + self.call_group()
         powers = self.scripts()
+        if self.peek() == r"\left" and self.peek(1) == "|":  # \log\left|x\right|
+            return f" {name}({self.translate_next()})" + powers
         if self.peek() in (r"\left", "("):
             return f" {name}" + self.call_group() + powers
+        if self.peek() == "|":  # \log|x|: of the absolute value, as `ln|x|` in text
+            self.next()
+            inner = self.until("|")
+            self.expect("|")
+            return f" {name}(abs({inner}))" + self.scripts() + powers
         if self.peek() in ("", "}", "+", "-", "&", r"\\", r"\right", ")", "]", ",", "="):
             raise self.error(f"{tok} needs an argument")
         return f" {name}({self.translate_next()})" + powers
@@ -260,13 +270,17 @@ class _Reader:
         return " " + out + " " + run[-1] + self.scripts(name=True)
 
     def styled(self, cmd: str) -> str:
+        start = self.last  # where the command starts, for its error
         body = self.raw_group()
-        if cmd in (r"\mathbf", r"\boldsymbol") and body == "1":
+        bold = cmd in (r"\mathbf", r"\boldsymbol", r"\bm")
+        if bold and body == "1":
             return self.sized("ones")
-        if cmd in (r"\mathbf", r"\boldsymbol") and body == "I":
+        if bold and body == "I":
             return self.sized("eye")
-        if cmd in (r"\mathbf", r"\boldsymbol") and body == "0":
+        if bold and body == "0":
             return self.sized("zeros")
+        if body in GREEK_COMMANDS:  # \boldsymbol{\mu}: the name mu, as \mu is
+            return " " + GREEK_COMMANDS[body] + self.scripts(name=True)
         if cmd == r"\mathrm" and body == "d":  # a differential dX
             nxt = self.peek()
             if nxt[:1].isalpha():
@@ -275,7 +289,8 @@ class _Reader:
             return " d"
         name = body.replace(r"\_", "_").replace(" ", "")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise self.error(f"cannot read {cmd}{{{body}}}")
+            self.last = start
+            raise self.error(f"cannot read {cmd}{{{body}}}", here=True)
         if cmd == r"\operatorname" and self.peek() in (r"\left", "("):  # a function call
             return " " + name + self.call_group()
         return " " + name + self.scripts(name=True)
