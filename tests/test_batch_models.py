@@ -326,3 +326,27 @@ def test_a_bias_is_broadcast_not_formed_by_an_outer_product(cli):
     for wrt, got in zip(model.wrt, grads, strict=True):
         want = _finite_differences(model, values, wrt)
         assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
+
+
+@pytest.mark.parametrize("name", ["softmax classifier", "2-layer MLP"])
+def test_a_diagonal_matrix_is_never_formed(cli, name):
+    """render/python.py: diag(Y 𝟏), shared by the gradients by W and b, scales rows in each
+    product; the module shares Y 𝟏 and never forms the m×m matrix (it formed one, unused):
+    run with a NumPy whose diag raises, and still right against finite differences."""
+    model = MODELS[name]
+    values = _values(model, seed=8)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+
+    def refused(*args, **kw):
+        raise AssertionError("np.diag called")
+
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    module.np = types.SimpleNamespace(**{**vars(np), "diag": refused})
+    fn = module.f_and_grad
+    value, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
+    for wrt, got in zip(model.wrt, grads, strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt

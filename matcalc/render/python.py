@@ -29,13 +29,15 @@ def _count(nodes: list[Node]) -> Counter:
     while stack:
         n = stack.pop()
         seen[n] += 1
-        if seen[n] == 1:
+        if seen[n] == 1 or role(n) == "diagonal":  # diag(v) is not formed: v is what is shared
             stack.extend(n.args)
     return seen
 
 
 def _worth_sharing(n: Node) -> bool:
     entry = OPS[n.op]  # a constant, a variable, or a view of one (Xᵀ, X[i, j]) costs nothing
+    if role(n) == "diagonal":  # products scale by v (render/products.py): np.diag(v) is unused
+        return False
     return not (entry.leaf or (entry.view and n.args[0].is_variable))
 
 
