@@ -19,8 +19,8 @@ from . import ops as O
 from .calls import PAIRWISE, Calls
 from .errors import QUOTE_CHARS, LimitError, MatcalcError, ShapeError, quote
 from .expr.decls import Decls
-from .expr.node import ONE, Node, norm_shape, shape_str
-from .expr.registry import AXES, FUNCTIONS, canonical, latex_commands, raw_mode
+from .expr.node import ONE, Node, norm_shape, postorder, shape_str
+from .expr.registry import AXES, FUNCTIONS, OPS, canonical, latex_commands, raw_mode
 from .indexing import Indexing
 from .ops.base import mismatch
 from .ops.broadcasting import broadcast_vector
@@ -111,6 +111,9 @@ class Builder(Indexing, WhereNames, Calls):
     defs: dict[str, Syntax] = field(default_factory=dict)  # where K = …: each name's definition
     named: dict[str, Value] = field(default_factory=dict)  # … and its value, once read
     reading: list[str] = field(default_factory=list)  # the definitions being read (for cycles)
+    # eig(X), λ_max(X) of an X not symmetric by structure → the column of its call: refused
+    # unless a rewrite consumed it (sum(eig(X)) = tr X), by `refuse_unsymmetric`
+    unsymmetric: dict[Node, int] = field(default_factory=dict)
 
     def where_names(self) -> list[tuple[str, Node]]:
         """The where names with their values, each after the names its definition uses."""
@@ -211,7 +214,36 @@ class Builder(Indexing, WhereNames, Calls):
         return O.var(name)
 
     def k_call(self, s: Syntax) -> Value:
+        out = self.read_call(s)
+        if isinstance(out, Node) and _unsymmetric(out):
+            self.unsymmetric.setdefault(out, s.pos)
+        return out
+
+    def refuse_unsymmetric(self, node: Node) -> None:
+        """eig, λ_max, λ_min read of an operand not symmetric by structure (SPEC §7.2): a user
+        error at its call, with the two fixes; sum(eig(X)) and prod(eig(X)) were rewritten."""
+        bad = next((m for m in postorder([node]) if _unsymmetric(m)), None)
+        if bad is None:
+            return
+        fn = OPS[bad.op].names[0]
+        a = bad.args[0]
+        text = repr(a)
+        shown = text if a.is_variable else f"({text})"
+        declare = (
+            f"declare it symmetric (--let {text}:{','.join(str(d) for d in a.shape)},sym) or "
+            if a.is_variable
+            else ""
+        )
+        raise self.error(
+            f"{fn} needs a symmetric matrix, and {quote(text)} is not symmetric by its form: "
+            f"{declare}write {fn}(({text} + {shown}')/2) for its symmetric part",
+            self.unsymmetric.get(bad, min(self.unsymmetric.values())),
+        )
+
+    def read_call(self, s: Syntax) -> Value:
         name = s.text
+        if self.decls.get(name) is not None and name not in self.defs:  # --let Phi:N,M
+            return self.shadowing_call(s)
         if name in AXES and self.decls.get(name) is None and name not in self.defs:
             out = self.axis_call(name, s)
             if out is not None:
@@ -245,6 +277,18 @@ class Builder(Indexing, WhereNames, Calls):
             )
         args = [self.node(a) for a in s.args]
         return self.at(s.pos, builder, *args)
+
+    def shadowing_call(self, s: Syntax) -> Value:
+        """`Phi(x + y)` with Phi declared: a declared name is that variable everywhere, also
+        where a function has its name (docs/language.md), so this is a product."""
+        if len(s.args) != 1 or s.args[0].kind == "keyword":
+            raise self.error(
+                f"{s.text} is a declared variable (--let), not a function here; "
+                "for a product write it with * before the parenthesis",
+                s.pos,
+            )
+        head = self.k_name(Syntax("name", s.text, s.pos, (), s.sub))
+        return self.product(head, self.value(s.args[0]), s.pos, "juxt")
 
     def sized_constant(self, name: str, s: Syntax) -> Value:
         if name in ("vector", "matrix"):
@@ -408,12 +452,15 @@ class Builder(Indexing, WhereNames, Calls):
 
     def k_pow(self, s: Syntax) -> Value:
         base = self.node(s.args[0])
-        if s.text == "^" and not base.is_scalar:
+        if s.text == "^":
             paper = self.paper_transpose(s.args[1])
-            if paper == "T":  # `x^T`, `x^{T}` as papers write xᵀ (SPEC §7.8)
+            if paper == "T":  # `x^T`, `x^{T}` as papers write xᵀ (SPEC §7.8); of a scalar, t
                 return O.transpose(base)
-            if paper == "-T":  # `X^{-T}`
-                return self.at(s.pos, lambda: O.inv(O.transpose(base)))
+            if paper == "-T":  # `X^{-T}`; of a scalar, 1/t
+                return self.at(
+                    s.pos,
+                    lambda: O.pow_(base, O.num(-1)) if base.is_scalar else O.inv(O.transpose(base)),
+                )
         e = self.node(s.args[1])
         if s.text == ".^":
             return self.at(s.pos, self.entrywise_power, base, e)
@@ -527,9 +574,15 @@ class Builder(Indexing, WhereNames, Calls):
         return self.at(s.pos, O.norm1 if s.sub == "1" else O.norm2, a)
 
 
+def _unsymmetric(n: Node) -> bool:
+    """An eigenvalue function of an operand not symmetric by structure (its entry's flag)."""
+    return OPS[n.op].needs_symmetric and not O.symmetric(n.args[0])
+
+
 class _Calls(frozenset):
     """The names that are calls even when written `f (x)`: the language's functions (a live
-    view of the registry, which a late import may still extend)."""
+    view of the registry, which a late import may still extend). A declared name among them is
+    read as its variable all the same (`Builder.shadowing_call`)."""
 
     def __contains__(self, name: object) -> bool:
         return name in FUNCTIONS or name in SIZED or name in PAIRWISE or name in AXES
@@ -587,6 +640,8 @@ def _parse(text: str, decls: Decls | None, raw: bool) -> Parsed:
             node = b.node(syntax)
     else:
         node = b.node(syntax)
+        if b.unsymmetric:
+            b.refuse_unsymmetric(node)
     return Parsed(node, b.family, b.notes, syntax, b.where_names())
 
 

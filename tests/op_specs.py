@@ -1001,6 +1001,24 @@ ROWS += [
         "X",
         lambda X: np.sum(np.linalg.eigvals(X)).real,
     ),
+    scalar(  # any square X: the product of its (complex) eigenvalues is its determinant
+        "prod_eig",
+        "prod(eig(X))",
+        "X:n,n",
+        "X",
+        lambda X: np.prod(np.linalg.eigvals(X)).real,
+    ),
+    # ---- prod: the product of the entries (defined and smooth where no entry is zero) ----------
+    scalar("prod", "prod(x)", "x:n", "x", lambda x: np.prod(x), hints={"x": "nonzero"}),
+    scalar("prod_matrix", "prod(X)", "X:n,m", "X", lambda X: np.prod(X), hints={"X": "nonzero"}),
+    scalar(
+        "prod_product",
+        "prod(A*x)",
+        "A:n,n x:n",
+        "x",
+        lambda A, x: np.prod(A @ x),
+        hints={"x": "nonzero"},
+    ),
     # ---- Xᵏ with a symbolic k (here the dimension p, declared by y's shape) --------------------
     # Its second derivative and its Kronecker form are not written: refused, so skipped here.
     scalar(

@@ -139,9 +139,16 @@ def test_a_declared_T_keeps_the_power():
         matcalc.show("x^T", let=["x:T"])  # a dimension named T: a power too
 
 
-def test_a_scalar_to_the_T_is_still_a_power():
+def test_a_scalar_to_the_T_is_its_transpose_unless_T_is_declared():
+    """SPEC §7.8: `^T` is the transpose unless a variable named T is declared — of a scalar too
+    (tᵀ = t); the power by an undeclared scalar T is written t**T, and prints so."""
     r = matcalc.show("t^T")
-    assert r.text() == "t^T"
+    assert r.text() == "tᵀ"
+    assert np.isclose(value(r, t=1.5), 1.5)
+    r = matcalc.show("t**T")
+    assert r.text() == "t**T"
+    assert np.isclose(value(r, t=1.5, T=2.0), 1.5**2.0)
+    r = matcalc.show("t^T", let=["T:1"])
     assert np.isclose(value(r, t=1.5, T=2.0), 1.5**2.0)
 
 

@@ -151,7 +151,15 @@ def bind(
                         f"--at {name}: {name} is {want[0]}×{want[1]}, got {shape[0]}×{shape[1]}"
                     )
             if decl.symmetric and val != val.T:
-                raise MatcalcError(f"--at {name}: {name} is declared symmetric")
+                n = val.shape[0]
+                i, j = next(
+                    (i, j) for i in range(n) for j in range(i + 1, n) if val[i, j] != val[j, i]
+                )
+                raise MatcalcError(
+                    f"--at {name}: the value is not symmetric ({name}[{i + 1},{j + 1}] = "
+                    f"{val[i, j]} but {name}[{j + 1},{i + 1}] = {val[j, i]}), and {name} is "
+                    "declared symmetric (sym)"
+                )
             env[name] = value_node(val)
         elif len(members) == 1 and not is_mat:
             env[members[0].data[0]] = O.num(val)

@@ -40,6 +40,9 @@ class Rewrite:
     example: tuple[str, ...]
     let: tuple[str, ...] = ()
     data: Any = None  # the entry's payload in the example (an exponent, a shape)
+    # where it also applies as written (raw mode): operands whose written form has no value of
+    # its own, e.g. eig(X) of an X not symmetric, whose sum is tr X (SPEC §7.2)
+    as_written: Callable[[Args], bool] | None = None
 
 
 ALL = "everywhere"  # the domain of an operator defined for every argument
@@ -113,6 +116,9 @@ class Op:
     # where the matrix's structure solves cheaper than np.linalg.solve (a triangular factor)
     solve: Callable[[Any, Node, str, bool], str] | None = None
     joint: Callable[[Node], Joint | None] | None = None  # one call for it and its siblings
+    # its operand must be symmetric (eig, λ_max: SPEC §7.2): the reader refuses it of an operand
+    # not symmetric by structure that no rewrite consumed (sum(eig(X)) = tr X for any square X)
+    needs_symmetric: bool = False
 
     def precedence(self, n: Node) -> int:
         return self.prec(n) if callable(self.prec) else self.prec
@@ -232,6 +238,11 @@ def build(op_name: str, *args: Node, data: Any = None) -> Node:
     op = OPS[op_name]
     if _RAW.get() and not (args and all(a.is_number for a in args)):  # constants still fold
         shape = op.shape(args, data)  # the seam only: the chain args[0] is checked already
+        for rw in op.rewrites:
+            if rw.as_written is not None and rw.as_written(args):
+                out = rw.fn(args, data)
+                if out is not None:
+                    return out
         if op.chain and args and args[0].op == op_name:  # a b c: one node, not a
             args = args[0].args + args[1:]  # nest as deep as the chain is long (it prints alike)
         return Node(op_name, args, data, shape)

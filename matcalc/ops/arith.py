@@ -517,7 +517,16 @@ def _pow_text(p, n: Node) -> str:
                 + f"({p.const(k)})"
             )
     op = ".^" if entrywise or not e.is_scalar else "^"
+    if op == "^" and _is_letter_t(e):  # t^T is tᵀ = t (SPEC §7.8): a power by a scalar T is t**T
+        op = "**"
     return p.arg(base, ATOM) + op + p.arg(e, ATOM)
+
+
+def _is_letter_t(e: Node) -> bool:
+    """The exponent T or -T, which `^` reads as a transpose unless T is declared."""
+    if e.op == "mul" and len(e.args) == 2 and is_num(e.args[0], -1):
+        e = e.args[1]
+    return e.is_variable and e.data[0] == "T"
 
 
 def _pow_latex(p, n: Node) -> str:
@@ -532,6 +541,8 @@ def _pow_latex(p, n: Node) -> str:
         if k.is_negative:
             return rf"\frac{{1}}{{{p(pow_(base, num(-k)))}}}"
     circ = r"\circ " if entrywise or not e.is_scalar else ""
+    if not circ and _is_letter_t(e):  # t^{T} is tᵀ = t (SPEC §7.8): t^{1 T} is the power
+        return f"{p.arg(base, ATOM)}^{{{'-' if e.op == 'mul' else ''}1 {p.name('T')}}}"
     return f"{p.arg(base, ATOM)}^{{{circ}{p(e)}}}"
 
 

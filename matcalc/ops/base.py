@@ -14,7 +14,7 @@ from .. import limits
 from ..budget import Memo
 from ..errors import LimitError, MatcalcError, NotMatrixLevel, ShapeError, UndefinedError
 from ..expr.node import Node, Shape, brief, dim_symbol, postorder, shape_str
-from ..expr.registry import Op, Rewrite, build
+from ..expr.registry import Op, Rewrite, build, canonical
 
 # ---------------------------------------------------------------- constants (entries in leaves.py)
 
@@ -587,6 +587,21 @@ def frechet(name: str, x: Node, *es: Node) -> Node:
 def tril_half(a: Node) -> Node:
     """Φ(A): the lower triangle of A with half its diagonal."""
     return a if a.op == "zero" else build("tril_half", a)
+
+
+def symmetric(a: Node) -> bool:
+    """Aᵀ = A by structure: a `sym` variable, A + Aᵀ, M Mᵀ + 𝐈, Xᵀ S X, (X + Xᵀ)/2 — the
+    canonical transpose is the node itself (also for a tree built as written)."""
+    if a.is_scalar:
+        return True
+    known = _SYMMETRIC.get(a)
+    if known is None:
+        known = canonical(transpose(a)) == canonical(a)
+        _SYMMETRIC.put(a, known)
+    return known
+
+
+_SYMMETRIC = Memo("symmetric by structure", limits.MEMO_CANONICAL)
 
 
 def eig(a: Node) -> Node:

@@ -9,7 +9,10 @@ eig(S) (also eigvalsh) are the eigenvalues of a symmetric S in ascending order,
   Cookbook eq. 67): d eig(S) = diag(Vᵀ dS V), V = eigvecs(S) with orthonormal columns;
   lambda_max(S), lambda_min(S): dλ = vᵀ dS v, v = eigvec_max(S) / eigvec_min(S).
 Like JAX, chol and eig read a matrix by its symmetric part (X + Xᵀ)/2: at a symmetric X this is
-X itself, and the derivative by an unconstrained X is then defined (and symmetric).
+X itself, and a finite difference that steps off the symmetric matrices stays defined. eig, its
+eigenvectors and λ_max, λ_min are read only of an operand symmetric by structure
+(`needs_symmetric`: a `sym` variable, A + Aᵀ, M Mᵀ + 𝐈), else the reader refuses them with the
+fixes; sum(eig(X)) = tr X and prod(eig(X)) = det X hold for any square X (rewrites in rules.py).
 An eigenvector's derivative (a Hessian of λ) is not written: it is refused with the reason.
 """
 
@@ -35,6 +38,7 @@ from .base import (
     num,
     ones,
     sqrt,
+    symmetric,
     transpose,
     tril_half,
     vec,
@@ -68,7 +72,7 @@ def _on_symmetric_part(p, n: Node, call: str) -> str:
     """NumPy for `call` (a template with {}) of the operand's symmetric part: the operand itself
     where it is symmetric as written (Sᵀ = S, A Aᵀ), else (X + Xᵀ)/2."""
     a = n.args[0]
-    if transpose(a) == a:
+    if symmetric(a):
         return call.format(p(a))
     t = _fresh(p, "_a")
     return f"(lambda {t}: {call.format(f'({t} + {t}.T) / 2')})({p(a)})"
@@ -289,6 +293,7 @@ register(
         names=("eig", "eigvalsh"),
         builder=_eig_builder,
         joint=_eigh_joint,
+        needs_symmetric=True,
     )
 )
 register(
@@ -307,6 +312,7 @@ register(
         domain=_simple_spectrum,
         names=("eigvecs",),
         joint=_eigh_joint,
+        needs_symmetric=True,
     )
 )
 for _which, _index in (("max", -1), ("min", 0)):
@@ -328,6 +334,7 @@ for _which, _index in (("max", -1), ("min", 0)):
             domain=_simple_spectrum,
             names=(f"lambda_{_which}",),
             joint=_extreme_joint(_which),
+            needs_symmetric=True,
         )
     )
     register(
@@ -352,6 +359,7 @@ for _which, _index in (("max", -1), ("min", 0)):
             domain=_simple_spectrum,
             names=(f"eigvec_{_which}",),
             joint=_extreme_joint(_which),
+            needs_symmetric=True,
         )
     )
 

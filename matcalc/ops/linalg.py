@@ -265,7 +265,7 @@ def _t_text(p, n: Node) -> str:
 
 def _t_numpy(p, n: Node) -> str:
     a = n.args[0]
-    if a.is_vector or a.is_row:  # 1-D in NumPy: the transpose is the array itself, grouped
+    if a.is_scalar or a.is_vector or a.is_row:  # a float, or 1-D: the value itself, grouped
         return p.arg(a, ATOM)
     return p.arg(a, ATOM) + ".T"
 

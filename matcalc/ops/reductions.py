@@ -1,4 +1,4 @@
-"""Reductions and vector functions: sum, mean, the norms, softmax and log-sum-exp, dot."""
+"""Reductions and vector functions: sum, mean, the norms, prod, softmax and log-sum-exp, dot."""
 
 from __future__ import annotations
 
@@ -187,6 +187,44 @@ register(
         domain=_no_zero_entry,
         names=("norm1",),
         builder=lambda a: norm1(a),
+    )
+)
+
+
+# ---------------------------------------------------------------- product of the entries
+
+
+def _prod_jvp(n: Node, d: list[Node]) -> Node:
+    """d prod(x) = Σᵢ (∏_{j≠i} xⱼ) dxᵢ = prod(x) ⟨𝟏 ⊘ x, dx⟩, where no entry is zero."""
+    return mul(n, inner(pow_(n.args[0], num(-1)), d[0]))
+
+
+def _prod_expand(ctx, n: Node, a: Node) -> Node:
+    return mul(*(e for row in lit_rows(a) for e in row))
+
+
+def _prod_sympy(n: Node, a):
+    if hasattr(a, "applyfunc"):  # an explicit matrix
+        return sp.Mul(*a)
+    return sp.Function("prod")(a)
+
+
+register(
+    Op(
+        "prod",
+        shape=_to_scalar,
+        jvp=_prod_jvp,
+        np=lambda ctx, n, a: ctx.xp.prod(a),
+        expand=_prod_expand,
+        sympy=_prod_sympy,
+        text=lambda p, n: f"prod({p(n.args[0])})",
+        latex=lambda p, n: rf"\operatorname{{prod}}\left({p(n.args[0])}\right)",
+        numpy=lambda p, n: f"np.prod({p(n.args[0])})",
+        prec=ATOM,
+        steps="d prod(x) = prod(x) ⟨𝟏 ⊘ x, dx⟩ (no entry zero)",
+        domain=_no_zero_entry,
+        names=("prod",),
+        builder=lambda a: a if a.is_scalar else build("prod", a),
     )
 )
 

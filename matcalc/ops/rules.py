@@ -17,6 +17,7 @@ from .base import (
     add,
     apply,
     comm,
+    det,
     diag,
     diagof,
     eye,
@@ -50,6 +51,7 @@ from .base import (
     split_coeff,
     sub,
     sum_,
+    symmetric,
     trace,
     transpose,
     transposes,
@@ -425,16 +427,24 @@ attach(
         ("x:n", "y:n"),
     ),
 )
-attach(
-    "sum",
-    Rewrite(
-        "sum(eig(X)) = tr X (SPEC §7.2)",
-        lambda args, data: trace(args[0].args[0]) if args[0].op == "eig" else None,
-        ("eig(S)",),
-        ("S:n,n,sym",),
-    ),
-    before="sum Aᵀ = sum A, sum 𝟏 = n, sum(A ⊗ B) = sum A sum B, sum(a ⊙ b) = aᵀb",
-)
+
+
+def _eig_of_unsymmetric(args) -> bool:
+    """eig(X), X not symmetric by structure: read only by its sum and product, also as written."""
+    return args[0].op == "eig" and not symmetric(args[0].args[0])
+
+
+for _name, _of, _before in (
+    ("sum", trace, "sum Aᵀ = sum A, sum 𝟏 = n, sum(A ⊗ B) = sum A sum B, sum(a ⊙ b) = aᵀb"),
+    ("prod", det, None),
+):
+    _rw = (lambda f: lambda args, data: f(args[0].args[0]) if args[0].op == "eig" else None)(_of)
+    _doc = f"{_name}(eig(X)) = {'tr' if _of is trace else 'det'} X (SPEC §7.2)"
+    attach(
+        _name,
+        Rewrite(_doc, _rw, ("eig(S)",), ("S:n,n,sym",), None, _eig_of_unsymmetric),
+        before=_before,
+    )
 
 
 def _mean_rewrite(args, data):

@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..expr.arrays import array_shape, two_d_shape
 from ..expr.node import Node, brief, set_repr, written_size
-from ..expr.registry import ATOM, OPS, PROD, SUM
+from ..expr.registry import ATOM, FUNCTIONS, OPS, PROD, SUM
 from ..limits import MEMO_TEXT
 from ..syntax.names import latex_name, text_name
 from .names import Namespace
@@ -58,10 +58,12 @@ class Printer:
         self.leading = False  # printing the first factor of a matrix product
         self._memo: dict[tuple, str] = {}  # a subtree printed once (a Jacobian repeats its rows)
         self.greek_sigma: bool | None = None  # the tree has a variable σ (set by the first call)
+        self.shadowed: frozenset[str] | None = None  # its variables named like a function
 
     def __call__(self, n: Node) -> str:
         if self.greek_sigma is None:  # one glyph, one meaning: σ is the variable or sigmoid
             self.greek_sigma = "sigma" in n.free()
+            self.shadowed = n.free() & frozenset(FUNCTIONS)
         if n in self.node_names:
             return self.node_names[n]
         key = (n, self._sized, self.leading, len(self.node_names))
@@ -79,8 +81,20 @@ class Printer:
             out = rule(self, n)
         finally:
             self._sized = outer
+        if self.shadowed and entry.names and entry.names[0] in self.shadowed:
+            out = self.unshadowed(entry.names, out)
         self._memo[key] = out
         return out
+
+    def unshadowed(self, names: tuple[str, ...], out: str) -> str:
+        """A function printed under another of its names where a variable has its first (with
+        `--let tr:n,n`, trace prints `trace(X)`): a declared name reads back as the variable."""
+        other = next((m for m in names if m not in self.shadowed), None)
+        heads = {"text": "{}(", "latex": r"\operatorname{{{}}}"}
+        head = heads.get(self.fmt, "").format(names[0])
+        if other is None or not head or not out.startswith(head):
+            return out
+        return heads[self.fmt].format(other) + out[len(head) :]
 
     def in_context(self, n: Node, min_prec: int, sized: bool) -> str:
         """An operand whose size the surrounding operation fixes (a sum's term, a product's

@@ -150,6 +150,8 @@ class Parser:
         t = self.tok
         if self._at_where():
             return False
+        if t.kind == "name" and t.text == WHERE and not t.sub:  # `x'*x where`, `… where a`
+            raise self.error("where takes definitions NAME = EXPR, separated by commas")
         if t.kind in _STARTS:
             return True
         if t.kind == "op" and t.text in ("|", "‖"):
