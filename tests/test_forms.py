@@ -164,3 +164,31 @@ def test_the_sign_forms_keep_the_value_at_zero():
     assert matcalc.grad("t*abs(t)", wrt="t", at={"t": 0}).value == 0
     with pytest.raises(matcalc.MatcalcError, match="undefined"):
         matcalc.grad("log|t|", wrt="t", at={"t": 0})
+
+
+@pytest.mark.parametrize(
+    ("expr", "text"),
+    [("sum(eig(S).^2)", "2 S"), ("sum(eig(S).^2)/2 + tr(S)", "𝐈 + S")],
+)
+def test_a_spectral_decomposition_is_put_back_together(expr, text):
+    """V diag(λ) Vᵀ = S (V = eigvecs(S), λ = eig(S)): Σ λᵢ² = tr(S²) has gradient 2S, as the
+    Cookbook prints it; checked against the tests' own eigvalsh by finite differences."""
+    r = matcalc.grad(expr, wrt="S", let=["S:n,n,sym"])
+    assert r.text() == text
+    a = signed(3, 3)
+    s = a + a.T
+    got = value(r, S=s, n=3)
+
+    def f(m):
+        sym = (m + m.T) / 2
+        out = np.sum(np.linalg.eigvalsh(sym) ** 2) / (2 if "/2" in expr else 1)
+        return out + (np.trace(m) if "tr" in expr else 0.0)
+
+    h = 1e-6
+    want = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            e = np.zeros((3, 3))
+            e[i, j] = h
+            want[i, j] = (f(s + e) - f(s - e)) / (2 * h)
+    assert np.allclose(got, want, rtol=1e-5, atol=1e-6)

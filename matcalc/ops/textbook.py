@@ -1,4 +1,4 @@
-"""Textbook names for common forms: exp(u)/(1 + exp(u)) = σ(u), sign(u)/|u| = 1/u,
+"""Textbook names for common forms: exp(u)/(1 + exp(u)) = σ(u), sign(u)/|u| = 1/u, V Λ Vᵀ = S,
 c₁ diag(u₁) + c₂ diag(u₂) = diag(c₁ u₁ + c₂ u₂), a centred vector's sum 𝟏ᵀ(u − mean(u) 𝟏) = 0. Each is an identity but
 not a canonical rewrite (the constructors never apply it): simplify/tidy.py tries an entry's
 `forms` on a node whose operands are already tidy. They relate operators of several families,
@@ -273,4 +273,26 @@ OPS["add"].forms.append(
 OPS["sum"].forms.append(Rewrite(CENTRED, _summed, ("x - mean(x)*ones(n)",), let=("x:n",)))
 OPS["matmul"].forms.append(
     Rewrite(CENTRED, _summed_by_ones, ("x.T - mean(x)*ones(n).T", "ones(n)"), let=("x:n",))
+)
+
+
+def _spectral(args: tuple[Node, ...], data: object) -> Node | None:
+    """V diag(λ) Vᵀ = S, V = eigvecs(S), λ = eig(S) (S symmetric): the spectral decomposition
+    put back together (the gradient of Σ λᵢ² prints 2S, as the Cookbook's tr(S²) does)."""
+    for i in range(len(args) - 2):
+        v, d, vt = args[i : i + 3]
+        if v.op != "eigvecs" or vt.op != "T" or vt.args[0] != v:
+            continue
+        if d.op == "diag" and d.args[0].op == "eig" and d.args[0].args[0] == v.args[0]:
+            return matmul(*args[:i], v.args[0], *args[i + 3 :])
+    return None
+
+
+OPS["matmul"].forms.append(
+    Rewrite(
+        "V diag(λ) Vᵀ = S, V = eigvecs(S), λ = eig(S)",
+        _spectral,
+        ("eigvecs(S)", "diag(eig(S))", "eigvecs(S)'", "x"),
+        let=("S:3,3,sym", "x:3"),
+    )
 )
