@@ -394,12 +394,31 @@ def _mul_numpy(p, n: Node) -> str:
         scalar = "-" + scalar[5:]
     if big is None:
         return scalar or "1.0"
+    after = getattr(p, "scale_after", False) and any(map(_numpy_scalar, top + bottom))
     if big.op == "matmul" and scalar and big not in p.node_names:
-        return p.chain(big.args, scale=f"({scalar})" if not _atomic(scalar) else scalar)
+        scale = f"({scalar})" if not _atomic(scalar) else scalar
+        return p.chain(big.args, scale=scale, after=after)
     body = p.arg(big, ATOM)
     if not scalar:
         return body
-    return f"-{body}" if scalar == "-1" else f"{scalar} * {body}"
+    if scalar == "-1":
+        return f"-{body}"
+    if after and not (big in p.node_names or big.is_variable):  # a fresh M: M * c, in place
+        return f"({body} * {scalar if _atomic(scalar) else f'({scalar})'})"
+    return f"{scalar} * {body}"
+
+
+def _numpy_scalar(f: Node) -> bool:
+    """A scalar factor that code computes as a NumPy scalar (np.sqrt(d), x @ y), not a Python
+    number or a parameter: on the left of `*` it keeps NumPy from reusing the array operand."""
+    if f.is_variable:
+        return False
+    if f.is_number:
+        return any(
+            isinstance(e, sp.Function) or (e.is_Pow and not e.exp.is_Integer)
+            for e in sp.preorder_traversal(f.data)
+        )
+    return True
 
 
 def _atomic(code: str) -> bool:
