@@ -391,8 +391,9 @@ def test_attention_scales_by_one_over_root_dk_once_per_pass(cli):
 
 
 def test_a_numpy_scalar_never_multiplies_an_array_from_the_left(cli):
-    """ops/arith.py: in a module a scale that is a NumPy scalar (1/np.sqrt(dk)) follows the
-    array, `M * c`, so NumPy can scale a fresh M in place (`c * M` allocates a new one)."""
+    """ops/arith.py: in a module a scale that is a NumPy scalar (1/np.sqrt(dk)) follows a fresh
+    array, `M * c`, so NumPy can scale M in place (`c * M` allocates a new one); attention's
+    module has no other NumPy-scalar scale (render/cost.py factors the backward's out)."""
     model, values, calls, value, grads = _tallied(cli, "attention", seed=9)
     left = [c for c in calls if c[0] == "multiply" and c[1][0][0] == "numpy scalar"]
     assert not left, left

@@ -174,11 +174,13 @@ def _factored_sum(n: Node) -> Node:
     """c A ± c B ± … as c (A ± B ± …): one scaling of the sum, not one per term."""
     import sympy as sp
 
-    parts = [_coefficient(t) for t in n.args]
-    c = parts[0][0]
-    if c == 1 or any(sp.simplify(k / c) not in (1, -1) for k, _ in parts):  # safe: numbers
+    c = _coefficient(n.args[0])[0]
+    if c == 1:
         return n
-    terms = tuple(_scaled(sp.simplify(k / c), a) for k, a in parts)  # safe: numbers
+    parts = [(sp.Mul(k, 1 / c), a) for k, a in map(_coefficient, n.args)]  # ±1 when c is common
+    if any(k not in (1, -1) for k, _ in parts):
+        return n
+    terms = tuple(_scaled(k, a) for k, a in parts)
     return _scaled(c, Node("add", terms, None, n.shape))
 
 
@@ -198,26 +200,27 @@ def _hoisted(n: Node, alone: set[Node]) -> Node:
     return _scaled(sp.Mul(*(k for k, _ in parts)), body)
 
 
-def _sub_sums(nodes: list[Node]) -> dict[frozenset, Node]:
-    """The sums of distinct terms in the trees, by their set of terms."""
-    return {
-        frozenset(n.args): n
-        for n in postorder(nodes)
-        if role(n) == "addition" and len(set(n.args)) == len(n.args)
-    }
+def _sub_sums(nodes: list[Node]) -> dict[Node, list[tuple[frozenset, Node]]]:
+    """The array sums of distinct terms in the trees, as (terms, sum), listed under each term."""
+    out: dict[Node, list[tuple[frozenset, Node]]] = {}
+    for n in postorder(nodes):
+        if role(n) == "addition" and not n.is_scalar and len(set(n.args)) == len(n.args):
+            for t in n.args:
+                out.setdefault(t, []).append((frozenset(n.args), n))
+    return out
 
 
-def _with_sub_sum(n: Node, sums: dict[frozenset, Node]) -> tuple[Node, ...]:
+def _with_sub_sum(n: Node, sums: dict[Node, list[tuple[frozenset, Node]]]) -> tuple[Node, ...]:
     """The terms of a sum, those that form a sum computed elsewhere (the largest) as that sum:
     Z + c where Z = A + B is needed too, not A + B + c (one addition, not two)."""
     terms = set(n.args)
     if len(terms) != len(n.args) or len(terms) < 3:
         return n.args
-    inner = [k for k in sums if 2 <= len(k) < len(terms) and k <= terms]
+    inner = {k: s for t in n.args for k, s in sums.get(t, ()) if len(k) < len(terms) and k <= terms}
     if not inner:
         return n.args
     best = max(inner, key=lambda k: (len(k), sorted(t.sortkey() for t in k)))
-    return (sums[best], *(t for t in n.args if t not in best))
+    return (inner[best], *(t for t in n.args if t not in best))
 
 
 def _scalars_out(nodes: list[Node]) -> list[Node]:
