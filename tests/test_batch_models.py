@@ -414,3 +414,13 @@ def test_the_classifier_forms_its_logits_once_and_subtracts(cli):
     reciprocals = [c for c in calls if c[0] == "divide" and c[1][0][0] != "array"]
     assert not reciprocals, reciprocals
     _right(model, values, value, grads)
+
+
+def test_a_constant_common_to_a_sum_is_printed_outside_it(cli):
+    """simplify/tidy.py: 1/√dk and 1/m, common to every term, are factored out as the books
+    print these gradients: Xᵀ (P − diag(P 𝟏) S) K/√dk and Xᵀ (diag(Y 𝟏) S − Y)/m."""
+    with time_limit(ALARM):
+        attention = _run(cli, MODELS["attention"]).splitlines()[0]
+        classifier = _run(cli, MODELS["softmax classifier"]).splitlines()[0]
+    assert attention.startswith("W_Q: Xᵀ (P - diag(P 𝟏) S) K/sqrt(dk)  where "), attention
+    assert classifier == "W: Xᵀ (diag(Y 𝟏) softmax(X W + 𝟏ₘ bᵀ, 2) - Y)/m", classifier
