@@ -424,3 +424,15 @@ def test_a_constant_common_to_a_sum_is_printed_outside_it(cli):
         classifier = _run(cli, MODELS["softmax classifier"]).splitlines()[0]
     assert attention.startswith("W_Q: Xᵀ (P - diag(P 𝟏) S) K/sqrt(dk)  where "), attention
     assert classifier == "W: Xᵀ (diag(Y 𝟏) softmax(X W + 𝟏ₘ bᵀ, 2) - Y)/m", classifier
+
+
+def test_attentions_backward_adds_into_its_fresh_array(cli):
+    """ops/arith.py: in a NumPy module P − diag(P 𝟏) S, P a named temporary, is written
+    `-(u[:, None] * S) + P`: NumPy negates and adds in the fresh array (`P - (…)` would take a
+    third n×n array); right against finite differences."""
+    model, values, calls, value, grads = _tallied(cli, "attention", seed=11)
+    n = model.dims["n"]
+    square = ("array", (n, n))
+    assert not [c for c in calls if c[0] == "subtract" and c[1] == (square, square)], calls
+    assert [c for c in calls if c[0] == "negative" and c[1] == (square,)], calls
+    _right(model, values, value, grads)
