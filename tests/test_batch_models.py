@@ -350,3 +350,113 @@ def test_a_diagonal_matrix_is_never_formed(cli, name):
     for wrt, got in zip(model.wrt, grads, strict=True):
         want = _finite_differences(model, values, wrt)
         assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
+
+
+class _Tally(np.ndarray):
+    """An array that records every NumPy operation it takes part in (`add`, `add.reduce`), with
+    its operands as (kind, shape or value): an array, a NumPy scalar or a Python number."""
+
+    calls: list[tuple[str, tuple]] = []
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kw):
+        plain = [np.asarray(a) if isinstance(a, _Tally) else a for a in inputs]
+        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        _Tally.calls.append((name, tuple(map(_kind, inputs))))
+        out = getattr(ufunc, method)(*plain, **kw)
+        return out.view(_Tally) if isinstance(out, np.ndarray) and out.ndim else out
+
+
+def _kind(a) -> tuple:
+    if isinstance(a, np.ndarray):
+        return ("array", a.shape)
+    if isinstance(a, np.generic):
+        return ("numpy scalar", a.item())
+    return ("number", a)
+
+
+def _tallied(cli, name: str, seed: int) -> tuple[Model, dict, list, float, list[np.ndarray]]:
+    """The model's module run on tallying arrays: the calls it made, its value and gradients."""
+    model = MODELS[name]
+    values = _values(model, seed=seed)
+    with time_limit(ALARM):
+        src = _run(cli, model, "--format", "python")
+    module = types.ModuleType("generated")
+    exec(compile(src, "<generated>", "exec"), module.__dict__)
+    fn = module.f_and_grad
+    args = {p: values[p] for p in inspect.signature(fn).parameters}
+    args = {k: v.view(_Tally) if isinstance(v, np.ndarray) else v for k, v in args.items()}
+    _Tally.calls = []
+    value, *grads = fn(**args)
+    return model, values, list(_Tally.calls), value, [np.asarray(g) for g in grads]
+
+
+def _right(model: Model, values: dict, value: float, grads: list[np.ndarray]) -> None:
+    assert np.isclose(float(value), _forward_np(model, values), rtol=1e-10)
+    for wrt, got in zip(model.wrt, grads, strict=True):
+        want = _finite_differences(model, values, wrt)
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
+
+
+def test_attention_scales_by_one_over_root_dk_once_per_pass(cli):
+    """render/cost.py: the backward's c P - c diag(P 𝟏) S, c = 1/√dk, is c (P - diag(P 𝟏) S)
+    and c joins the product Xᵀ (…) K's scale, applied to the small result: of the n×n arrays
+    only the forward scores are scaled (the papers' code); right against finite differences."""
+    model, values, calls, value, grads = _tallied(cli, "attention", seed=8)
+    n = model.dims["n"]
+    scaled = [
+        c
+        for c in calls
+        if c[0] in ("multiply", "divide")
+        and ("array", (n, n)) in c[1]
+        and any(kind != "array" for kind, _ in c[1])
+    ]
+    assert len(scaled) == 1, scaled
+    _right(model, values, value, grads)
+
+
+def test_a_numpy_scalar_never_multiplies_an_array_from_the_left(cli):
+    """ops/arith.py: in a module a scale that is a NumPy scalar (1/np.sqrt(dk)) follows a fresh
+    array, `M * c`, so NumPy can scale M in place (`c * M` allocates a new one); attention's
+    module has no other NumPy-scalar scale (render/cost.py factors the backward's out)."""
+    model, values, calls, value, grads = _tallied(cli, "attention", seed=9)
+    left = [c for c in calls if c[0] == "multiply" and c[1][0][0] == "numpy scalar"]
+    assert not left, left
+    assert any(c[0] == "multiply" and c[1][1][0] == "numpy scalar" for c in calls)
+    _right(model, values, value, grads)
+
+
+def test_the_classifier_forms_its_logits_once_and_subtracts(cli):
+    """render/cost.py and render/products.py: the loss's Z - L 𝟏ᵀ adds to the logits
+    Z = X W + b that the exponential also needs (one addition, not Z's terms again); a term
+    −v 𝟏ᵀ is subtracted, never multiplied by −1; diag(s)⁻¹ E divides E by s, no 1/s formed."""
+    model, values, calls, value, grads = _tallied(cli, "softmax classifier", seed=10)
+    m, k = model.dims["m"], model.dims["k"]
+    adds = [c for c in calls if c[0] == "add" and ("array", (m, k)) in c[1]]
+    assert len(adds) == 1, adds  # X W + b
+    negated = [c for c in calls if c[0] == "multiply" and ("number", -1) in c[1]]
+    assert not negated, negated
+    reciprocals = [c for c in calls if c[0] == "divide" and c[1][0][0] != "array"]
+    assert not reciprocals, reciprocals
+    _right(model, values, value, grads)
+
+
+def test_a_constant_common_to_a_sum_is_printed_outside_it(cli):
+    """simplify/tidy.py: 1/√dk and 1/m, common to every term, are factored out as the books
+    print these gradients: Xᵀ (P − diag(P 𝟏) S) K/√dk and Xᵀ (diag(Y 𝟏) S − Y)/m."""
+    with time_limit(ALARM):
+        attention = _run(cli, MODELS["attention"]).splitlines()[0]
+        classifier = _run(cli, MODELS["softmax classifier"]).splitlines()[0]
+    assert attention.startswith("W_Q: Xᵀ (P - diag(P 𝟏) S) K/sqrt(dk)  where "), attention
+    assert classifier == "W: Xᵀ (diag(Y 𝟏) softmax(X W + 𝟏ₘ bᵀ, 2) - Y)/m", classifier
+
+
+def test_attentions_backward_adds_into_its_fresh_array(cli):
+    """ops/arith.py: in a NumPy module P − diag(P 𝟏) S, P a named temporary, is written
+    `-(u[:, None] * S) + P`: NumPy negates and adds in the fresh array (`P - (…)` would take a
+    third n×n array); right against finite differences."""
+    model, values, calls, value, grads = _tallied(cli, "attention", seed=11)
+    n = model.dims["n"]
+    square = ("array", (n, n))
+    assert not [c for c in calls if c[0] == "subtract" and c[1] == (square, square)], calls
+    assert [c for c in calls if c[0] == "negative" and c[1] == (square,)], calls
+    _right(model, values, value, grads)

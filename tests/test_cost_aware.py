@@ -128,3 +128,47 @@ def test_three_matrices_multiply_in_the_cheaper_order_at_run_time(sizes):
         left_first = n * m * p + n * p * q <= m * p * q + n * m * q  # the tests' own cost count
         first = ((n, m), (m, p)) if left_first else ((m, p), (p, q))
         assert Logged.log[0] == first, Logged.log
+
+
+class ScaledMatrices(np.ndarray):
+    """A matrix that counts the times a scalar multiplies or divides a square matrix (the test's
+    own tally of the m×m passes that one scale of the small result avoids)."""
+
+    scaled = 0
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [np.asarray(a) if isinstance(a, ScaledMatrices) else a for a in inputs]
+        square = [a for a in plain if np.ndim(a) == 2 and a.shape[0] == a.shape[1]]
+        if ufunc in (np.multiply, np.divide) and square and any(np.ndim(a) == 0 for a in plain):
+            ScaledMatrices.scaled += 1
+        out = getattr(ufunc, method)(*plain, **kwargs)
+        return out.view(ScaledMatrices) if isinstance(out, np.ndarray) and out.ndim == 2 else out
+
+    def __matmul__(self, other):
+        return (np.asarray(self) @ np.asarray(other)).view(ScaledMatrices)
+
+    def __rmatmul__(self, other):
+        return (np.asarray(other) @ np.asarray(self)).view(ScaledMatrices)
+
+
+@pytest.mark.parametrize("fmt", ["numpy", "python"])
+def test_a_scale_common_to_a_sum_is_applied_once_to_the_product(fmt):
+    """render/cost.py: in Aᵀ (B/√d − C/√d) E (as `show` keeps it, untidied) 1/√d is factored
+    out of the sum and joins the product's scale, applied to the n×d result — no m×m matrix
+    is scaled; right against the tests' own NumPy."""
+    expr, let = "A'*(B/sqrt(d) - C/sqrt(d))*E", ["A:m,n", "B:m,m", "C:m,m", "E:m,d"]
+    rng = np.random.default_rng(3)
+    m, n, d = 5, 3, 4
+    A, B, C, E = (rng.normal(size=s) for s in ((m, n), (m, m), (m, m), (m, d)))
+    r = matcalc.show(expr, let=let)
+    ScaledMatrices.scaled = 0
+    args = {"A": A, "B": B.view(ScaledMatrices), "C": C.view(ScaledMatrices), "E": E}
+    if fmt == "numpy":
+        got = eval(r.numpy(), {"np": np, **args, "m": m, "n": n, "d": d})  # the printed line
+    else:
+        module: dict = {}
+        exec(compile(r.python(), "<generated>", "exec"), module)
+        got = module["f"](**args)
+    assert ScaledMatrices.scaled == 0, r.numpy() if fmt == "numpy" else r.python()
+    want = A.T @ (B / np.sqrt(d) - C / np.sqrt(d)) @ E
+    assert np.allclose(np.asarray(got), want, rtol=1e-12)

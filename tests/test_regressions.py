@@ -380,11 +380,11 @@ def test_a_literal_beside_a_symbolic_size_keeps_the_matrix_form():
 
 def test_columns_scaled_by_an_outer_product_with_ones():
     """(𝟏 vᵀ) ⊙ M = M diag(v), the transposed twin of (u 𝟏ᵀ) ⊙ M = diag(u) M: a bias's gradient
-    under a row softmax printed ((Y ones(k, k)) ⊙ P/m - Y/m)ᵀ 𝟏, now (diag(Y 𝟏) P/m - Y/m)ᵀ 𝟏."""
+    under a row softmax printed ((Y ones(k, k)) ⊙ P/m - Y/m)ᵀ 𝟏, now (diag(Y 𝟏) P - Y)ᵀ 𝟏/m."""
     r = matcalc.grad("sum((ones(3)*v') .* X .* A)", wrt="X", let=["v:2", "X:3,2", "A:3,2"])
     assert r.text() == "A diag(v)"
     v, A = np.array([0.5, -2.0]), np.arange(6.0).reshape(3, 2) - 2
     assert np.allclose(run_numpy(r.numpy(), v=v, A=A, X=np.zeros((3, 2))), A * v)
     let = ["X:m,n", "W:n,k", "b:k", "Y:m,k"]
     r = matcalc.grad("-sum(Y .* log_softmax(X*W + b', 2))/m", wrt="b", let=let)
-    assert r.text() == "(diag(Y 𝟏) P/m - Y/m)ᵀ 𝟏  where P = softmax(X W + 𝟏ₘ bᵀ, 2)"
+    assert r.text() == "(diag(Y 𝟏) P - Y)ᵀ 𝟏/m  where P = softmax(X W + 𝟏ₘ bᵀ, 2)"

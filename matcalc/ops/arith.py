@@ -144,9 +144,25 @@ def _add_numpy(p, n: Node) -> str:
     terms = list(n.args)
     if not n.is_scalar and any(_broadcast_const(t) is None for t in terms):
         terms = [_broadcast_const(t) or t for t in terms]
+    if getattr(p, "adds_in_place", False) and not n.is_scalar and _held(p, terms[0]):
+        fresh = [t for t in terms if t.shape == n.shape and not _held(p, t)]
+        if fresh:  # a NumPy module: `-(u * S) + P` adds into the fresh array, not a new one
+            terms = [fresh[0], *(t for t in terms if t is not fresh[0])]
     parts = [p.arg(t, SUM + 1) for t in terms]
     code = parts[0] + "".join(f" - {s[1:]}" if s.startswith("-") else f" + {s}" for s in parts[1:])
     return f"({code})" if _flipped(n) is not None else code
+
+
+def _held(p, t: Node) -> bool:
+    """A term that code reads from a name (a variable, a temporary, its transpose, a vector
+    broadcast over rows): NumPy cannot reuse it for the sum, as it can a fresh array."""
+    while t.op == "mul" and t.args[0].op == "num" and len(t.args) == 2 and t not in p.node_names:
+        t = t.args[1]
+    if t.op == "T" and t not in p.node_names:
+        t = t.args[0]
+    if t.is_variable or t.is_number or t in p.node_names:
+        return True
+    return t.op == "matmul" and any(f.op == "ones" for f in t.args)  # b 𝟏ᵀ: a broadcast view
 
 
 def _add_prec(n: Node) -> int:
@@ -394,12 +410,31 @@ def _mul_numpy(p, n: Node) -> str:
         scalar = "-" + scalar[5:]
     if big is None:
         return scalar or "1.0"
+    after = getattr(p, "scale_after", False) and any(map(_numpy_scalar, top + bottom))
     if big.op == "matmul" and scalar and big not in p.node_names:
-        return p.chain(big.args, scale=f"({scalar})" if not _atomic(scalar) else scalar)
+        scale = f"({scalar})" if not _atomic(scalar) else scalar
+        return p.chain(big.args, scale=scale, after=after)
     body = p.arg(big, ATOM)
     if not scalar:
         return body
-    return f"-{body}" if scalar == "-1" else f"{scalar} * {body}"
+    if scalar == "-1":
+        return f"-{body}"
+    if after and not (big in p.node_names or big.is_variable):  # a fresh M: M * c, in place
+        return f"({body} * {scalar if _atomic(scalar) else f'({scalar})'})"
+    return f"{scalar} * {body}"
+
+
+def _numpy_scalar(f: Node) -> bool:
+    """A scalar factor that code computes as a NumPy scalar (np.sqrt(d), x @ y), not a Python
+    number or a parameter: on the left of `*` it keeps NumPy from reusing the array operand."""
+    if f.is_variable:
+        return False
+    if f.is_number:
+        return any(
+            isinstance(e, sp.Function) or (e.is_Pow and not e.exp.is_Integer)
+            for e in sp.preorder_traversal(f.data)
+        )
+    return True
 
 
 def _atomic(code: str) -> bool:

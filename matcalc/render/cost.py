@@ -144,4 +144,112 @@ def cost_aware(nodes: list[Node]) -> list[Node]:
     that multiply them, then Kronecker products applied to the vectors they multiply; a row
     softmax and log-sum-exp of one matrix computed from one exponential."""
     nodes = _each_product(_each_product(nodes, _distributed), _kron_applied)
-    return _one_exponential(nodes)
+    return _scalars_out(_one_exponential(nodes))
+
+
+def _coefficient(n: Node):
+    """(c, A) for a term c A, c the product of its number factors; (1, n) otherwise."""
+    import sympy as sp
+
+    if role(n) != "scaling":
+        return sp.Integer(1), n
+    numbers = [a for a in n.args if a.is_number]
+    rest = [a for a in n.args if not a.is_number]
+    if not numbers or len(rest) != 1:
+        return sp.Integer(1), n
+    return sp.Mul(*(a.data for a in numbers)), rest[0]
+
+
+def _scaled(c, n: Node) -> Node:
+    """c A as one scaling node (A itself when c = 1)."""
+    from ..ops import num
+
+    if c == 1:
+        return n
+    inner, body = _coefficient(n)
+    return Node("mul", (num(c * inner), body), None, body.shape)
+
+
+def _factored_sum(n: Node) -> Node:
+    """c A ± c B ± … as c (A ± B ± …): one scaling of the sum, not one per term."""
+    import sympy as sp
+
+    c = _coefficient(n.args[0])[0]
+    if c == 1:
+        return n
+    parts = [(sp.Mul(k, 1 / c), a) for k, a in map(_coefficient, n.args)]  # ±1 when c is common
+    if any(k not in (1, -1) for k, _ in parts):
+        return n
+    terms = tuple(_scaled(k, a) for k, a in parts)
+    return _scaled(c, Node("add", terms, None, n.shape))
+
+
+def _hoisted(n: Node, alone: set[Node]) -> Node:
+    """A product with a factor c A as c times the product: the chain's one scale, which the
+    code applies to the smallest factor or to the result (render/products.py). A factor that
+    is itself a product used nowhere else joins the chain (diag(u) (diag(s)⁻¹ E): one scaling)."""
+    import sympy as sp
+
+    parts = [_coefficient(f) for f in n.args]
+    flat: list[Node] = []
+    for _, a in parts:
+        flat += list(a.args) if role(a) == "matrix product" and a in alone else [a]
+    if all(k == 1 for k, _ in parts) and len(flat) == len(n.args):
+        return n
+    body = Node("matmul", tuple(flat), None, n.shape)
+    return _scaled(sp.Mul(*(k for k, _ in parts)), body)
+
+
+def _sub_sums(nodes: list[Node]) -> dict[Node, list[tuple[frozenset, Node]]]:
+    """The array sums of distinct terms in the trees, as (terms, sum), listed under each term."""
+    out: dict[Node, list[tuple[frozenset, Node]]] = {}
+    for n in postorder(nodes):
+        if role(n) == "addition" and not n.is_scalar and len(set(n.args)) == len(n.args):
+            for t in n.args:
+                out.setdefault(t, []).append((frozenset(n.args), n))
+    return out
+
+
+def _with_sub_sum(n: Node, sums: dict[Node, list[tuple[frozenset, Node]]]) -> tuple[Node, ...]:
+    """The terms of a sum, those that form a sum computed elsewhere (the largest) as that sum:
+    Z + c where Z = A + B is needed too, not A + B + c (one addition, not two)."""
+    terms = set(n.args)
+    if len(terms) != len(n.args) or len(terms) < 3:
+        return n.args
+    inner = {k: s for t in n.args for k, s in sums.get(t, ()) if len(k) < len(terms) and k <= terms}
+    if not inner:
+        return n.args
+    best = max(inner, key=lambda k: (len(k), sorted(t.sortkey() for t in k)))
+    return (inner[best], *(t for t in n.args if t not in best))
+
+
+def _scalars_out(nodes: list[Node]) -> list[Node]:
+    """Number factors common to every term of a matrix sum factored out of it, and number
+    factors of a product's factors moved to the product's scale, innermost first: where the
+    derivative has c P - c diag(P 𝟏) S inside Xᵀ (…) K, code computes c (Xᵀ (P - diag(P 𝟏) S) K)
+    with c on the n×d result, not on two m×m terms (attention's backward, as a hand writes it).
+    A sum that contains a sum needed elsewhere adds to it (the logits Z in Z - L 𝟏ᵀ)."""
+    uses: dict[Node, int] = {n: 1 for n in nodes}
+    for n in postorder(nodes):
+        for a in set(n.args):
+            uses[a] = uses.get(a, 0) + 1
+    alone = {n for n, k in uses.items() if k == 1}
+    sums = _sub_sums(nodes)
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        args = _with_sub_sum(n, sums) if role(n) == "addition" and not n.is_scalar else n.args
+        out = Node(n.op, tuple(go(a) for a in args), n.data, n.shape) if args else n
+        if role(out) == "addition" and not out.is_scalar:
+            out = _factored_sum(out)
+        elif role(out) == "matrix product":
+            out = _hoisted(out, {go(a) for a in n.args if a in alone})
+        elif role(out) == "scaling":
+            c, body = _coefficient(out)
+            out = _scaled(c, body) if c != 1 else out  # c (c' A) as (c c') A
+        memo[n] = out
+        return out
+
+    return [go(n) for n in nodes]

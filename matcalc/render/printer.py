@@ -111,11 +111,11 @@ class Printer:
             return ATOM
         return OPS[n.op].precedence(n)
 
-    def chain(self, factors, scale: str | None = None) -> str:
+    def chain(self, factors, scale: str | None = None, after: bool = False) -> str:
         """NumPy for a matrix product (render/products.py): what an entry's NumPy rule calls."""
         from .products import chain
 
-        return chain(self, factors, scale)
+        return chain(self, factors, scale, after)
 
     def arg(self, n: Node, min_prec: int) -> str:
         """The operand, in parentheses when it binds less tightly than min_prec."""

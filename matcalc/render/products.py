@@ -11,6 +11,7 @@ from .names import CLOSE, OPEN
 # ---------------------------------------------------------------- products of matrices
 
 _NAME_T = re.compile(f"(?:{OPEN}[^{CLOSE}]*{CLOSE}|[A-Za-z_]\\w*)\\.T")  # `M.T`, M a name
+MINUS = ("-1", "(-1)")  # a scale that negates: written `-x`, so that a sum subtracts
 BIG = 1000  # a symbolic dimension is assumed this large (and all alike) when ordering products
 
 
@@ -23,7 +24,7 @@ def _size(d) -> int:
     return int(v)
 
 
-def chain(p, factors, scale: str | None = None) -> str:
+def chain(p, factors, scale: str | None = None, after: bool = False) -> str:
     """NumPy for a matrix product that never materializes what it need not: diag(v) M as
     v[:, None] * M and M diag(v) as M * v, 𝟏ᵀ M as a column sum, a column times a row as
     np.outer, and the order of the products chosen by cost (the matrix-chain dynamic program)."""
@@ -31,34 +32,34 @@ def chain(p, factors, scale: str | None = None) -> str:
     if spread is not None:
         return spread
     items: list[tuple[str, tuple, bool]] = []  # code, shape, is the all-ones row
-    pending: tuple[str, tuple] | None = None  # a diag(v) waiting for its right neighbour
+    pending: tuple | None = None  # a diag(v) waiting for its right neighbour: (code, shape, 1/v)
     for k, f in enumerate(factors):
         if role(f) == "diagonal":
             v = p.arg(f.args[0], 40)
+            under = _reciprocal(p, f.args[0])
             if pending is not None:
-                pending = (f"({pending[0]} * {v})", f.shape)
+                pending = _merged(pending, v, under, f.shape)
             elif items and items[-1][2]:  # 𝟏ᵀ diag(v) = vᵀ
                 items.pop()
                 items.append((v, (f.shape[0] ** 0, f.shape[0]), False))
-            elif items:  # M diag(v) = M * v
+            elif items:  # M diag(v) = M * v, M diag(u)⁻¹ = M / u
                 code, shape, _ = items.pop()
-                items.append((f"({code} * {v})", shape, False))
+                scaled = f"({code} / {under})" if under else f"({code} * {v})"
+                items.append((scaled, shape, False))
             elif k + 1 < len(factors):
-                pending = (v, f.shape)
+                pending = (under, f.shape, True) if under else (v, f.shape, False)
             else:  # nothing to scale: the diagonal matrix itself
                 items.append((f"np.diag({v})", f.shape, False))
             continue
         code, shape = p.arg(f, 30), f.shape
-        if pending is not None:  # diag(v) M = v[:, None] * M
-            code = (
-                f"({pending[0]}[:, None] * {code})"
-                if not f.is_vector
-                else f"({pending[0]} * {code})"
-            )
+        if pending is not None:  # diag(v) M = v[:, None] * M, diag(u)⁻¹ M = M / u[:, None]
+            v, spread = pending[0], "" if f.is_vector else "[:, None]"
+            code = f"({code} / {v}{spread})" if pending[2] else f"({v}{spread} * {code})"
             pending = None
         items.append((code, shape, role(f) == "all-ones" and f.is_row))
     if pending is not None:  # a product of diagonal matrices only
-        items.append((f"np.diag({pending[0]})", pending[1], False))
+        v = f"(1.0 / {pending[0]})" if pending[2] else pending[0]
+        items.append((f"np.diag({v})", pending[1], False))
     items = _solved(p, factors, items)
     outer_scale = None
     if scale is not None:  # a scalar multiplies the smallest factor, or the result if smaller
@@ -68,9 +69,40 @@ def chain(p, factors, scale: str | None = None) -> str:
             outer_scale = scale
         else:
             code, shape, _ = items[k]
-            items[k] = (f"({scale} * {code})", shape, False)
+            scaled = f"(-{code})" if scale in MINUS else f"({scale} * {code})"
+            items[k] = (scaled, shape, False)
     code = _at_run_time(p, items) or _ordered(items, getattr(p, "row_products", False))
-    return code if outer_scale is None else f"({outer_scale} * {code})"
+    return _scaled(outer_scale, code, after)
+
+
+def _scaled(scale: str | None, code: str, after: bool = False) -> str:
+    """The product scaled; by −1, negated (a sum then subtracts it: no temporary). With `after`
+    (a NumPy scalar in a module), the scale follows the product: NumPy then scales the fresh
+    product in place, which it does not for `c * M` with c a NumPy scalar: a new m×m array."""
+    if scale is None:
+        return code
+    if scale in MINUS:
+        return f"-{code}"
+    return f"({code} * {scale})" if after else f"({scale} * {code})"
+
+
+def _reciprocal(p, v) -> str | None:
+    """u where the vector v is u⊙⁻¹ (code divides by u instead of multiplying by 1/u)."""
+    if role(v) != "power" or not v.args[1].is_number or v.args[1].data != -1:
+        return None
+    return p.arg(v.args[0], POSTFIX)
+
+
+def _merged(pending: tuple, v: str, under: str | None, shape) -> tuple:
+    """diag(a) diag(b) as one diagonal (a flag: its code is the reciprocal's divisor)."""
+    a, _, a_under = pending
+    if a_under and under:
+        return (f"({a} * {under})", shape, True)
+    if a_under:
+        return (f"({v} / {a})", shape, False)
+    if under:
+        return (f"({a} / {under})", shape, False)
+    return (f"({a} * {v})", shape, False)
 
 
 def _broadcast(p, factors, scale: str | None) -> str | None:
@@ -88,7 +120,7 @@ def _broadcast(p, factors, scale: str | None) -> str | None:
         v = f"{p.arg(a, POSTFIX)}[:, None]"
     else:
         return None
-    v = v if scale is None else f"({scale} * {v})"
+    v = _scaled(scale, v)
     if tuple(factors) in getattr(p, "broadcast_terms", ()):  # a term of a full-size sum
         return v
     return f"np.broadcast_to({v}, ({p.dim(a.shape[0])}, {p.dim(b.shape[1])}))"

@@ -443,6 +443,8 @@ def python_module(
     printer.row_products = backend.row_products  # read by render/numpy.chain
     printer.broadcasts = True  # 𝟏ₘ bᵀ as b broadcast (render/products.py), not np.outer
     printer.broadcast_terms = _broadcast_terms(shared)
+    printer.scale_after = True  # M * c for a NumPy scalar c: M scaled in place (ops/arith.py)
+    printer.adds_in_place = framework == "python"  # a sum starts with a fresh array (NumPy)
     lines: list[str] = []
     dims: dict[str, str] = {}
     for a in arrays:

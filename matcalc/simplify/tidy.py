@@ -76,8 +76,13 @@ def _common_scalars(n: Node) -> Node | None:
         g = sp.gcd_list([abs(c) for c in coeffs]) if all(c != 0 for c in coeffs) else sp.Integer(1)
         sign = -1 if all(c < 0 for c in coeffs) else 1
         common_num = sign * g
-    else:
-        common_num = sp.Integer(1)
+    else:  # 1/√d: common when every coefficient is a rational multiple of the first
+        ratios = [sp.Mul(c, 1 / coeffs[0]) for c in coeffs] if coeffs[0] != 0 else []
+        if ratios and all(r.is_Rational and r != 0 for r in ratios):
+            g = sp.gcd_list([abs(r) for r in ratios])
+            common_num = coeffs[0] * (-g if all(r < 0 for r in ratios) else g)
+        else:
+            common_num = sp.Integer(1)
     if not shared and common_num == 1:
         return None
     factor = mul(num(common_num), *(pow_(b, num(e)) for b, e in shared.items()))
