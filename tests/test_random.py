@@ -1,5 +1,6 @@
 """Random-expression differential test: 3000 generated samples (tests/randexpr.py) checked
-against finite differences of the generator's own NumPy implementation (tests/difftest.py)."""
+against finite differences of the generator's own NumPy implementation (tests/difftest.py).
+MATCALC_RANDOM_SEED runs it with another seed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 
 from tests import difftest, randexpr
 
-SEED = 20240601
+SEED = int(os.environ.get("MATCALC_RANDOM_SEED", "20240601"))
 COUNT = 3000
 
 
@@ -26,26 +27,40 @@ def test_random_expressions_match_finite_differences(capsys):
     counts = {s: summary.count(s) for s in ("wrong", "crash", "refused", "invalid", "skipped")}
     assert counts == dict.fromkeys(counts, 0), summary.line()
     assert summary.count("passed") == COUNT, summary.line()
-    # SPEC §7.2's matrix functions are drawn (at SPD, well-conditioned points) in enough samples
-    drawn = matrix_functions_drawn(summary)
+    # SPEC §7.2's matrix functions (at SPD, well-conditioned points) and §7.1's max and min (at
+    # points where the extremum is attained once) are drawn in enough samples
+    drawn = counted_drawn(summary)
     assert min(drawn.values()) >= MIN_DRAWN, drawn_line(summary)
 
 
-MIN_DRAWN = 5  # samples that must hold each of randexpr.MATRIX_FUNCTIONS
+# samples that must hold each of randexpr.MATRIX_FUNCTIONS, and max and min with the variable
+# in their operand (their derivative is taken, not only their value)
+MIN_DRAWN = 5
+COUNTED = randexpr.MATRIX_FUNCTIONS | frozenset(randexpr.BY_WRT.values())
 
 
-def matrix_functions_drawn(summary) -> dict[str, int]:
-    """How many samples hold each matrix function (expm, chol, lambda_max, …)."""
-    out = dict.fromkeys(sorted(randexpr.MATRIX_FUNCTIONS), 0)
+def counted_drawn(summary) -> dict[str, int]:
+    """How many samples hold each matrix function (expm, chol, lambda_max, …), and max and min
+    of an operand that holds the variable."""
+    out = dict.fromkeys(sorted(COUNTED), 0)
     for o in summary.outcomes:
         if o.sample is not None:
-            for op in o.sample.ops & randexpr.MATRIX_FUNCTIONS:
+            for op in o.sample.ops & COUNTED:
                 out[op] += 1
     return out
 
 
 def drawn_line(summary) -> str:
-    counts = matrix_functions_drawn(summary)
-    return "samples holding each matrix function: " + ", ".join(
-        f"{op} {k}" for op, k in counts.items()
+    counts = counted_drawn(summary)
+    others = {
+        p: sum(1 for o in summary.outcomes if o.sample is not None and p in o.sample.ops)
+        for p in (*sorted(randexpr.EXTREMA), *randexpr.PAIRWISE)
+    }
+    ties = sum(o.ties for o in summary.outcomes)
+    redrawn = sum(o.redrawn for o in summary.outcomes)
+    return (
+        "samples holding each matrix function, max and min: "
+        + ", ".join(f"{op} {k}" for op, k in {**counts, **others}.items())
+        + f"; points not used because max or min tied there: {ties}"
+        + f" (samples drawn again because every point tied: {redrawn})"
     )
