@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 
-from tests import difftest, randexpr
+import numpy as np
+
+from tests import difftest, op_specs, randexpr
+from tests.alarm import time_limit
 
 SEED = int(os.environ.get("MATCALC_RANDOM_SEED", "20240601"))
 COUNT = 3000
@@ -64,3 +67,28 @@ def drawn_line(summary) -> str:
         + f"; points not used because max or min tied there: {ties}"
         + f" (samples drawn again because every point tied: {redrawn})"
     )
+
+
+def test_a_structural_tie_is_not_used_and_never_passes():
+    """max(x 𝟏ᵀ) ties along every row at every point: there max has no derivative, and
+    matcalc's printed ismax counts each tied entry (3 eᵢ where finite differences see eᵢ). The
+    rows' reference (op_specs.extremum) refuses the tie, so the tester uses no point of it: the
+    sample is skipped (the random tester draws another), never passed. Away from ties, the
+    same reference passes."""
+    with time_limit(120, AssertionError("a sample took over 120 s")):
+        tied = randexpr.manual_sample(
+            "grad", "max(x*ones(3)')", ["x:3"], "x", "np.max(x @ np.ones((1, 3)))", {}
+        )
+        assert difftest.check_sample(tied).status == "wrong"  # why ties are not used
+        tied.fn = lambda env: op_specs.extremum("max", env["x"] @ np.ones((1, 3)))
+        ties: list = []
+        assert difftest._points(tied, np.random.default_rng(0), 2, ties) == []
+        assert len(ties) == 12  # every point drawn tied, and was counted
+        out = difftest.check_sample(tied)
+        assert (out.status, out.message) == ("skipped", "no usable point")
+
+        apart = randexpr.manual_sample(
+            "jacobian", "min(X, dim=-1)", ["X:3,4"], "X", "np.min(X, axis=1)[:, None]", {}
+        )
+        apart.fn = lambda env: op_specs.extremum("min", env["X"], axis=1)[:, None]
+        assert difftest.check_sample(apart).status == "passed"
