@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import matcalc
 from tests import randexpr
-from tests.op_specs import Tie
+from tests.op_specs import NoDerivative
 
 TOL = 1e-6  # first derivatives, relative to max(1, max|expected|)
 TOL_HESS = 1e-5
@@ -295,7 +295,7 @@ class Outcome:
     text: str = ""
     line: str = ""
     details: list = field(default_factory=list)
-    ties: int = 0  # points not used because max or min tied there (op_specs.Tie)
+    ties: int = 0  # points not used: no derivative there (max or min tied, a norm of 0)
     redrawn: int = 0  # samples drawn again before this one because every point tied
 
     def report(self) -> str:
@@ -357,8 +357,9 @@ def _alarm(signum, frame):
 def _points(
     sample: randexpr.Sample, rng: np.random.Generator, points: int, ties: list | None = None
 ) -> list:
-    """Up to `points` usable random points, each with its expected value; a point where max or
-    min ties (no derivative: op_specs.Tie) is not used, and counted in `ties`."""
+    """Up to `points` usable random points, each with its expected value; a point where a
+    reference has no derivative (max or min tied, a norm of 0: op_specs.NoDerivative) is not
+    used, and counted in `ties`."""
     found = []
     for _ in range(6 * points):
         env = sample.random_point(rng)
@@ -366,7 +367,7 @@ def _points(
             found.append((env, expected(sample, env)))
         except Reject:
             continue
-        except Tie:
+        except NoDerivative:
             if ties is not None:
                 ties.append(1)
             continue

@@ -70,7 +70,12 @@ def logsumexp_rows(Z):
     return top + np.log(np.sum(np.exp(Z - top[:, None]), axis=1))
 
 
-class Tie(ArithmeticError):
+class NoDerivative(ArithmeticError):
+    """A reference refuses a point where its function has no derivative (the random tester's
+    sub-expressions can land there by construction; tests/difftest.py then uses another)."""
+
+
+class Tie(NoDerivative):
     """max or min attained twice: no derivative there (SPEC §7.1)."""
 
 
@@ -103,7 +108,12 @@ def logdet(X):
 
 
 def norm2(z):
-    return np.sqrt(np.sum(np.asarray(z) ** 2))
+    """‖z‖, refusing z = 0, where it has no derivative: random points never give 0, but the
+    random tester's ‖x - y‖ may get x = min(y, π), which is y at every point near one."""
+    out = np.sqrt(np.sum(np.asarray(z, dtype=float) ** 2))
+    if out <= TIE_GAP:
+        raise NoDerivative("the norm of 0")
+    return out
 
 
 # --------------------------------------------------------------------------- the table

@@ -64,7 +64,7 @@ def drawn_line(summary) -> str:
     return (
         "samples holding each matrix function, max and min: "
         + ", ".join(f"{op} {k}" for op, k in {**counts, **others}.items())
-        + f"; points not used because max or min tied there: {ties}"
+        + f"; points not used for want of a derivative (max or min tied, a norm of 0): {ties}"
         + f" (samples drawn again because every point tied: {redrawn})"
     )
 
@@ -92,3 +92,18 @@ def test_a_structural_tie_is_not_used_and_never_passes():
         )
         apart.fn = lambda env: op_specs.extremum("min", env["X"], axis=1)[:, None]
         assert difftest.check_sample(apart).status == "passed"
+
+
+def test_a_norm_of_zero_is_not_used():
+    """Found by the random tester (seed 7, sample 2245): ‖minimum(y, π) - y‖ is ‖0‖ near any
+    point with y < π, where the norm has no derivative (matcalc's Hessian holds 0/0: nan, as
+    JAX's would). The norm's reference refuses 0, so the point is not used."""
+    expr = "‖minimum(y, pi) - y‖ + 3*mean(sin(y))"
+    src = "np.linalg.norm(np.minimum(y, np.pi) - y) + 3 * np.mean(np.sin(y))"
+    with time_limit(120, AssertionError("a sample took over 120 s")):
+        s = randexpr.manual_sample("hessian", expr, ["y:2"], "y", src, {})
+        assert difftest.check_sample(s).status == "wrong"  # nan where the FD see a 0 term
+        s.fn = lambda env: (
+            op_specs.norm2(np.minimum(env["y"], np.pi) - env["y"]) + 3 * np.mean(np.sin(env["y"]))
+        )
+        assert difftest.check_sample(s).status == "skipped"
