@@ -296,7 +296,7 @@ class Outcome:
     line: str = ""
     details: list = field(default_factory=list)
     ties: int = 0  # points not used: no derivative there (max or min tied, a norm of 0)
-    redrawn: int = 0  # samples drawn again before this one because every point tied
+    redrawn: int = 0  # samples drawn again before this one: no point had a derivative
 
     def report(self) -> str:
         s = self.sample

@@ -65,7 +65,7 @@ def drawn_line(summary) -> str:
         "samples holding each matrix function, max and min: "
         + ", ".join(f"{op} {k}" for op, k in {**counts, **others}.items())
         + f"; points not used for want of a derivative (max or min tied, a norm of 0): {ties}"
-        + f" (samples drawn again because every point tied: {redrawn})"
+        + f" (samples drawn again for want of such a point: {redrawn})"
     )
 
 
