@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import matcalc
 from tests import randexpr
+from tests.op_specs import NoDerivative
 
 TOL = 1e-6  # first derivatives, relative to max(1, max|expected|)
 TOL_HESS = 1e-5
@@ -294,6 +295,8 @@ class Outcome:
     text: str = ""
     line: str = ""
     details: list = field(default_factory=list)
+    ties: int = 0  # points not used: no derivative there (max or min tied, a norm of 0)
+    redrawn: int = 0  # samples drawn again before this one: no point had a derivative
 
     def report(self) -> str:
         s = self.sample
@@ -351,14 +354,22 @@ def _alarm(signum, frame):
     raise SampleTimeout
 
 
-def _points(sample: randexpr.Sample, rng: np.random.Generator, points: int) -> list:
-    """Up to `points` usable random points, each with its expected value."""
+def _points(
+    sample: randexpr.Sample, rng: np.random.Generator, points: int, ties: list | None = None
+) -> list:
+    """Up to `points` usable random points, each with its expected value; a point where a
+    reference has no derivative (max or min tied, a norm of 0: op_specs.NoDerivative) is not
+    used, and counted in `ties`."""
     found = []
     for _ in range(6 * points):
         env = sample.random_point(rng)
         try:
             found.append((env, expected(sample, env)))
         except Reject:
+            continue
+        except NoDerivative:
+            if ties is not None:
+                ties.append(1)
             continue
         if len(found) == points:
             break
@@ -382,16 +393,21 @@ def run_one(
     rng = np.random.default_rng([seed, index])
     with np.errstate(all="ignore"):
         chosen = None
+        ties: list = []
+        redrawn = 0
         for _ in range(30):
             sample = randexpr.random_sample(rng, max_depth)
-            found = _points(sample, rng, points)
+            before = len(ties)
+            found = _points(sample, rng, points, ties)
             if found:
                 chosen = (sample, found)
                 break
+            redrawn += len(ties) > before
         if chosen is None:
-            return Outcome(index, "skipped", message="no usable sample")
+            return Outcome(index, "skipped", message="no usable sample", ties=len(ties))
         sample, found = chosen
         out = _timed(sample, found, Outcome(index, "passed", sample=sample), timeout)
+        out.ties, out.redrawn = len(ties), redrawn
     sample.fn = None  # a closure: not picklable, and not needed any more
     return out
 

@@ -70,6 +70,32 @@ def logsumexp_rows(Z):
     return top + np.log(np.sum(np.exp(Z - top[:, None]), axis=1))
 
 
+class NoDerivative(ArithmeticError):
+    """A reference refuses a point where its function has no derivative (the random tester's
+    sub-expressions can land there by construction; tests/difftest.py then uses another)."""
+
+
+class Tie(NoDerivative):
+    """max or min attained twice: no derivative there (SPEC §7.1)."""
+
+
+TIE_GAP = 1e-8  # relative: entries closer than this are one value computed two ways
+
+
+def extremum(which: str, z, axis=None):
+    """np.max or np.min of z (every entry, or along axis), refusing a tie (Tie): the derivative
+    of max and min exists only where the extremum is attained once. Random points never tie;
+    the random tester's sub-expressions can, by construction (u 𝟏ᵀ ties along every row, eye
+    everywhere), and there tests/randexpr.py draws another point or sample."""
+    z = np.asarray(z, dtype=float)
+    s = np.sort(z.reshape(-1) if axis is None else np.moveaxis(z, axis, -1), axis=-1)
+    if s.shape[-1] >= 2:
+        gap = s[..., -1] - s[..., -2] if which == "max" else s[..., 1] - s[..., 0]
+        if np.any(gap <= TIE_GAP * (1 + np.max(np.abs(z)))):
+            raise Tie(f"{which} attained twice (gap {np.min(gap):.3g})")
+    return np.max(z, axis=axis) if which == "max" else np.min(z, axis=axis)
+
+
 def mpow(X, k):
     return np.linalg.matrix_power(X, k)
 
@@ -82,7 +108,12 @@ def logdet(X):
 
 
 def norm2(z):
-    return np.sqrt(np.sum(np.asarray(z) ** 2))
+    """‖z‖, refusing z = 0, where it has no derivative: random points never give 0, but the
+    random tester's ‖x - y‖ may get x = min(y, π), which is y at every point near one."""
+    out = np.sqrt(np.sum(np.asarray(z, dtype=float) ** 2))
+    if out <= TIE_GAP:
+        raise NoDerivative("the norm of 0")
+    return out
 
 
 # --------------------------------------------------------------------------- the table
@@ -524,10 +555,12 @@ ROWS: list[Row] = [
         lambda X: np.sum(np.sqrt(np.sum(X**2, axis=0))),
     ),
     # ---- max and min of every entry or along an axis (a keyword only: two operands are entrywise)
-    scalar("max", "max(X)", "X:m,p", "X", lambda X: np.max(X)),
-    scalar("min", "min(A*x)", "A:m,n x:n", "x", lambda A, x: np.min(A @ x)),
-    array("max_rows", "max(X, dim=1)", "X:m,p", "X", lambda X: np.max(X, axis=1)),
-    array("min_cols", "min(X, axis=0)", "X:m,p", "X", lambda X: np.min(X, axis=0)),
+    scalar("max", "max(X)", "X:m,p", "X", lambda X: extremum("max", X)),
+    scalar("min", "min(A*x)", "A:m,n x:n", "x", lambda A, x: extremum("min", A @ x)),
+    array("max_rows", "max(X, dim=1)", "X:m,p", "X", lambda X: extremum("max", X, axis=1)),
+    array("min_cols", "min(X, axis=0)", "X:m,p", "X", lambda X: extremum("min", X, axis=0)),
+    array("max_cols", "max(X, axis=0)", "X:m,p", "X", lambda X: extremum("max", X, axis=0)),
+    array("min_rows", "min(X, dim=-1)", "X:m,p", "X", lambda X: extremum("min", X, axis=1)),
     # ---- elementwise functions: each as a gradient (symbolic n) and a Jacobian (integer size) -----
     scalar(
         "sin", "sum(sin(A*x))", "A:n,n x:n", "x", lambda A, x: np.sum(np.sin(A @ x)), ref=np.sin

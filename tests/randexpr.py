@@ -172,17 +172,19 @@ HAND = {
 }
 # Operators whose rows are not drawn yet, each with the matcalc bug the random tester found in
 # it (a test in tests/test_regressions.py fails when the bug is fixed: then remove the entry).
-NOT_YET: dict[str, str] = {
-    # max and min (SPEC §7.1), a limit of the generator: its sub-expressions tie
-    # entries by construction (max(u 𝟏ᵀ), min(𝟏 zᵀ) tie at every point, where the derivative is
-    # undefined and the entries' domain has no point to offer), and at integer sizes their
-    # componentwise form is refused by design (as eig's). Their rows check them in
-    # tests/test_ops.py, and tests/test_axes.py at points away from ties.
-    **{
-        name: "SPEC §7.1 max/min: not drawn until the generator avoids structural ties"
-        for name in ("max", "min")
-    },
-}
+NOT_YET: dict[str, str] = {}
+# SPEC §7.1's max and min (every entry, or along an axis: the rows' `dim=`/`axis=` keywords,
+# respelled at random by Gen.axis_spelling) are drawn from their rows like any operator. Their
+# sub-expressions can tie entries by construction (max(u 𝟏ᵀ, dim=1), min(eye) tie at every
+# point, where there is no derivative): the rows' references (op_specs.extremum) raise Tie
+# there, and tests/difftest.py draws another point, or another sample when no point is
+# untied, and counts those re-draws. They are not drawn where matcalc goes entry by entry
+# (at integer sizes with an explicit literal [a, b]: "max … has no formula entry by entry",
+# refused by design as eig's is), see _try_sample. Two operands, max(a, b) and min(a, b)
+# (SPEC §7.8), are the reader's spelling of relu, drawn by Gen.r_pairwise.
+EXTREMA = frozenset({"max", "min"})
+BY_WRT = {op: f"{op} of the variable" for op in EXTREMA}  # Sample.ops labels: --wrt inside
+PAIRWISE = ("max(a, b)", "min(a, b)")  # Sample.ops labels of r_pairwise's spellings
 # SPEC §7.2's matrix operators, drawn from their rows with what they need (see Gen.template_ok
 # and Gen.argument): an argument of chol, eig, lambda_max and lambda_min stays symmetric (NumPy's
 # cholesky and eigvalsh read the lower triangle where matcalc reads the symmetric part), every
@@ -247,6 +249,7 @@ POOLS = {
 # a row: only its shape and which operators it holds (a raw parse: no rewrite, no derivative).
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_AXIS_KEYWORD = re.compile(r"\b(axis|dim)=(-?[0-9])")
 
 
 @dataclass(frozen=True)
@@ -431,6 +434,11 @@ class Gen:
         self.kron_depth = 0
         self.dims_used: set[str] = set()  # dimensions spelled out in the text (eye(n), n/2, ...)
         self.big = max(sizes.values()) <= 3  # allow n·m dimensions only while they stay small
+        self.literals = False  # an explicit literal [a, b] was drawn
+        # a vector broadcast over columns or as a bias, read so because the matrix's two
+        # dimensions have different names though one size: a literal --v of that size would
+        # bind both (SPEC §1) and make the reading ambiguous (§7.1)
+        self.apart = False
 
     # ------------------------------------------------------------------ small utilities
     def p(self, prob: float) -> bool:
@@ -527,6 +535,7 @@ class Gen:
         )
 
     def literal(self, shape: Shape, depth: int) -> Node:
+        self.literals = True
         r, c = shape
         nr, nc = self.size(r), self.size(c)
 
@@ -849,6 +858,16 @@ class Gen:
             return self.bounded(shape, 0)
         return self.gen(shape, d)
 
+    def axis_spelling(self, expr: str) -> str:
+        """A row's axis keyword in any of its spellings (SPEC §7.1): `axis=` (NumPy) or `dim=`
+        (PyTorch), counted from the front (0, 1) or from the end (-2, -1)."""
+
+        def respell(m: re.Match) -> str:
+            k = int(m.group(2)) % 2
+            return f"{self.pick(['axis', 'dim'])}={self.pick([k, k - 2])}"
+
+        return _AXIS_KEYWORD.sub(respell, expr)
+
     def r_template(self, shape, d):
         """A spec row of an operator that the hand productions do not write (sum, tr, det,
         logdet, inv, matpow, diag, softmax, norms, vec, slice, comm, … and any new one), its
@@ -869,9 +888,10 @@ class Gen:
         for name in t.scalars:
             subs[name] = self.argument(t, name, None, d - 1)
         pieces, at = [], 0
-        for m in _IDENT.finditer(t.expr):
+        expr = self.axis_spelling(t.expr)
+        for m in _IDENT.finditer(expr):
             s, e = m.span()
-            prev = t.expr[s - 1] if s else ""
+            prev = expr[s - 1] if s else ""
             if prev == ".":  # x.T
                 continue
             if m.group() in subs:
@@ -883,9 +903,9 @@ class Gen:
                 continue
             if prev.isdigit():  # 2x
                 text = " " + text
-            pieces += [t.expr[at:s], text]
+            pieces += [expr[at:s], text]
             at = e
-        text = "".join(pieces) + t.expr[at:]
+        text = "".join(pieces) + expr[at:]
         args = []
         for p in t.params:
             if p in subs:
@@ -900,6 +920,8 @@ class Gen:
         src = f"_tpl({t.index}, {out!r}, {', '.join(args)})"
         self.ops.update(t.ops - DRAWN_ELSEWHERE)
         vs = frozenset().union(*(n.vars for n in subs.values()))
+        if self.wrt.name in vs:  # the derivative goes through max or min itself
+            self.ops.update(BY_WRT[op] for op in t.ops & EXTREMA)
         return Node(text, src, shape, ADD, vs)
 
     # ------------------------------------------------------------------ the grammar
@@ -979,6 +1001,8 @@ class Gen:
             if not is_product(shape):
                 rules.append((1, self.r_literal))
                 rules.append((7 if is_square(shape) else 3, self.r_template))
+        if not is_product(shape):
+            rules.append((0.5, self.r_pairwise))
         weights = np.array([w for w, _ in rules], dtype=float)
         rule = rules[int(self.rng.choice(len(rules), p=weights / weights.sum()))][1]
         return rule(shape, d)
@@ -1071,6 +1095,24 @@ class Gen:
             )
         return self.ediv(s, self.pos(shape, max(d - 1, 0)))
 
+    def r_pairwise(self, shape, d):
+        """max(a, b), min(a, b) (also NumPy's maximum, minimum) with two operands: entry by
+        entry, a scalar operand broadcasting (SPEC §7.8), max(0, u) relu(u). At a tie a ≡ b
+        both sides agree (the reader writes b + relu(a - b)); near one, finite differences see
+        the kink and the point is not used."""
+        which = self.pick(["max", "min"])
+        name = which if self.p(0.8) else {"max": "maximum", "min": "minimum"}[which]
+        a = self.gen(shape, d)
+        if self.p(0.2):
+            b = self.num("0")
+        else:
+            b = self.gen(None if shape is not None and self.p(0.25) else shape, d)
+        if self.p(0.5):
+            a, b = b, a
+        src = f"np.{'maximum' if which == 'max' else 'minimum'}({a.src}, {b.src})"
+        self.ops.add(f"{which}(a, b)")
+        return self.call(name, [a, b], src, shape)
+
     def r_vector_broadcast(self, shape, d):
         """A vector beside a matrix (SPEC §7.1), with + - .* ./ on either side: a row over the
         rows; where matcalc reads the two sizes as different, a column of the matrix's height
@@ -1079,6 +1121,8 @@ class Gen:
         spelled = [all(self.dimtxt[b].isdigit() for b in x) for x in (r, c)]
         differ = r != c and not (all(spelled) and self.size(r) == self.size(c))
         form = self.pick(["row", "column", "bias"] if differ else ["row"])
+        if form != "row" and self.size(r) == self.size(c):
+            self.apart = True  # m and n told apart by their names only
         vshape = {"row": (ONE, c), "column": (r, ONE), "bias": (c, ONE)}[form]
         op, left = self.pick(["+", "-", ".*", "./"]), self.p(0.5)
         v = self.pos(vshape, d) if op == "./" and not left else self.gen(vshape, d)
@@ -1332,20 +1376,22 @@ def _try_sample(rng: np.random.Generator, max_depth: int) -> Sample | None:
         depth = min(depth, 2)
     node = None
     for _ in range(30):
-        g.ops = set()
+        g.ops, g.literals, g.apart = set(), False, False
         cand = g.gen(f_shape, depth, top=True)
         if wrt.name in cand.vars and len(cand.text) <= 300:
             node = cand
             break
     if node is None:
         return None
+    if g.ops & EXTREMA and g.literals and mode != "symbolic":
+        return None  # matcalc goes entry by entry, where max and min have no formula (by design)
     used = {name: var for name, var in g.vars.items() if name in node.vars}
     v_text, v_value = None, None
     extra: list[Var] = []
     if command in ("vjp", "jvp"):
         target = f_shape if command == "vjp" else wrt.shape
         sym = command == "jvp" and wrt.kind == "sym"
-        if target is None or (rng.random() < 0.25 and not is_product(target)):
+        if target is None or (rng.random() < 0.25 and not is_product(target) and not g.apart):
             shape = (
                 ()
                 if target is None
