@@ -58,6 +58,8 @@ def written(role: str, name: str) -> tuple[str, dict[str, str], list[str]]:
     ren = {"vector": {"x": name}, "matrix": {"A": name}, "scalar": {"s": name}}.get(role, {})
     dim = name if role == "dimension" else "n"
     text = "sum(tanh(A*x)) + s*(c'*x)^2 + sin(s)*mean(x .* x)"
+    if name == "sum" and role in ("vector", "matrix"):  # a declared sum shadows the function
+        text = "ones(m)'*tanh(A*x) + s*(c'*x)^2 + sin(s)*mean(x .* x)"  # (docs/language.md)
     for old, new in ren.items():
         text = _rename(text, old, new)
     return text, ren, [f"{ren.get('x', 'x')}:{dim}", f"c:{dim}", f"{ren.get('A', 'A')}:m,{dim}"]
