@@ -247,25 +247,32 @@ def test_the_loss_and_its_gradient_share_one_exponential(cli):
         assert np.allclose(got, want, rtol=1e-5, atol=1e-6), wrt
 
 
-def test_a_relu_layers_backward_compares_rather_than_calls_heaviside(cli):
-    """render/backends.py: the NumPy module writes step(u) as (u > 0) * 1.0, not np.heaviside
-    (some 3× slower); run with a NumPy whose heaviside raises, and still right."""
-    model = MODELS["2-layer MLP"]
-    values = _values(model, seed=5)
+def _right_under_a_numpy_refusing(cli, name: str, seed: int, refused: tuple[str, ...]) -> None:
+    """The model's --format python module, run with a NumPy whose `refused` functions raise:
+    its value and every gradient still right against this file's NumPy and finite differences."""
+    model = MODELS[name]
+    values = _values(model, seed=seed)
     with time_limit(ALARM):
         src = _run(cli, model, "--format", "python")
 
-    def refused(*args, **kw):
-        raise AssertionError("np.heaviside called")
+    def refuse(*args, **kw):
+        raise AssertionError(f"np.{' or np.'.join(refused)} called")
 
     module = types.ModuleType("generated")
     exec(compile(src, "<generated>", "exec"), module.__dict__)
-    module.np = types.SimpleNamespace(**{**vars(np), "heaviside": refused})
+    module.np = types.SimpleNamespace(**{**vars(np), **dict.fromkeys(refused, refuse)})
     fn = module.f_and_grad
-    _, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    value, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
     for wrt, got in zip(model.wrt, grads, strict=True):
         want = _finite_differences(model, values, wrt)
         assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
+
+
+def test_a_relu_layers_backward_compares_rather_than_calls_heaviside(cli):
+    """render/backends.py: the NumPy module writes step(u) as (u > 0) * 1.0, not np.heaviside
+    (some 3× slower); run with a NumPy whose heaviside raises, and still right."""
+    _right_under_a_numpy_refusing(cli, "2-layer MLP", 5, ("heaviside",))
 
 
 class _Counted(np.ndarray):
@@ -309,23 +316,7 @@ def test_a_bias_is_broadcast_not_formed_by_an_outer_product(cli):
     """render/products.py: in the module 𝟏ₘ bᵀ is b broadcast over the rows (and the row
     log-sum-exp over the columns), added alone as `X @ W + b` is written; run with a NumPy
     whose outer and broadcast_to raise, and still right against finite differences."""
-    model = MODELS["softmax classifier"]
-    values = _values(model, seed=7)
-    with time_limit(ALARM):
-        src = _run(cli, model, "--format", "python")
-
-    def refused(*args, **kw):
-        raise AssertionError("np.outer or np.broadcast_to called")
-
-    module = types.ModuleType("generated")
-    exec(compile(src, "<generated>", "exec"), module.__dict__)
-    module.np = types.SimpleNamespace(**{**vars(np), "outer": refused, "broadcast_to": refused})
-    fn = module.f_and_grad
-    value, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
-    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
-    for wrt, got in zip(model.wrt, grads, strict=True):
-        want = _finite_differences(model, values, wrt)
-        assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
+    _right_under_a_numpy_refusing(cli, "softmax classifier", 7, ("outer", "broadcast_to"))
 
 
 @pytest.mark.parametrize("name", ["softmax classifier", "2-layer MLP"])
@@ -333,23 +324,7 @@ def test_a_diagonal_matrix_is_never_formed(cli, name):
     """render/python.py: diag(Y 𝟏), shared by the gradients by W and b, scales rows in each
     product; the module shares Y 𝟏 and never forms the m×m matrix (it formed one, unused):
     run with a NumPy whose diag raises, and still right against finite differences."""
-    model = MODELS[name]
-    values = _values(model, seed=8)
-    with time_limit(ALARM):
-        src = _run(cli, model, "--format", "python")
-
-    def refused(*args, **kw):
-        raise AssertionError("np.diag called")
-
-    module = types.ModuleType("generated")
-    exec(compile(src, "<generated>", "exec"), module.__dict__)
-    module.np = types.SimpleNamespace(**{**vars(np), "diag": refused})
-    fn = module.f_and_grad
-    value, *grads = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
-    assert np.isclose(value, _forward_np(model, values), rtol=1e-10)
-    for wrt, got in zip(model.wrt, grads, strict=True):
-        want = _finite_differences(model, values, wrt)
-        assert np.allclose(got, want, rtol=1e-5, atol=1e-7), wrt
+    _right_under_a_numpy_refusing(cli, name, 8, ("diag",))
 
 
 class _Tally(np.ndarray):
