@@ -216,8 +216,10 @@ def _python(kind: str, layout: str, parts: list[Result], framework: str = "pytho
     from .render.python import Part, python_module
 
     first = parts[0]
-    if any(r.form == "map" for r in parts):
+    if any(r.form == "map" for r in parts) and (first.chain or framework != "python"):
         other = "--format numpy for the full array" if first.chain else "--vec, or --format numpy"
+        if not first.chain:
+            other = "--vec, or --format python or numpy"
         raise MatcalcError(f"--format {framework} of a tensor derivative: use {other}")
     if first.chain is not None:  # the code of the composed function and its direct derivative
         kind = first.chain.problem.kind
@@ -228,6 +230,7 @@ def _python(kind: str, layout: str, parts: list[Result], framework: str = "pytho
             r.node,
             r.text() if kind != "show" else "",
             r.var is not None and r.var.kind == "whole",
+            r if r.form == "map" else None,  # a linear map: the module returns its full array
         )
         for r in parts
     ]

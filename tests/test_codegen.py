@@ -218,3 +218,47 @@ def test_product_chain_with_a_shared_head(case):
     got_value, grad = fn(**args)
     assert np.isclose(got_value, value(**args)[0], rtol=1e-10), src
     assert np.allclose(grad, _fd(value, args, wrt), rtol=1e-6, atol=1e-8), src
+
+
+def _softmax_rows(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+TENSORS = [  # a derivative that is a linear map: --format python returns its full array
+    ("jacobian", "A*X*B", ["A:2,3", "X:3,4", "B:4,2"], lambda A, X, B: A @ X @ B),
+    ("jacobian", "softmax(X, 2)", ["X:3,4"], lambda X, **_: _softmax_rows(X)),
+    ("hessian", "tr(X'*A*X) + sum(sin(X))", ["A:3,3", "X:3,3"], None),
+]
+
+
+@pytest.mark.parametrize("layout", ["mixed", "numerator", "denominator"])
+@pytest.mark.parametrize(("kind", "expr", "let", "f"), TENSORS, ids=[t[1] for t in TENSORS])
+def test_a_tensor_derivative_in_a_python_module(kind, expr, let, f, layout):
+    """SPEC §4: python covers every kind. A matrix-by-matrix derivative's module returns the
+    full array, X's axes last (first in the denominator layout), against central differences
+    of the tests' own NumPy (the Hessian: of its own gradient (A + Aᵀ) X + cos(X))."""
+    r = getattr(matcalc, kind)(expr, wrt="X", let=let, layout=layout)
+    module = types.ModuleType("generated")
+    exec(compile(r.python(), "<generated>", "exec"), module.__dict__)
+    fn = getattr(module, f"f_and_{kind}")
+    rng = np.random.default_rng(3)
+    shapes = {s.split(":")[0]: tuple(int(d) for d in s.split(":")[1].split(",")) for s in let}
+    values = {
+        k: rng.choice([-1.0, 1.0], size=v) * rng.uniform(0.3, 1.2, size=v)
+        for k, v in shapes.items()
+    }
+    _, got = fn(**{p: values[p] for p in inspect.signature(fn).parameters})
+    if f is None:  # the Hessian: the derivative of the gradient
+        f = lambda A, X: (A + A.T) @ X + np.cos(X)  # noqa: E731
+    x, h = values["X"], 1e-6
+    cols = []
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        cols.append((f(**{**values, "X": x + e}) - f(**{**values, "X": x - e})) / (2 * h))
+    want = np.moveaxis(np.array(cols).reshape(*x.shape, *cols[0].shape), (0, 1), (-2, -1))
+    if layout == "denominator":
+        want = np.moveaxis(want, (-2, -1), (0, 1))
+    assert got.shape == want.shape
+    assert np.allclose(got, want, rtol=1e-6, atol=1e-8)

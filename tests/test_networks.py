@@ -748,16 +748,27 @@ def test_residual_vector_output_by_matrix_json_shape_is_the_tensor_shape(cli):
 
 
 def test_residual_vector_output_by_matrix_python_is_refused(cli):
-    """`--format python` of a tensor derivative is a user error (docs/layouts.md: use
-    --format numpy for the full array), for `chain` as for `jacobian`."""
+    """A module of a tensor derivative (docs/layouts.md): `--format python` of `jacobian`
+    returns the full array, the numpy line's; `chain`, and torch, are a user error that names
+    the formats that work."""
     lets = ["--let", "x:3", "--let", "W:3,3"]
-    for args in (
-        ("chain", *GRAPHS["residual"].steps[1:]),
-        ("jacobian", "W*tanh(W*x) + x"),
+    for args, fmt in (
+        (("chain", *GRAPHS["residual"].steps[1:]), "python"),
+        (("jacobian", "W*tanh(W*x) + x"), "torch"),
     ):
-        code, out, err = cli(*args, "--wrt", "W", *lets, "-f", "python")
+        code, out, err = cli(*args, "--wrt", "W", *lets, "-f", fmt)
         assert (code, out) == (2, ""), err
-        assert "--format python of a tensor derivative" in err and "--format numpy" in err, err
+        assert f"--format {fmt} of a tensor derivative" in err and "numpy" in err, err
+    code, src, err = cli("jacobian", "W*tanh(W*x) + x", "--wrt", "W", *lets, "-f", "python")
+    assert code == 0, err
+    code, line, err = cli("jacobian", "W*tanh(W*x) + x", "--wrt", "W", *lets, "-f", "numpy")
+    rng = np.random.default_rng(2)
+    values = {"x": rng.normal(size=3), "W": rng.normal(size=(3, 3))}
+    namespace: dict = {}
+    exec(compile(src, "<generated>", "exec"), namespace)
+    _, got = namespace["f_and_jacobian"](**values)
+    want = eval(line, {"np": np, **values})  # the SPEC §4 line, checked against FD elsewhere
+    assert got.shape == (3, 3, 3) and np.allclose(got, want)
 
 
 # --------------------------------------------------------------------------- text, reports, cost

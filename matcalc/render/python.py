@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import MatcalcError
 from ..expr.node import Node, postorder
@@ -20,6 +21,7 @@ from ..expr.registry import OPS, Joint, role
 from .backends import BACKENDS, Spelling
 from .cost import cost_aware
 from .names import MODULES, Namespace, spellings, user_names
+from .numpy import tensor_line
 from .printer import Printer, text_name, to_text
 
 
@@ -393,6 +395,7 @@ class Part:
     node: Node
     text: str
     whole: bool
+    tensor: Any = None  # a derivative that is a linear map (a Result): its full array returned
 
 
 def python_module(
@@ -409,8 +412,13 @@ def python_module(
     `parts` (none for `show`), in NumPy (`python`), torch or JAX. A shared temporary that the
     printed answer names (`names`, its where clause) takes that name."""
     backend = BACKENDS[framework]
-    derivs = [] if kind == "show" else [r.node for r in parts]
-    arrays, scalars = _parameters(f, derivs, decls)
+    tensors = [r.tensor for r in parts if r.tensor is not None] if kind != "show" else []
+    if tensors and framework != "python":
+        raise MatcalcError(
+            f"--format {framework} of a tensor derivative: use --vec, or --format python or numpy"
+        )
+    derivs = [] if kind == "show" else [r.node for r in parts if r.tensor is None]
+    arrays, scalars = _parameters(f, [*derivs, *(t.array for t in tensors)], decls)
     for r in parts:  # the variable itself fixes the sizes of its derivative
         if r.whole and r.wrt in decls.items and r.wrt not in arrays:
             if decls.items[r.wrt].node().shape != ():
@@ -457,7 +465,10 @@ def python_module(
         for s in scalars:
             code = ns.finish(backend.scalar_in.format(ns.spell(s)), translate=False)
             lines.append(f"    {ns.spell(s)} = {code}")
-    unbound = sorted(str(d) for d in _dimensions([f, *derivs]) if str(d) not in dims)
+    arrays_of_maps = [t.array for t in tensors]
+    unbound = sorted(
+        str(d) for d in _dimensions([f, *derivs, *arrays_of_maps]) if str(d) not in dims
+    )
     printer.factored = {}  # a matrix → the name of its LU factors (render/products.py)
     for t in temps:
         if t in factored:  # X⁻¹ that products share: X factored once, where X⁻¹ would be formed
@@ -487,7 +498,11 @@ def python_module(
         printer.node_names[t] = temp
         lines.append(f"    {temp} = {code}")
     value = ns.finish(printer(shared[0]))
-    outs = [ns.finish(printer(d)) for d in shared[1:]]
+    plain = iter(ns.finish(printer(d)) for d in shared[1:])
+    outs = [  # in the order of --wrt: a linear map as its full array (SPEC §4's numpy line)
+        tensor_line(r.tensor, ns) if r.tensor is not None else next(plain)
+        for r in (parts if kind != "show" else [])
+    ]
     array_type = ns.finish(backend.array_type, translate=False)
     params = [f"{ns.spell(a)}: {array_type}" for a in arrays]
     params += [f"{ns.spell(s)}: float" for s in scalars]
@@ -497,22 +512,28 @@ def python_module(
     by = ", ".join(text_name(r.wrt) for r in parts)
     scalar_type = "float" if framework == "python" else array_type
     f_type = scalar_type if f.shape == () else array_type
-    out_types = [array_type if d.shape != () else scalar_type for d in derivs]
+    out_types = [
+        array_type if r.tensor is not None or r.node.shape != () else scalar_type
+        for r in (parts if kind != "show" else [])
+    ]
     returns = ", ".join([value, *outs])
     doc = [
         f'    """f = {to_text(f)}'
-        + (f", and its {what} by {by} ({layout} layout)." if derivs else "."),
+        + (f", and its {what} by {by} ({layout} layout)." if out_types else "."),
         "",
     ]
     doc.append(f"    Shapes: {shapes}; vectors are 1-D arrays.")
     if backend.note:
         doc.append(f"    {backend.note}")
-    for r in parts if derivs else []:
-        doc.append(
-            f"    Returns the {what} by {text_name(r.wrt)} = {r.text}, of shape {_shape(r.node.shape)}."
+    for r in parts if kind != "show" else []:
+        shape = (
+            "(" + ", ".join(str(a) for a in r.tensor.tensor_shape()) + ")"
+            if r.tensor is not None
+            else _shape(r.node.shape)
         )
+        doc.append(f"    Returns the {what} by {text_name(r.wrt)} = {r.text}, of shape {shape}.")
     doc.append('    """')
-    ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if derivs else f_type
+    ret_type = f"tuple[{', '.join([f_type, *out_types])}]" if out_types else f_type
     body = [*doc, *lines, f"    return {returns}"]
     if spelling.missing:  # a SciPy function the backend's table does not spell
         raise MatcalcError(
