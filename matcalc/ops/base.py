@@ -78,7 +78,7 @@ def with_dims(e: sp.Expr, dims: dict) -> sp.Expr:
     if not dims or not e.free_symbols:
         return e
     if e.is_Symbol:
-        return sp.S(dims.get(e, e))  # a size may be bound to a Python int
+        return sp.S(dims.get(e, e))  # safe: a size (int or SymPy), never user text
     args = [with_dims(a, dims) for a in e.args]
     if isinstance(e, sp.Pow):
         check_power(*args)

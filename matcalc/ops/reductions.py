@@ -277,7 +277,7 @@ def _lse_sympy(n: Node, a):
 
 def _softmax_of_zero(args, data):
     z = args[0]
-    return mul(pow_(num(sp.S(size(z.shape))), num(-1)), ones(z.shape)) if is_zero(z) else None
+    return mul(pow_(num(size(z.shape)), num(-1)), ones(z.shape)) if is_zero(z) else None
 
 
 register(
@@ -381,7 +381,7 @@ def _np_rows(p, n: Node, body: str) -> str:
 def _softmax_rows_of_zero(args, data):
     """Each row of 𝟎 is 𝟏ᵀ/k: the all-ones matrix over k (an m×k zero prints as 0 alone)."""
     z = args[0]
-    return mul(pow_(num(sp.S(z.shape[1])), num(-1)), ones(z.shape)) if is_zero(z) else None
+    return mul(pow_(num(z.shape[1]), num(-1)), ones(z.shape)) if is_zero(z) else None
 
 
 register(

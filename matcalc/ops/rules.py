@@ -600,7 +600,7 @@ attach(
 
 
 def _lse_of_zero(args, data):
-    return apply("log", num(sp.S(size(args[0].shape)))) if is_zero(args[0]) else None
+    return apply("log", num(size(args[0].shape))) if is_zero(args[0]) else None
 
 
 attach("lse", Rewrite("logsumexp(𝟎ₙ) = log n", _lse_of_zero, ("zeros(n)",), ("x:n",)))
@@ -611,7 +611,7 @@ def _lse_rows_of_zero(args, data):
     z = args[0]
     if not is_zero(z):
         return None
-    return mul(apply("log", num(sp.S(z.shape[1]))), ones(norm_shape((z.shape[0], ONE))))
+    return mul(apply("log", num(z.shape[1])), ones(norm_shape((z.shape[0], ONE))))
 
 
 attach(

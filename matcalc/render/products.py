@@ -207,7 +207,8 @@ def _at_run_time(p, items: list[tuple[str, tuple, bool]]) -> str | None:
 
     if len(items) != 3 or any(it[2] or len(it[1]) != 2 for it in items):
         return None
-    a, b, c, d = (sp.sympify(x) for x in (*items[0][1], items[1][1][1], items[2][1][1]))  # safe
+    dims = (*items[0][1], items[1][1][1], items[2][1][1])
+    a, b, c, d = (sp.sympify(x) for x in dims)  # safe: sizes, never user text
     if 1 in (a, b, c, d):  # a vector in the product: right to left (or left to right) always
         return None
     left, right = a * b * c + a * c * d, b * c * d + a * b * d
